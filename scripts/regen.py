@@ -66,17 +66,22 @@ def run(cmd: list[str], step: str) -> str:
     return output
 
 
-def generate(spec: Path, out: Path) -> None:
-    """Write the formatted package to ``out`` (which must not exist)."""
+def generate(spec: Path, out: Path, *, templates: Path | None = TEMPLATES) -> None:
+    """Write the formatted package to ``out``; ``templates=None`` uses the stock templates."""
+    custom = ["--custom-template-path", str(templates)] if templates else []
     output = run(
         [
             str(BIN / "openapi-python-client"),
             "generate",
-            "--path", str(spec),
-            "--config", str(CONFIG),
-            "--custom-template-path", str(TEMPLATES),
-            "--meta", "none",
-            "--output-path", str(out),
+            "--path",
+            str(spec),
+            "--config",
+            str(CONFIG),
+            *custom,
+            "--meta",
+            "none",
+            "--output-path",
+            str(out),
             "--overwrite",
         ],
         "openapi-python-client",
@@ -96,8 +101,11 @@ def generate(spec: Path, out: Path) -> None:
 
 
 def tree(root: Path) -> dict[str, Path]:
-    return {str(p.relative_to(root)): p for p in sorted(root.rglob("*")) if p.is_file()
-            and "__pycache__" not in p.parts}
+    return {
+        str(p.relative_to(root)): p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def diff_summary(old: Path, new: Path, limit: int = 40) -> list[str]:
@@ -109,9 +117,16 @@ def diff_summary(old: Path, new: Path, limit: int = 40) -> list[str]:
         lines.append(f"  removed: {name}")
     for name in sorted(before.keys() & after.keys()):
         if not filecmp.cmp(before[name], after[name], shallow=False):
-            delta = list(difflib.unified_diff(
-                before[name].read_text().splitlines(), after[name].read_text().splitlines(),
-                f"generated/{PACKAGE}/{name}", f"regenerated/{name}", lineterm="", n=1))
+            delta = list(
+                difflib.unified_diff(
+                    before[name].read_text().splitlines(),
+                    after[name].read_text().splitlines(),
+                    f"generated/{PACKAGE}/{name}",
+                    f"regenerated/{name}",
+                    lineterm="",
+                    n=1,
+                )
+            )
             lines.append(f"  changed: {name} ({len(delta)} diff lines)")
             lines.extend("    " + d for d in delta[:limit])
     return lines

@@ -17,7 +17,8 @@ def _uuid(rng: random.Random) -> str:
 def _meta(rng: random.Random, attribute_type: str) -> dict[str, object]:
     return {
         "attribute_type": attribute_type,
-        "active_from": f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T09:{rng.randint(10, 59)}:00.123000+00:00",
+        "active_from": f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T09:{rng.randint(10, 59)}"
+        ":00.123000+00:00",
         "active_until": None,
         "created_by_actor": {"type": "api-token", "id": _uuid(rng)},
     }
@@ -26,24 +27,58 @@ def _meta(rng: random.Random, attribute_type: str) -> dict[str, object]:
 def record(rng: random.Random, i: int) -> dict[str, object]:
     first, last = f"First{i}", f"Last{i}"
     option = {
-        "id": {"workspace_id": WORKSPACE, "object_id": OBJECT, "attribute_id": _uuid(rng), "option_id": _uuid(rng)},
+        "id": {
+            "workspace_id": WORKSPACE,
+            "object_id": OBJECT,
+            "attribute_id": _uuid(rng),
+            "option_id": _uuid(rng),
+        },
         "title": rng.choice(["Lead", "Customer", "Partner"]),
         "is_archived": False,
     }
     values = {
-        "name": [{**_meta(rng, "personal-name"), "first_name": first, "last_name": last, "full_name": f"{first} {last}"}],
+        "name": [
+            {
+                **_meta(rng, "personal-name"),
+                "first_name": first,
+                "last_name": last,
+                "full_name": f"{first} {last}",
+            }
+        ],
         "email_addresses": [
-            {**_meta(rng, "email-address"), "email_address": f"p{i}@acme{i % 50}.example",
-             "original_email_address": f"p{i}@acme{i % 50}.example", "email_domain": f"acme{i % 50}.example",
-             "email_root_domain": f"acme{i % 50}.example", "email_local_specifier": f"p{i}"}
+            {
+                **_meta(rng, "email-address"),
+                "email_address": f"p{i}@acme{i % 50}.example",
+                "original_email_address": f"p{i}@acme{i % 50}.example",
+                "email_domain": f"acme{i % 50}.example",
+                "email_root_domain": f"acme{i % 50}.example",
+                "email_local_specifier": f"p{i}",
+            }
         ],
         "job_title": [{**_meta(rng, "text"), "value": "Head of Engineering"}],
         "age": [{**_meta(rng, "number"), "value": rng.randint(20, 70)}],
         "is_vip": [{**_meta(rng, "checkbox"), "value": rng.random() < 0.1}],
-        "deal_value": [{**_meta(rng, "currency"), "amount_minor": rng.randint(0, 10**8), "currency_code": "EUR"}],
-        "birthday": [{**_meta(rng, "date"), "value": f"19{rng.randint(50, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"}],
+        "deal_value": [
+            {
+                **_meta(rng, "currency"),
+                "amount_minor": rng.randint(0, 10**8),
+                "currency_code": "EUR",
+            }
+        ],
+        "birthday": [
+            {
+                **_meta(rng, "date"),
+                "value": f"19{rng.randint(50, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+            }
+        ],
         "stage": [{**_meta(rng, "select"), "option": option}],
-        "company": [{**_meta(rng, "record-reference"), "target_object": "companies", "target_record_id": _uuid(rng)}],
+        "company": [
+            {
+                **_meta(rng, "record-reference"),
+                "target_object": "companies",
+                "target_record_id": _uuid(rng),
+            }
+        ],
         "rating": [{**_meta(rng, "rating"), "value": rng.randint(0, 5)}],
     }
     return {

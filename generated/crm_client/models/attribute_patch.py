@@ -37,6 +37,17 @@ class AttributePatch:
     is_unique: bool | Unset = UNSET
     is_archived: bool | Unset = UNSET
     config: AttributeConfig | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "title",
+            "description",
+            "api_slug",
+            "is_required",
+            "is_unique",
+            "is_archived",
+            "config",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -118,6 +129,10 @@ class AttributePatch:
             config,
         )
 
+        if len(d) > 0 + (title is not UNSET) + (description is not UNSET) + (api_slug is not UNSET) + (
+            is_required is not UNSET
+        ) + (is_unique is not UNSET) + (is_archived is not UNSET) + (config is not UNSET):
+            raise ValueError(f"unknown field(s) for AttributePatch: {sorted(k for k in d if k not in cls._known_keys)}")
         return attribute_patch
 
 

@@ -26,6 +26,13 @@ class AttributeSort:
     attribute: str
     direction: SortDirection
     field: str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "attribute",
+            "direction",
+            "field",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         attribute = self.attribute
@@ -64,4 +71,6 @@ class AttributeSort:
             field,
         )
 
+        if len(d) > 2 + (field is not UNSET):
+            raise ValueError(f"unknown field(s) for AttributeSort: {sorted(k for k in d if k not in cls._known_keys)}")
         return attribute_sort

@@ -40,6 +40,18 @@ class AttributeWrite:
     is_unique: bool | Unset = False
     is_multiselect: bool | Unset = False
     config: AttributeConfig | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "title",
+            "api_slug",
+            "type",
+            "description",
+            "is_required",
+            "is_unique",
+            "is_multiselect",
+            "config",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -128,6 +140,10 @@ class AttributeWrite:
             config,
         )
 
+        if len(d) > 3 + (description is not UNSET) + (is_required is not UNSET) + (is_unique is not UNSET) + (
+            is_multiselect is not UNSET
+        ) + (config is not UNSET):
+            raise ValueError(f"unknown field(s) for AttributeWrite: {sorted(k for k in d if k not in cls._known_keys)}")
         return attribute_write
 
 

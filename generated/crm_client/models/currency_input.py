@@ -23,6 +23,12 @@ class CurrencyInput:
 
     amount_minor: int
     currency_code: str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "amount_minor",
+            "currency_code",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         amount_minor = self.amount_minor
@@ -53,4 +59,6 @@ class CurrencyInput:
             currency_code,
         )
 
+        if len(d) > 1 + (currency_code is not UNSET):
+            raise ValueError(f"unknown field(s) for CurrencyInput: {sorted(k for k in d if k not in cls._known_keys)}")
         return currency_input

@@ -19,6 +19,7 @@ class DomainInput:
     """
 
     domain: str
+    _known_keys = frozenset(("domain",))
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
@@ -42,4 +43,6 @@ class DomainInput:
             domain,
         )
 
+        if len(d) > 1:
+            raise ValueError(f"unknown field(s) for DomainInput: {sorted(k for k in d if k not in cls._known_keys)}")
         return domain_input

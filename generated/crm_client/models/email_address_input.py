@@ -19,6 +19,7 @@ class EmailAddressInput:
     """
 
     email_address: str
+    _known_keys = frozenset(("email_address",))
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
@@ -42,4 +43,8 @@ class EmailAddressInput:
             email_address,
         )
 
+        if len(d) > 1:
+            raise ValueError(
+                f"unknown field(s) for EmailAddressInput: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return email_address_input

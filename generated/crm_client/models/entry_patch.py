@@ -23,6 +23,7 @@ class EntryPatch:
     """
 
     entry_values: RecordValuesInput
+    _known_keys = frozenset(("entry_values",))
 
     def to_dict(self) -> dict[str, Any]:
         entry_values = self.entry_values.to_dict()
@@ -46,6 +47,8 @@ class EntryPatch:
             entry_values,
         )
 
+        if len(d) > 1:
+            raise ValueError(f"unknown field(s) for EntryPatch: {sorted(k for k in d if k not in cls._known_keys)}")
         return entry_patch
 
 

@@ -29,6 +29,13 @@ class EntryWrite:
     parent_object: str
     parent_record_id: str
     entry_values: RecordValuesInput | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "parent_object",
+            "parent_record_id",
+            "entry_values",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         parent_object = self.parent_object
@@ -72,6 +79,8 @@ class EntryWrite:
             entry_values,
         )
 
+        if len(d) > 2 + (entry_values is not UNSET):
+            raise ValueError(f"unknown field(s) for EntryWrite: {sorted(k for k in d if k not in cls._known_keys)}")
         return entry_write
 
 

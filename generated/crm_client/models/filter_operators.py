@@ -39,6 +39,20 @@ class FilterOperators:
     lte: float | str | Unset = UNSET
     gt: float | str | Unset = UNSET
     gte: float | str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "$eq",
+            "$in",
+            "$not_empty",
+            "$contains",
+            "$starts_with",
+            "$ends_with",
+            "$lt",
+            "$lte",
+            "$gt",
+            "$gte",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         eq: bool | float | None | str | Unset
@@ -191,4 +205,10 @@ class FilterOperators:
             gte,
         )
 
+        if len(d) > 0 + (eq is not UNSET) + (in_ is not UNSET) + (not_empty is not UNSET) + (contains is not UNSET) + (
+            starts_with is not UNSET
+        ) + (ends_with is not UNSET) + (lt is not UNSET) + (lte is not UNSET) + (gt is not UNSET) + (gte is not UNSET):
+            raise ValueError(
+                f"unknown field(s) for FilterOperators: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return filter_operators

@@ -23,6 +23,12 @@ class ListPatch:
 
     name: str | Unset = UNSET
     api_slug: str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "name",
+            "api_slug",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -51,4 +57,6 @@ class ListPatch:
             api_slug,
         )
 
+        if len(d) > 0 + (name is not UNSET) + (api_slug is not UNSET):
+            raise ValueError(f"unknown field(s) for ListPatch: {sorted(k for k in d if k not in cls._known_keys)}")
         return list_patch

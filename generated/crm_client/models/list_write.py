@@ -23,6 +23,13 @@ class ListWrite:
     name: str
     api_slug: str
     parent_objects: list[str]
+    _known_keys = frozenset(
+        (
+            "name",
+            "api_slug",
+            "parent_objects",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -58,4 +65,6 @@ class ListWrite:
             parent_objects,
         )
 
+        if len(d) > 3:
+            raise ValueError(f"unknown field(s) for ListWrite: {sorted(k for k in d if k not in cls._known_keys)}")
         return list_write

@@ -32,6 +32,14 @@ class NoteWrite:
     title: str
     content: str
     format_: NoteFormat | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "parent",
+            "title",
+            "content",
+            "format",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         parent = self.parent.to_dict()
@@ -81,6 +89,8 @@ class NoteWrite:
             format_,
         )
 
+        if len(d) > 3 + (format_ is not UNSET):
+            raise ValueError(f"unknown field(s) for NoteWrite: {sorted(k for k in d if k not in cls._known_keys)}")
         return note_write
 
 

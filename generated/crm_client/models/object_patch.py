@@ -25,6 +25,13 @@ class ObjectPatch:
     api_slug: str | Unset = UNSET
     singular_noun: str | Unset = UNSET
     plural_noun: str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "api_slug",
+            "singular_noun",
+            "plural_noun",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         api_slug = self.api_slug
@@ -60,4 +67,6 @@ class ObjectPatch:
             plural_noun,
         )
 
+        if len(d) > 0 + (api_slug is not UNSET) + (singular_noun is not UNSET) + (plural_noun is not UNSET):
+            raise ValueError(f"unknown field(s) for ObjectPatch: {sorted(k for k in d if k not in cls._known_keys)}")
         return object_patch

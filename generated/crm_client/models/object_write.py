@@ -23,6 +23,13 @@ class ObjectWrite:
     api_slug: str
     singular_noun: str
     plural_noun: str
+    _known_keys = frozenset(
+        (
+            "api_slug",
+            "singular_noun",
+            "plural_noun",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         api_slug = self.api_slug
@@ -58,4 +65,6 @@ class ObjectWrite:
             plural_noun,
         )
 
+        if len(d) > 3:
+            raise ValueError(f"unknown field(s) for ObjectWrite: {sorted(k for k in d if k not in cls._known_keys)}")
         return object_write

@@ -27,6 +27,13 @@ class PathSort:
     path: list[list[str]]
     direction: SortDirection
     field: str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "path",
+            "direction",
+            "field",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         path = []
@@ -74,4 +81,6 @@ class PathSort:
             field,
         )
 
+        if len(d) > 2 + (field is not UNSET):
+            raise ValueError(f"unknown field(s) for PathSort: {sorted(k for k in d if k not in cls._known_keys)}")
         return path_sort

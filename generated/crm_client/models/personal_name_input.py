@@ -25,6 +25,13 @@ class PersonalNameInput:
     first_name: str
     last_name: str
     full_name: str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "first_name",
+            "last_name",
+            "full_name",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         first_name = self.first_name
@@ -61,4 +68,8 @@ class PersonalNameInput:
             full_name,
         )
 
+        if len(d) > 2 + (full_name is not UNSET):
+            raise ValueError(
+                f"unknown field(s) for PersonalNameInput: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return personal_name_input

@@ -23,6 +23,12 @@ class PhoneNumberInput:
 
     original_phone_number: str
     country_code: str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "original_phone_number",
+            "country_code",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         original_phone_number = self.original_phone_number
@@ -53,4 +59,8 @@ class PhoneNumberInput:
             country_code,
         )
 
+        if len(d) > 1 + (country_code is not UNSET):
+            raise ValueError(
+                f"unknown field(s) for PhoneNumberInput: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return phone_number_input

@@ -19,6 +19,7 @@ class PlainValueInput:
     """
 
     value: bool | float | str
+    _known_keys = frozenset(("value",))
 
     def to_dict(self) -> dict[str, Any]:
         value: bool | float | str
@@ -47,4 +48,8 @@ class PlainValueInput:
             value,
         )
 
+        if len(d) > 1:
+            raise ValueError(
+                f"unknown field(s) for PlainValueInput: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return plain_value_input

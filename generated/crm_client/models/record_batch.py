@@ -23,6 +23,7 @@ class RecordBatch:
     """
 
     items: list[RecordBatchItem]
+    _known_keys = frozenset(("items",))
 
     def to_dict(self) -> dict[str, Any]:
         items = []
@@ -54,6 +55,8 @@ class RecordBatch:
             items,
         )
 
+        if len(d) > 1:
+            raise ValueError(f"unknown field(s) for RecordBatch: {sorted(k for k in d if k not in cls._known_keys)}")
         return record_batch
 
 

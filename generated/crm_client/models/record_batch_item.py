@@ -33,6 +33,14 @@ class RecordBatchItem:
     values: RecordValuesInput
     matching_attribute: str | Unset = UNSET
     idempotency_key: str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "operation",
+            "values",
+            "matching_attribute",
+            "idempotency_key",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         operation = self.operation.value
@@ -78,6 +86,10 @@ class RecordBatchItem:
             idempotency_key,
         )
 
+        if len(d) > 2 + (matching_attribute is not UNSET) + (idempotency_key is not UNSET):
+            raise ValueError(
+                f"unknown field(s) for RecordBatchItem: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return record_batch_item
 
 

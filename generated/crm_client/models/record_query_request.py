@@ -36,6 +36,14 @@ class RecordQueryRequest:
     sorts: list[AttributeSort | PathSort] | Unset = UNSET
     limit: int | Unset = 500
     offset: int | Unset = 0
+    _known_keys = frozenset(
+        (
+            "filter",
+            "sorts",
+            "limit",
+            "offset",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         filter_: dict[str, Any] | Unset = UNSET
@@ -118,6 +126,10 @@ class RecordQueryRequest:
             offset,
         )
 
+        if len(d) > 0 + (filter_ is not UNSET) + (sorts is not UNSET) + (limit is not UNSET) + (offset is not UNSET):
+            raise ValueError(
+                f"unknown field(s) for RecordQueryRequest: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return record_query_request
 
 

@@ -21,6 +21,12 @@ class RecordRef:
 
     object_: str
     record_id: str
+    _known_keys = frozenset(
+        (
+            "object",
+            "record_id",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         object_ = self.object_
@@ -50,4 +56,6 @@ class RecordRef:
             record_id,
         )
 
+        if len(d) > 2:
+            raise ValueError(f"unknown field(s) for RecordRef: {sorted(k for k in d if k not in cls._known_keys)}")
         return record_ref

@@ -21,6 +21,12 @@ class RecordReferenceInput:
 
     target_object: str
     target_record_id: str
+    _known_keys = frozenset(
+        (
+            "target_object",
+            "target_record_id",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         target_object = self.target_object
@@ -50,4 +56,8 @@ class RecordReferenceInput:
             target_record_id,
         )
 
+        if len(d) > 2:
+            raise ValueError(
+                f"unknown field(s) for RecordReferenceInput: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return record_reference_input

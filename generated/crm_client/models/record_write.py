@@ -23,6 +23,7 @@ class RecordWrite:
     """
 
     values: RecordValuesInput
+    _known_keys = frozenset(("values",))
 
     def to_dict(self) -> dict[str, Any]:
         values = self.values.to_dict()
@@ -46,6 +47,8 @@ class RecordWrite:
             values,
         )
 
+        if len(d) > 1:
+            raise ValueError(f"unknown field(s) for RecordWrite: {sorted(k for k in d if k not in cls._known_keys)}")
         return record_write
 
 

@@ -25,6 +25,13 @@ class SearchRequest:
     query: str
     objects: list[str] | Unset = UNSET
     limit: int | Unset = 25
+    _known_keys = frozenset(
+        (
+            "query",
+            "objects",
+            "limit",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         query = self.query
@@ -64,4 +71,6 @@ class SearchRequest:
             limit,
         )
 
+        if len(d) > 1 + (objects is not UNSET) + (limit is not UNSET):
+            raise ValueError(f"unknown field(s) for SearchRequest: {sorted(k for k in d if k not in cls._known_keys)}")
         return search_request

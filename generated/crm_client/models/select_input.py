@@ -19,6 +19,7 @@ class SelectInput:
     """
 
     option: str
+    _known_keys = frozenset(("option",))
 
     def to_dict(self) -> dict[str, Any]:
         option = self.option
@@ -42,4 +43,6 @@ class SelectInput:
             option,
         )
 
+        if len(d) > 1:
+            raise ValueError(f"unknown field(s) for SelectInput: {sorted(k for k in d if k not in cls._known_keys)}")
         return select_input

@@ -23,6 +23,12 @@ class SelectOptionPatch:
 
     title: str | Unset = UNSET
     is_archived: bool | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "title",
+            "is_archived",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -51,4 +57,8 @@ class SelectOptionPatch:
             is_archived,
         )
 
+        if len(d) > 0 + (title is not UNSET) + (is_archived is not UNSET):
+            raise ValueError(
+                f"unknown field(s) for SelectOptionPatch: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return select_option_patch

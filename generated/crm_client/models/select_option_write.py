@@ -19,6 +19,7 @@ class SelectOptionWrite:
     """
 
     title: str
+    _known_keys = frozenset(("title",))
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -42,4 +43,8 @@ class SelectOptionWrite:
             title,
         )
 
+        if len(d) > 1:
+            raise ValueError(
+                f"unknown field(s) for SelectOptionWrite: {sorted(k for k in d if k not in cls._known_keys)}"
+            )
         return select_option_write

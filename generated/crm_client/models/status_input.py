@@ -19,6 +19,7 @@ class StatusInput:
     """
 
     status: str
+    _known_keys = frozenset(("status",))
 
     def to_dict(self) -> dict[str, Any]:
         status = self.status
@@ -42,4 +43,6 @@ class StatusInput:
             status,
         )
 
+        if len(d) > 1:
+            raise ValueError(f"unknown field(s) for StatusInput: {sorted(k for k in d if k not in cls._known_keys)}")
         return status_input

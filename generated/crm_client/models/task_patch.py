@@ -34,6 +34,15 @@ class TaskPatch:
     is_completed: bool | Unset = UNSET
     linked_records: list[RecordRef] | Unset = UNSET
     assignees: list[str] | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "content",
+            "deadline_at",
+            "is_completed",
+            "linked_records",
+            "assignees",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         content = self.content
@@ -112,6 +121,10 @@ class TaskPatch:
             assignees,
         )
 
+        if len(d) > 0 + (content is not UNSET) + (deadline_at is not UNSET) + (is_completed is not UNSET) + (
+            linked_records is not UNSET
+        ) + (assignees is not UNSET):
+            raise ValueError(f"unknown field(s) for TaskPatch: {sorted(k for k in d if k not in cls._known_keys)}")
         return task_patch
 
 

@@ -33,6 +33,14 @@ class WebhookPatch:
     subscriptions: list[WebhookSubscription] | Unset = UNSET
     api_version: str | Unset = UNSET
     status: WebhookStatus | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "target_url",
+            "subscriptions",
+            "api_version",
+            "status",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         target_url = self.target_url
@@ -94,6 +102,10 @@ class WebhookPatch:
             status,
         )
 
+        if len(d) > 0 + (target_url is not UNSET) + (subscriptions is not UNSET) + (api_version is not UNSET) + (
+            status is not UNSET
+        ):
+            raise ValueError(f"unknown field(s) for WebhookPatch: {sorted(k for k in d if k not in cls._known_keys)}")
         return webhook_patch
 
 

@@ -29,6 +29,13 @@ class WebhookWrite:
     target_url: str
     subscriptions: list[WebhookSubscription]
     api_version: str | Unset = UNSET
+    _known_keys = frozenset(
+        (
+            "target_url",
+            "subscriptions",
+            "api_version",
+        )
+    )
 
     def to_dict(self) -> dict[str, Any]:
         target_url = self.target_url
@@ -73,6 +80,8 @@ class WebhookWrite:
             api_version,
         )
 
+        if len(d) > 2 + (api_version is not UNSET):
+            raise ValueError(f"unknown field(s) for WebhookWrite: {sorted(k for k in d if k not in cls._known_keys)}")
         return webhook_write
 
 

