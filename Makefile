@@ -34,8 +34,8 @@ lint-spec: install $(SPECTRAL)
 	$(NODE_PATH_ENV) $(SPECTRAL) lint --quiet --fail-severity warn -r openapi/.spectral.yaml $(SPECS)
 
 lint: install lint-spec
-	$(BIN)/ruff check overlay scripts tests examples
-	$(BIN)/ruff format --check overlay scripts tests examples
+	$(BIN)/ruff check overlay sandbox scripts tests examples
+	$(BIN)/ruff format --check overlay sandbox scripts tests examples
 
 typecheck: install
 	$(BIN)/mypy

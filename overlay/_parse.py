@@ -17,9 +17,7 @@ class Model(Protocol[M]):
     def from_dict(self, src_dict: Mapping[str, Any], /) -> M: ...
 
 
-def parse(
-    model: Model[M], data: bytes | str | Mapping[str, Any], *, request_id: str | None = None
-) -> M:
+def parse(model: Model[M], data: bytes | str | Mapping[str, Any], *, request_id: str | None = None) -> M:
     """Build ``model`` from JSON text or an already decoded mapping.
 
     Raises ``ResponseParseError`` naming the model and the reason when the body is not JSON
@@ -41,6 +39,4 @@ def parse(
         reason = f"missing field {exc.args[0]!r}"
         raise ResponseParseError(name, reason, request_id=request_id) from None
     except (TypeError, ValueError, AttributeError) as exc:
-        raise ResponseParseError(
-            name, str(exc) or type(exc).__name__, request_id=request_id
-        ) from None
+        raise ResponseParseError(name, str(exc) or type(exc).__name__, request_id=request_id) from None

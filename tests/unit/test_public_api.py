@@ -17,8 +17,6 @@ def test_importing_overlay_does_not_load_the_generated_models() -> None:
     import subprocess
     import sys
 
-    code = (
-        "import sys, overlay; print(any(m.startswith('crm_client.models.') for m in sys.modules))"
-    )
+    code = "import sys, overlay; print(any(m.startswith('crm_client.models.') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -1,0 +1,254 @@
+"""The sandbox's ASGI application: every operation of the spec, with the API's cross-cutting rules.
+
+Per request, in order: request id, chaos, bearer token, CRM-Version, rate limit, parameter
+and body validation against the spec, idempotent replay, then the handler inside one
+SQLite transaction. Every error is the spec's error body; nothing else ever escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import uuid
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import handlers  # noqa: F401  (registers the handlers)
+from .catalog import Catalog
+from .config import LATEST, VERSIONS, SandboxConfig
+from .context import HANDLERS, Ctx
+from .errors import APIError
+from .guards import ChaosMonkey, DropConnection, Idempotency, RateLimiter
+from .operations import Operation, operations
+from .store import Store
+from .webhooks import Deliveries
+
+log = logging.getLogger("crm_sandbox")
+
+
+class Sandbox:
+    """The state behind one running sandbox."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.store = Store(config.db_path)
+        self.catalog = Catalog(self.store)
+        with self.store.transaction():
+            self.catalog.seed_standard_objects()
+            if config.seed_data:
+                from .seed import seed_sample_data
+
+                seed_sample_data(self)
+        self.limiter = RateLimiter({"read": config.read_rate, "write": config.write_rate})
+        self.chaos = ChaosMonkey(config.chaos)
+        self.idempotency = Idempotency(self.store)
+        self.deliveries = Deliveries(self.store, config.webhook_retry_delays)
+
+    def token_id(self, token: str) -> str:
+        return str(uuid.UUID(hashlib.sha256(token.encode()).hexdigest()[:32]))
+
+    def authenticate(self, request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            raise APIError(401, "missing_token", "Send your token as `Authorization: Bearer <token>`.")
+        if scheme.lower() != "bearer" or token not in self.config.tokens:
+            raise APIError(401, "invalid_token", "The bearer token is not valid.")
+        return token
+
+
+def error_response(exc: APIError, version: str = LATEST) -> JSONResponse:
+    return JSONResponse(exc.body(), exc.status, headers={**exc.headers, "CRM-Version": version})
+
+
+def _version(request: Request) -> str:
+    version = request.headers.get("crm-version", LATEST)
+    if version not in VERSIONS:
+        raise APIError(
+            400,
+            "unsupported_version",
+            f"CRM-Version {version!r} is not supported; use one of {', '.join(VERSIONS)}.",
+        )
+    return version
+
+
+async def _json_body(request: Request, op: Operation, limit: int) -> Any:
+    raw = await request.body()
+    if len(raw) > limit:
+        raise APIError(413, "body_too_large", f"The body is {len(raw):,} bytes; the limit is {limit:,}.")
+    if not raw:
+        if op.body_required:
+            raise APIError(400, "missing_body", "This operation needs a JSON body.")
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise APIError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+
+
+def endpoint(op: Operation) -> Any:
+    handle = HANDLERS[op.id]
+
+    async def run(request: Request) -> Response:
+        sandbox: Sandbox = request.app.state.sandbox
+        fate = sandbox.chaos.decide()
+        if fate.latency:
+            await asyncio.sleep(fate.latency)
+        if fate.fault:
+            raise sandbox.chaos.error(fate.fault)
+        token = sandbox.authenticate(request)
+        version = _version(request)
+        limit_headers = sandbox.limiter.take(token, "write" if op.is_write else "read")
+        path = op.coerce_params("path", dict(request.path_params))
+        query = op.coerce_params("query", dict(request.query_params))
+        headers = op.coerce_params(
+            "header", {k.title(): v for k, v in request.headers.items()} | {"CRM-Version": version}
+        )
+        body = await _json_body(request, op, sandbox.config.max_body_bytes)
+        op.check_body(body)
+        key = headers.get("Idempotency-Key") if op.is_write else None
+        ctx = Ctx(sandbox, path, query, body, token, version)
+        extra = {**limit_headers, "CRM-Version": version}
+        with sandbox.store.transaction():
+            replay = None
+            if key:
+                fingerprint = Idempotency.fingerprint(op.method, request.url.path, body)
+                replay = sandbox.idempotency.replay(token, key, fingerprint)
+            if replay is not None:
+                status, content = replay
+                extra["Idempotent-Replayed"] = "true"
+            else:
+                status, payload = handle(ctx)
+                content = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+                if key:
+                    sandbox.idempotency.save(token, key, fingerprint, status, content)
+                    extra["Idempotent-Replayed"] = "false"
+                sandbox.deliveries.enqueue(ctx.events, version)
+        if fate.drop_after_commit:
+            raise DropConnection()
+        if status == 204:
+            return Response(status_code=204, headers=extra)
+        return Response(content, status, headers=extra, media_type="application/json")
+
+    return run
+
+
+class RequestIds:
+    """Gives every response an x-request-id and a CRM-Version; turns DropConnection into a cut."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"req_{uuid.uuid4().hex}"
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                headers.append((b"x-request-id", request_id.encode()))
+                if b"crm-version" not in names:
+                    headers.append((b"crm-version", LATEST.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except DropConnection:
+            if not started:  # announce a body, send none of it: the client sees the connection cut
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-length", b"100"),
+                            (b"x-request-id", request_id.encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b"", "more_body": True})
+
+
+async def on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, APIError)
+    return error_response(exc)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
+    message = {
+        404: f"No route {request.url.path!r}.",
+        405: f"{request.method} is not allowed here.",
+    }.get(exc.status_code, str(exc.detail))
+    return error_response(APIError(exc.status_code, code, message, dict(exc.headers or {})))
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error in %s %s", request.method, request.url.path)
+    return error_response(
+        APIError(500, "internal_error", "The sandbox failed; this is a bug in the sandbox.")
+    )
+
+
+def create_app(config: SandboxConfig | None = None) -> Starlette:
+    sandbox = Sandbox(config or SandboxConfig())
+    missing = [op.id for op in operations(LATEST) if op.id not in HANDLERS]
+    if missing:
+        raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
+    routes = [Route(op.path, endpoint(op), methods=[op.method.upper()]) for op in operations(LATEST)]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        worker = asyncio.create_task(sandbox.deliveries.run())
+        try:
+            yield
+        finally:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+            await sandbox.deliveries.aclose()
+
+    app = Starlette(
+        routes=_merge_methods(routes),
+        exception_handlers={
+            APIError: on_api_error,
+            HTTPException: on_http_error,
+            Exception: on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.sandbox = sandbox
+    app.add_middleware(RequestIds)
+    return app
+
+
+def _merge_methods(routes: list[Route]) -> list[Route]:
+    """One Route per path serving all of its methods, so a wrong method gets 405, not 404."""
+    by_path: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        for method in route.methods or ():
+            if method != "HEAD":
+                by_path.setdefault(route.path, {})[method] = route.endpoint
+
+    def dispatch(endpoints: dict[str, Any]) -> Any:
+        async def run(request: Request) -> Response:
+            return await endpoints[request.method](request)  # type: ignore[no-any-return]
+
+        return run
+
+    return [Route(path, dispatch(eps), methods=list(eps)) for path, eps in by_path.items()]

@@ -1,0 +1,66 @@
+"""How a sandbox is set up: tokens, storage, rate limits, chaos, webhook retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+VERSIONS = ("2026-04-01",)
+LATEST = VERSIONS[-1]
+DEFAULT_TOKEN = "sk_sandbox_local"
+
+
+@dataclass(frozen=True)
+class Chaos:
+    """Fault injection, reproducible from ``seed``. Rates are probabilities per request."""
+
+    error_rate: float = 0.0  # answer 500 or 503 without doing anything
+    rate_limit_rate: float = 0.0  # answer 429 without doing anything
+    drop_rate: float = 0.0  # close the connection without doing anything
+    commit_drop_rate: float = 0.0  # do the request, then lose the response
+    latency_ms: tuple[int, int] = (0, 0)  # added latency, uniform in [low, high]
+    seed: int = 0
+
+    @property
+    def active(self) -> bool:
+        return (
+            any((self.error_rate, self.rate_limit_rate, self.drop_rate, self.commit_drop_rate))
+            or self.latency_ms[1] > 0
+        )
+
+    @classmethod
+    def parse(cls, spec: str) -> Chaos:
+        """Read ``"error=0.1,429=0.05,drop=0.02,commit_drop=0.01,latency=0-20,seed=7"``."""
+        names = {
+            "error": "error_rate",
+            "429": "rate_limit_rate",
+            "drop": "drop_rate",
+            "commit_drop": "commit_drop_rate",
+        }
+        values: dict[str, object] = {}
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            key, _, raw = part.partition("=")
+            if key in names:
+                values[names[key]] = float(raw)
+            elif key == "latency":
+                low, _, high = raw.partition("-")
+                values["latency_ms"] = (int(low), int(high or low))
+            elif key == "seed":
+                values["seed"] = int(raw)
+            else:
+                raise ValueError(
+                    f"unknown chaos setting {key!r} (known: {', '.join([*names, 'latency', 'seed'])})"
+                )
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
+    db_path: str = ":memory:"
+    read_rate: float | None = 100.0  # requests per second per token; None turns the limit off
+    write_rate: float | None = 25.0
+    chaos: Chaos = field(default_factory=Chaos)
+    seed_data: bool = False
+    max_body_bytes: int = 2_000_000
+    webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)  # then give up
+    workspace_name: str = "Sandbox"

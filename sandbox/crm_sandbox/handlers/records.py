@@ -1,0 +1,213 @@
+"""Records: query, create, upsert, get, update, replace, delete, batch, value history, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Ctx, Reply, handler
+from ..errors import APIError
+from ..records import Records
+
+
+def _records(ctx: Ctx) -> Records:
+    return Records(ctx.sandbox.store, ctx.sandbox.catalog, ctx.path["object"])
+
+
+def _event(records: Records, record: dict[str, Any]) -> dict[str, Any]:
+    return {"id": record["id"]}
+
+
+@handler("query_records")
+def query_records(ctx: Ctx) -> Reply:
+    return 200, {"data": _records(ctx).query(ctx.body or {})}
+
+
+@handler("create_record")
+def create_record(ctx: Ctx) -> Reply:
+    records = _records(ctx)
+    record = records.create(ctx.data["values"], ctx.actor)
+    ctx.emit("record.created", id=record["id"])
+    return 201, {"data": record}
+
+
+@handler("upsert_record")
+def upsert_record(ctx: Ctx) -> Reply:
+    record, created = _records(ctx).upsert(ctx.query["matching_attribute"], ctx.data["values"], ctx.actor)
+    _emit_write(ctx, record, created, ctx.data["values"])
+    return 200, {"data": record}
+
+
+def _emit_write(ctx: Ctx, record: dict[str, Any], created: bool, values: dict[str, Any]) -> None:
+    if created:
+        ctx.emit("record.created", id=record["id"])
+        return
+    records = _records(ctx)
+    for slug in values:
+        attribute = records.values.attribute(slug)
+        ctx.emit("record.updated", id=record["id"], attribute_id=attribute["id"])
+
+
+@handler("get_record")
+def get_record(ctx: Ctx) -> Reply:
+    return 200, {"data": _records(ctx).get(ctx.path["record_id"])}
+
+
+def _update(ctx: Ctx, mode: str) -> Reply:
+    record = _records(ctx).update(ctx.path["record_id"], ctx.data["values"], mode, ctx.actor)
+    _emit_write(ctx, record, False, ctx.data["values"])
+    return 200, {"data": record}
+
+
+@handler("update_record")
+def update_record(ctx: Ctx) -> Reply:
+    return _update(ctx, "append")
+
+
+@handler("replace_record")
+def replace_record(ctx: Ctx) -> Reply:
+    return _update(ctx, "replace")
+
+
+@handler("delete_record")
+def delete_record(ctx: Ctx) -> Reply:
+    records = _records(ctx)
+    record = records.get(ctx.path["record_id"])
+    for entry_id in records.delete(ctx.path["record_id"]):
+        ctx.emit(
+            "list-entry.deleted",
+            id={
+                "workspace_id": ctx.sandbox.store.workspace_id,
+                "list_id": "",
+                "entry_id": entry_id,
+            },
+            parent_object_id=records.object["id"],
+            parent_record_id=ctx.path["record_id"],
+        )
+    ctx.emit("record.deleted", id=record["id"])
+    return 204, None
+
+
+@handler("list_record_attribute_values")
+def list_record_attribute_values(ctx: Ctx) -> Reply:
+    records = _records(ctx)
+    records.get(ctx.path["record_id"])
+    history = records.values.history(ctx.path["record_id"], ctx.path["attribute"], ctx.query["show_historic"])
+    return 200, {"data": history}
+
+
+@handler("batch_records")
+def batch_records(ctx: Ctx) -> Reply:
+    """Each item in its own savepoint: one item's failure never undoes another's success."""
+    records = _records(ctx)
+    db, idempotency = ctx.sandbox.store.db, ctx.sandbox.idempotency
+    results = []
+    for index, item in enumerate(ctx.data["items"]):
+        key = item.get("idempotency_key")
+        fingerprint = idempotency.fingerprint("batch", records.object["id"], item) if key else ""
+        try:
+            stored = idempotency.replay(ctx.token, f"batch:{key}", fingerprint) if key else None
+        except APIError as exc:
+            results.append(
+                {
+                    "index": index,
+                    "status": "failed",
+                    "record": None,
+                    "error": exc.body(),
+                    "replayed": False,
+                }
+            )
+            continue
+        if stored is not None:
+            import json
+
+            results.append({**json.loads(stored[1]), "index": index, "replayed": True})
+            continue
+        db.execute("SAVEPOINT item")
+        try:
+            if item["operation"] == "upsert":
+                if not item.get("matching_attribute"):
+                    raise APIError(
+                        400,
+                        "missing_matching_attribute",
+                        "An upsert item needs matching_attribute.",
+                    )
+                record, created = records.upsert(item["matching_attribute"], item["values"], ctx.actor)
+            else:
+                record, created = records.create(item["values"], ctx.actor), True
+            _emit_write(ctx, record, created, item["values"])
+            result = {
+                "index": index,
+                "status": "created" if created else "updated",
+                "record": record,
+                "error": None,
+                "replayed": False,
+            }
+            db.execute("RELEASE item")
+        except APIError as exc:
+            db.execute("ROLLBACK TO item")
+            db.execute("RELEASE item")
+            result = {
+                "index": index,
+                "status": "failed",
+                "record": None,
+                "error": exc.body(),
+                "replayed": False,
+            }
+        if key and result["status"] != "failed":
+            import json
+
+            idempotency.save(ctx.token, f"batch:{key}", fingerprint, 200, json.dumps(result).encode())
+        results.append(result)
+    return 200, {"data": {"results": results}}
+
+
+@handler("search_records")
+def search_records(ctx: Ctx) -> Reply:
+    store, catalog = ctx.sandbox.store, ctx.sandbox.catalog
+    query = ctx.body["query"].lower()
+    objects = ctx.body.get("objects") or [r["api_slug"] for r in store.all("SELECT api_slug FROM objects")]
+    object_ids = {catalog.object_row(slug)["id"]: slug for slug in objects}
+    placeholders = ",".join("?" * len(object_ids))
+    rows = store.all(
+        "SELECT k.owner_id, r.object_id, MIN(CASE WHEN k.lk = ? THEN 0 WHEN k.lk LIKE ? ESCAPE '\\' THEN 1 "
+        "ELSE 2 END) AS rank FROM keys k JOIN records r ON r.id = k.owner_id JOIN attributes a ON "
+        "a.id = k.attribute_id WHERE r.object_id IN (" + placeholders + ") AND k.lk LIKE ? ESCAPE '\\' "
+        "AND a.type IN ('text', 'personal-name', 'email-address', 'domain') GROUP BY k.owner_id "
+        "ORDER BY rank, r.created_at LIMIT ?",
+        [
+            query,
+            _like(query) + "%",
+            *object_ids,
+            "%" + _like(query) + "%",
+            ctx.body.get("limit", 25),
+        ],
+    )
+    results = []
+    for row in rows:
+        records = Records(store, catalog, row["object_id"])
+        record = records.get(row["owner_id"])
+        results.append(
+            {
+                "id": record["id"],
+                "object": object_ids[row["object_id"]],
+                "record_text": _record_text(record),
+                "score": round(1.0 / (1 + row["rank"]), 3),
+            }
+        )
+    return 200, {"data": results}
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _record_text(record: dict[str, Any]) -> str:
+    for slug in ("name", "full_name"):
+        for value in record["values"].get(slug, []):
+            return str(value.get("full_name") or value.get("value") or "")
+    for values in record["values"].values():
+        for value in values:
+            for field in ("value", "email_address", "domain"):
+                if isinstance(value.get(field), str):
+                    return str(value[field])
+    return record["id"]["record_id"]

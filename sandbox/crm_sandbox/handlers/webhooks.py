@@ -1,0 +1,124 @@
+"""Webhooks: subscriptions, their one-time secret, test deliveries and the deliveries log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from .. import paging
+from ..context import Ctx, Reply, handler
+from ..errors import APIError
+from ..store import dumps, new_id, now
+from ..webhooks import new_secret
+
+
+def _webhook(ctx: Ctx, row: sqlite3.Row, *, secret: bool = False) -> dict[str, Any]:
+    out = {
+        "id": {"workspace_id": ctx.sandbox.store.workspace_id, "webhook_id": row["id"]},
+        "target_url": row["target_url"],
+        "subscriptions": json.loads(row["subscriptions"]),
+        "api_version": row["api_version"],
+        "status": row["status"],
+        "created_at": row["created_at"],
+    }
+    if secret:
+        out["secret"] = row["secret"]
+    return out
+
+
+def _row(ctx: Ctx) -> sqlite3.Row:
+    row = ctx.sandbox.store.one("SELECT * FROM webhooks WHERE id = ?", (ctx.path["webhook_id"],))
+    if row is None:
+        raise APIError(404, "not_found", f"No webhook {ctx.path['webhook_id']!r}.")
+    return row
+
+
+def _subscriptions(data: list[dict[str, Any]]) -> str:
+    return dumps([{"event_type": s["event_type"], "filter": s.get("filter")} for s in data])
+
+
+@handler("list_webhooks")
+def list_webhooks(ctx: Ctx) -> Reply:
+    return 200, paging.page(ctx.sandbox.store, "webhooks", "1", [], ctx.query, lambda r: _webhook(ctx, r))
+
+
+@handler("create_webhook")
+def create_webhook(ctx: Ctx) -> Reply:
+    data, store = ctx.data, ctx.sandbox.store
+    webhook_id = new_id()
+    store.db.execute(
+        "INSERT INTO webhooks VALUES (?, ?, ?, ?, 'active', ?, ?, ?)",
+        (
+            webhook_id,
+            data["target_url"],
+            _subscriptions(data["subscriptions"]),
+            data.get("api_version", ctx.version),
+            new_secret(),
+            now(),
+            store.next_seq("webhooks"),
+        ),
+    )
+    ctx.path["webhook_id"] = webhook_id
+    return 201, {"data": _webhook(ctx, _row(ctx), secret=True)}
+
+
+@handler("get_webhook")
+def get_webhook(ctx: Ctx) -> Reply:
+    return 200, {"data": _webhook(ctx, _row(ctx))}
+
+
+@handler("update_webhook")
+def update_webhook(ctx: Ctx) -> Reply:
+    row, data = _row(ctx), ctx.data
+    ctx.sandbox.store.db.execute(
+        "UPDATE webhooks SET target_url = ?, subscriptions = ?, api_version = ?, status = ? WHERE id = ?",
+        (
+            data.get("target_url", row["target_url"]),
+            _subscriptions(data["subscriptions"]) if "subscriptions" in data else row["subscriptions"],
+            data.get("api_version", row["api_version"]),
+            data.get("status", row["status"]),
+            row["id"],
+        ),
+    )
+    return 200, {"data": _webhook(ctx, _row(ctx))}
+
+
+@handler("delete_webhook")
+def delete_webhook(ctx: Ctx) -> Reply:
+    row = _row(ctx)
+    ctx.sandbox.store.db.execute(
+        "DELETE FROM deliveries WHERE webhook_id = ? AND status = 'pending'", (row["id"],)
+    )
+    ctx.sandbox.store.db.execute("DELETE FROM webhooks WHERE id = ?", (row["id"],))
+    return 204, None
+
+
+@handler("test_webhook")
+def test_webhook(ctx: Ctx) -> Reply:
+    row, ws = _row(ctx), ctx.sandbox.store.workspace_id
+    actor_type, actor_id = ctx.actor
+    event = {
+        "event_type": "record.created",
+        "id": {
+            "workspace_id": ws,
+            "object_id": "00000000-0000-4000-8000-000000000000",
+            "record_id": "00000000-0000-4000-8000-000000000001",
+        },
+        "actor": {"type": actor_type, "id": actor_id},
+    }
+    delivery = ctx.sandbox.deliveries.queue_message(row["id"], [event])
+    return 202, {"data": ctx.sandbox.deliveries.render(delivery)}
+
+
+@handler("list_webhook_deliveries")
+def list_webhook_deliveries(ctx: Ctx) -> Reply:
+    row = _row(ctx)
+    return 200, paging.page(
+        ctx.sandbox.store,
+        "deliveries",
+        "webhook_id = ?",
+        [row["id"]],
+        ctx.query,
+        ctx.sandbox.deliveries.render,
+    )

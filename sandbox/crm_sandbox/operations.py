@@ -1,0 +1,154 @@
+"""The API's operations, read from the spec: paths, parameters and request validation.
+
+Requests are checked against the very schemas the clients are generated from, so every
+malformed request gets a 400 that names the parameter or the body field at fault.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import bad_request
+
+SPEC_DIR = Path(__file__).resolve().parent / "openapi"
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+# POSTs that only read: they count against the read limit and take no Idempotency-Key.
+READ_POSTS = {"query_records", "query_entries", "search_records"}
+
+
+@cache
+def load_spec(version: str) -> dict[str, Any]:
+    with (SPEC_DIR / f"crm-{version}.yaml").open() as f:
+        spec: dict[str, Any] = yaml.safe_load(f)
+    return spec
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    location: str  # path | query | header
+    required: bool
+    schema: dict[str, Any]
+    validator: jsonschema.Draft202012Validator
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    method: str
+    path: str  # OpenAPI template, e.g. /v2/objects/{object}
+    params: tuple[Param, ...]
+    body: jsonschema.Draft202012Validator | None
+    body_required: bool
+
+    @property
+    def is_write(self) -> bool:
+        return self.method in WRITE_METHODS and self.id not in READ_POSTS
+
+    def starlette_path(self) -> str:
+        return self.path  # Starlette uses the same {name} syntax
+
+    def coerce_params(self, location: str, raw: dict[str, str]) -> dict[str, Any]:
+        """Typed values of the parameters in ``location``; 400 naming the first bad one."""
+        out: dict[str, Any] = {}
+        for param in self.params:
+            if param.location != location:
+                continue
+            if param.name not in raw:
+                if param.required:
+                    raise bad_request("missing_parameter", f"Missing {location} parameter {param.name!r}.")
+                if "default" in param.schema:
+                    out[param.name] = param.schema["default"]
+                continue
+            value = _typed(raw[param.name], param.schema)
+            error = jsonschema.exceptions.best_match(param.validator.iter_errors(value))
+            if error is not None:
+                raise bad_request(
+                    "invalid_parameter",
+                    f"Invalid {location} parameter {param.name!r}: {error.message}.",
+                )
+            out[param.name] = value
+        return out
+
+    def check_body(self, body: Any) -> None:
+        if self.body is None:
+            return
+        error = jsonschema.exceptions.best_match(self.body.iter_errors(body))
+        if error is not None:
+            where = "body" + "".join(
+                f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+            )
+            raise bad_request("invalid_request", f"Invalid request body at {where}: {_short(error.message)}")
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def _typed(raw: str, schema: dict[str, Any]) -> Any:
+    """A query or header string read as its schema's type (left as is when it does not parse)."""
+    kind = schema.get("type")
+    if kind == "integer" and re.fullmatch(r"-?[0-9]{1,18}", raw):
+        return int(raw)
+    if kind == "number":
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+    if kind == "boolean" and raw in ("true", "false"):
+        return raw == "true"
+    return raw
+
+
+def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def operations(version: str) -> list[Operation]:
+    spec = load_spec(version)
+    root = {"components": spec["components"]}
+
+    def validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+        return jsonschema.Draft202012Validator({**schema, **root})
+
+    ops = []
+    for path, item in spec["paths"].items():
+        shared = [_resolve(spec, p) for p in item.get("parameters", [])]
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            params = tuple(
+                Param(
+                    p["name"],
+                    p["in"],
+                    p.get("required", False),
+                    p["schema"],
+                    validator(p["schema"]),
+                )
+                for p in shared + [_resolve(spec, p) for p in op.get("parameters", [])]
+            )
+            body = op.get("requestBody")
+            schema = body["content"]["application/json"]["schema"] if body else None
+            ops.append(
+                Operation(
+                    op["operationId"],
+                    method,
+                    path,
+                    params,
+                    validator(schema) if schema else None,
+                    bool(body and body.get("required")),
+                )
+            )
+    return ops

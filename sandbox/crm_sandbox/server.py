@@ -1,0 +1,84 @@
+"""Serving the sandbox on loopback: in a background thread (tests, the tour) or in the foreground."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from .app import create_app
+from .config import SandboxConfig
+
+
+class SandboxServer:
+    """A sandbox listening on ``host:port`` (port 0 picks a free one) in a daemon thread."""
+
+    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config or SandboxConfig()
+        self.app = create_app(self.config)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = self._socket.getsockname()[:2]
+        # Chaos cuts connections on purpose; uvicorn would log each one as an error.
+        log_level = "critical" if self.config.chaos.active else "warning"
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                log_level=log_level,
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=2,
+            )
+        )
+        self._thread = threading.Thread(target=self._serve, name=f"crm-sandbox-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return self.config.tokens[0]
+
+    def _serve(self) -> None:
+        self._server.run(sockets=[self._socket])
+
+    def start(self, timeout: float = 10.0) -> SandboxServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the sandbox did not start on {self.url}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve_forever(config: SandboxConfig, host: str, port: int) -> None:
+    """Run in the foreground until interrupted, printing the URL and token first."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    server = SandboxServer(config, host, port)
+    print(f"CRM sandbox listening on {server.url}", flush=True)
+    print(f"  token: {server.token}", flush=True)
+    print(f"  try:   curl -H 'Authorization: Bearer {server.token}' {server.url}/v2/self", flush=True)
+    server._serve()

@@ -1,0 +1,371 @@
+"""Attribute types: how a written value is checked and normalised, and how it is indexed.
+
+A stored value is a dict of the type's own fields (``{"value": "Ada"}``, or
+``{"email_address": ..., "email_domain": ...}``). Each value is also indexed as keys, one
+per filterable property: ``(prop, sk, nk)`` where ``sk`` is the text form and ``nk`` the
+numeric one. The property ``""`` is the value's main property, used by shorthand filters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .errors import bad_request
+
+Stored = dict[str, Any]
+Key = tuple[str, str | None, float | None]  # (property, text key, numeric key)
+
+TEXT_OPS = frozenset({"$eq", "$in", "$contains", "$starts_with", "$ends_with", "$not_empty"})
+ORDER_OPS = frozenset({"$eq", "$in", "$lt", "$lte", "$gt", "$gte", "$not_empty"})
+EQ_OPS = frozenset({"$eq", "$in", "$not_empty"})
+
+
+@dataclass(frozen=True)
+class Prop:
+    """A filterable property of a type: its operators and whether it compares as a number."""
+
+    ops: frozenset[str]
+    numeric: bool = False
+
+
+class Context(Protocol):
+    """What coercion may need to look up: select options and referenced records."""
+
+    def option_id(self, attribute: dict[str, Any], ref: str) -> tuple[str, str]: ...
+
+    def record_exists(self, object_slug: str, record_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class AttributeType:
+    name: str
+    props: dict[str, Prop]  # "" is the main property
+    coerce: Callable[[Any, dict[str, Any], Context], Stored]
+    keys: Callable[[Stored], list[Key]]
+
+
+def _fail(attribute: dict[str, Any], expected: str, got: Any) -> Exception:
+    return bad_request(
+        "invalid_value",
+        f"Attribute {attribute['api_slug']!r} ({attribute['type']}) expects {expected}, got {got!r}.",
+    )
+
+
+def _unwrap(value: Any, field: str) -> Any:
+    if isinstance(value, dict):
+        if set(value) != {field}:
+            return _MISSING
+        return value[field]
+    return value
+
+
+_MISSING = object()
+
+
+def _text(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    v = _unwrap(value, "value")
+    if not isinstance(v, str):
+        raise _fail(attribute, "a string", value)
+    return {"value": v}
+
+
+def _number(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    v = _unwrap(value, "value")
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise _fail(attribute, "a number", value)
+    return {"value": v}
+
+
+def _checkbox(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    v = _unwrap(value, "value")
+    if not isinstance(v, bool):
+        raise _fail(attribute, "true or false", value)
+    return {"value": v}
+
+
+def _rating(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    v = _unwrap(value, "value")
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 5:
+        raise _fail(attribute, "a whole number from 0 to 5", value)
+    return {"value": v}
+
+
+def _date(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    v = _unwrap(value, "value")
+    try:
+        if not isinstance(v, str) or len(v) != 10:
+            raise ValueError
+        return {"value": dt.date.fromisoformat(v).isoformat()}
+    except ValueError:
+        raise _fail(attribute, "a date as YYYY-MM-DD", value) from None
+
+
+def parse_timestamp(v: Any) -> dt.datetime | None:
+    """An ISO 8601 instant with a UTC offset, or None."""
+    if not isinstance(v, str) or len(v) > 40:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(v)
+    except ValueError:
+        return None
+    return parsed.astimezone(dt.UTC) if parsed.tzinfo else None
+
+
+def _timestamp(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    v = _unwrap(value, "value")
+    parsed = parse_timestamp(v)
+    if parsed is None:
+        raise _fail(attribute, "an ISO 8601 timestamp with a UTC offset", value)
+    return {"value": parsed.isoformat(timespec="microseconds")}
+
+
+def _currency(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    default = ((attribute.get("config") or {}).get("currency") or {}).get("default_currency_code")
+    if isinstance(value, dict):
+        if not set(value) <= {"amount_minor", "currency_code"} or "amount_minor" not in value:
+            raise _fail(attribute, "{amount_minor, currency_code}", value)
+        amount, code = value["amount_minor"], value.get("currency_code", default)
+    else:
+        amount, code = value, default
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise _fail(attribute, "a whole amount in minor units", value)
+    if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code):
+        raise _fail(attribute, "a currency_code such as EUR (no default is set)", value)
+    return {"amount_minor": amount, "currency_code": code}
+
+
+def _option(field: str) -> Callable[[Any, dict[str, Any], Context], Stored]:
+    def coerce(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+        v = _unwrap(value, field)
+        if not isinstance(v, str) or not v:
+            raise _fail(attribute, f"an option title or id (or {{{field}: ...}})", value)
+        option_id, title = ctx.option_id(attribute, v)
+        return {"option_id": option_id, "title": title}
+
+    return coerce
+
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$")
+
+
+def root_domain(domain: str) -> str:
+    return ".".join(domain.split(".")[-2:])
+
+
+def _email(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    v = _unwrap(value, "email_address")
+    if not isinstance(v, str) or not _EMAIL.match(v.strip()):
+        raise _fail(attribute, "an email address", value)
+    original = v.strip()
+    local, _, domain = original.rpartition("@")
+    domain = domain.lower()
+    return {
+        "email_address": f"{local}@{domain}",
+        "original_email_address": original,
+        "email_domain": domain,
+        "email_root_domain": root_domain(domain),
+        "email_local_specifier": local.split("+")[0],
+    }
+
+
+_DOMAIN = re.compile(r"^([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
+
+
+def _domain(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    v = _unwrap(value, "domain")
+    if not isinstance(v, str):
+        raise _fail(attribute, "a domain", value)
+    domain = re.sub(r"^[a-z]+://", "", v.strip().lower()).split("/")[0].removeprefix("www.")
+    if not _DOMAIN.match(domain):
+        raise _fail(attribute, "a domain such as acme.com", value)
+    return {"domain": domain, "root_domain": root_domain(domain)}
+
+
+CALLING_CODES = {
+    "US": "1",
+    "CA": "1",
+    "GB": "44",
+    "FR": "33",
+    "DE": "49",
+    "ES": "34",
+    "IT": "39",
+    "NL": "31",
+    "IE": "353",
+    "PT": "351",
+    "IN": "91",
+    "JP": "81",
+    "AU": "61",
+    "BR": "55",
+}
+COUNTRY_BY_CODE = {
+    "1": "US",
+    **{code: country for country, code in CALLING_CODES.items() if code != "1"},
+}
+
+
+def _phone(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    if isinstance(value, dict):
+        if not set(value) <= {"original_phone_number", "country_code"}:
+            raise _fail(attribute, "{original_phone_number, country_code}", value)
+        original, country = value.get("original_phone_number"), value.get("country_code")
+    else:
+        original, country = value, None
+    if not isinstance(original, str) or (country is not None and country not in CALLING_CODES):
+        raise _fail(attribute, f"a phone number (country_code one of {sorted(CALLING_CODES)})", value)
+    digits = re.sub(r"[\s().-]", "", original)
+    if digits.startswith("+"):
+        number = digits
+        code = next(
+            (c for c in sorted(COUNTRY_BY_CODE, key=len, reverse=True) if number[1:].startswith(c)),
+            None,
+        )
+        country = country or (COUNTRY_BY_CODE[code] if code else None)
+    elif country:
+        number = f"+{CALLING_CODES[country]}{digits.lstrip('0')}"
+    else:
+        raise _fail(attribute, "an international number (+...) or a country_code", value)
+    if not re.fullmatch(r"\+[0-9]{6,15}", number):
+        raise _fail(attribute, "a phone number of 6 to 15 digits", value)
+    return {"phone_number": number, "original_phone_number": original, "country_code": country}
+
+
+def _name(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    if isinstance(value, str):
+        first, _, last = value.strip().partition(" ")
+        return {"first_name": first, "last_name": last.strip(), "full_name": value.strip()}
+    if isinstance(value, dict) and set(value) <= {"first_name", "last_name", "full_name"}:
+        first, last = value.get("first_name", ""), value.get("last_name", "")
+        full = value.get("full_name", f"{first} {last}".strip())
+        if all(isinstance(x, str) for x in (first, last, full)):
+            return {"first_name": first, "last_name": last, "full_name": full}
+    raise _fail(attribute, "a name or {first_name, last_name}", value)
+
+
+def _reference(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    allowed = ((attribute.get("config") or {}).get("record_reference") or {}).get("allowed_objects") or []
+    if isinstance(value, str) and len(allowed) == 1:
+        target_object, record_id = allowed[0], value
+    elif isinstance(value, dict) and set(value) == {"target_object", "target_record_id"}:
+        target_object, record_id = value["target_object"], value["target_record_id"]
+    else:
+        raise _fail(attribute, "{target_object, target_record_id}", value)
+    if allowed and target_object not in allowed:
+        raise _fail(attribute, f"a record of {' or '.join(allowed)}", value)
+    if not isinstance(record_id, str) or not ctx.record_exists(target_object, record_id):
+        raise bad_request(
+            "unknown_record",
+            f"Attribute {attribute['api_slug']!r}: no {target_object} record {record_id!r}.",
+        )
+    return {"target_object": target_object, "target_record_id": record_id}
+
+
+def _main(field: str, numeric: bool = False) -> Callable[[Stored], list[Key]]:
+    def keys(stored: Stored) -> list[Key]:
+        v = stored[field]
+        if numeric:
+            return [("", None, float(v))]
+        return [("", str(v) if not isinstance(v, bool) else ("true" if v else "false"), None)]
+
+    return keys
+
+
+def _many(main: str, *props: str) -> Callable[[Stored], list[Key]]:
+    def keys(stored: Stored) -> list[Key]:
+        out: list[Key] = [("", stored[main], None)]
+        out += [(p, stored[p], None) for p in props if stored.get(p) is not None]
+        return out
+
+    return keys
+
+
+def _currency_keys(stored: Stored) -> list[Key]:
+    return [
+        ("", None, float(stored["amount_minor"])),
+        ("amount_minor", None, float(stored["amount_minor"])),
+        ("currency_code", stored["currency_code"], None),
+    ]
+
+
+def _option_keys(stored: Stored) -> list[Key]:
+    return [
+        ("", stored["title"], None),
+        ("option_id", stored["option_id"], None),
+        ("title", stored["title"], None),
+    ]
+
+
+TEXT, ORDER, EQ = Prop(TEXT_OPS), Prop(ORDER_OPS, numeric=True), Prop(EQ_OPS)
+TYPES: dict[str, AttributeType] = {
+    t.name: t
+    for t in [
+        AttributeType("text", {"": TEXT}, _text, _main("value")),
+        AttributeType("number", {"": ORDER}, _number, _main("value", numeric=True)),
+        AttributeType("rating", {"": ORDER}, _rating, _main("value", numeric=True)),
+        AttributeType("checkbox", {"": EQ}, _checkbox, _main("value")),
+        AttributeType("date", {"": Prop(ORDER_OPS)}, _date, _main("value")),
+        AttributeType("timestamp", {"": Prop(ORDER_OPS)}, _timestamp, _main("value")),
+        AttributeType(
+            "currency",
+            {"": ORDER, "amount_minor": ORDER, "currency_code": EQ},
+            _currency,
+            _currency_keys,
+        ),
+        AttributeType("select", {"": EQ, "option_id": EQ, "title": TEXT}, _option("option"), _option_keys),
+        AttributeType("status", {"": EQ, "option_id": EQ, "title": TEXT}, _option("status"), _option_keys),
+        AttributeType(
+            "email-address",
+            {
+                "": TEXT,
+                "email_address": TEXT,
+                "email_domain": TEXT,
+                "email_root_domain": TEXT,
+                "email_local_specifier": TEXT,
+            },
+            _email,
+            _many(
+                "email_address",
+                "email_address",
+                "email_domain",
+                "email_root_domain",
+                "email_local_specifier",
+            ),
+        ),
+        AttributeType(
+            "domain",
+            {"": TEXT, "domain": TEXT, "root_domain": TEXT},
+            _domain,
+            _many("domain", "domain", "root_domain"),
+        ),
+        AttributeType(
+            "phone-number",
+            {"": TEXT, "phone_number": TEXT, "country_code": EQ},
+            _phone,
+            _many("phone_number", "phone_number", "country_code"),
+        ),
+        AttributeType(
+            "personal-name",
+            {"": TEXT, "first_name": TEXT, "last_name": TEXT, "full_name": TEXT},
+            _name,
+            _many("full_name", "first_name", "last_name", "full_name"),
+        ),
+        AttributeType(
+            "record-reference",
+            {"": EQ, "target_record_id": EQ, "target_object": EQ},
+            _reference,
+            _many("target_record_id", "target_record_id", "target_object"),
+        ),
+    ]
+}
+
+
+def render(attribute_type: str, stored: Stored, option: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The type-specific fields of a value as the API returns them."""
+    if attribute_type in ("select", "status"):
+        field = "option" if attribute_type == "select" else "status"
+        return {field: option}
+    return dict(stored)

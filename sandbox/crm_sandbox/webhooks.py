@@ -1,0 +1,169 @@
+"""Webhook delivery: an outbox of attempts, signed with Standard Webhooks, retried with backoff.
+
+Every attempt is a row in ``deliveries`` (the deliveries log). A message keeps its
+``message_id`` (the ``webhook-id`` header) across retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from typing import Any
+
+import httpx
+
+from .store import Store, dumps, new_id, now
+
+log = logging.getLogger("crm_sandbox.webhooks")
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` header value for one secret."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    content = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+
+
+def matches(subscription: dict[str, Any], event: dict[str, Any]) -> bool:
+    if subscription["event_type"] != event["event_type"]:
+        return False
+    fields = {**event.get("id", {}), **{k: v for k, v in event.items() if isinstance(v, str)}}
+    return all(fields.get(k) == v for k, v in (subscription.get("filter") or {}).items())
+
+
+class Deliveries:
+    def __init__(self, store: Store, retry_delays: tuple[float, ...]) -> None:
+        self.store = store
+        self.retry_delays = retry_delays
+        self.client: httpx.AsyncClient | None = None
+        self.wake = asyncio.Event() if _has_loop() else None
+
+    def render(self, row: Any) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "webhook_id": row["webhook_id"],
+            "message_id": row["message_id"],
+            "attempt": row["attempt"],
+            "status": row["status"],
+            "event_types": json.loads(row["event_types"]),
+            "response_status_code": row["response_status_code"],
+            "created_at": row["created_at"],
+            "next_attempt_at": row["next_attempt_at"],
+        }
+
+    def enqueue(self, events: list[dict[str, Any]], version: str) -> None:
+        """Queue one message per (webhook, event) that matches; call inside the request's transaction."""
+        if not events:
+            return
+        hooks = self.store.all("SELECT * FROM webhooks WHERE status != 'inactive'")
+        for hook in hooks:
+            subscriptions = json.loads(hook["subscriptions"])
+            for event in events:
+                if any(matches(s, event) for s in subscriptions):
+                    self.queue_message(hook["id"], [event])
+
+    def queue_message(self, webhook_id: str, events: list[dict[str, Any]]) -> Any:
+        payload = dumps({"webhook_id": webhook_id, "events": events})
+        delivery_id = new_id()
+        self.store.db.execute(
+            "INSERT INTO deliveries VALUES (?, ?, ?, 1, 'pending', ?, ?, NULL, ?, ?, ?)",
+            (
+                delivery_id,
+                webhook_id,
+                f"msg_{new_id().replace('-', '')}",
+                dumps([e["event_type"] for e in events]),
+                payload,
+                now(),
+                now(),
+                self.store.next_seq("deliveries"),
+            ),
+        )
+        return self.store.one("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+
+    async def run(self) -> None:
+        """Deliver due attempts until cancelled."""
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+        while True:
+            with self.store.lock:
+                due = self.store.all(
+                    "SELECT d.*, w.target_url, w.secret FROM deliveries d JOIN webhooks w ON "
+                    "w.id = d.webhook_id WHERE d.status = 'pending' AND d.next_attempt_at <= ? "
+                    "ORDER BY d.seq LIMIT 20",
+                    (now(),),
+                )
+            if due:
+                await asyncio.gather(*(self.attempt(row) for row in due))
+            else:
+                await asyncio.sleep(0.05)
+
+    async def attempt(self, row: Any) -> None:
+        body = row["payload"].encode()
+        timestamp = int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": row["message_id"],
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(row["secret"], row["message_id"], timestamp, body),
+        }
+        status: int | None = None
+        assert self.client is not None
+        try:
+            response = await self.client.post(row["target_url"], content=body, headers=headers)
+            status = response.status_code
+        except httpx.HTTPError as exc:
+            log.info("delivery %s to %s failed: %s", row["id"], row["target_url"], exc)
+        ok = status is not None and 200 <= status < 300
+        with self.store.transaction():
+            self.store.db.execute(
+                "UPDATE deliveries SET status = ?, response_status_code = ?, next_attempt_at = "
+                "NULL WHERE id = ?",
+                ("succeeded" if ok else "failed", status, row["id"]),
+            )
+            if ok:
+                return
+            if row["attempt"] <= len(self.retry_delays):
+                delay = self.retry_delays[row["attempt"] - 1]
+                due = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)).isoformat(
+                    timespec="microseconds"
+                )
+                self.store.db.execute(
+                    "INSERT INTO deliveries VALUES (?, ?, ?, ?, 'pending', ?, ?, NULL, ?, ?, ?)",
+                    (
+                        new_id(),
+                        row["webhook_id"],
+                        row["message_id"],
+                        row["attempt"] + 1,
+                        row["event_types"],
+                        row["payload"],
+                        now(),
+                        due,
+                        self.store.next_seq("deliveries"),
+                    ),
+                )
+            else:
+                self.store.db.execute(
+                    "UPDATE webhooks SET status = 'degraded' WHERE id = ?", (row["webhook_id"],)
+                )
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+
+def _has_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
