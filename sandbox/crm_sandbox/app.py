@@ -8,6 +8,7 @@ SQLite transaction. Every error is the spec's error body; nothing else ever esca
 from __future__ import annotations
 
 import asyncio
+import difflib
 import hashlib
 import json
 import logging
@@ -95,6 +96,17 @@ async def _json_body(request: Request, op: Operation, limit: int) -> Any:
         raise APIError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
 
 
+def _known_query(op: Operation, request: Request) -> dict[str, str]:
+    """The query string, refusing parameters the operation does not declare (often a typo)."""
+    declared = [p.name for p in op.params if p.location == "query"]
+    for name in request.query_params:
+        if name not in declared:
+            close = difflib.get_close_matches(name, declared, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Known: {', '.join(declared) or 'none'}."
+            raise APIError(400, "unknown_parameter", f"Unknown query parameter {name!r}.{hint}")
+    return dict(request.query_params)
+
+
 def endpoint(op: Operation) -> Any:
     handle = HANDLERS[op.id]
 
@@ -109,7 +121,7 @@ def endpoint(op: Operation) -> Any:
         version = _version(request)
         limit_headers = sandbox.limiter.take(token, "write" if op.is_write else "read")
         path = op.coerce_params("path", dict(request.path_params))
-        query = op.coerce_params("query", dict(request.query_params))
+        query = op.coerce_params("query", _known_query(op, request))
         headers = op.coerce_params(
             "header", {k.title(): v for k, v in request.headers.items()} | {"CRM-Version": version}
         )

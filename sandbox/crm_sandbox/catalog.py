@@ -248,8 +248,7 @@ class Catalog:
             raise conflict("slug_taken", f"An attribute with api_slug {data['api_slug']!r} exists here.")
         if data["type"] not in TYPES:
             raise bad_request("invalid_attribute_type", f"Unknown attribute type {data['type']!r}.")
-        config = {k: v for k, v in (data.get("config") or {}).items() if v is not None}
-        self._check_config(data["type"], config)
+        config = self._config_for(data["type"], data.get("config"))
         if data.get("is_unique") and data["type"] in ("checkbox", "select", "status", "rating"):
             raise bad_request("invalid_attribute", f"A {data['type']} attribute cannot be unique.")
         attribute_id = new_id()
@@ -277,16 +276,13 @@ class Catalog:
         assert row is not None
         return row
 
-    def _check_config(self, attribute_type: str, config: dict[str, Any]) -> None:
-        for slug in (config.get("record_reference") or {}).get("allowed_objects", []):
+    def _config_for(self, attribute_type: str, given: dict[str, Any] | None) -> dict[str, Any]:
+        """The config sections the type uses (others are ignored), with referenced objects checked."""
+        section = {"currency": "currency", "record-reference": "record_reference"}.get(attribute_type)
+        config = {section: given[section]} if section and given and given.get(section) else {}
+        for slug in config.get("record_reference", {}).get("allowed_objects", []):
             self.object_row(slug)
-        if config.get("currency") and attribute_type != "currency":
-            raise bad_request("invalid_attribute", "Only currency attributes take a currency config.")
-        if config.get("record_reference") and attribute_type != "record-reference":
-            raise bad_request(
-                "invalid_attribute",
-                "Only record-reference attributes take a record_reference config.",
-            )
+        return config
 
     def update_attribute(self, row: sqlite3.Row, data: dict[str, Any]) -> sqlite3.Row:
         slug = data.get("api_slug", row["api_slug"])
@@ -301,8 +297,7 @@ class Catalog:
             )
         config = json.loads(row["config"])
         if "config" in data:
-            config = {k: v for k, v in (data["config"] or {}).items() if v is not None}
-            self._check_config(row["type"], config)
+            config = self._config_for(row["type"], data["config"])
         if data.get("is_unique") and not row["is_unique"]:
             duplicate = self.store.one(
                 "SELECT sk FROM keys WHERE attribute_id = ? AND prop = '' "

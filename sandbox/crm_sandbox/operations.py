@@ -78,7 +78,7 @@ class Operation:
         return out
 
     def check_body(self, body: Any) -> None:
-        if self.body is None:
+        if self.body is None or (body is None and not self.body_required):
             return
         error = jsonschema.exceptions.best_match(self.body.iter_errors(body))
         if error is not None:

@@ -35,7 +35,7 @@ class Attribute:
         is_unique (bool):
         is_multiselect (bool):
         is_archived (bool):
-        config (AttributeConfig): Settings that only some attribute types use.
+        config (AttributeConfig): Settings that only some attribute types use; a section for another type is ignored.
         created_at (datetime.datetime):
         description (None | str | Unset):
     """

@@ -20,7 +20,7 @@ T = TypeVar("T", bound="AttributeConfig")
 
 @_attrs_define
 class AttributeConfig:
-    """Settings that only some attribute types use.
+    """Settings that only some attribute types use; a section for another type is ignored.
 
     Attributes:
         currency (CurrencyConfig | None | Unset):

@@ -27,7 +27,8 @@ class AttributePatch:
         is_required (bool | Unset):
         is_unique (bool | Unset):
         is_archived (bool | Unset):
-        config (AttributeConfig | Unset): Settings that only some attribute types use.
+        config (AttributeConfig | Unset): Settings that only some attribute types use; a section for another type is
+            ignored.
     """
 
     title: str | Unset = UNSET

@@ -29,7 +29,8 @@ class AttributeWrite:
         is_required (bool | Unset):  Default: False.
         is_unique (bool | Unset):  Default: False.
         is_multiselect (bool | Unset):  Default: False.
-        config (AttributeConfig | Unset): Settings that only some attribute types use.
+        config (AttributeConfig | Unset): Settings that only some attribute types use; a section for another type is
+            ignored.
     """
 
     title: str

@@ -11,7 +11,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.attribute_sort import AttributeSort
-    from ..models.filter_ import Filter
+    from ..models.condition_filter import ConditionFilter
+    from ..models.path_filter import PathFilter
     from ..models.path_sort import PathSort
 
 
@@ -23,16 +24,15 @@ class RecordQueryRequest:
     """What to return from a query, in which order, and which page.
 
     Attributes:
-        filter_ (Filter | Unset): Which records to return. Keys are attribute slugs (or the pseudo-attributes
-            `record_id`, `created_at`, `updated_at`) mapped to a condition, or the combinators
-            `$and`, `$or`, `$not`, or a path filter (`path` with `constraints`). All keys of
-            one object must hold (an implicit `$and`).
+        filter_ (ConditionFilter | PathFilter | Unset): Which records to return: either conditions on attributes (with
+            the combinators
+            `$and`, `$or`, `$not`), or a path filter that follows record references.
         sorts (list[AttributeSort | PathSort] | Unset):
         limit (int | Unset):  Default: 500.
         offset (int | Unset):  Default: 0.
     """
 
-    filter_: Filter | Unset = UNSET
+    filter_: ConditionFilter | PathFilter | Unset = UNSET
     sorts: list[AttributeSort | PathSort] | Unset = UNSET
     limit: int | Unset = 500
     offset: int | Unset = 0
@@ -46,8 +46,12 @@ class RecordQueryRequest:
     )
 
     def to_dict(self) -> dict[str, Any]:
-        filter_: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.filter_, Unset):
+        filter_: dict[str, Any] | Unset
+        if isinstance(self.filter_, Unset):
+            filter_ = UNSET
+        elif isinstance(self.filter_, ConditionFilter):
+            filter_ = self.filter_.to_dict()
+        else:
             filter_ = self.filter_.to_dict()
 
         sorts: list[dict[str, Any]] | Unset = UNSET
@@ -83,12 +87,25 @@ class RecordQueryRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        _filter_ = d.get("filter", UNSET)
-        filter_: Filter | Unset
-        if isinstance(_filter_, Unset):
-            filter_ = UNSET
-        else:
-            filter_ = Filter.from_dict(_filter_)
+
+        def _parse_filter_(data: object) -> ConditionFilter | PathFilter | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_filter_type_0 = ConditionFilter.from_dict(data)
+
+                return componentsschemas_filter_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_filter_type_1 = PathFilter.from_dict(data)
+
+            return componentsschemas_filter_type_1
+
+        filter_ = _parse_filter_(d.get("filter", UNSET))
 
         _sorts = d.get("sorts", UNSET)
         sorts: list[AttributeSort | PathSort] | Unset = UNSET
@@ -135,5 +152,6 @@ class RecordQueryRequest:
 
 # Imported after the class so that models which refer to each other import cleanly.
 from ..models.attribute_sort import AttributeSort  # noqa: E402
-from ..models.filter_ import Filter  # noqa: E402
+from ..models.condition_filter import ConditionFilter  # noqa: E402
+from ..models.path_filter import PathFilter  # noqa: E402
 from ..models.path_sort import PathSort  # noqa: E402

@@ -55,15 +55,14 @@ def _note_event(ctx: Ctx, kind: str, row: sqlite3.Row) -> None:
 
 @handler("list_notes")
 def list_notes(ctx: Ctx) -> Reply:
-    where, params = "1", []
-    if ctx.query.get("parent_object") or ctx.query.get("parent_record_id"):
-        if not (ctx.query.get("parent_object") and ctx.query.get("parent_record_id")):
-            raise bad_request("invalid_parameter", "parent_object and parent_record_id go together.")
-        slug = ctx.sandbox.catalog.object_row(ctx.query["parent_object"])["api_slug"]
-        where, params = (
-            "parent_object = ? AND parent_record_id = ?",
-            [slug, ctx.query["parent_record_id"]],
-        )
+    clauses, params = ["1"], []
+    if ctx.query.get("parent_object"):
+        clauses.append("parent_object = ?")
+        params.append(ctx.sandbox.catalog.object_row(ctx.query["parent_object"])["api_slug"])
+    if ctx.query.get("parent_record_id"):
+        clauses.append("parent_record_id = ?")
+        params.append(ctx.query["parent_record_id"])
+    where = " AND ".join(clauses)
     return 200, paging.page(ctx.sandbox.store, "notes", where, params, ctx.query, lambda r: _note(ctx, r))
 
 
@@ -155,15 +154,15 @@ def list_tasks(ctx: Ctx) -> Reply:
     if ctx.query.get("is_completed") is not None:
         clauses.append("is_completed = ?")
         params.append(int(ctx.query["is_completed"]))
-    if ctx.query.get("linked_object") or ctx.query.get("linked_record_id"):
-        if not (ctx.query.get("linked_object") and ctx.query.get("linked_record_id")):
-            raise bad_request("invalid_parameter", "linked_object and linked_record_id go together.")
-        slug = ctx.sandbox.catalog.object_row(ctx.query["linked_object"])["api_slug"]
-        clauses.append(
-            "EXISTS (SELECT 1 FROM json_each(linked_records) WHERE "
-            "json_extract(value, '$.object') = ? AND json_extract(value, '$.record_id') = ?)"
-        )
-        params += [slug, ctx.query["linked_record_id"]]
+    for param, field in (("linked_object", "object"), ("linked_record_id", "record_id")):
+        if ctx.query.get(param):
+            value = ctx.query[param]
+            if param == "linked_object":
+                value = ctx.sandbox.catalog.object_row(value)["api_slug"]
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM json_each(linked_records) WHERE json_extract(value, '$.{field}') = ?)"
+            )
+            params.append(value)
     return 200, paging.page(
         ctx.sandbox.store,
         "tasks",

@@ -9,6 +9,7 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.attribute_create_request import AttributeCreateRequest
 from ...models.attribute_response import AttributeResponse
+from ...models.create_attribute_crm_version import CreateAttributeCRMVersion
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
@@ -17,12 +18,12 @@ def _get_kwargs(
     object_: str,
     *,
     body: AttributeCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -73,6 +74,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -99,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Create an attribute
@@ -108,7 +114,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (CreateAttributeCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (AttributeCreateRequest): The body of create_attribute.
 
@@ -139,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Create an attribute
@@ -148,7 +154,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (CreateAttributeCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (AttributeCreateRequest): The body of create_attribute.
 
@@ -174,7 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Create an attribute
@@ -183,7 +189,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (CreateAttributeCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (AttributeCreateRequest): The body of create_attribute.
 
@@ -212,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Create an attribute
@@ -221,7 +227,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (CreateAttributeCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (AttributeCreateRequest): The body of create_attribute.
 

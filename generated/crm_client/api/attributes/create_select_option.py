@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.create_select_option_crm_version import CreateSelectOptionCRMVersion
 from ...models.error import Error
 from ...models.select_option_create_request import SelectOptionCreateRequest
 from ...models.select_option_response import SelectOptionResponse
@@ -18,12 +19,12 @@ def _get_kwargs(
     attribute: str,
     *,
     body: SelectOptionCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -75,6 +76,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -102,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | SelectOptionResponse]:
     """Add an option to a select or status attribute
@@ -112,7 +118,7 @@ def sync_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (str | Unset):
+        crm_version (CreateSelectOptionCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (SelectOptionCreateRequest): The body of create_select_option.
 
@@ -145,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | SelectOptionResponse | None:
     """Add an option to a select or status attribute
@@ -155,7 +161,7 @@ def sync(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (str | Unset):
+        crm_version (CreateSelectOptionCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (SelectOptionCreateRequest): The body of create_select_option.
 
@@ -183,7 +189,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | SelectOptionResponse]:
     """Add an option to a select or status attribute
@@ -193,7 +199,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (str | Unset):
+        crm_version (CreateSelectOptionCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (SelectOptionCreateRequest): The body of create_select_option.
 
@@ -224,7 +230,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | SelectOptionResponse | None:
     """Add an option to a select or status attribute
@@ -234,7 +240,7 @@ async def asyncio(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (str | Unset):
+        crm_version (CreateSelectOptionCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (SelectOptionCreateRequest): The body of create_select_option.
 

@@ -9,6 +9,7 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.attribute_list_response import AttributeListResponse
 from ...models.error import Error
+from ...models.list_attributes_crm_version import ListAttributesCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -16,11 +17,11 @@ def _get_kwargs(
     object_: str,
     *,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListAttributesCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     params: dict[str, Any] = {}
 
@@ -92,7 +93,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListAttributesCRMVersion | Unset = UNSET,
 ) -> Response[AttributeListResponse | Error]:
     """List an object's attributes
 
@@ -101,7 +102,7 @@ def sync_detailed(
     Args:
         object_ (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListAttributesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,7 +130,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListAttributesCRMVersion | Unset = UNSET,
 ) -> AttributeListResponse | Error | None:
     """List an object's attributes
 
@@ -138,7 +139,7 @@ def sync(
     Args:
         object_ (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListAttributesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -161,7 +162,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListAttributesCRMVersion | Unset = UNSET,
 ) -> Response[AttributeListResponse | Error]:
     """List an object's attributes
 
@@ -170,7 +171,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListAttributesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,7 +197,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListAttributesCRMVersion | Unset = UNSET,
 ) -> AttributeListResponse | Error | None:
     """List an object's attributes
 
@@ -205,7 +206,7 @@ async def asyncio(
     Args:
         object_ (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListAttributesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

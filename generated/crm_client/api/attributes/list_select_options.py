@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.list_select_options_crm_version import ListSelectOptionsCRMVersion
 from ...models.select_option_list_response import SelectOptionListResponse
 from ...types import UNSET, Response, Unset
 
@@ -17,11 +18,11 @@ def _get_kwargs(
     attribute: str,
     *,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     params: dict[str, Any] = {}
 
@@ -97,7 +98,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
 ) -> Response[Error | SelectOptionListResponse]:
     """List the options of a select or status attribute
 
@@ -107,7 +108,7 @@ def sync_detailed(
         object_ (str):
         attribute (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListSelectOptionsCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,7 +138,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
 ) -> Error | SelectOptionListResponse | None:
     """List the options of a select or status attribute
 
@@ -147,7 +148,7 @@ def sync(
         object_ (str):
         attribute (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListSelectOptionsCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -172,7 +173,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
 ) -> Response[Error | SelectOptionListResponse]:
     """List the options of a select or status attribute
 
@@ -182,7 +183,7 @@ async def asyncio_detailed(
         object_ (str):
         attribute (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListSelectOptionsCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -210,7 +211,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
 ) -> Error | SelectOptionListResponse | None:
     """List the options of a select or status attribute
 
@@ -220,7 +221,7 @@ async def asyncio(
         object_ (str):
         attribute (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListSelectOptionsCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

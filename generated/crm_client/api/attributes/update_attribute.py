@@ -10,6 +10,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.attribute_response import AttributeResponse
 from ...models.attribute_update_request import AttributeUpdateRequest
 from ...models.error import Error
+from ...models.update_attribute_crm_version import UpdateAttributeCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -18,12 +19,12 @@ def _get_kwargs(
     attribute: str,
     *,
     body: AttributeUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -75,6 +76,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -102,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Update an attribute
@@ -112,7 +118,7 @@ def sync_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (str | Unset):
+        crm_version (UpdateAttributeCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (AttributeUpdateRequest): The body of update_attribute.
 
@@ -145,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Update an attribute
@@ -155,7 +161,7 @@ def sync(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (str | Unset):
+        crm_version (UpdateAttributeCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (AttributeUpdateRequest): The body of update_attribute.
 
@@ -183,7 +189,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Update an attribute
@@ -193,7 +199,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (str | Unset):
+        crm_version (UpdateAttributeCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (AttributeUpdateRequest): The body of update_attribute.
 
@@ -224,7 +230,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Update an attribute
@@ -234,7 +240,7 @@ async def asyncio(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (str | Unset):
+        crm_version (UpdateAttributeCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (AttributeUpdateRequest): The body of update_attribute.
 

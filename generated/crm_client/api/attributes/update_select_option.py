@@ -10,6 +10,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.select_option_response import SelectOptionResponse
 from ...models.select_option_update_request import SelectOptionUpdateRequest
+from ...models.update_select_option_crm_version import UpdateSelectOptionCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -19,12 +20,12 @@ def _get_kwargs(
     option: str,
     *,
     body: SelectOptionUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -77,6 +78,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -105,7 +111,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | SelectOptionResponse]:
     """Update an option
@@ -116,7 +122,7 @@ def sync_detailed(
         object_ (str):
         attribute (str):
         option (str):
-        crm_version (str | Unset):
+        crm_version (UpdateSelectOptionCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (SelectOptionUpdateRequest): The body of update_select_option.
 
@@ -151,7 +157,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | SelectOptionResponse | None:
     """Update an option
@@ -162,7 +168,7 @@ def sync(
         object_ (str):
         attribute (str):
         option (str):
-        crm_version (str | Unset):
+        crm_version (UpdateSelectOptionCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (SelectOptionUpdateRequest): The body of update_select_option.
 
@@ -192,7 +198,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | SelectOptionResponse]:
     """Update an option
@@ -203,7 +209,7 @@ async def asyncio_detailed(
         object_ (str):
         attribute (str):
         option (str):
-        crm_version (str | Unset):
+        crm_version (UpdateSelectOptionCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (SelectOptionUpdateRequest): The body of update_select_option.
 
@@ -236,7 +242,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | SelectOptionResponse | None:
     """Update an option
@@ -247,7 +253,7 @@ async def asyncio(
         object_ (str):
         attribute (str):
         option (str):
-        crm_version (str | Unset):
+        crm_version (UpdateSelectOptionCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (SelectOptionUpdateRequest): The body of update_select_option.
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.create_entry_crm_version import CreateEntryCRMVersion
 from ...models.entry_create_request import EntryCreateRequest
 from ...models.entry_response import EntryResponse
 from ...models.error import Error
@@ -17,12 +18,12 @@ def _get_kwargs(
     list_: str,
     *,
     body: EntryCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -73,6 +74,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -99,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Add a record to a list
@@ -108,7 +114,7 @@ def sync_detailed(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (CreateEntryCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 
@@ -139,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Add a record to a list
@@ -148,7 +154,7 @@ def sync(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (CreateEntryCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 
@@ -174,7 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Add a record to a list
@@ -183,7 +189,7 @@ async def asyncio_detailed(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (CreateEntryCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 
@@ -212,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Add a record to a list
@@ -221,7 +227,7 @@ async def asyncio(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (CreateEntryCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 

@@ -9,6 +9,7 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.entry_response import EntryResponse
 from ...models.error import Error
+from ...models.get_entry_crm_version import GetEntryCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -16,11 +17,11 @@ def _get_kwargs(
     list_: str,
     entry_id: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetEntryCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -86,7 +87,7 @@ def sync_detailed(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetEntryCRMVersion | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Get a list entry
 
@@ -95,7 +96,7 @@ def sync_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (str | Unset):
+        crm_version (GetEntryCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -123,7 +124,7 @@ def sync(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetEntryCRMVersion | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Get a list entry
 
@@ -132,7 +133,7 @@ def sync(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (str | Unset):
+        crm_version (GetEntryCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,7 +156,7 @@ async def asyncio_detailed(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetEntryCRMVersion | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Get a list entry
 
@@ -164,7 +165,7 @@ async def asyncio_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (str | Unset):
+        crm_version (GetEntryCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -190,7 +191,7 @@ async def asyncio(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetEntryCRMVersion | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Get a list entry
 
@@ -199,7 +200,7 @@ async def asyncio(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (str | Unset):
+        crm_version (GetEntryCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -9,6 +9,7 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.entry_list_response import EntryListResponse
 from ...models.error import Error
+from ...models.query_entries_crm_version import QueryEntriesCRMVersion
 from ...models.record_query_request import RecordQueryRequest
 from ...types import UNSET, Response, Unset
 
@@ -17,11 +18,11 @@ def _get_kwargs(
     list_: str,
     *,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -65,6 +66,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -91,7 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
 ) -> Response[EntryListResponse | Error]:
     """Query list entries
 
@@ -99,7 +105,7 @@ def sync_detailed(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (QueryEntriesCRMVersion | Unset):
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -129,7 +135,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
 ) -> EntryListResponse | Error | None:
     """Query list entries
 
@@ -137,7 +143,7 @@ def sync(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (QueryEntriesCRMVersion | Unset):
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -162,7 +168,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
 ) -> Response[EntryListResponse | Error]:
     """Query list entries
 
@@ -170,7 +176,7 @@ async def asyncio_detailed(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (QueryEntriesCRMVersion | Unset):
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -198,7 +204,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
 ) -> EntryListResponse | Error | None:
     """Query list entries
 
@@ -206,7 +212,7 @@ async def asyncio(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (QueryEntriesCRMVersion | Unset):
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 

@@ -10,6 +10,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.entry_response import EntryResponse
 from ...models.entry_update_request import EntryUpdateRequest
 from ...models.error import Error
+from ...models.update_entry_crm_version import UpdateEntryCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -18,12 +19,12 @@ def _get_kwargs(
     entry_id: str,
     *,
     body: EntryUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -75,6 +76,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -102,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Update a list entry
@@ -112,7 +118,7 @@ def sync_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateEntryCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (EntryUpdateRequest): The body of update_entry.
 
@@ -145,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: EntryUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Update a list entry
@@ -155,7 +161,7 @@ def sync(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateEntryCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (EntryUpdateRequest): The body of update_entry.
 
@@ -183,7 +189,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Update a list entry
@@ -193,7 +199,7 @@ async def asyncio_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateEntryCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (EntryUpdateRequest): The body of update_entry.
 
@@ -224,7 +230,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: EntryUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Update a list entry
@@ -234,7 +240,7 @@ async def asyncio(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateEntryCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (EntryUpdateRequest): The body of update_entry.
 

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.create_list_crm_version import CreateListCRMVersion
 from ...models.error import Error
 from ...models.list_create_request import ListCreateRequest
 from ...models.list_response import ListResponse
@@ -15,12 +16,12 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: ListCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateListCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -64,6 +65,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -89,7 +95,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ListCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateListCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Create a list
@@ -97,7 +103,7 @@ def sync_detailed(
      Creates a list whose entries point at records of the given objects.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateListCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ListCreateRequest): The body of create_list.
 
@@ -126,7 +132,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ListCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateListCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Create a list
@@ -134,7 +140,7 @@ def sync(
      Creates a list whose entries point at records of the given objects.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateListCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ListCreateRequest): The body of create_list.
 
@@ -158,7 +164,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ListCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateListCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Create a list
@@ -166,7 +172,7 @@ async def asyncio_detailed(
      Creates a list whose entries point at records of the given objects.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateListCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ListCreateRequest): The body of create_list.
 
@@ -193,7 +199,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ListCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateListCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Create a list
@@ -201,7 +207,7 @@ async def asyncio(
      Creates a list whose entries point at records of the given objects.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateListCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ListCreateRequest): The body of create_list.
 

@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.get_list_crm_version import GetListCRMVersion
 from ...models.list_response import ListResponse
 from ...types import UNSET, Response, Unset
 
@@ -15,11 +16,11 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     list_: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetListCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -83,7 +84,7 @@ def sync_detailed(
     list_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetListCRMVersion | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Get a list
 
@@ -91,7 +92,7 @@ def sync_detailed(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (GetListCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +118,7 @@ def sync(
     list_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetListCRMVersion | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Get a list
 
@@ -125,7 +126,7 @@ def sync(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (GetListCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -146,7 +147,7 @@ async def asyncio_detailed(
     list_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetListCRMVersion | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Get a list
 
@@ -154,7 +155,7 @@ async def asyncio_detailed(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (GetListCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,7 +179,7 @@ async def asyncio(
     list_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetListCRMVersion | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Get a list
 
@@ -186,7 +187,7 @@ async def asyncio(
 
     Args:
         list_ (str):
-        crm_version (str | Unset):
+        crm_version (GetListCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -8,16 +8,17 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.list_list_response import ListListResponse
+from ...models.list_lists_crm_version import ListListsCRMVersion
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListListsCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -73,14 +74,14 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListListsCRMVersion | Unset = UNSET,
 ) -> Response[Error | ListListResponse]:
     """List lists
 
      Lists every list of the workspace.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (ListListsCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -104,14 +105,14 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListListsCRMVersion | Unset = UNSET,
 ) -> Error | ListListResponse | None:
     """List lists
 
      Lists every list of the workspace.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (ListListsCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,14 +131,14 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListListsCRMVersion | Unset = UNSET,
 ) -> Response[Error | ListListResponse]:
     """List lists
 
      Lists every list of the workspace.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (ListListsCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,14 +160,14 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListListsCRMVersion | Unset = UNSET,
 ) -> Error | ListListResponse | None:
     """List lists
 
      Lists every list of the workspace.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (ListListsCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

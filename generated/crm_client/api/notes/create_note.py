@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.create_note_crm_version import CreateNoteCRMVersion
 from ...models.error import Error
 from ...models.note_create_request import NoteCreateRequest
 from ...models.note_response import NoteResponse
@@ -15,12 +16,12 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: NoteCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -69,6 +70,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -94,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: NoteCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | NoteResponse]:
     """Create a note
@@ -102,7 +108,7 @@ def sync_detailed(
      Attaches a note to a record.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateNoteCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (NoteCreateRequest): The body of create_note.
 
@@ -131,7 +137,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: NoteCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | NoteResponse | None:
     """Create a note
@@ -139,7 +145,7 @@ def sync(
      Attaches a note to a record.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateNoteCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (NoteCreateRequest): The body of create_note.
 
@@ -163,7 +169,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: NoteCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | NoteResponse]:
     """Create a note
@@ -171,7 +177,7 @@ async def asyncio_detailed(
      Attaches a note to a record.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateNoteCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (NoteCreateRequest): The body of create_note.
 
@@ -198,7 +204,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: NoteCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | NoteResponse | None:
     """Create a note
@@ -206,7 +212,7 @@ async def asyncio(
      Attaches a note to a record.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateNoteCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (NoteCreateRequest): The body of create_note.
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.delete_note_crm_version import DeleteNoteCRMVersion
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
@@ -14,12 +15,12 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     note_id: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -88,7 +89,7 @@ def sync_detailed(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Delete a note
@@ -97,7 +98,7 @@ def sync_detailed(
 
     Args:
         note_id (str):
-        crm_version (str | Unset):
+        crm_version (DeleteNoteCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:
@@ -125,7 +126,7 @@ def sync(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Delete a note
@@ -134,7 +135,7 @@ def sync(
 
     Args:
         note_id (str):
-        crm_version (str | Unset):
+        crm_version (DeleteNoteCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:
@@ -157,7 +158,7 @@ async def asyncio_detailed(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Delete a note
@@ -166,7 +167,7 @@ async def asyncio_detailed(
 
     Args:
         note_id (str):
-        crm_version (str | Unset):
+        crm_version (DeleteNoteCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:
@@ -192,7 +193,7 @@ async def asyncio(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteNoteCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Delete a note
@@ -201,7 +202,7 @@ async def asyncio(
 
     Args:
         note_id (str):
-        crm_version (str | Unset):
+        crm_version (DeleteNoteCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:

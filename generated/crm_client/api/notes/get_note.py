@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.get_note_crm_version import GetNoteCRMVersion
 from ...models.note_response import NoteResponse
 from ...types import UNSET, Response, Unset
 
@@ -15,11 +16,11 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     note_id: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetNoteCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -83,7 +84,7 @@ def sync_detailed(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetNoteCRMVersion | Unset = UNSET,
 ) -> Response[Error | NoteResponse]:
     """Get a note
 
@@ -91,7 +92,7 @@ def sync_detailed(
 
     Args:
         note_id (str):
-        crm_version (str | Unset):
+        crm_version (GetNoteCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +118,7 @@ def sync(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetNoteCRMVersion | Unset = UNSET,
 ) -> Error | NoteResponse | None:
     """Get a note
 
@@ -125,7 +126,7 @@ def sync(
 
     Args:
         note_id (str):
-        crm_version (str | Unset):
+        crm_version (GetNoteCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -146,7 +147,7 @@ async def asyncio_detailed(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetNoteCRMVersion | Unset = UNSET,
 ) -> Response[Error | NoteResponse]:
     """Get a note
 
@@ -154,7 +155,7 @@ async def asyncio_detailed(
 
     Args:
         note_id (str):
-        crm_version (str | Unset):
+        crm_version (GetNoteCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,7 +179,7 @@ async def asyncio(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetNoteCRMVersion | Unset = UNSET,
 ) -> Error | NoteResponse | None:
     """Get a note
 
@@ -186,7 +187,7 @@ async def asyncio(
 
     Args:
         note_id (str):
-        crm_version (str | Unset):
+        crm_version (GetNoteCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

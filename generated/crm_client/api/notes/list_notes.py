@@ -7,6 +7,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.list_notes_crm_version import ListNotesCRMVersion
 from ...models.note_page import NotePage
 from ...types import UNSET, Response, Unset
 
@@ -17,11 +18,11 @@ def _get_kwargs(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListNotesCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     params: dict[str, Any] = {}
 
@@ -92,7 +93,7 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListNotesCRMVersion | Unset = UNSET,
 ) -> Response[Error | NotePage]:
     """List notes
 
@@ -103,7 +104,7 @@ def sync_detailed(
         cursor (str | Unset):
         parent_object (str | Unset):
         parent_record_id (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListNotesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -135,7 +136,7 @@ def sync(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListNotesCRMVersion | Unset = UNSET,
 ) -> Error | NotePage | None:
     """List notes
 
@@ -146,7 +147,7 @@ def sync(
         cursor (str | Unset):
         parent_object (str | Unset):
         parent_record_id (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListNotesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -173,7 +174,7 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListNotesCRMVersion | Unset = UNSET,
 ) -> Response[Error | NotePage]:
     """List notes
 
@@ -184,7 +185,7 @@ async def asyncio_detailed(
         cursor (str | Unset):
         parent_object (str | Unset):
         parent_record_id (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListNotesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -214,7 +215,7 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListNotesCRMVersion | Unset = UNSET,
 ) -> Error | NotePage | None:
     """List notes
 
@@ -225,7 +226,7 @@ async def asyncio(
         cursor (str | Unset):
         parent_object (str | Unset):
         parent_record_id (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListNotesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.create_object_crm_version import CreateObjectCRMVersion
 from ...models.error import Error
 from ...models.object_create_request import ObjectCreateRequest
 from ...models.object_response import ObjectResponse
@@ -15,12 +16,12 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: ObjectCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -64,6 +65,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -89,7 +95,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Create an object
@@ -97,7 +103,7 @@ def sync_detailed(
      Creates a custom object. Its `api_slug` must be unused.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateObjectCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ObjectCreateRequest): The body of create_object.
 
@@ -126,7 +132,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Create an object
@@ -134,7 +140,7 @@ def sync(
      Creates a custom object. Its `api_slug` must be unused.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateObjectCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ObjectCreateRequest): The body of create_object.
 
@@ -158,7 +164,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Create an object
@@ -166,7 +172,7 @@ async def asyncio_detailed(
      Creates a custom object. Its `api_slug` must be unused.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateObjectCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ObjectCreateRequest): The body of create_object.
 
@@ -193,7 +199,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Create an object
@@ -201,7 +207,7 @@ async def asyncio(
      Creates a custom object. Its `api_slug` must be unused.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateObjectCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ObjectCreateRequest): The body of create_object.
 

@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.get_object_crm_version import GetObjectCRMVersion
 from ...models.object_response import ObjectResponse
 from ...types import UNSET, Response, Unset
 
@@ -15,11 +16,11 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     object_: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetObjectCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -83,7 +84,7 @@ def sync_detailed(
     object_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetObjectCRMVersion | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Get an object
 
@@ -91,7 +92,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (GetObjectCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +118,7 @@ def sync(
     object_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetObjectCRMVersion | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Get an object
 
@@ -125,7 +126,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (GetObjectCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -146,7 +147,7 @@ async def asyncio_detailed(
     object_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetObjectCRMVersion | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Get an object
 
@@ -154,7 +155,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (GetObjectCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,7 +179,7 @@ async def asyncio(
     object_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetObjectCRMVersion | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Get an object
 
@@ -186,7 +187,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (GetObjectCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -10,6 +10,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.object_response import ObjectResponse
 from ...models.object_update_request import ObjectUpdateRequest
+from ...models.update_object_crm_version import UpdateObjectCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -17,12 +18,12 @@ def _get_kwargs(
     object_: str,
     *,
     body: ObjectUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -73,6 +74,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -99,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Update an object
@@ -108,7 +114,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (UpdateObjectCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ObjectUpdateRequest): The body of update_object.
 
@@ -139,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Update an object
@@ -148,7 +154,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (UpdateObjectCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ObjectUpdateRequest): The body of update_object.
 
@@ -174,7 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Update an object
@@ -183,7 +189,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (UpdateObjectCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ObjectUpdateRequest): The body of update_object.
 
@@ -212,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Update an object
@@ -221,7 +227,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (UpdateObjectCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (ObjectUpdateRequest): The body of update_object.
 

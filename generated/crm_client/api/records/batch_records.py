@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.batch_records_crm_version import BatchRecordsCRMVersion
 from ...models.error import Error
 from ...models.record_batch_request import RecordBatchRequest
 from ...models.record_batch_response import RecordBatchResponse
@@ -17,12 +18,12 @@ def _get_kwargs(
     object_: str,
     *,
     body: RecordBatchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -73,6 +74,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -99,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordBatchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordBatchResponse]:
     """Create or upsert up to 100 records
@@ -110,7 +116,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (BatchRecordsCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordBatchRequest): The body of batch_records.
 
@@ -141,7 +147,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RecordBatchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordBatchResponse | None:
     """Create or upsert up to 100 records
@@ -152,7 +158,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (BatchRecordsCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordBatchRequest): The body of batch_records.
 
@@ -178,7 +184,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordBatchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordBatchResponse]:
     """Create or upsert up to 100 records
@@ -189,7 +195,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (BatchRecordsCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordBatchRequest): The body of batch_records.
 
@@ -218,7 +224,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RecordBatchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordBatchResponse | None:
     """Create or upsert up to 100 records
@@ -229,7 +235,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (BatchRecordsCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordBatchRequest): The body of batch_records.
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.delete_record_crm_version import DeleteRecordCRMVersion
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
@@ -15,12 +16,12 @@ def _get_kwargs(
     object_: str,
     record_id: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -91,7 +92,7 @@ def sync_detailed(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Delete a record
@@ -101,7 +102,7 @@ def sync_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (DeleteRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:
@@ -131,7 +132,7 @@ def sync(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Delete a record
@@ -141,7 +142,7 @@ def sync(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (DeleteRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:
@@ -166,7 +167,7 @@ async def asyncio_detailed(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Delete a record
@@ -176,7 +177,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (DeleteRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:
@@ -204,7 +205,7 @@ async def asyncio(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Delete a record
@@ -214,7 +215,7 @@ async def asyncio(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (DeleteRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:

@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.get_record_crm_version import GetRecordCRMVersion
 from ...models.record_response import RecordResponse
 from ...types import UNSET, Response, Unset
 
@@ -16,11 +17,11 @@ def _get_kwargs(
     object_: str,
     record_id: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetRecordCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -86,7 +87,7 @@ def sync_detailed(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetRecordCRMVersion | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Get a record
 
@@ -95,7 +96,7 @@ def sync_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (GetRecordCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -123,7 +124,7 @@ def sync(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetRecordCRMVersion | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Get a record
 
@@ -132,7 +133,7 @@ def sync(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (GetRecordCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,7 +156,7 @@ async def asyncio_detailed(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetRecordCRMVersion | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Get a record
 
@@ -164,7 +165,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (GetRecordCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -190,7 +191,7 @@ async def asyncio(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetRecordCRMVersion | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Get a record
 
@@ -199,7 +200,7 @@ async def asyncio(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (GetRecordCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -9,6 +9,7 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.attribute_value_list_response import AttributeValueListResponse
 from ...models.error import Error
+from ...models.list_record_attribute_values_crm_version import ListRecordAttributeValuesCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -18,11 +19,11 @@ def _get_kwargs(
     attribute: str,
     *,
     show_historic: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     params: dict[str, Any] = {}
 
@@ -100,7 +101,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_historic: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
 ) -> Response[AttributeValueListResponse | Error]:
     """List an attribute's values over time
 
@@ -112,7 +113,7 @@ def sync_detailed(
         record_id (str):
         attribute (str):
         show_historic (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListRecordAttributeValuesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     show_historic: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
 ) -> AttributeValueListResponse | Error | None:
     """List an attribute's values over time
 
@@ -156,7 +157,7 @@ def sync(
         record_id (str):
         attribute (str):
         show_historic (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListRecordAttributeValuesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -183,7 +184,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_historic: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
 ) -> Response[AttributeValueListResponse | Error]:
     """List an attribute's values over time
 
@@ -195,7 +196,7 @@ async def asyncio_detailed(
         record_id (str):
         attribute (str):
         show_historic (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListRecordAttributeValuesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -225,7 +226,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     show_historic: bool | Unset = False,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
 ) -> AttributeValueListResponse | Error | None:
     """List an attribute's values over time
 
@@ -237,7 +238,7 @@ async def asyncio(
         record_id (str):
         attribute (str):
         show_historic (bool | Unset):  Default: False.
-        crm_version (str | Unset):
+        crm_version (ListRecordAttributeValuesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.query_records_crm_version import QueryRecordsCRMVersion
 from ...models.record_list_response import RecordListResponse
 from ...models.record_query_request import RecordQueryRequest
 from ...types import UNSET, Response, Unset
@@ -17,11 +18,11 @@ def _get_kwargs(
     object_: str,
     *,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -65,6 +66,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -91,7 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
 ) -> Response[Error | RecordListResponse]:
     """Query records
 
@@ -100,7 +106,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (QueryRecordsCRMVersion | Unset):
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -130,7 +136,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
 ) -> Error | RecordListResponse | None:
     """Query records
 
@@ -139,7 +145,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (QueryRecordsCRMVersion | Unset):
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -164,7 +170,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
 ) -> Response[Error | RecordListResponse]:
     """Query records
 
@@ -173,7 +179,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (QueryRecordsCRMVersion | Unset):
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -201,7 +207,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
 ) -> Error | RecordListResponse | None:
     """Query records
 
@@ -210,7 +216,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (str | Unset):
+        crm_version (QueryRecordsCRMVersion | Unset):
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 

@@ -10,6 +10,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.record_response import RecordResponse
 from ...models.record_write_request import RecordWriteRequest
+from ...models.replace_record_crm_version import ReplaceRecordCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -18,12 +19,12 @@ def _get_kwargs(
     record_id: str,
     *,
     body: RecordWriteRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -75,6 +76,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -102,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Update a record, replacing multiselect values
@@ -112,7 +118,7 @@ def sync_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (ReplaceRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -146,7 +152,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Update a record, replacing multiselect values
@@ -156,7 +162,7 @@ def sync(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (ReplaceRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -185,7 +191,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Update a record, replacing multiselect values
@@ -195,7 +201,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (ReplaceRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -227,7 +233,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Update a record, replacing multiselect values
@@ -237,7 +243,7 @@ async def asyncio(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (str | Unset):
+        crm_version (ReplaceRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.

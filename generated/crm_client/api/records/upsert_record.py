@@ -10,6 +10,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.record_response import RecordResponse
 from ...models.record_write_request import RecordWriteRequest
+from ...models.upsert_record_crm_version import UpsertRecordCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -18,12 +19,12 @@ def _get_kwargs(
     *,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -81,6 +82,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -108,7 +114,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Create or update a record by a unique attribute
@@ -119,7 +125,7 @@ def sync_detailed(
     Args:
         object_ (str):
         matching_attribute (str):
-        crm_version (str | Unset):
+        crm_version (UpsertRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -153,7 +159,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Create or update a record by a unique attribute
@@ -164,7 +170,7 @@ def sync(
     Args:
         object_ (str):
         matching_attribute (str):
-        crm_version (str | Unset):
+        crm_version (UpsertRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -193,7 +199,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Create or update a record by a unique attribute
@@ -204,7 +210,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         matching_attribute (str):
-        crm_version (str | Unset):
+        crm_version (UpsertRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -236,7 +242,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Create or update a record by a unique attribute
@@ -247,7 +253,7 @@ async def asyncio(
     Args:
         object_ (str):
         matching_attribute (str):
-        crm_version (str | Unset):
+        crm_version (UpsertRecordCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.

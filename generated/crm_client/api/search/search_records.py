@@ -7,6 +7,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.search_records_crm_version import SearchRecordsCRMVersion
 from ...models.search_request import SearchRequest
 from ...models.search_response import SearchResponse
 from ...types import UNSET, Response, Unset
@@ -15,11 +16,11 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: SearchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -55,6 +56,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_403
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -80,14 +86,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SearchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
 ) -> Response[Error | SearchResponse]:
     """Search records across objects
 
      Finds records whose names, emails, domains or text values contain the query, best matches first.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (SearchRecordsCRMVersion | Unset):
         body (SearchRequest): What to search for.
 
     Raises:
@@ -114,14 +120,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SearchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
 ) -> Error | SearchResponse | None:
     """Search records across objects
 
      Finds records whose names, emails, domains or text values contain the query, best matches first.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (SearchRecordsCRMVersion | Unset):
         body (SearchRequest): What to search for.
 
     Raises:
@@ -143,14 +149,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SearchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
 ) -> Response[Error | SearchResponse]:
     """Search records across objects
 
      Finds records whose names, emails, domains or text values contain the query, best matches first.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (SearchRecordsCRMVersion | Unset):
         body (SearchRequest): What to search for.
 
     Raises:
@@ -175,14 +181,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SearchRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
 ) -> Error | SearchResponse | None:
     """Search records across objects
 
      Finds records whose names, emails, domains or text values contain the query, best matches first.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (SearchRecordsCRMVersion | Unset):
         body (SearchRequest): What to search for.
 
     Raises:

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.create_task_crm_version import CreateTaskCRMVersion
 from ...models.error import Error
 from ...models.task_create_request import TaskCreateRequest
 from ...models.task_response import TaskResponse
@@ -15,12 +16,12 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: TaskCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -69,6 +70,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -94,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TaskCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Create a task
@@ -102,7 +108,7 @@ def sync_detailed(
      Creates a task, optionally linked to records and assigned to workspace members.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateTaskCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (TaskCreateRequest): The body of create_task.
 
@@ -131,7 +137,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: TaskCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Create a task
@@ -139,7 +145,7 @@ def sync(
      Creates a task, optionally linked to records and assigned to workspace members.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateTaskCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (TaskCreateRequest): The body of create_task.
 
@@ -163,7 +169,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TaskCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Create a task
@@ -171,7 +177,7 @@ async def asyncio_detailed(
      Creates a task, optionally linked to records and assigned to workspace members.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateTaskCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (TaskCreateRequest): The body of create_task.
 
@@ -198,7 +204,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: TaskCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Create a task
@@ -206,7 +212,7 @@ async def asyncio(
      Creates a task, optionally linked to records and assigned to workspace members.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateTaskCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (TaskCreateRequest): The body of create_task.
 

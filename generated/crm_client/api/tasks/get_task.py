@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.get_task_crm_version import GetTaskCRMVersion
 from ...models.task_response import TaskResponse
 from ...types import UNSET, Response, Unset
 
@@ -15,11 +16,11 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     task_id: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetTaskCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -83,7 +84,7 @@ def sync_detailed(
     task_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetTaskCRMVersion | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Get a task
 
@@ -91,7 +92,7 @@ def sync_detailed(
 
     Args:
         task_id (str):
-        crm_version (str | Unset):
+        crm_version (GetTaskCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +118,7 @@ def sync(
     task_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetTaskCRMVersion | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Get a task
 
@@ -125,7 +126,7 @@ def sync(
 
     Args:
         task_id (str):
-        crm_version (str | Unset):
+        crm_version (GetTaskCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -146,7 +147,7 @@ async def asyncio_detailed(
     task_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetTaskCRMVersion | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Get a task
 
@@ -154,7 +155,7 @@ async def asyncio_detailed(
 
     Args:
         task_id (str):
-        crm_version (str | Unset):
+        crm_version (GetTaskCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,7 +179,7 @@ async def asyncio(
     task_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetTaskCRMVersion | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Get a task
 
@@ -186,7 +187,7 @@ async def asyncio(
 
     Args:
         task_id (str):
-        crm_version (str | Unset):
+        crm_version (GetTaskCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

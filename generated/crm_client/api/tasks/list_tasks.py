@@ -7,6 +7,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.list_tasks_crm_version import ListTasksCRMVersion
 from ...models.task_page import TaskPage
 from ...types import UNSET, Response, Unset
 
@@ -18,11 +19,11 @@ def _get_kwargs(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListTasksCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     params: dict[str, Any] = {}
 
@@ -96,7 +97,7 @@ def sync_detailed(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListTasksCRMVersion | Unset = UNSET,
 ) -> Response[Error | TaskPage]:
     """List tasks
 
@@ -108,7 +109,7 @@ def sync_detailed(
         is_completed (bool | Unset):
         linked_object (str | Unset):
         linked_record_id (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListTasksCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -142,7 +143,7 @@ def sync(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListTasksCRMVersion | Unset = UNSET,
 ) -> Error | TaskPage | None:
     """List tasks
 
@@ -154,7 +155,7 @@ def sync(
         is_completed (bool | Unset):
         linked_object (str | Unset):
         linked_record_id (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListTasksCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -183,7 +184,7 @@ async def asyncio_detailed(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListTasksCRMVersion | Unset = UNSET,
 ) -> Response[Error | TaskPage]:
     """List tasks
 
@@ -195,7 +196,7 @@ async def asyncio_detailed(
         is_completed (bool | Unset):
         linked_object (str | Unset):
         linked_record_id (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListTasksCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -227,7 +228,7 @@ async def asyncio(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListTasksCRMVersion | Unset = UNSET,
 ) -> Error | TaskPage | None:
     """List tasks
 
@@ -239,7 +240,7 @@ async def asyncio(
         is_completed (bool | Unset):
         linked_object (str | Unset):
         linked_record_id (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListTasksCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -10,6 +10,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.task_response import TaskResponse
 from ...models.task_update_request import TaskUpdateRequest
+from ...models.update_task_crm_version import UpdateTaskCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -17,12 +18,12 @@ def _get_kwargs(
     task_id: str,
     *,
     body: TaskUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -73,6 +74,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -99,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TaskUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Update a task
@@ -109,7 +115,7 @@ def sync_detailed(
 
     Args:
         task_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateTaskCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (TaskUpdateRequest): The body of update_task.
 
@@ -140,7 +146,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: TaskUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Update a task
@@ -150,7 +156,7 @@ def sync(
 
     Args:
         task_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateTaskCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (TaskUpdateRequest): The body of update_task.
 
@@ -176,7 +182,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TaskUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Update a task
@@ -186,7 +192,7 @@ async def asyncio_detailed(
 
     Args:
         task_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateTaskCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (TaskUpdateRequest): The body of update_task.
 
@@ -215,7 +221,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: TaskUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Update a task
@@ -225,7 +231,7 @@ async def asyncio(
 
     Args:
         task_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateTaskCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (TaskUpdateRequest): The body of update_task.
 

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.create_webhook_crm_version import CreateWebhookCRMVersion
 from ...models.error import Error
 from ...models.webhook_create_request import WebhookCreateRequest
 from ...models.webhook_created_response import WebhookCreatedResponse
@@ -15,12 +16,12 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: WebhookCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -66,6 +67,11 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -91,7 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookCreatedResponse]:
     """Create a webhook
@@ -100,7 +106,7 @@ def sync_detailed(
     this once and never again.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (WebhookCreateRequest): The body of create_webhook.
 
@@ -129,7 +135,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookCreatedResponse | None:
     """Create a webhook
@@ -138,7 +144,7 @@ def sync(
     this once and never again.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (WebhookCreateRequest): The body of create_webhook.
 
@@ -162,7 +168,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookCreatedResponse]:
     """Create a webhook
@@ -171,7 +177,7 @@ async def asyncio_detailed(
     this once and never again.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (WebhookCreateRequest): The body of create_webhook.
 
@@ -198,7 +204,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookCreateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookCreatedResponse | None:
     """Create a webhook
@@ -207,7 +213,7 @@ async def asyncio(
     this once and never again.
 
     Args:
-        crm_version (str | Unset):
+        crm_version (CreateWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (WebhookCreateRequest): The body of create_webhook.
 

@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.get_webhook_crm_version import GetWebhookCRMVersion
 from ...models.webhook_response import WebhookResponse
 from ...types import UNSET, Response, Unset
 
@@ -15,11 +16,11 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     webhook_id: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetWebhookCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -83,7 +84,7 @@ def sync_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetWebhookCRMVersion | Unset = UNSET,
 ) -> Response[Error | WebhookResponse]:
     """Get a webhook
 
@@ -91,7 +92,7 @@ def sync_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (GetWebhookCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +118,7 @@ def sync(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetWebhookCRMVersion | Unset = UNSET,
 ) -> Error | WebhookResponse | None:
     """Get a webhook
 
@@ -125,7 +126,7 @@ def sync(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (GetWebhookCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -146,7 +147,7 @@ async def asyncio_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetWebhookCRMVersion | Unset = UNSET,
 ) -> Response[Error | WebhookResponse]:
     """Get a webhook
 
@@ -154,7 +155,7 @@ async def asyncio_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (GetWebhookCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,7 +179,7 @@ async def asyncio(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: GetWebhookCRMVersion | Unset = UNSET,
 ) -> Error | WebhookResponse | None:
     """Get a webhook
 
@@ -186,7 +187,7 @@ async def asyncio(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (GetWebhookCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

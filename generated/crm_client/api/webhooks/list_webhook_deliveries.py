@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.list_webhook_deliveries_crm_version import ListWebhookDeliveriesCRMVersion
 from ...models.webhook_delivery_page import WebhookDeliveryPage
 from ...types import UNSET, Response, Unset
 
@@ -17,11 +18,11 @@ def _get_kwargs(
     *,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     params: dict[str, Any] = {}
 
@@ -96,7 +97,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
 ) -> Response[Error | WebhookDeliveryPage]:
     """List a webhook's deliveries
 
@@ -107,7 +108,7 @@ def sync_detailed(
         webhook_id (str):
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListWebhookDeliveriesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,7 +138,7 @@ def sync(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
 ) -> Error | WebhookDeliveryPage | None:
     """List a webhook's deliveries
 
@@ -148,7 +149,7 @@ def sync(
         webhook_id (str):
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListWebhookDeliveriesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -173,7 +174,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
 ) -> Response[Error | WebhookDeliveryPage]:
     """List a webhook's deliveries
 
@@ -184,7 +185,7 @@ async def asyncio_detailed(
         webhook_id (str):
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListWebhookDeliveriesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -212,7 +213,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
 ) -> Error | WebhookDeliveryPage | None:
     """List a webhook's deliveries
 
@@ -223,7 +224,7 @@ async def asyncio(
         webhook_id (str):
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListWebhookDeliveriesCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,6 +7,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.list_webhooks_crm_version import ListWebhooksCRMVersion
 from ...models.webhook_page import WebhookPage
 from ...types import UNSET, Response, Unset
 
@@ -15,11 +16,11 @@ def _get_kwargs(
     *,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     params: dict[str, Any] = {}
 
@@ -84,7 +85,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
 ) -> Response[Error | WebhookPage]:
     """List webhooks
 
@@ -93,7 +94,7 @@ def sync_detailed(
     Args:
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListWebhooksCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -121,7 +122,7 @@ def sync(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
 ) -> Error | WebhookPage | None:
     """List webhooks
 
@@ -130,7 +131,7 @@ def sync(
     Args:
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListWebhooksCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -153,7 +154,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
 ) -> Response[Error | WebhookPage]:
     """List webhooks
 
@@ -162,7 +163,7 @@ async def asyncio_detailed(
     Args:
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListWebhooksCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -188,7 +189,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: str | Unset = UNSET,
+    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
 ) -> Error | WebhookPage | None:
     """List webhooks
 
@@ -197,7 +198,7 @@ async def asyncio(
     Args:
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (str | Unset):
+        crm_version (ListWebhooksCRMVersion | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.test_webhook_crm_version import TestWebhookCRMVersion
 from ...models.webhook_delivery_response import WebhookDeliveryResponse
 from ...types import UNSET, Response, Unset
 
@@ -15,12 +16,12 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     webhook_id: str,
     *,
-    crm_version: str | Unset = UNSET,
+    crm_version: TestWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -94,7 +95,7 @@ def sync_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: TestWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookDeliveryResponse]:
     """Send a test event
@@ -103,7 +104,7 @@ def sync_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (TestWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:
@@ -131,7 +132,7 @@ def sync(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: TestWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookDeliveryResponse | None:
     """Send a test event
@@ -140,7 +141,7 @@ def sync(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (TestWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:
@@ -163,7 +164,7 @@ async def asyncio_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: TestWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookDeliveryResponse]:
     """Send a test event
@@ -172,7 +173,7 @@ async def asyncio_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (TestWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:
@@ -198,7 +199,7 @@ async def asyncio(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: str | Unset = UNSET,
+    crm_version: TestWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookDeliveryResponse | None:
     """Send a test event
@@ -207,7 +208,7 @@ async def asyncio(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (TestWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
 
     Raises:

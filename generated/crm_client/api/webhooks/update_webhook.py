@@ -8,6 +8,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.update_webhook_crm_version import UpdateWebhookCRMVersion
 from ...models.webhook_response import WebhookResponse
 from ...models.webhook_update_request import WebhookUpdateRequest
 from ...types import UNSET, Response, Unset
@@ -17,12 +18,12 @@ def _get_kwargs(
     webhook_id: str,
     *,
     body: WebhookUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
-        headers["CRM-Version"] = crm_version
+        headers["CRM-Version"] = str(crm_version)
 
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -73,6 +74,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 429:
         response_429 = Error.from_dict(response.json())
 
@@ -99,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookResponse]:
     """Update a webhook
@@ -108,7 +114,7 @@ def sync_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (WebhookUpdateRequest): The body of update_webhook.
 
@@ -139,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookResponse | None:
     """Update a webhook
@@ -148,7 +154,7 @@ def sync(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (WebhookUpdateRequest): The body of update_webhook.
 
@@ -174,7 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookResponse]:
     """Update a webhook
@@ -183,7 +189,7 @@ async def asyncio_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (WebhookUpdateRequest): The body of update_webhook.
 
@@ -212,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookUpdateRequest,
-    crm_version: str | Unset = UNSET,
+    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookResponse | None:
     """Update a webhook
@@ -221,7 +227,7 @@ async def asyncio(
 
     Args:
         webhook_id (str):
-        crm_version (str | Unset):
+        crm_version (UpdateWebhookCRMVersion | Unset):
         idempotency_key (str | Unset):
         body (WebhookUpdateRequest): The body of update_webhook.
 

@@ -12,39 +12,30 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.filter_operators import FilterOperators
+    from ..models.path_filter import PathFilter
     from ..models.property_conditions import PropertyConditions
 
 
-T = TypeVar("T", bound="Filter")
+T = TypeVar("T", bound="ConditionFilter")
 
 
 @_attrs_define
-class Filter:
-    """Which records to return. Keys are attribute slugs (or the pseudo-attributes
-    `record_id`, `created_at`, `updated_at`) mapped to a condition, or the combinators
-    `$and`, `$or`, `$not`, or a path filter (`path` with `constraints`). All keys of
-    one object must hold (an implicit `$and`).
+class ConditionFilter:
+    """Keys are attribute slugs (or the pseudo-attributes `record_id`, `created_at`,
+    `updated_at`) mapped to a condition, or the combinators `$and`, `$or`, `$not`. All
+    keys of one object must hold (an implicit `$and`).
 
         Attributes:
-            and_ (list[Filter] | Unset):
-            or_ (list[Filter] | Unset):
-            not_ (Filter | Unset): Which records to return. Keys are attribute slugs (or the pseudo-attributes
-                `record_id`, `created_at`, `updated_at`) mapped to a condition, or the combinators
-                `$and`, `$or`, `$not`, or a path filter (`path` with `constraints`). All keys of
-                one object must hold (an implicit `$and`).
-            path (list[list[str]] | Unset): Steps through record-reference attributes, each `[object_slug, attribute_slug]`;
-                the constraints apply to the last attribute.
-            constraints (bool | FilterOperators | float | None | PropertyConditions | str | Unset): A bare value (equality),
-                an operator object such as `{"$gte": 3}`, or an object
-                of attribute properties (`{"email_domain": "acme.com"}`), each with a bare value
-                or an operator object.
+            and_ (list[ConditionFilter | PathFilter] | Unset):
+            or_ (list[ConditionFilter | PathFilter] | Unset):
+            not_ (ConditionFilter | PathFilter | Unset): Which records to return: either conditions on attributes (with the
+                combinators
+                `$and`, `$or`, `$not`), or a path filter that follows record references.
     """
 
-    and_: list[Filter] | Unset = UNSET
-    or_: list[Filter] | Unset = UNSET
-    not_: Filter | Unset = UNSET
-    path: list[list[str]] | Unset = UNSET
-    constraints: bool | FilterOperators | float | None | PropertyConditions | str | Unset = UNSET
+    and_: list[ConditionFilter | PathFilter] | Unset = UNSET
+    or_: list[ConditionFilter | PathFilter] | Unset = UNSET
+    not_: ConditionFilter | PathFilter | Unset = UNSET
     additional_properties: dict[str, bool | FilterOperators | float | None | PropertyConditions | str] = _attrs_field(
         init=False, factory=dict
     )
@@ -54,37 +45,33 @@ class Filter:
         if not isinstance(self.and_, Unset):
             and_ = []
             for and_item_data in self.and_:
-                and_item = and_item_data.to_dict()
+                and_item: dict[str, Any]
+                if isinstance(and_item_data, ConditionFilter):
+                    and_item = and_item_data.to_dict()
+                else:
+                    and_item = and_item_data.to_dict()
+
                 and_.append(and_item)
 
         or_: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.or_, Unset):
             or_ = []
             for or_item_data in self.or_:
-                or_item = or_item_data.to_dict()
+                or_item: dict[str, Any]
+                if isinstance(or_item_data, ConditionFilter):
+                    or_item = or_item_data.to_dict()
+                else:
+                    or_item = or_item_data.to_dict()
+
                 or_.append(or_item)
 
-        not_: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.not_, Unset):
+        not_: dict[str, Any] | Unset
+        if isinstance(self.not_, Unset):
+            not_ = UNSET
+        elif isinstance(self.not_, ConditionFilter):
             not_ = self.not_.to_dict()
-
-        path: list[list[str]] | Unset = UNSET
-        if not isinstance(self.path, Unset):
-            path = []
-            for componentsschemas_filter_path_item_data in self.path:
-                componentsschemas_filter_path_item = componentsschemas_filter_path_item_data
-
-                path.append(componentsschemas_filter_path_item)
-
-        constraints: bool | dict[str, Any] | float | None | str | Unset
-        if isinstance(self.constraints, Unset):
-            constraints = UNSET
-        elif isinstance(self.constraints, FilterOperators):
-            constraints = self.constraints.to_dict()
-        elif isinstance(self.constraints, PropertyConditions):
-            constraints = self.constraints.to_dict()
         else:
-            constraints = self.constraints
+            not_ = self.not_.to_dict()
 
         field_dict: dict[str, Any] = {}
         for prop_name, prop in self.additional_properties.items():
@@ -102,10 +89,6 @@ class Filter:
             field_dict["$or"] = or_
         if not_ is not UNSET:
             field_dict["$not"] = not_
-        if path is not UNSET:
-            field_dict["path"] = path
-        if constraints is not UNSET:
-            field_dict["constraints"] = constraints
 
         return field_dict
 
@@ -113,72 +96,78 @@ class Filter:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         _and_ = d.pop("$and", UNSET)
-        and_: list[Filter] | Unset = UNSET
+        and_: list[ConditionFilter | PathFilter] | Unset = UNSET
         if _and_ is not UNSET:
             and_ = []
             for and_item_data in _and_:
-                and_item = Filter.from_dict(and_item_data)
+
+                def _parse_and_item(data: object) -> ConditionFilter | PathFilter:
+                    try:
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        componentsschemas_filter_type_0 = ConditionFilter.from_dict(data)
+
+                        return componentsschemas_filter_type_0
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_filter_type_1 = PathFilter.from_dict(data)
+
+                    return componentsschemas_filter_type_1
+
+                and_item = _parse_and_item(and_item_data)
 
                 and_.append(and_item)
 
         _or_ = d.pop("$or", UNSET)
-        or_: list[Filter] | Unset = UNSET
+        or_: list[ConditionFilter | PathFilter] | Unset = UNSET
         if _or_ is not UNSET:
             or_ = []
             for or_item_data in _or_:
-                or_item = Filter.from_dict(or_item_data)
+
+                def _parse_or_item(data: object) -> ConditionFilter | PathFilter:
+                    try:
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        componentsschemas_filter_type_0 = ConditionFilter.from_dict(data)
+
+                        return componentsschemas_filter_type_0
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_filter_type_1 = PathFilter.from_dict(data)
+
+                    return componentsschemas_filter_type_1
+
+                or_item = _parse_or_item(or_item_data)
 
                 or_.append(or_item)
 
-        _not_ = d.pop("$not", UNSET)
-        not_: Filter | Unset
-        if isinstance(_not_, Unset):
-            not_ = UNSET
-        else:
-            not_ = Filter.from_dict(_not_)
-
-        _path = d.pop("path", UNSET)
-        path: list[list[str]] | Unset = UNSET
-        if _path is not UNSET:
-            path = []
-            for componentsschemas_filter_path_item_data in _path:
-                componentsschemas_filter_path_item = cast(list[str], componentsschemas_filter_path_item_data)
-
-                path.append(componentsschemas_filter_path_item)
-
-        def _parse_constraints(
-            data: object,
-        ) -> bool | FilterOperators | float | None | PropertyConditions | str | Unset:
-            if data is None:
-                return data
+        def _parse_not_(data: object) -> ConditionFilter | PathFilter | Unset:
             if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_attribute_condition_type_1 = FilterOperators.from_dict(data)
+                componentsschemas_filter_type_0 = ConditionFilter.from_dict(data)
 
-                return componentsschemas_attribute_condition_type_1
+                return componentsschemas_filter_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_attribute_condition_type_2 = PropertyConditions.from_dict(data)
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_filter_type_1 = PathFilter.from_dict(data)
 
-                return componentsschemas_attribute_condition_type_2
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(bool | FilterOperators | float | None | PropertyConditions | str | Unset, data)
+            return componentsschemas_filter_type_1
 
-        constraints = _parse_constraints(d.pop("constraints", UNSET))
+        not_ = _parse_not_(d.pop("$not", UNSET))
 
-        filter_ = cls(
+        condition_filter = cls(
             and_,
             or_,
             not_,
-            path,
-            constraints,
         )
 
         additional_properties = {}
@@ -211,8 +200,8 @@ class Filter:
 
             additional_properties[prop_name] = additional_property
 
-        filter_.additional_properties = additional_properties
-        return filter_
+        condition_filter.additional_properties = additional_properties
+        return condition_filter
 
     @property
     def additional_keys(self) -> list[str]:
@@ -233,4 +222,5 @@ class Filter:
 
 # Imported after the class so that models which refer to each other import cleanly.
 from ..models.filter_operators import FilterOperators  # noqa: E402
+from ..models.path_filter import PathFilter  # noqa: E402
 from ..models.property_conditions import PropertyConditions  # noqa: E402

@@ -1,0 +1,50 @@
+"""Schemathesis: the sandbox answers every operation of the latest spec as the spec says.
+
+Stateless: generated (and deliberately invalid) requests to every operation, all default
+checks. Stateful: sequences of calls that follow the spec's links (create, then get,
+update and delete what was created).
+"""
+
+from __future__ import annotations
+
+import schemathesis
+from crm_sandbox import SandboxConfig, create_app
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+
+from tests._spec import ROOT, latest_spec_path
+
+TOKEN = "sk_contract"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def fresh_app() -> object:
+    # Rate limits off: a 429 is documented, but it would hide the behaviour under test.
+    return create_app(SandboxConfig(tokens=(TOKEN,), read_rate=None, write_rate=None, seed_data=True))
+
+
+CONFIG = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
+schema = schemathesis.openapi.from_path(latest_spec_path(), config=CONFIG)
+schema.app = fresh_app()
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_conforms_to_the_spec(case: schemathesis.Case) -> None:
+    case.call_and_validate(headers=AUTH)
+
+
+class Workflows(schema.as_state_machine()):  # type: ignore[misc]
+    """Each scenario starts from a fresh sandbox, so replaying a scenario replays its answers."""
+
+    def setup(self) -> None:
+        schema.app = fresh_app()
+
+    def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+        return {"headers": AUTH}
+
+
+Workflows.TestCase.settings = settings(
+    max_examples=30, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
+)
+TestWorkflowsThroughLinks = Workflows.TestCase
