@@ -82,10 +82,10 @@ class Operation:
             return
         error = jsonschema.exceptions.best_match(self.body.iter_errors(body))
         if error is not None:
-            where = "body" + "".join(
-                f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
-            )
-            raise bad_request("invalid_request", f"Invalid request body at {where}: {_short(error.message)}")
+            path = list(error.absolute_path)
+            where = "body" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in path)
+            code = "filter_error" if path[:1] in (["filter"], ["sorts"]) else "invalid_request"
+            raise bad_request(code, f"Invalid request body at {where}: {_short(error.message)}")
 
 
 def _short(message: str, limit: int = 300) -> str:

@@ -1,0 +1,78 @@
+"""``overlay.Sandbox()``: the reference server on loopback, for tests, demos and experiments."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._errors import CRMError
+
+if TYPE_CHECKING:
+    from crm_sandbox.server import SandboxServer
+
+
+class SandboxError(CRMError):
+    """The sandbox could not start (for example, its optional dependencies are missing)."""
+
+
+class Sandbox:
+    """Starts the sandbox on 127.0.0.1 (a free port, SQLite in memory unless ``db`` is given).
+
+    >>> with overlay.Sandbox() as sb:
+    ...     sb.url, sb.token
+
+    Keyword arguments are those of ``crm_sandbox.SandboxConfig`` (``read_rate``,
+    ``write_rate``, ``chaos``, ``seed_data``, ``tokens``, ...). ``db`` is a file path.
+    """
+
+    def __init__(self, *, db: str | None = None, port: int = 0, **config: Any) -> None:
+        self._db = db
+        self._port = port
+        self._config = config
+        self._server: SandboxServer | None = None
+
+    def __repr__(self) -> str:
+        state = f"running at {self.url}" if self._server else "stopped"
+        return f"<overlay.Sandbox {state}>"
+
+    @property
+    def url(self) -> str:
+        return self._running().url
+
+    @property
+    def token(self) -> str:
+        return self._running().token
+
+    def _running(self) -> SandboxServer:
+        if self._server is None:
+            raise SandboxError("The sandbox is not running; use `with overlay.Sandbox() as sb:` or call start().")
+        return self._server
+
+    def start(self) -> Sandbox:
+        try:
+            from crm_sandbox import SandboxConfig
+            from crm_sandbox.server import SandboxServer
+        except ImportError as exc:
+            raise SandboxError(f"The sandbox needs its extra: pip install 'crm-sdk[sandbox]' ({exc}).") from None
+        try:
+            config = SandboxConfig(db_path=self._db or ":memory:", **self._config)
+        except TypeError as exc:
+            raise SandboxError(f"Unknown sandbox setting: {exc}.") from None
+        try:
+            self._server = SandboxServer(config, port=self._port).start()
+        except (OSError, RuntimeError) as exc:
+            raise SandboxError(f"The sandbox did not start: {exc}.") from None
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,172 @@
+"""Chaos that reproduces from a seed, webhook deliveries that retry, and a database that persists."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from crm_sandbox import Chaos
+
+import overlay
+
+from .conftest import Start, create, query
+
+
+def statuses(api: httpx.Client, n: int) -> list[int | str]:
+    out: list[int | str] = []
+    for _ in range(n):
+        try:
+            out.append(api.get("/v2/self").status_code)
+        except httpx.TransportError:
+            out.append("dropped")
+    return out
+
+
+def test_chaos_is_reproducible_from_its_seed(start_sandbox: Start) -> None:
+    chaos = Chaos(error_rate=0.2, rate_limit_rate=0.1, drop_rate=0.1, seed=42)
+    first = statuses(start_sandbox(chaos=chaos)[1], 60)
+    second = statuses(start_sandbox(chaos=chaos)[1], 60)
+    assert first == second
+    assert {200, 429, "dropped"} <= set(first) and ({500, 503} & set(first))
+    other = statuses(
+        start_sandbox(chaos=Chaos(error_rate=0.2, rate_limit_rate=0.1, drop_rate=0.1, seed=7))[1], 60
+    )
+    assert other != first
+
+
+def test_commit_then_drop_loses_the_response_but_keeps_the_write(start_sandbox: Start, tmp_path: Path) -> None:
+    db = str(tmp_path / "crm.db")
+    server, api = start_sandbox(chaos=Chaos(commit_drop_rate=1.0), db_path=db)
+    with pytest.raises(httpx.TransportError):
+        api.post("/v2/objects/people/records", json={"data": {"values": {"name": "Lost Reply"}}})
+    server.stop()
+    _, calm = start_sandbox(db_path=db)
+    assert len(query(calm, "people", {"filter": {"name": "Lost Reply"}})) == 1
+
+
+class Receiver:
+    """A webhook endpoint on loopback that fails the first ``failures`` deliveries."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(500 if len(receiver.requests) <= receiver.failures else 204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, n: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(self.requests) >= n, f"only {len(self.requests)} of {n} deliveries arrived"
+
+
+def test_webhooks_are_signed_retried_and_logged(start_sandbox: Start) -> None:
+    receiver = Receiver(failures=2)
+    _, api = start_sandbox(webhook_retry_delays=(0.05, 0.05, 0.05))
+    hook = api.post(
+        "/v2/webhooks",
+        json={
+            "data": {
+                "target_url": receiver.url,
+                "subscriptions": [{"event_type": "record.created", "filter": None}],
+            }
+        },
+    ).json()["data"]
+    record = create(api, "people", {"name": "Webhook Person"})
+    receiver.wait_for(3)
+    receiver.server.shutdown()
+
+    ids = {headers["webhook-id"] for headers, _ in receiver.requests}
+    assert len(ids) == 1, "retries keep the message id"
+    headers, body = receiver.requests[-1]
+    key = base64.b64decode(hook["secret"].removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert headers["webhook-signature"] == f"v1,{expected}"
+    event = json.loads(body)["events"][0]
+    assert event["event_type"] == "record.created" and event["id"] == record["id"]
+
+    deliveries = api.get(f"/v2/webhooks/{hook['id']['webhook_id']}/deliveries").json()["data"]
+    attempts = sorted((d["attempt"], d["status"], d["response_status_code"]) for d in deliveries)
+    assert attempts == [(1, "failed", 500), (2, "failed", 500), (3, "succeeded", 204)]
+    assert "secret" not in api.get(f"/v2/webhooks/{hook['id']['webhook_id']}").json()["data"]
+
+
+def test_subscription_filters_narrow_deliveries(start_sandbox: Start) -> None:
+    receiver = Receiver(failures=0)
+    _, api = start_sandbox(seed_data=True)
+    companies = api.get("/v2/objects/companies").json()["data"]["id"]["object_id"]
+    subscription = {"event_type": "record.created", "filter": {"object_id": companies}}
+    api.post("/v2/webhooks", json={"data": {"target_url": receiver.url, "subscriptions": [subscription]}})
+    create(api, "people", {"name": "Not Delivered"})
+    create(api, "companies", {"name": "Delivered Ltd"})
+    receiver.wait_for(1)
+    time.sleep(0.3)
+    receiver.server.shutdown()
+    assert len(receiver.requests) == 1
+    assert json.loads(receiver.requests[0][1])["events"][0]["id"]["object_id"] == companies
+
+
+def test_the_database_file_survives_a_restart(start_sandbox: Start, tmp_path: Path) -> None:
+    db = str(tmp_path / "crm.db")
+    server, api = start_sandbox(db_path=db)
+    create(api, "people", {"name": "Persistent Person"})
+    server.stop()
+    _, again = start_sandbox(db_path=db)
+    assert len(query(again, "people", {"filter": {"name": "Persistent Person"}})) == 1
+    assert len(again.get("/v2/objects").json()["data"]) == 3, "standard objects are seeded once"
+
+
+def test_overlay_sandbox_starts_and_stops() -> None:
+    with overlay.Sandbox(seed_data=True) as sb:
+        response = httpx.get(f"{sb.url}/v2/self", headers={"Authorization": f"Bearer {sb.token}"})
+        assert response.status_code == 200
+        assert "running at http://127.0.0.1:" in repr(sb)
+    with pytest.raises(overlay.SandboxError, match="not running"):
+        _ = sb.url
+    with pytest.raises(overlay.SandboxError, match="Unknown sandbox setting"):
+        overlay.Sandbox(speed="fast").start()
+
+
+def test_crm_sandbox_prints_its_url_and_token() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "overlay.cli", "sandbox", "--token", "sk_cli", "--seed-data"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        token_line = proc.stdout.readline()
+        url = first.rsplit(" ", 1)[1].strip()
+        assert first.startswith("CRM sandbox listening on http://127.0.0.1:")
+        assert "sk_cli" in token_line
+        response = httpx.get(f"{url}/v2/objects/people", headers={"Authorization": "Bearer sk_cli"})
+        assert response.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
