@@ -45,7 +45,7 @@ class Sandbox:
 
     def _running(self) -> SandboxServer:
         if self._server is None:
-            raise SandboxError("The sandbox is not running; use `with overlay.Sandbox() as sb:` or call start().")
+            raise SandboxError("The sandbox is not running; use `with overlay.Sandbox() as sb:` or start().")
         return self._server
 
     def start(self) -> Sandbox:
@@ -53,7 +53,7 @@ class Sandbox:
             from crm_sandbox import SandboxConfig
             from crm_sandbox.server import SandboxServer
         except ImportError as exc:
-            raise SandboxError(f"The sandbox needs its extra: pip install 'crm-sdk[sandbox]' ({exc}).") from None
+            raise SandboxError(f"The sandbox needs: pip install 'crm-sdk[sandbox]' ({exc}).") from None
         try:
             config = SandboxConfig(db_path=self._db or ":memory:", **self._config)
         except TypeError as exc:

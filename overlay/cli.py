@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     sandbox.add_argument("--db", help="SQLite file that survives a restart (default: in memory)")
     sandbox.add_argument("--token", action="append", help="accepted bearer token (repeatable)")
-    sandbox.add_argument("--seed-data", action="store_true", help="start with sample companies, people, deals")
+    sandbox.add_argument("--seed-data", action="store_true", help="start with sample records")
     sandbox.add_argument(
         "--rate-limit", type=rate_limits, default=(100.0, 25.0), help="READS/WRITES per second, or 'off'"
     )

@@ -45,7 +45,7 @@ def test_chaos_is_reproducible_from_its_seed(start_sandbox: Start) -> None:
     assert other != first
 
 
-def test_commit_then_drop_loses_the_response_but_keeps_the_write(start_sandbox: Start, tmp_path: Path) -> None:
+def test_commit_then_drop_loses_the_reply_but_keeps_the_write(start_sandbox: Start, tmp_path: Path) -> None:
     db = str(tmp_path / "crm.db")
     server, api = start_sandbox(chaos=Chaos(commit_drop_rate=1.0), db_path=db)
     with pytest.raises(httpx.TransportError):
