@@ -1,8 +1,8 @@
 """The crm-sdk tour: `make demo`.
 
-For now it shows the generated client's models at work on the API's JSON: typed values,
-what happens when a newer server sends something this client does not know, and the
-error you get for a body that does not fit. Later steps will run against the sandbox.
+It shows the generated client's models at work on the API's JSON (typed values, what a
+newer server's unknown values become, the error for a body that does not fit), then
+starts the sandbox and talks to it over HTTP.
 """
 
 from __future__ import annotations
@@ -12,11 +12,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from crm_client import AuthenticatedClient
+from crm_client.api.records import create_record, query_records
 from crm_client.models import (
     CurrencyValue,
     EmailAddressValue,
+    Error,
     PersonalNameValue,
     RecordListResponse,
+    RecordQueryRequest,
+    RecordWriteRequest,
     SelectValue,
 )
 from crm_client.types import UnknownVariant
@@ -78,7 +83,46 @@ def main() -> None:
     except overlay.CRMError as exc:
         print(f"{type(exc).__name__}: {exc}")
 
+    sandbox_step()
+
     print("\nNext: `make test` runs the suite; `make bench` measures the parse against json.loads.")
+
+
+def sandbox_step() -> None:
+    step("4. The sandbox: the same API on loopback, over real HTTP")
+    with overlay.Sandbox(seed_data=True) as sb:
+        print(f"sandbox at {sb.url} (run your own with `crm sandbox --seed-data`)")
+        client = AuthenticatedClient(base_url=sb.url, token=sb.token)
+
+        query = RecordQueryRequest.from_dict(
+            {
+                "filter": {"email_addresses": {"email_domain": "analytical.example"}},
+                "sorts": [{"attribute": "name", "field": "last_name", "direction": "asc"}],
+            }
+        )
+        response = query_records.sync_detailed("people", client=client, body=query)
+        assert isinstance(response.parsed, RecordListResponse)
+        found = [describe(r.values["name"][0]) for r in response.parsed.data]
+        print(
+            f"people @analytical.example, by last name: {found} (request {response.headers['x-request-id']})"
+        )
+
+        body = RecordWriteRequest.from_dict(
+            {"data": {"values": {"name": "Alan Turing", "email_addresses": ["alan@bletchley.example"]}}}
+        )
+        created = create_record.sync_detailed("people", client=client, body=body)
+        again = create_record.sync_detailed("people", client=client, body=body)
+        print(
+            f"created Alan Turing: HTTP {created.status_code.value}; the same email again: "
+            f"HTTP {again.status_code.value}"
+        )
+        if isinstance(again.parsed, Error):
+            print(f"  {again.parsed.code}: {again.parsed.message}")
+
+        typo = RecordQueryRequest.from_dict({"filter": {"emial_addresses": "x"}})
+        bad = query_records.sync_detailed("people", client=client, body=typo)
+        if isinstance(bad.parsed, Error):
+            print(f"a typo in a filter: HTTP {bad.status_code.value} {bad.parsed.code}: {bad.parsed.message}")
 
 
 if __name__ == "__main__":

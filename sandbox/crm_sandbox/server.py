@@ -25,6 +25,8 @@ class SandboxServer:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
+        # Listen at once: a client told the URL can connect before the server loop runs.
+        self._socket.listen(2048)
         self.host, self.port = self._socket.getsockname()[:2]
         # Chaos cuts connections on purpose; uvicorn would log each one as an error.
         log_level = "critical" if self.config.chaos.active else "warning"

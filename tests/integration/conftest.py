@@ -1,4 +1,4 @@
-"""A live sandbox on loopback per test, and an httpx client authenticated against it."""
+"""A live sandbox on loopback per test (through ``overlay.Sandbox``), and a client of it."""
 
 from __future__ import annotations
 
@@ -7,21 +7,21 @@ from typing import Any
 
 import httpx
 import pytest
-from crm_sandbox import SandboxConfig
-from crm_sandbox.server import SandboxServer
 
-Start = Callable[..., tuple[SandboxServer, httpx.Client]]
+import overlay
+
+Start = Callable[..., tuple[overlay.Sandbox, httpx.Client]]
 
 
 @pytest.fixture
 def start_sandbox() -> Iterator[Start]:
     """Start sandboxes with any config; all are stopped after the test."""
-    running: list[tuple[SandboxServer, httpx.Client]] = []
+    running: list[tuple[overlay.Sandbox, httpx.Client]] = []
 
-    def start(**config: Any) -> tuple[SandboxServer, httpx.Client]:
+    def start(**config: Any) -> tuple[overlay.Sandbox, httpx.Client]:
         config.setdefault("read_rate", None)
         config.setdefault("write_rate", None)
-        server = SandboxServer(SandboxConfig(**config)).start()
+        server = overlay.Sandbox(**config).start()
         client = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.token}"})
         running.append((server, client))
         return server, client

@@ -47,11 +47,11 @@ def test_chaos_is_reproducible_from_its_seed(start_sandbox: Start) -> None:
 
 def test_commit_then_drop_loses_the_reply_but_keeps_the_write(start_sandbox: Start, tmp_path: Path) -> None:
     db = str(tmp_path / "crm.db")
-    server, api = start_sandbox(chaos=Chaos(commit_drop_rate=1.0), db_path=db)
+    server, api = start_sandbox(chaos=Chaos(commit_drop_rate=1.0), db=db)
     with pytest.raises(httpx.TransportError):
         api.post("/v2/objects/people/records", json={"data": {"values": {"name": "Lost Reply"}}})
     server.stop()
-    _, calm = start_sandbox(db_path=db)
+    _, calm = start_sandbox(db=db)
     assert len(query(calm, "people", {"filter": {"name": "Lost Reply"}})) == 1
 
 
@@ -133,10 +133,10 @@ def test_subscription_filters_narrow_deliveries(start_sandbox: Start) -> None:
 
 def test_the_database_file_survives_a_restart(start_sandbox: Start, tmp_path: Path) -> None:
     db = str(tmp_path / "crm.db")
-    server, api = start_sandbox(db_path=db)
+    server, api = start_sandbox(db=db)
     create(api, "people", {"name": "Persistent Person"})
     server.stop()
-    _, again = start_sandbox(db_path=db)
+    _, again = start_sandbox(db=db)
     assert len(query(again, "people", {"filter": {"name": "Persistent Person"}})) == 1
     assert len(again.get("/v2/objects").json()["data"]) == 3, "standard objects are seeded once"
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .actor import Actor
     from .actor_type import ActorType
+    from .api_version import ApiVersion
     from .attribute import Attribute
     from .attribute_config import AttributeConfig
     from .attribute_create_request import AttributeCreateRequest
@@ -26,29 +27,13 @@ if TYPE_CHECKING:
     from .attribute_write import AttributeWrite
     from .batch_item_status import BatchItemStatus
     from .batch_operation import BatchOperation
-    from .batch_records_crm_version import BatchRecordsCRMVersion
     from .checkbox_value import CheckboxValue
     from .condition_filter import ConditionFilter
-    from .create_attribute_crm_version import CreateAttributeCRMVersion
-    from .create_entry_crm_version import CreateEntryCRMVersion
-    from .create_list_attribute_crm_version import CreateListAttributeCRMVersion
-    from .create_list_crm_version import CreateListCRMVersion
-    from .create_note_crm_version import CreateNoteCRMVersion
-    from .create_object_crm_version import CreateObjectCRMVersion
-    from .create_record_crm_version import CreateRecordCRMVersion
-    from .create_select_option_crm_version import CreateSelectOptionCRMVersion
-    from .create_task_crm_version import CreateTaskCRMVersion
-    from .create_webhook_crm_version import CreateWebhookCRMVersion
     from .currency_config import CurrencyConfig
     from .currency_input import CurrencyInput
     from .currency_value import CurrencyValue
     from .cursor_pagination import CursorPagination
     from .date_value import DateValue
-    from .delete_entry_crm_version import DeleteEntryCRMVersion
-    from .delete_note_crm_version import DeleteNoteCRMVersion
-    from .delete_record_crm_version import DeleteRecordCRMVersion
-    from .delete_task_crm_version import DeleteTaskCRMVersion
-    from .delete_webhook_crm_version import DeleteWebhookCRMVersion
     from .delivery_status import DeliveryStatus
     from .domain_input import DomainInput
     from .domain_value import DomainValue
@@ -65,35 +50,16 @@ if TYPE_CHECKING:
     from .error import Error
     from .error_type import ErrorType
     from .filter_operators import FilterOperators
-    from .get_attribute_crm_version import GetAttributeCRMVersion
-    from .get_entry_crm_version import GetEntryCRMVersion
-    from .get_list_crm_version import GetListCRMVersion
-    from .get_note_crm_version import GetNoteCRMVersion
-    from .get_object_crm_version import GetObjectCRMVersion
-    from .get_record_crm_version import GetRecordCRMVersion
-    from .get_self_crm_version import GetSelfCRMVersion
-    from .get_task_crm_version import GetTaskCRMVersion
-    from .get_webhook_crm_version import GetWebhookCRMVersion
     from .list_ import List
-    from .list_attributes_crm_version import ListAttributesCRMVersion
     from .list_create_request import ListCreateRequest
     from .list_entry_created_event import ListEntryCreatedEvent
     from .list_entry_deleted_event import ListEntryDeletedEvent
     from .list_entry_updated_event import ListEntryUpdatedEvent
     from .list_identifier import ListIdentifier
-    from .list_list_attributes_crm_version import ListListAttributesCRMVersion
     from .list_list_response import ListListResponse
-    from .list_lists_crm_version import ListListsCRMVersion
-    from .list_notes_crm_version import ListNotesCRMVersion
-    from .list_objects_crm_version import ListObjectsCRMVersion
     from .list_patch import ListPatch
-    from .list_record_attribute_values_crm_version import ListRecordAttributeValuesCRMVersion
     from .list_response import ListResponse
-    from .list_select_options_crm_version import ListSelectOptionsCRMVersion
-    from .list_tasks_crm_version import ListTasksCRMVersion
     from .list_update_request import ListUpdateRequest
-    from .list_webhook_deliveries_crm_version import ListWebhookDeliveriesCRMVersion
-    from .list_webhooks_crm_version import ListWebhooksCRMVersion
     from .list_write import ListWrite
     from .note import Note
     from .note_create_request import NoteCreateRequest
@@ -121,8 +87,6 @@ if TYPE_CHECKING:
     from .phone_number_value import PhoneNumberValue
     from .plain_value_input import PlainValueInput
     from .property_conditions import PropertyConditions
-    from .query_entries_crm_version import QueryEntriesCRMVersion
-    from .query_records_crm_version import QueryRecordsCRMVersion
     from .rating_value import RatingValue
     from .record import Record
     from .record_batch import RecordBatch
@@ -146,8 +110,6 @@ if TYPE_CHECKING:
     from .record_values_input import RecordValuesInput
     from .record_write import RecordWrite
     from .record_write_request import RecordWriteRequest
-    from .replace_record_crm_version import ReplaceRecordCRMVersion
-    from .search_records_crm_version import SearchRecordsCRMVersion
     from .search_request import SearchRequest
     from .search_response import SearchResponse
     from .search_result import SearchResult
@@ -176,20 +138,9 @@ if TYPE_CHECKING:
     from .task_update_request import TaskUpdateRequest
     from .task_updated_event import TaskUpdatedEvent
     from .task_write import TaskWrite
-    from .test_webhook_crm_version import TestWebhookCRMVersion
     from .text_value import TextValue
     from .timestamp_value import TimestampValue
     from .token_info import TokenInfo
-    from .update_attribute_crm_version import UpdateAttributeCRMVersion
-    from .update_entry_crm_version import UpdateEntryCRMVersion
-    from .update_list_crm_version import UpdateListCRMVersion
-    from .update_object_crm_version import UpdateObjectCRMVersion
-    from .update_record_crm_version import UpdateRecordCRMVersion
-    from .update_select_option_crm_version import UpdateSelectOptionCRMVersion
-    from .update_task_crm_version import UpdateTaskCRMVersion
-    from .update_webhook_crm_version import UpdateWebhookCRMVersion
-    from .upsert_entry_crm_version import UpsertEntryCRMVersion
-    from .upsert_record_crm_version import UpsertRecordCRMVersion
     from .webhook import Webhook
     from .webhook_create_request import WebhookCreateRequest
     from .webhook_created_response import WebhookCreatedResponse
@@ -212,6 +163,7 @@ if TYPE_CHECKING:
 _MODULES = {
     "Actor": ".actor",
     "ActorType": ".actor_type",
+    "ApiVersion": ".api_version",
     "Attribute": ".attribute",
     "AttributeConfig": ".attribute_config",
     "AttributeCreateRequest": ".attribute_create_request",
@@ -226,29 +178,13 @@ _MODULES = {
     "AttributeWrite": ".attribute_write",
     "BatchItemStatus": ".batch_item_status",
     "BatchOperation": ".batch_operation",
-    "BatchRecordsCRMVersion": ".batch_records_crm_version",
     "CheckboxValue": ".checkbox_value",
     "ConditionFilter": ".condition_filter",
-    "CreateAttributeCRMVersion": ".create_attribute_crm_version",
-    "CreateEntryCRMVersion": ".create_entry_crm_version",
-    "CreateListAttributeCRMVersion": ".create_list_attribute_crm_version",
-    "CreateListCRMVersion": ".create_list_crm_version",
-    "CreateNoteCRMVersion": ".create_note_crm_version",
-    "CreateObjectCRMVersion": ".create_object_crm_version",
-    "CreateRecordCRMVersion": ".create_record_crm_version",
-    "CreateSelectOptionCRMVersion": ".create_select_option_crm_version",
-    "CreateTaskCRMVersion": ".create_task_crm_version",
-    "CreateWebhookCRMVersion": ".create_webhook_crm_version",
     "CurrencyConfig": ".currency_config",
     "CurrencyInput": ".currency_input",
     "CurrencyValue": ".currency_value",
     "CursorPagination": ".cursor_pagination",
     "DateValue": ".date_value",
-    "DeleteEntryCRMVersion": ".delete_entry_crm_version",
-    "DeleteNoteCRMVersion": ".delete_note_crm_version",
-    "DeleteRecordCRMVersion": ".delete_record_crm_version",
-    "DeleteTaskCRMVersion": ".delete_task_crm_version",
-    "DeleteWebhookCRMVersion": ".delete_webhook_crm_version",
     "DeliveryStatus": ".delivery_status",
     "DomainInput": ".domain_input",
     "DomainValue": ".domain_value",
@@ -265,35 +201,16 @@ _MODULES = {
     "Error": ".error",
     "ErrorType": ".error_type",
     "FilterOperators": ".filter_operators",
-    "GetAttributeCRMVersion": ".get_attribute_crm_version",
-    "GetEntryCRMVersion": ".get_entry_crm_version",
-    "GetListCRMVersion": ".get_list_crm_version",
-    "GetNoteCRMVersion": ".get_note_crm_version",
-    "GetObjectCRMVersion": ".get_object_crm_version",
-    "GetRecordCRMVersion": ".get_record_crm_version",
-    "GetSelfCRMVersion": ".get_self_crm_version",
-    "GetTaskCRMVersion": ".get_task_crm_version",
-    "GetWebhookCRMVersion": ".get_webhook_crm_version",
     "List": ".list_",
-    "ListAttributesCRMVersion": ".list_attributes_crm_version",
     "ListCreateRequest": ".list_create_request",
     "ListEntryCreatedEvent": ".list_entry_created_event",
     "ListEntryDeletedEvent": ".list_entry_deleted_event",
     "ListEntryUpdatedEvent": ".list_entry_updated_event",
     "ListIdentifier": ".list_identifier",
-    "ListListAttributesCRMVersion": ".list_list_attributes_crm_version",
     "ListListResponse": ".list_list_response",
-    "ListListsCRMVersion": ".list_lists_crm_version",
-    "ListNotesCRMVersion": ".list_notes_crm_version",
-    "ListObjectsCRMVersion": ".list_objects_crm_version",
     "ListPatch": ".list_patch",
-    "ListRecordAttributeValuesCRMVersion": ".list_record_attribute_values_crm_version",
     "ListResponse": ".list_response",
-    "ListSelectOptionsCRMVersion": ".list_select_options_crm_version",
-    "ListTasksCRMVersion": ".list_tasks_crm_version",
     "ListUpdateRequest": ".list_update_request",
-    "ListWebhookDeliveriesCRMVersion": ".list_webhook_deliveries_crm_version",
-    "ListWebhooksCRMVersion": ".list_webhooks_crm_version",
     "ListWrite": ".list_write",
     "Note": ".note",
     "NoteCreateRequest": ".note_create_request",
@@ -321,8 +238,6 @@ _MODULES = {
     "PhoneNumberValue": ".phone_number_value",
     "PlainValueInput": ".plain_value_input",
     "PropertyConditions": ".property_conditions",
-    "QueryEntriesCRMVersion": ".query_entries_crm_version",
-    "QueryRecordsCRMVersion": ".query_records_crm_version",
     "RatingValue": ".rating_value",
     "Record": ".record",
     "RecordBatch": ".record_batch",
@@ -346,8 +261,6 @@ _MODULES = {
     "RecordValuesInput": ".record_values_input",
     "RecordWrite": ".record_write",
     "RecordWriteRequest": ".record_write_request",
-    "ReplaceRecordCRMVersion": ".replace_record_crm_version",
-    "SearchRecordsCRMVersion": ".search_records_crm_version",
     "SearchRequest": ".search_request",
     "SearchResponse": ".search_response",
     "SearchResult": ".search_result",
@@ -376,20 +289,9 @@ _MODULES = {
     "TaskUpdateRequest": ".task_update_request",
     "TaskUpdatedEvent": ".task_updated_event",
     "TaskWrite": ".task_write",
-    "TestWebhookCRMVersion": ".test_webhook_crm_version",
     "TextValue": ".text_value",
     "TimestampValue": ".timestamp_value",
     "TokenInfo": ".token_info",
-    "UpdateAttributeCRMVersion": ".update_attribute_crm_version",
-    "UpdateEntryCRMVersion": ".update_entry_crm_version",
-    "UpdateListCRMVersion": ".update_list_crm_version",
-    "UpdateObjectCRMVersion": ".update_object_crm_version",
-    "UpdateRecordCRMVersion": ".update_record_crm_version",
-    "UpdateSelectOptionCRMVersion": ".update_select_option_crm_version",
-    "UpdateTaskCRMVersion": ".update_task_crm_version",
-    "UpdateWebhookCRMVersion": ".update_webhook_crm_version",
-    "UpsertEntryCRMVersion": ".upsert_entry_crm_version",
-    "UpsertRecordCRMVersion": ".upsert_record_crm_version",
     "Webhook": ".webhook",
     "WebhookCreateRequest": ".webhook_create_request",
     "WebhookCreatedResponse": ".webhook_created_response",
@@ -413,6 +315,7 @@ _MODULES = {
 __all__ = (
     "Actor",
     "ActorType",
+    "ApiVersion",
     "Attribute",
     "AttributeConfig",
     "AttributeCreateRequest",
@@ -427,29 +330,13 @@ __all__ = (
     "AttributeWrite",
     "BatchItemStatus",
     "BatchOperation",
-    "BatchRecordsCRMVersion",
     "CheckboxValue",
     "ConditionFilter",
-    "CreateAttributeCRMVersion",
-    "CreateEntryCRMVersion",
-    "CreateListAttributeCRMVersion",
-    "CreateListCRMVersion",
-    "CreateNoteCRMVersion",
-    "CreateObjectCRMVersion",
-    "CreateRecordCRMVersion",
-    "CreateSelectOptionCRMVersion",
-    "CreateTaskCRMVersion",
-    "CreateWebhookCRMVersion",
     "CurrencyConfig",
     "CurrencyInput",
     "CurrencyValue",
     "CursorPagination",
     "DateValue",
-    "DeleteEntryCRMVersion",
-    "DeleteNoteCRMVersion",
-    "DeleteRecordCRMVersion",
-    "DeleteTaskCRMVersion",
-    "DeleteWebhookCRMVersion",
     "DeliveryStatus",
     "DomainInput",
     "DomainValue",
@@ -466,35 +353,16 @@ __all__ = (
     "Error",
     "ErrorType",
     "FilterOperators",
-    "GetAttributeCRMVersion",
-    "GetEntryCRMVersion",
-    "GetListCRMVersion",
-    "GetNoteCRMVersion",
-    "GetObjectCRMVersion",
-    "GetRecordCRMVersion",
-    "GetSelfCRMVersion",
-    "GetTaskCRMVersion",
-    "GetWebhookCRMVersion",
     "List",
-    "ListAttributesCRMVersion",
     "ListCreateRequest",
     "ListEntryCreatedEvent",
     "ListEntryDeletedEvent",
     "ListEntryUpdatedEvent",
     "ListIdentifier",
-    "ListListAttributesCRMVersion",
     "ListListResponse",
-    "ListListsCRMVersion",
-    "ListNotesCRMVersion",
-    "ListObjectsCRMVersion",
     "ListPatch",
-    "ListRecordAttributeValuesCRMVersion",
     "ListResponse",
-    "ListSelectOptionsCRMVersion",
-    "ListTasksCRMVersion",
     "ListUpdateRequest",
-    "ListWebhookDeliveriesCRMVersion",
-    "ListWebhooksCRMVersion",
     "ListWrite",
     "Note",
     "NoteCreatedEvent",
@@ -522,8 +390,6 @@ __all__ = (
     "PhoneNumberValue",
     "PlainValueInput",
     "PropertyConditions",
-    "QueryEntriesCRMVersion",
-    "QueryRecordsCRMVersion",
     "RatingValue",
     "Record",
     "RecordBatch",
@@ -547,8 +413,6 @@ __all__ = (
     "RecordValuesInput",
     "RecordWrite",
     "RecordWriteRequest",
-    "ReplaceRecordCRMVersion",
-    "SearchRecordsCRMVersion",
     "SearchRequest",
     "SearchResponse",
     "SearchResult",
@@ -577,20 +441,9 @@ __all__ = (
     "TaskUpdatedEvent",
     "TaskUpdateRequest",
     "TaskWrite",
-    "TestWebhookCRMVersion",
     "TextValue",
     "TimestampValue",
     "TokenInfo",
-    "UpdateAttributeCRMVersion",
-    "UpdateEntryCRMVersion",
-    "UpdateListCRMVersion",
-    "UpdateObjectCRMVersion",
-    "UpdateRecordCRMVersion",
-    "UpdateSelectOptionCRMVersion",
-    "UpdateTaskCRMVersion",
-    "UpdateWebhookCRMVersion",
-    "UpsertEntryCRMVersion",
-    "UpsertRecordCRMVersion",
     "Webhook",
     "WebhookCreatedResponse",
     "WebhookCreateRequest",

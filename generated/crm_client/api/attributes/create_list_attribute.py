@@ -7,9 +7,9 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.attribute_create_request import AttributeCreateRequest
 from ...models.attribute_response import AttributeResponse
-from ...models.create_list_attribute_crm_version import CreateListAttributeCRMVersion
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     list_: str,
     *,
     body: AttributeCreateRequest,
-    crm_version: CreateListAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeCreateRequest,
-    crm_version: CreateListAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Create a list attribute
@@ -114,7 +114,7 @@ def sync_detailed(
 
     Args:
         list_ (str):
-        crm_version (CreateListAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (AttributeCreateRequest): The body of create_attribute.
 
@@ -145,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeCreateRequest,
-    crm_version: CreateListAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Create a list attribute
@@ -154,7 +154,7 @@ def sync(
 
     Args:
         list_ (str):
-        crm_version (CreateListAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (AttributeCreateRequest): The body of create_attribute.
 
@@ -180,7 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeCreateRequest,
-    crm_version: CreateListAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Create a list attribute
@@ -189,7 +189,7 @@ async def asyncio_detailed(
 
     Args:
         list_ (str):
-        crm_version (CreateListAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (AttributeCreateRequest): The body of create_attribute.
 
@@ -218,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeCreateRequest,
-    crm_version: CreateListAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Create a list attribute
@@ -227,7 +227,7 @@ async def asyncio(
 
     Args:
         list_ (str):
-        crm_version (CreateListAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (AttributeCreateRequest): The body of create_attribute.
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.create_select_option_crm_version import CreateSelectOptionCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.select_option_create_request import SelectOptionCreateRequest
 from ...models.select_option_response import SelectOptionResponse
@@ -19,7 +19,7 @@ def _get_kwargs(
     attribute: str,
     *,
     body: SelectOptionCreateRequest,
-    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -108,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionCreateRequest,
-    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | SelectOptionResponse]:
     """Add an option to a select or status attribute
@@ -118,7 +118,7 @@ def sync_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (CreateSelectOptionCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (SelectOptionCreateRequest): The body of create_select_option.
 
@@ -151,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionCreateRequest,
-    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | SelectOptionResponse | None:
     """Add an option to a select or status attribute
@@ -161,7 +161,7 @@ def sync(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (CreateSelectOptionCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (SelectOptionCreateRequest): The body of create_select_option.
 
@@ -189,7 +189,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionCreateRequest,
-    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | SelectOptionResponse]:
     """Add an option to a select or status attribute
@@ -199,7 +199,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (CreateSelectOptionCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (SelectOptionCreateRequest): The body of create_select_option.
 
@@ -230,7 +230,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionCreateRequest,
-    crm_version: CreateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | SelectOptionResponse | None:
     """Add an option to a select or status attribute
@@ -240,7 +240,7 @@ async def asyncio(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (CreateSelectOptionCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (SelectOptionCreateRequest): The body of create_select_option.
 

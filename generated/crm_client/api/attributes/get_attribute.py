@@ -7,9 +7,9 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.attribute_response import AttributeResponse
 from ...models.error import Error
-from ...models.get_attribute_crm_version import GetAttributeCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -17,7 +17,7 @@ def _get_kwargs(
     object_: str,
     attribute: str,
     *,
-    crm_version: GetAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -87,7 +87,7 @@ def sync_detailed(
     attribute: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Get an attribute
 
@@ -96,7 +96,7 @@ def sync_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (GetAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,7 +124,7 @@ def sync(
     attribute: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Get an attribute
 
@@ -133,7 +133,7 @@ def sync(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (GetAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -156,7 +156,7 @@ async def asyncio_detailed(
     attribute: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Get an attribute
 
@@ -165,7 +165,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (GetAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -191,7 +191,7 @@ async def asyncio(
     attribute: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Get an attribute
 
@@ -200,7 +200,7 @@ async def asyncio(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (GetAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,9 +7,9 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.attribute_list_response import AttributeListResponse
 from ...models.error import Error
-from ...models.list_list_attributes_crm_version import ListListAttributesCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -17,7 +17,7 @@ def _get_kwargs(
     list_: str,
     *,
     show_archived: bool | Unset = False,
-    crm_version: ListListAttributesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -93,7 +93,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: ListListAttributesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[AttributeListResponse | Error]:
     """List a list's attributes
 
@@ -102,7 +102,7 @@ def sync_detailed(
     Args:
         list_ (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (ListListAttributesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,7 +130,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: ListListAttributesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> AttributeListResponse | Error | None:
     """List a list's attributes
 
@@ -139,7 +139,7 @@ def sync(
     Args:
         list_ (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (ListListAttributesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -162,7 +162,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: ListListAttributesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[AttributeListResponse | Error]:
     """List a list's attributes
 
@@ -171,7 +171,7 @@ async def asyncio_detailed(
     Args:
         list_ (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (ListListAttributesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -197,7 +197,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: ListListAttributesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> AttributeListResponse | Error | None:
     """List a list's attributes
 
@@ -206,7 +206,7 @@ async def asyncio(
     Args:
         list_ (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (ListListAttributesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.list_select_options_crm_version import ListSelectOptionsCRMVersion
 from ...models.select_option_list_response import SelectOptionListResponse
 from ...types import UNSET, Response, Unset
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     attribute: str,
     *,
     show_archived: bool | Unset = False,
-    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -98,7 +98,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | SelectOptionListResponse]:
     """List the options of a select or status attribute
 
@@ -108,7 +108,7 @@ def sync_detailed(
         object_ (str):
         attribute (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (ListSelectOptionsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,7 +138,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | SelectOptionListResponse | None:
     """List the options of a select or status attribute
 
@@ -148,7 +148,7 @@ def sync(
         object_ (str):
         attribute (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (ListSelectOptionsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -173,7 +173,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | SelectOptionListResponse]:
     """List the options of a select or status attribute
 
@@ -183,7 +183,7 @@ async def asyncio_detailed(
         object_ (str):
         attribute (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (ListSelectOptionsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -211,7 +211,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     show_archived: bool | Unset = False,
-    crm_version: ListSelectOptionsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | SelectOptionListResponse | None:
     """List the options of a select or status attribute
 
@@ -221,7 +221,7 @@ async def asyncio(
         object_ (str):
         attribute (str):
         show_archived (bool | Unset):  Default: False.
-        crm_version (ListSelectOptionsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

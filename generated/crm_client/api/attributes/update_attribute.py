@@ -7,10 +7,10 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.attribute_response import AttributeResponse
 from ...models.attribute_update_request import AttributeUpdateRequest
 from ...models.error import Error
-from ...models.update_attribute_crm_version import UpdateAttributeCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -19,7 +19,7 @@ def _get_kwargs(
     attribute: str,
     *,
     body: AttributeUpdateRequest,
-    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -108,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeUpdateRequest,
-    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Update an attribute
@@ -118,7 +118,7 @@ def sync_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (UpdateAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (AttributeUpdateRequest): The body of update_attribute.
 
@@ -151,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeUpdateRequest,
-    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Update an attribute
@@ -161,7 +161,7 @@ def sync(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (UpdateAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (AttributeUpdateRequest): The body of update_attribute.
 
@@ -189,7 +189,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeUpdateRequest,
-    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AttributeResponse | Error]:
     """Update an attribute
@@ -199,7 +199,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (UpdateAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (AttributeUpdateRequest): The body of update_attribute.
 
@@ -230,7 +230,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: AttributeUpdateRequest,
-    crm_version: UpdateAttributeCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> AttributeResponse | Error | None:
     """Update an attribute
@@ -240,7 +240,7 @@ async def asyncio(
     Args:
         object_ (str):
         attribute (str):
-        crm_version (UpdateAttributeCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (AttributeUpdateRequest): The body of update_attribute.
 

@@ -7,10 +7,10 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.select_option_response import SelectOptionResponse
 from ...models.select_option_update_request import SelectOptionUpdateRequest
-from ...models.update_select_option_crm_version import UpdateSelectOptionCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -20,7 +20,7 @@ def _get_kwargs(
     option: str,
     *,
     body: SelectOptionUpdateRequest,
-    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -111,7 +111,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionUpdateRequest,
-    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | SelectOptionResponse]:
     """Update an option
@@ -122,7 +122,7 @@ def sync_detailed(
         object_ (str):
         attribute (str):
         option (str):
-        crm_version (UpdateSelectOptionCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (SelectOptionUpdateRequest): The body of update_select_option.
 
@@ -157,7 +157,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionUpdateRequest,
-    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | SelectOptionResponse | None:
     """Update an option
@@ -168,7 +168,7 @@ def sync(
         object_ (str):
         attribute (str):
         option (str):
-        crm_version (UpdateSelectOptionCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (SelectOptionUpdateRequest): The body of update_select_option.
 
@@ -198,7 +198,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionUpdateRequest,
-    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | SelectOptionResponse]:
     """Update an option
@@ -209,7 +209,7 @@ async def asyncio_detailed(
         object_ (str):
         attribute (str):
         option (str):
-        crm_version (UpdateSelectOptionCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (SelectOptionUpdateRequest): The body of update_select_option.
 
@@ -242,7 +242,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SelectOptionUpdateRequest,
-    crm_version: UpdateSelectOptionCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | SelectOptionResponse | None:
     """Update an option
@@ -253,7 +253,7 @@ async def asyncio(
         object_ (str):
         attribute (str):
         option (str):
-        crm_version (UpdateSelectOptionCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (SelectOptionUpdateRequest): The body of update_select_option.
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.create_entry_crm_version import CreateEntryCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.entry_create_request import EntryCreateRequest
 from ...models.entry_response import EntryResponse
 from ...models.error import Error
@@ -18,7 +18,7 @@ def _get_kwargs(
     list_: str,
     *,
     body: EntryCreateRequest,
-    crm_version: CreateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: CreateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Add a record to a list
@@ -114,7 +114,7 @@ def sync_detailed(
 
     Args:
         list_ (str):
-        crm_version (CreateEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 
@@ -145,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: CreateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Add a record to a list
@@ -154,7 +154,7 @@ def sync(
 
     Args:
         list_ (str):
-        crm_version (CreateEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 
@@ -180,7 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: CreateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Add a record to a list
@@ -189,7 +189,7 @@ async def asyncio_detailed(
 
     Args:
         list_ (str):
-        crm_version (CreateEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 
@@ -218,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: CreateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Add a record to a list
@@ -227,7 +227,7 @@ async def asyncio(
 
     Args:
         list_ (str):
-        crm_version (CreateEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 

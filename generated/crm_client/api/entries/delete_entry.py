@@ -7,7 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.delete_entry_crm_version import DeleteEntryCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +16,7 @@ def _get_kwargs(
     list_: str,
     entry_id: str,
     *,
-    crm_version: DeleteEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -92,7 +92,7 @@ def sync_detailed(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Remove an entry from a list
@@ -102,7 +102,7 @@ def sync_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (DeleteEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -132,7 +132,7 @@ def sync(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Remove an entry from a list
@@ -142,7 +142,7 @@ def sync(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (DeleteEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -167,7 +167,7 @@ async def asyncio_detailed(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Remove an entry from a list
@@ -177,7 +177,7 @@ async def asyncio_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (DeleteEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -205,7 +205,7 @@ async def asyncio(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Remove an entry from a list
@@ -215,7 +215,7 @@ async def asyncio(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (DeleteEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:

@@ -7,9 +7,9 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.entry_response import EntryResponse
 from ...models.error import Error
-from ...models.get_entry_crm_version import GetEntryCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -17,7 +17,7 @@ def _get_kwargs(
     list_: str,
     entry_id: str,
     *,
-    crm_version: GetEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -87,7 +87,7 @@ def sync_detailed(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Get a list entry
 
@@ -96,7 +96,7 @@ def sync_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (GetEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,7 +124,7 @@ def sync(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Get a list entry
 
@@ -133,7 +133,7 @@ def sync(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (GetEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -156,7 +156,7 @@ async def asyncio_detailed(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Get a list entry
 
@@ -165,7 +165,7 @@ async def asyncio_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (GetEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -191,7 +191,7 @@ async def asyncio(
     entry_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Get a list entry
 
@@ -200,7 +200,7 @@ async def asyncio(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (GetEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,9 +7,9 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.entry_list_response import EntryListResponse
 from ...models.error import Error
-from ...models.query_entries_crm_version import QueryEntriesCRMVersion
 from ...models.record_query_request import RecordQueryRequest
 from ...types import UNSET, Response, Unset
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     list_: str,
     *,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -97,7 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[EntryListResponse | Error]:
     """Query list entries
 
@@ -105,7 +105,7 @@ def sync_detailed(
 
     Args:
         list_ (str):
-        crm_version (QueryEntriesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -135,7 +135,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> EntryListResponse | Error | None:
     """Query list entries
 
@@ -143,7 +143,7 @@ def sync(
 
     Args:
         list_ (str):
-        crm_version (QueryEntriesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -168,7 +168,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[EntryListResponse | Error]:
     """Query list entries
 
@@ -176,7 +176,7 @@ async def asyncio_detailed(
 
     Args:
         list_ (str):
-        crm_version (QueryEntriesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -204,7 +204,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryEntriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> EntryListResponse | Error | None:
     """Query list entries
 
@@ -212,7 +212,7 @@ async def asyncio(
 
     Args:
         list_ (str):
-        crm_version (QueryEntriesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 

@@ -7,10 +7,10 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.entry_response import EntryResponse
 from ...models.entry_update_request import EntryUpdateRequest
 from ...models.error import Error
-from ...models.update_entry_crm_version import UpdateEntryCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -19,7 +19,7 @@ def _get_kwargs(
     entry_id: str,
     *,
     body: EntryUpdateRequest,
-    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -108,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryUpdateRequest,
-    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Update a list entry
@@ -118,7 +118,7 @@ def sync_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (UpdateEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryUpdateRequest): The body of update_entry.
 
@@ -151,7 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: EntryUpdateRequest,
-    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Update a list entry
@@ -161,7 +161,7 @@ def sync(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (UpdateEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryUpdateRequest): The body of update_entry.
 
@@ -189,7 +189,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryUpdateRequest,
-    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Update a list entry
@@ -199,7 +199,7 @@ async def asyncio_detailed(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (UpdateEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryUpdateRequest): The body of update_entry.
 
@@ -230,7 +230,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: EntryUpdateRequest,
-    crm_version: UpdateEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Update a list entry
@@ -240,7 +240,7 @@ async def asyncio(
     Args:
         list_ (str):
         entry_id (str):
-        crm_version (UpdateEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryUpdateRequest): The body of update_entry.
 

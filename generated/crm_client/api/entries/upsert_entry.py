@@ -7,10 +7,10 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.entry_create_request import EntryCreateRequest
 from ...models.entry_response import EntryResponse
 from ...models.error import Error
-from ...models.upsert_entry_crm_version import UpsertEntryCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     list_: str,
     *,
     body: EntryCreateRequest,
-    crm_version: UpsertEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: UpsertEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Create or update the entry of a record
@@ -115,7 +115,7 @@ def sync_detailed(
 
     Args:
         list_ (str):
-        crm_version (UpsertEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 
@@ -146,7 +146,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: UpsertEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Create or update the entry of a record
@@ -156,7 +156,7 @@ def sync(
 
     Args:
         list_ (str):
-        crm_version (UpsertEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 
@@ -182,7 +182,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: UpsertEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[EntryResponse | Error]:
     """Create or update the entry of a record
@@ -192,7 +192,7 @@ async def asyncio_detailed(
 
     Args:
         list_ (str):
-        crm_version (UpsertEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 
@@ -221,7 +221,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: EntryCreateRequest,
-    crm_version: UpsertEntryCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> EntryResponse | Error | None:
     """Create or update the entry of a record
@@ -231,7 +231,7 @@ async def asyncio(
 
     Args:
         list_ (str):
-        crm_version (UpsertEntryCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (EntryCreateRequest): The body of create_entry and upsert_entry.
 

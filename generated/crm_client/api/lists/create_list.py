@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.create_list_crm_version import CreateListCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.list_create_request import ListCreateRequest
 from ...models.list_response import ListResponse
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: ListCreateRequest,
-    crm_version: CreateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -95,7 +95,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ListCreateRequest,
-    crm_version: CreateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Create a list
@@ -103,7 +103,7 @@ def sync_detailed(
      Creates a list whose entries point at records of the given objects.
 
     Args:
-        crm_version (CreateListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ListCreateRequest): The body of create_list.
 
@@ -132,7 +132,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ListCreateRequest,
-    crm_version: CreateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Create a list
@@ -140,7 +140,7 @@ def sync(
      Creates a list whose entries point at records of the given objects.
 
     Args:
-        crm_version (CreateListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ListCreateRequest): The body of create_list.
 
@@ -164,7 +164,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ListCreateRequest,
-    crm_version: CreateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Create a list
@@ -172,7 +172,7 @@ async def asyncio_detailed(
      Creates a list whose entries point at records of the given objects.
 
     Args:
-        crm_version (CreateListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ListCreateRequest): The body of create_list.
 
@@ -199,7 +199,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ListCreateRequest,
-    crm_version: CreateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Create a list
@@ -207,7 +207,7 @@ async def asyncio(
      Creates a list whose entries point at records of the given objects.
 
     Args:
-        crm_version (CreateListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ListCreateRequest): The body of create_list.
 

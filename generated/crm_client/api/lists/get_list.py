@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.get_list_crm_version import GetListCRMVersion
 from ...models.list_response import ListResponse
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     list_: str,
     *,
-    crm_version: GetListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -84,7 +84,7 @@ def sync_detailed(
     list_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Get a list
 
@@ -92,7 +92,7 @@ def sync_detailed(
 
     Args:
         list_ (str):
-        crm_version (GetListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +118,7 @@ def sync(
     list_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Get a list
 
@@ -126,7 +126,7 @@ def sync(
 
     Args:
         list_ (str):
-        crm_version (GetListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -147,7 +147,7 @@ async def asyncio_detailed(
     list_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Get a list
 
@@ -155,7 +155,7 @@ async def asyncio_detailed(
 
     Args:
         list_ (str):
-        crm_version (GetListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -179,7 +179,7 @@ async def asyncio(
     list_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Get a list
 
@@ -187,7 +187,7 @@ async def asyncio(
 
     Args:
         list_ (str):
-        crm_version (GetListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

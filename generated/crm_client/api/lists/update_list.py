@@ -7,10 +7,10 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.list_response import ListResponse
 from ...models.list_update_request import ListUpdateRequest
-from ...models.update_list_crm_version import UpdateListCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     list_: str,
     *,
     body: ListUpdateRequest,
-    crm_version: UpdateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ListUpdateRequest,
-    crm_version: UpdateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Update a list
@@ -114,7 +114,7 @@ def sync_detailed(
 
     Args:
         list_ (str):
-        crm_version (UpdateListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ListUpdateRequest): The body of update_list.
 
@@ -145,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ListUpdateRequest,
-    crm_version: UpdateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Update a list
@@ -154,7 +154,7 @@ def sync(
 
     Args:
         list_ (str):
-        crm_version (UpdateListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ListUpdateRequest): The body of update_list.
 
@@ -180,7 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ListUpdateRequest,
-    crm_version: UpdateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ListResponse]:
     """Update a list
@@ -189,7 +189,7 @@ async def asyncio_detailed(
 
     Args:
         list_ (str):
-        crm_version (UpdateListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ListUpdateRequest): The body of update_list.
 
@@ -218,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ListUpdateRequest,
-    crm_version: UpdateListCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ListResponse | None:
     """Update a list
@@ -227,7 +227,7 @@ async def asyncio(
 
     Args:
         list_ (str):
-        crm_version (UpdateListCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ListUpdateRequest): The body of update_list.
 

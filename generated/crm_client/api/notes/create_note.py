@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.create_note_crm_version import CreateNoteCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.note_create_request import NoteCreateRequest
 from ...models.note_response import NoteResponse
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: NoteCreateRequest,
-    crm_version: CreateNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -100,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: NoteCreateRequest,
-    crm_version: CreateNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | NoteResponse]:
     """Create a note
@@ -108,7 +108,7 @@ def sync_detailed(
      Attaches a note to a record.
 
     Args:
-        crm_version (CreateNoteCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (NoteCreateRequest): The body of create_note.
 
@@ -137,7 +137,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: NoteCreateRequest,
-    crm_version: CreateNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | NoteResponse | None:
     """Create a note
@@ -145,7 +145,7 @@ def sync(
      Attaches a note to a record.
 
     Args:
-        crm_version (CreateNoteCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (NoteCreateRequest): The body of create_note.
 
@@ -169,7 +169,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: NoteCreateRequest,
-    crm_version: CreateNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | NoteResponse]:
     """Create a note
@@ -177,7 +177,7 @@ async def asyncio_detailed(
      Attaches a note to a record.
 
     Args:
-        crm_version (CreateNoteCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (NoteCreateRequest): The body of create_note.
 
@@ -204,7 +204,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: NoteCreateRequest,
-    crm_version: CreateNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | NoteResponse | None:
     """Create a note
@@ -212,7 +212,7 @@ async def asyncio(
      Attaches a note to a record.
 
     Args:
-        crm_version (CreateNoteCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (NoteCreateRequest): The body of create_note.
 

@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.get_note_crm_version import GetNoteCRMVersion
 from ...models.note_response import NoteResponse
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     note_id: str,
     *,
-    crm_version: GetNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -84,7 +84,7 @@ def sync_detailed(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | NoteResponse]:
     """Get a note
 
@@ -92,7 +92,7 @@ def sync_detailed(
 
     Args:
         note_id (str):
-        crm_version (GetNoteCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +118,7 @@ def sync(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | NoteResponse | None:
     """Get a note
 
@@ -126,7 +126,7 @@ def sync(
 
     Args:
         note_id (str):
-        crm_version (GetNoteCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -147,7 +147,7 @@ async def asyncio_detailed(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | NoteResponse]:
     """Get a note
 
@@ -155,7 +155,7 @@ async def asyncio_detailed(
 
     Args:
         note_id (str):
-        crm_version (GetNoteCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -179,7 +179,7 @@ async def asyncio(
     note_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetNoteCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | NoteResponse | None:
     """Get a note
 
@@ -187,7 +187,7 @@ async def asyncio(
 
     Args:
         note_id (str):
-        crm_version (GetNoteCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.list_notes_crm_version import ListNotesCRMVersion
 from ...models.note_page import NotePage
 from ...types import UNSET, Response, Unset
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: ListNotesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -93,7 +93,7 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: ListNotesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | NotePage]:
     """List notes
 
@@ -104,7 +104,7 @@ def sync_detailed(
         cursor (str | Unset):
         parent_object (str | Unset):
         parent_record_id (str | Unset):
-        crm_version (ListNotesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -136,7 +136,7 @@ def sync(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: ListNotesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | NotePage | None:
     """List notes
 
@@ -147,7 +147,7 @@ def sync(
         cursor (str | Unset):
         parent_object (str | Unset):
         parent_record_id (str | Unset):
-        crm_version (ListNotesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,7 +174,7 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: ListNotesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | NotePage]:
     """List notes
 
@@ -185,7 +185,7 @@ async def asyncio_detailed(
         cursor (str | Unset):
         parent_object (str | Unset):
         parent_record_id (str | Unset):
-        crm_version (ListNotesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -215,7 +215,7 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     parent_object: str | Unset = UNSET,
     parent_record_id: str | Unset = UNSET,
-    crm_version: ListNotesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | NotePage | None:
     """List notes
 
@@ -226,7 +226,7 @@ async def asyncio(
         cursor (str | Unset):
         parent_object (str | Unset):
         parent_record_id (str | Unset):
-        crm_version (ListNotesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

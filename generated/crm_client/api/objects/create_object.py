@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.create_object_crm_version import CreateObjectCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.object_create_request import ObjectCreateRequest
 from ...models.object_response import ObjectResponse
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: ObjectCreateRequest,
-    crm_version: CreateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -95,7 +95,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectCreateRequest,
-    crm_version: CreateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Create an object
@@ -103,7 +103,7 @@ def sync_detailed(
      Creates a custom object. Its `api_slug` must be unused.
 
     Args:
-        crm_version (CreateObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ObjectCreateRequest): The body of create_object.
 
@@ -132,7 +132,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectCreateRequest,
-    crm_version: CreateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Create an object
@@ -140,7 +140,7 @@ def sync(
      Creates a custom object. Its `api_slug` must be unused.
 
     Args:
-        crm_version (CreateObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ObjectCreateRequest): The body of create_object.
 
@@ -164,7 +164,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectCreateRequest,
-    crm_version: CreateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Create an object
@@ -172,7 +172,7 @@ async def asyncio_detailed(
      Creates a custom object. Its `api_slug` must be unused.
 
     Args:
-        crm_version (CreateObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ObjectCreateRequest): The body of create_object.
 
@@ -199,7 +199,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectCreateRequest,
-    crm_version: CreateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Create an object
@@ -207,7 +207,7 @@ async def asyncio(
      Creates a custom object. Its `api_slug` must be unused.
 
     Args:
-        crm_version (CreateObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ObjectCreateRequest): The body of create_object.
 

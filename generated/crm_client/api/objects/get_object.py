@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.get_object_crm_version import GetObjectCRMVersion
 from ...models.object_response import ObjectResponse
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     object_: str,
     *,
-    crm_version: GetObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -84,7 +84,7 @@ def sync_detailed(
     object_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Get an object
 
@@ -92,7 +92,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (GetObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +118,7 @@ def sync(
     object_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Get an object
 
@@ -126,7 +126,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (GetObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -147,7 +147,7 @@ async def asyncio_detailed(
     object_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Get an object
 
@@ -155,7 +155,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (GetObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -179,7 +179,7 @@ async def asyncio(
     object_: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Get an object
 
@@ -187,7 +187,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (GetObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,10 +7,10 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.object_response import ObjectResponse
 from ...models.object_update_request import ObjectUpdateRequest
-from ...models.update_object_crm_version import UpdateObjectCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     object_: str,
     *,
     body: ObjectUpdateRequest,
-    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectUpdateRequest,
-    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Update an object
@@ -114,7 +114,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (UpdateObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ObjectUpdateRequest): The body of update_object.
 
@@ -145,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectUpdateRequest,
-    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Update an object
@@ -154,7 +154,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (UpdateObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ObjectUpdateRequest): The body of update_object.
 
@@ -180,7 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectUpdateRequest,
-    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | ObjectResponse]:
     """Update an object
@@ -189,7 +189,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (UpdateObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ObjectUpdateRequest): The body of update_object.
 
@@ -218,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ObjectUpdateRequest,
-    crm_version: UpdateObjectCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | ObjectResponse | None:
     """Update an object
@@ -227,7 +227,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (UpdateObjectCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (ObjectUpdateRequest): The body of update_object.
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.batch_records_crm_version import BatchRecordsCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.record_batch_request import RecordBatchRequest
 from ...models.record_batch_response import RecordBatchResponse
@@ -18,7 +18,7 @@ def _get_kwargs(
     object_: str,
     *,
     body: RecordBatchRequest,
-    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordBatchRequest,
-    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordBatchResponse]:
     """Create or upsert up to 100 records
@@ -116,7 +116,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (BatchRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordBatchRequest): The body of batch_records.
 
@@ -147,7 +147,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RecordBatchRequest,
-    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordBatchResponse | None:
     """Create or upsert up to 100 records
@@ -158,7 +158,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (BatchRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordBatchRequest): The body of batch_records.
 
@@ -184,7 +184,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordBatchRequest,
-    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordBatchResponse]:
     """Create or upsert up to 100 records
@@ -195,7 +195,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (BatchRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordBatchRequest): The body of batch_records.
 
@@ -224,7 +224,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RecordBatchRequest,
-    crm_version: BatchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordBatchResponse | None:
     """Create or upsert up to 100 records
@@ -235,7 +235,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (BatchRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordBatchRequest): The body of batch_records.
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.create_record_crm_version import CreateRecordCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.record_response import RecordResponse
 from ...models.record_write_request import RecordWriteRequest
@@ -18,7 +18,7 @@ def _get_kwargs(
     object_: str,
     *,
     body: RecordWriteRequest,
-    crm_version: CreateRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: CreateRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Create a record
@@ -114,7 +114,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (CreateRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -146,7 +146,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: CreateRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Create a record
@@ -155,7 +155,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (CreateRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -182,7 +182,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: CreateRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Create a record
@@ -191,7 +191,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (CreateRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -221,7 +221,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: CreateRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Create a record
@@ -230,7 +230,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (CreateRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.

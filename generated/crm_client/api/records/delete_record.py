@@ -7,7 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.delete_record_crm_version import DeleteRecordCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +16,7 @@ def _get_kwargs(
     object_: str,
     record_id: str,
     *,
-    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -92,7 +92,7 @@ def sync_detailed(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Delete a record
@@ -102,7 +102,7 @@ def sync_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (DeleteRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -132,7 +132,7 @@ def sync(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Delete a record
@@ -142,7 +142,7 @@ def sync(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (DeleteRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -167,7 +167,7 @@ async def asyncio_detailed(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Delete a record
@@ -177,7 +177,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (DeleteRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -205,7 +205,7 @@ async def asyncio(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Delete a record
@@ -215,7 +215,7 @@ async def asyncio(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (DeleteRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:

@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.get_record_crm_version import GetRecordCRMVersion
 from ...models.record_response import RecordResponse
 from ...types import UNSET, Response, Unset
 
@@ -17,7 +17,7 @@ def _get_kwargs(
     object_: str,
     record_id: str,
     *,
-    crm_version: GetRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -87,7 +87,7 @@ def sync_detailed(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Get a record
 
@@ -96,7 +96,7 @@ def sync_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (GetRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,7 +124,7 @@ def sync(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Get a record
 
@@ -133,7 +133,7 @@ def sync(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (GetRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -156,7 +156,7 @@ async def asyncio_detailed(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Get a record
 
@@ -165,7 +165,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (GetRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -191,7 +191,7 @@ async def asyncio(
     record_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Get a record
 
@@ -200,7 +200,7 @@ async def asyncio(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (GetRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,9 +7,9 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.attribute_value_list_response import AttributeValueListResponse
 from ...models.error import Error
-from ...models.list_record_attribute_values_crm_version import ListRecordAttributeValuesCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -19,7 +19,7 @@ def _get_kwargs(
     attribute: str,
     *,
     show_historic: bool | Unset = False,
-    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -101,7 +101,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_historic: bool | Unset = False,
-    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[AttributeValueListResponse | Error]:
     """List an attribute's values over time
 
@@ -113,7 +113,7 @@ def sync_detailed(
         record_id (str):
         attribute (str):
         show_historic (bool | Unset):  Default: False.
-        crm_version (ListRecordAttributeValuesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -145,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     show_historic: bool | Unset = False,
-    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> AttributeValueListResponse | Error | None:
     """List an attribute's values over time
 
@@ -157,7 +157,7 @@ def sync(
         record_id (str):
         attribute (str):
         show_historic (bool | Unset):  Default: False.
-        crm_version (ListRecordAttributeValuesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -184,7 +184,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     show_historic: bool | Unset = False,
-    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[AttributeValueListResponse | Error]:
     """List an attribute's values over time
 
@@ -196,7 +196,7 @@ async def asyncio_detailed(
         record_id (str):
         attribute (str):
         show_historic (bool | Unset):  Default: False.
-        crm_version (ListRecordAttributeValuesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -226,7 +226,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     show_historic: bool | Unset = False,
-    crm_version: ListRecordAttributeValuesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> AttributeValueListResponse | Error | None:
     """List an attribute's values over time
 
@@ -238,7 +238,7 @@ async def asyncio(
         record_id (str):
         attribute (str):
         show_historic (bool | Unset):  Default: False.
-        crm_version (ListRecordAttributeValuesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

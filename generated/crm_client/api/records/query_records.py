@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.query_records_crm_version import QueryRecordsCRMVersion
 from ...models.record_list_response import RecordListResponse
 from ...models.record_query_request import RecordQueryRequest
 from ...types import UNSET, Response, Unset
@@ -18,7 +18,7 @@ def _get_kwargs(
     object_: str,
     *,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -97,7 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | RecordListResponse]:
     """Query records
 
@@ -106,7 +106,7 @@ def sync_detailed(
 
     Args:
         object_ (str):
-        crm_version (QueryRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -136,7 +136,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | RecordListResponse | None:
     """Query records
 
@@ -145,7 +145,7 @@ def sync(
 
     Args:
         object_ (str):
-        crm_version (QueryRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -170,7 +170,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | RecordListResponse]:
     """Query records
 
@@ -179,7 +179,7 @@ async def asyncio_detailed(
 
     Args:
         object_ (str):
-        crm_version (QueryRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 
@@ -207,7 +207,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RecordQueryRequest | Unset = UNSET,
-    crm_version: QueryRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | RecordListResponse | None:
     """Query records
 
@@ -216,7 +216,7 @@ async def asyncio(
 
     Args:
         object_ (str):
-        crm_version (QueryRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (RecordQueryRequest | Unset): What to return from a query, in which order, and which
             page.
 

@@ -7,10 +7,10 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.record_response import RecordResponse
 from ...models.record_write_request import RecordWriteRequest
-from ...models.replace_record_crm_version import ReplaceRecordCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -19,7 +19,7 @@ def _get_kwargs(
     record_id: str,
     *,
     body: RecordWriteRequest,
-    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -108,7 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Update a record, replacing multiselect values
@@ -118,7 +118,7 @@ def sync_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (ReplaceRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -152,7 +152,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Update a record, replacing multiselect values
@@ -162,7 +162,7 @@ def sync(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (ReplaceRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -191,7 +191,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Update a record, replacing multiselect values
@@ -201,7 +201,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (ReplaceRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -233,7 +233,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
-    crm_version: ReplaceRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Update a record, replacing multiselect values
@@ -243,7 +243,7 @@ async def asyncio(
     Args:
         object_ (str):
         record_id (str):
-        crm_version (ReplaceRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.

@@ -7,10 +7,10 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.record_response import RecordResponse
 from ...models.record_write_request import RecordWriteRequest
-from ...models.upsert_record_crm_version import UpsertRecordCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -19,7 +19,7 @@ def _get_kwargs(
     *,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -114,7 +114,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Create or update a record by a unique attribute
@@ -125,7 +125,7 @@ def sync_detailed(
     Args:
         object_ (str):
         matching_attribute (str):
-        crm_version (UpsertRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -159,7 +159,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Create or update a record by a unique attribute
@@ -170,7 +170,7 @@ def sync(
     Args:
         object_ (str):
         matching_attribute (str):
-        crm_version (UpsertRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -199,7 +199,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | RecordResponse]:
     """Create or update a record by a unique attribute
@@ -210,7 +210,7 @@ async def asyncio_detailed(
     Args:
         object_ (str):
         matching_attribute (str):
-        crm_version (UpsertRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.
@@ -242,7 +242,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: RecordWriteRequest,
     matching_attribute: str,
-    crm_version: UpsertRecordCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | RecordResponse | None:
     """Create or update a record by a unique attribute
@@ -253,7 +253,7 @@ async def asyncio(
     Args:
         object_ (str):
         matching_attribute (str):
-        crm_version (UpsertRecordCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (RecordWriteRequest): The body of create_record, upsert_record, update_record and
             replace_record.

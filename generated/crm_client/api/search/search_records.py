@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.search_records_crm_version import SearchRecordsCRMVersion
 from ...models.search_request import SearchRequest
 from ...models.search_response import SearchResponse
 from ...types import UNSET, Response, Unset
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: SearchRequest,
-    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -86,14 +86,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SearchRequest,
-    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | SearchResponse]:
     """Search records across objects
 
      Finds records whose names, emails, domains or text values contain the query, best matches first.
 
     Args:
-        crm_version (SearchRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (SearchRequest): What to search for.
 
     Raises:
@@ -120,14 +120,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SearchRequest,
-    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | SearchResponse | None:
     """Search records across objects
 
      Finds records whose names, emails, domains or text values contain the query, best matches first.
 
     Args:
-        crm_version (SearchRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (SearchRequest): What to search for.
 
     Raises:
@@ -149,14 +149,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SearchRequest,
-    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | SearchResponse]:
     """Search records across objects
 
      Finds records whose names, emails, domains or text values contain the query, best matches first.
 
     Args:
-        crm_version (SearchRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (SearchRequest): What to search for.
 
     Raises:
@@ -181,14 +181,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SearchRequest,
-    crm_version: SearchRecordsCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | SearchResponse | None:
     """Search records across objects
 
      Finds records whose names, emails, domains or text values contain the query, best matches first.
 
     Args:
-        crm_version (SearchRecordsCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         body (SearchRequest): What to search for.
 
     Raises:

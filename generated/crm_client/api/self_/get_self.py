@@ -6,15 +6,15 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.get_self_crm_version import GetSelfCRMVersion
 from ...models.self_response import SelfResponse
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    crm_version: GetSelfCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -74,14 +74,14 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetSelfCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | SelfResponse]:
     """Identify the token
 
      Returns the workspace and the scopes of the token that made the request.
 
     Args:
-        crm_version (GetSelfCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -105,14 +105,14 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetSelfCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | SelfResponse | None:
     """Identify the token
 
      Returns the workspace and the scopes of the token that made the request.
 
     Args:
-        crm_version (GetSelfCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -131,14 +131,14 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetSelfCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | SelfResponse]:
     """Identify the token
 
      Returns the workspace and the scopes of the token that made the request.
 
     Args:
-        crm_version (GetSelfCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -160,14 +160,14 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetSelfCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | SelfResponse | None:
     """Identify the token
 
      Returns the workspace and the scopes of the token that made the request.
 
     Args:
-        crm_version (GetSelfCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.create_task_crm_version import CreateTaskCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.task_create_request import TaskCreateRequest
 from ...models.task_response import TaskResponse
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: TaskCreateRequest,
-    crm_version: CreateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -100,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TaskCreateRequest,
-    crm_version: CreateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Create a task
@@ -108,7 +108,7 @@ def sync_detailed(
      Creates a task, optionally linked to records and assigned to workspace members.
 
     Args:
-        crm_version (CreateTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (TaskCreateRequest): The body of create_task.
 
@@ -137,7 +137,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: TaskCreateRequest,
-    crm_version: CreateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Create a task
@@ -145,7 +145,7 @@ def sync(
      Creates a task, optionally linked to records and assigned to workspace members.
 
     Args:
-        crm_version (CreateTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (TaskCreateRequest): The body of create_task.
 
@@ -169,7 +169,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TaskCreateRequest,
-    crm_version: CreateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Create a task
@@ -177,7 +177,7 @@ async def asyncio_detailed(
      Creates a task, optionally linked to records and assigned to workspace members.
 
     Args:
-        crm_version (CreateTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (TaskCreateRequest): The body of create_task.
 
@@ -204,7 +204,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: TaskCreateRequest,
-    crm_version: CreateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Create a task
@@ -212,7 +212,7 @@ async def asyncio(
      Creates a task, optionally linked to records and assigned to workspace members.
 
     Args:
-        crm_version (CreateTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (TaskCreateRequest): The body of create_task.
 

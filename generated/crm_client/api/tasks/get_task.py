@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.get_task_crm_version import GetTaskCRMVersion
 from ...models.task_response import TaskResponse
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     task_id: str,
     *,
-    crm_version: GetTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -84,7 +84,7 @@ def sync_detailed(
     task_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Get a task
 
@@ -92,7 +92,7 @@ def sync_detailed(
 
     Args:
         task_id (str):
-        crm_version (GetTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +118,7 @@ def sync(
     task_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Get a task
 
@@ -126,7 +126,7 @@ def sync(
 
     Args:
         task_id (str):
-        crm_version (GetTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -147,7 +147,7 @@ async def asyncio_detailed(
     task_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Get a task
 
@@ -155,7 +155,7 @@ async def asyncio_detailed(
 
     Args:
         task_id (str):
-        crm_version (GetTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -179,7 +179,7 @@ async def asyncio(
     task_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: GetTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Get a task
 
@@ -187,7 +187,7 @@ async def asyncio(
 
     Args:
         task_id (str):
-        crm_version (GetTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

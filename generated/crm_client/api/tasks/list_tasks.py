@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.list_tasks_crm_version import ListTasksCRMVersion
 from ...models.task_page import TaskPage
 from ...types import UNSET, Response, Unset
 
@@ -19,7 +19,7 @@ def _get_kwargs(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: ListTasksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -97,7 +97,7 @@ def sync_detailed(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: ListTasksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | TaskPage]:
     """List tasks
 
@@ -109,7 +109,7 @@ def sync_detailed(
         is_completed (bool | Unset):
         linked_object (str | Unset):
         linked_record_id (str | Unset):
-        crm_version (ListTasksCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -143,7 +143,7 @@ def sync(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: ListTasksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | TaskPage | None:
     """List tasks
 
@@ -155,7 +155,7 @@ def sync(
         is_completed (bool | Unset):
         linked_object (str | Unset):
         linked_record_id (str | Unset):
-        crm_version (ListTasksCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -184,7 +184,7 @@ async def asyncio_detailed(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: ListTasksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | TaskPage]:
     """List tasks
 
@@ -196,7 +196,7 @@ async def asyncio_detailed(
         is_completed (bool | Unset):
         linked_object (str | Unset):
         linked_record_id (str | Unset):
-        crm_version (ListTasksCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -228,7 +228,7 @@ async def asyncio(
     is_completed: bool | Unset = UNSET,
     linked_object: str | Unset = UNSET,
     linked_record_id: str | Unset = UNSET,
-    crm_version: ListTasksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | TaskPage | None:
     """List tasks
 
@@ -240,7 +240,7 @@ async def asyncio(
         is_completed (bool | Unset):
         linked_object (str | Unset):
         linked_record_id (str | Unset):
-        crm_version (ListTasksCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,10 +7,10 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.task_response import TaskResponse
 from ...models.task_update_request import TaskUpdateRequest
-from ...models.update_task_crm_version import UpdateTaskCRMVersion
 from ...types import UNSET, Response, Unset
 
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     task_id: str,
     *,
     body: TaskUpdateRequest,
-    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TaskUpdateRequest,
-    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Update a task
@@ -115,7 +115,7 @@ def sync_detailed(
 
     Args:
         task_id (str):
-        crm_version (UpdateTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (TaskUpdateRequest): The body of update_task.
 
@@ -146,7 +146,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: TaskUpdateRequest,
-    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Update a task
@@ -156,7 +156,7 @@ def sync(
 
     Args:
         task_id (str):
-        crm_version (UpdateTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (TaskUpdateRequest): The body of update_task.
 
@@ -182,7 +182,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TaskUpdateRequest,
-    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | TaskResponse]:
     """Update a task
@@ -192,7 +192,7 @@ async def asyncio_detailed(
 
     Args:
         task_id (str):
-        crm_version (UpdateTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (TaskUpdateRequest): The body of update_task.
 
@@ -221,7 +221,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: TaskUpdateRequest,
-    crm_version: UpdateTaskCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | TaskResponse | None:
     """Update a task
@@ -231,7 +231,7 @@ async def asyncio(
 
     Args:
         task_id (str):
-        crm_version (UpdateTaskCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (TaskUpdateRequest): The body of update_task.
 

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.create_webhook_crm_version import CreateWebhookCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...models.webhook_create_request import WebhookCreateRequest
 from ...models.webhook_created_response import WebhookCreatedResponse
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: WebhookCreateRequest,
-    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -97,7 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookCreateRequest,
-    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookCreatedResponse]:
     """Create a webhook
@@ -106,7 +106,7 @@ def sync_detailed(
     this once and never again.
 
     Args:
-        crm_version (CreateWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (WebhookCreateRequest): The body of create_webhook.
 
@@ -135,7 +135,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookCreateRequest,
-    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookCreatedResponse | None:
     """Create a webhook
@@ -144,7 +144,7 @@ def sync(
     this once and never again.
 
     Args:
-        crm_version (CreateWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (WebhookCreateRequest): The body of create_webhook.
 
@@ -168,7 +168,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookCreateRequest,
-    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookCreatedResponse]:
     """Create a webhook
@@ -177,7 +177,7 @@ async def asyncio_detailed(
     this once and never again.
 
     Args:
-        crm_version (CreateWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (WebhookCreateRequest): The body of create_webhook.
 
@@ -204,7 +204,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookCreateRequest,
-    crm_version: CreateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookCreatedResponse | None:
     """Create a webhook
@@ -213,7 +213,7 @@ async def asyncio(
     this once and never again.
 
     Args:
-        crm_version (CreateWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (WebhookCreateRequest): The body of create_webhook.
 

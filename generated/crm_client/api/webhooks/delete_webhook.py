@@ -7,7 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
-from ...models.delete_webhook_crm_version import DeleteWebhookCRMVersion
+from ...models.api_version import ApiVersion
 from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
@@ -15,7 +15,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     webhook_id: str,
     *,
-    crm_version: DeleteWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -89,7 +89,7 @@ def sync_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Delete a webhook
@@ -98,7 +98,7 @@ def sync_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (DeleteWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -126,7 +126,7 @@ def sync(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Delete a webhook
@@ -135,7 +135,7 @@ def sync(
 
     Args:
         webhook_id (str):
-        crm_version (DeleteWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -158,7 +158,7 @@ async def asyncio_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Error]:
     """Delete a webhook
@@ -167,7 +167,7 @@ async def asyncio_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (DeleteWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -193,7 +193,7 @@ async def asyncio(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: DeleteWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Any | Error | None:
     """Delete a webhook
@@ -202,7 +202,7 @@ async def asyncio(
 
     Args:
         webhook_id (str):
-        crm_version (DeleteWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:

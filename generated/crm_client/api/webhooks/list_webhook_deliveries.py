@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.list_webhook_deliveries_crm_version import ListWebhookDeliveriesCRMVersion
 from ...models.webhook_delivery_page import WebhookDeliveryPage
 from ...types import UNSET, Response, Unset
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     *,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -97,7 +97,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | WebhookDeliveryPage]:
     """List a webhook's deliveries
 
@@ -108,7 +108,7 @@ def sync_detailed(
         webhook_id (str):
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (ListWebhookDeliveriesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,7 +138,7 @@ def sync(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | WebhookDeliveryPage | None:
     """List a webhook's deliveries
 
@@ -149,7 +149,7 @@ def sync(
         webhook_id (str):
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (ListWebhookDeliveriesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,7 +174,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | WebhookDeliveryPage]:
     """List a webhook's deliveries
 
@@ -185,7 +185,7 @@ async def asyncio_detailed(
         webhook_id (str):
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (ListWebhookDeliveriesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -213,7 +213,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhookDeliveriesCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | WebhookDeliveryPage | None:
     """List a webhook's deliveries
 
@@ -224,7 +224,7 @@ async def asyncio(
         webhook_id (str):
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (ListWebhookDeliveriesCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

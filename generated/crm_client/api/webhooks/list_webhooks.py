@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.list_webhooks_crm_version import ListWebhooksCRMVersion
 from ...models.webhook_page import WebhookPage
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +16,7 @@ def _get_kwargs(
     *,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
@@ -85,7 +85,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | WebhookPage]:
     """List webhooks
 
@@ -94,7 +94,7 @@ def sync_detailed(
     Args:
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (ListWebhooksCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,7 +122,7 @@ def sync(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | WebhookPage | None:
     """List webhooks
 
@@ -131,7 +131,7 @@ def sync(
     Args:
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (ListWebhooksCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -154,7 +154,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Response[Error | WebhookPage]:
     """List webhooks
 
@@ -163,7 +163,7 @@ async def asyncio_detailed(
     Args:
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (ListWebhooksCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -189,7 +189,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-    crm_version: ListWebhooksCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
 ) -> Error | WebhookPage | None:
     """List webhooks
 
@@ -198,7 +198,7 @@ async def asyncio(
     Args:
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
-        crm_version (ListWebhooksCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

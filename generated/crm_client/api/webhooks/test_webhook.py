@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.test_webhook_crm_version import TestWebhookCRMVersion
 from ...models.webhook_delivery_response import WebhookDeliveryResponse
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     webhook_id: str,
     *,
-    crm_version: TestWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -95,7 +95,7 @@ def sync_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: TestWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookDeliveryResponse]:
     """Send a test event
@@ -104,7 +104,7 @@ def sync_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (TestWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -132,7 +132,7 @@ def sync(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: TestWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookDeliveryResponse | None:
     """Send a test event
@@ -141,7 +141,7 @@ def sync(
 
     Args:
         webhook_id (str):
-        crm_version (TestWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -164,7 +164,7 @@ async def asyncio_detailed(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: TestWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookDeliveryResponse]:
     """Send a test event
@@ -173,7 +173,7 @@ async def asyncio_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (TestWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:
@@ -199,7 +199,7 @@ async def asyncio(
     webhook_id: str,
     *,
     client: AuthenticatedClient | Client,
-    crm_version: TestWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookDeliveryResponse | None:
     """Send a test event
@@ -208,7 +208,7 @@ async def asyncio(
 
     Args:
         webhook_id (str):
-        crm_version (TestWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
 
     Raises:

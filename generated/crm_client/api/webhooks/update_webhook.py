@@ -7,8 +7,8 @@ from urllib.parse import quote
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.api_version import ApiVersion
 from ...models.error import Error
-from ...models.update_webhook_crm_version import UpdateWebhookCRMVersion
 from ...models.webhook_response import WebhookResponse
 from ...models.webhook_update_request import WebhookUpdateRequest
 from ...types import UNSET, Response, Unset
@@ -18,7 +18,7 @@ def _get_kwargs(
     webhook_id: str,
     *,
     body: WebhookUpdateRequest,
-    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -105,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookUpdateRequest,
-    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookResponse]:
     """Update a webhook
@@ -114,7 +114,7 @@ def sync_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (UpdateWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (WebhookUpdateRequest): The body of update_webhook.
 
@@ -145,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookUpdateRequest,
-    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookResponse | None:
     """Update a webhook
@@ -154,7 +154,7 @@ def sync(
 
     Args:
         webhook_id (str):
-        crm_version (UpdateWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (WebhookUpdateRequest): The body of update_webhook.
 
@@ -180,7 +180,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookUpdateRequest,
-    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | WebhookResponse]:
     """Update a webhook
@@ -189,7 +189,7 @@ async def asyncio_detailed(
 
     Args:
         webhook_id (str):
-        crm_version (UpdateWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (WebhookUpdateRequest): The body of update_webhook.
 
@@ -218,7 +218,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: WebhookUpdateRequest,
-    crm_version: UpdateWebhookCRMVersion | Unset = UNSET,
+    crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | WebhookResponse | None:
     """Update a webhook
@@ -227,7 +227,7 @@ async def asyncio(
 
     Args:
         webhook_id (str):
-        crm_version (UpdateWebhookCRMVersion | Unset):
+        crm_version (ApiVersion | Unset): A dated version of the API that this server serves.
         idempotency_key (str | Unset):
         body (WebhookUpdateRequest): The body of update_webhook.
 

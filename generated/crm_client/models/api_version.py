@@ -3,7 +3,7 @@
 from enum import StrEnum
 
 
-class ListWebhookDeliveriesCRMVersion(StrEnum):
+class ApiVersion(StrEnum):
     VALUE_0 = "2026-04-01"
 
     def __str__(self) -> str:
@@ -15,7 +15,7 @@ class ListWebhookDeliveriesCRMVersion(StrEnum):
         return self._name_ != "_UNKNOWN"
 
     @classmethod
-    def _missing_(cls, value: object) -> "ListWebhookDeliveriesCRMVersion | None":
+    def _missing_(cls, value: object) -> "ApiVersion | None":
         # A value this client does not know is kept, not rejected: it compares, hashes
         # and serialises as the string the server sent.
         if not isinstance(value, str):
