@@ -46,8 +46,10 @@ test: lint typecheck regen-check
 	$(BIN)/pytest -p no:schemathesis -m "not slow" --ignore=tests/contract $(PYTEST_ARGS)
 	$(BIN)/pytest -m "not slow" tests/contract $(PYTEST_ARGS)
 
+# Long runs with fresh random examples (make test replays a fixed set).
 test-slow: install
-	$(BIN)/pytest -p no:schemathesis -m slow --ignore=tests/contract $(PYTEST_ARGS)
+	CRM_HYPOTHESIS_PROFILE=explore $(BIN)/pytest -p no:schemathesis -m slow --ignore=tests/contract $(PYTEST_ARGS)
+	CRM_HYPOTHESIS_PROFILE=explore $(BIN)/pytest tests/contract $(PYTEST_ARGS)
 
 demo: install
 	$(PY) examples/tour.py

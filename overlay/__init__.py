@@ -4,14 +4,40 @@ The generated low-level client lives in ``crm_client``; the overlay adds what a 
 cannot express. Its public names are listed in ``__all__`` and nowhere else.
 """
 
-from ._errors import CRMError, ResponseParseError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    CRMError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseParseError,
+    SandboxError,
+)
 from ._parse import parse
-from ._sandbox import Sandbox, SandboxError
+from ._sandbox import Sandbox
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
     "CRMError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
     "ResponseParseError",
     "Sandbox",
     "SandboxError",

@@ -1,13 +1,29 @@
 """The overlay's exceptions. Every error the overlay raises is one of these.
 
-    CRMError                      anything the overlay raises
-    └── ResponseParseError        a body that is not JSON or does not fit its model
+    CRMError                          anything the overlay raises
+    ├── ResponseParseError            a body that is not JSON or does not fit its model
+    ├── SandboxError                  the sandbox could not start
+    └── APIError                      talking to the API failed
+        ├── APIConnectionError        no response: refused, reset, DNS, TLS
+        │   └── APITimeoutError       no response in time
+        └── APIStatusError            the API answered with an error status
+            ├── BadRequestError       400, 413, 422
+            ├── AuthenticationError   401
+            ├── PermissionDeniedError 403
+            ├── NotFoundError         404
+            ├── ConflictError         409
+            ├── RateLimitError        429
+            └── InternalServerError   5xx
 
-Status errors (one class per status family) and connection errors join this tree with
-the client; each will carry the request id where there was a request.
+Status errors carry ``status``, ``type``, ``code``, ``message``, ``request_id`` and the
+decoded ``body``. None of them holds the request, so no token can leak through them.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
 
 
 class CRMError(Exception):
@@ -27,3 +43,112 @@ class ResponseParseError(CRMError):
         self.request_id = request_id
         where = f" (request {request_id})" if request_id else ""
         super().__init__(f"cannot read the body as {model}: {reason}{where}")
+
+
+class SandboxError(CRMError):
+    """The sandbox could not start (for example, its optional dependencies are missing)."""
+
+
+class APIError(CRMError):
+    """Talking to the API failed. ``request_id`` is set when the API answered."""
+
+    request_id: str | None = None
+
+
+class APIConnectionError(APIError):
+    """No response arrived: the connection was refused, reset or never made."""
+
+    def __init__(self, message: str = "Could not connect to the API.") -> None:
+        super().__init__(message)
+
+
+class APITimeoutError(APIConnectionError):
+    """No response arrived in time."""
+
+    def __init__(self, message: str = "The request timed out.") -> None:
+        super().__init__(message)
+
+
+class APIStatusError(APIError):
+    """The API answered with an error status."""
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        type: str,
+        code: str,
+        message: str,
+        request_id: str | None,
+        body: Any,
+    ) -> None:
+        self.status = status
+        self.type = type
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.body = body
+        where = f" (request {request_id})" if request_id else ""
+        super().__init__(f"{status} {code}: {message}{where}")
+
+
+class BadRequestError(APIStatusError):
+    """400, 413 or 422: the request is malformed or breaks a rule."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the token is missing, malformed or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token lacks a scope the operation needs."""
+
+
+class NotFoundError(APIStatusError):
+    """404: something named in the request does not exist."""
+
+
+class ConflictError(APIStatusError):
+    """409: the write conflicts with the current state."""
+
+
+class RateLimitError(APIStatusError):
+    """429: the token's rate limit is spent."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the API failed."""
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status: int, headers: Mapping[str, str], content: bytes) -> APIStatusError:
+    """The exception for an error response, whatever shape (or lack of one) its body has."""
+    request_id = headers.get("x-request-id")
+    try:
+        body: Any = json.loads(content) if content else None
+    except ValueError:
+        body = content.decode("utf-8", "replace")[:2000]
+    fields = body if isinstance(body, dict) else {}
+    if isinstance(fields.get("error"), dict):  # the error shape of versions before 2025-08-01
+        fields = fields["error"]
+    cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
+    default_type = "api_error" if status >= 500 else "invalid_request_error"
+    return cls(
+        status,
+        type=str(fields.get("type", default_type)),
+        code=str(fields.get("code", f"http_{status}")),
+        message=str(fields.get("message") or (body if isinstance(body, str) and body else f"HTTP {status}")),
+        request_id=request_id,
+        body=body,
+    )

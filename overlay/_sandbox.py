@@ -5,14 +5,10 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ._errors import CRMError
+from ._errors import SandboxError
 
 if TYPE_CHECKING:
     from crm_sandbox.server import SandboxServer
-
-
-class SandboxError(CRMError):
-    """The sandbox could not start (for example, its optional dependencies are missing)."""
 
 
 class Sandbox:

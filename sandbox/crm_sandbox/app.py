@@ -30,7 +30,7 @@ from .context import HANDLERS, Ctx
 from .errors import APIError
 from .guards import ChaosMonkey, DropConnection, Idempotency, RateLimiter
 from .operations import Operation, operations
-from .store import Store
+from .store import Store, new_id
 from .webhooks import Deliveries
 
 log = logging.getLogger("crm_sandbox")
@@ -164,7 +164,7 @@ class RequestIds:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = f"req_{uuid.uuid4().hex}"
+        request_id = f"req_{new_id().replace('-', '')}"
         started = False
 
         async def send_with_id(message: Message) -> None:

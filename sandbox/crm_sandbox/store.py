@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
+import secrets
 import sqlite3
 import threading
 import uuid
@@ -77,11 +79,37 @@ CREATE TABLE IF NOT EXISTS idempotency (
 """
 
 
+class _Determinism:
+    """Ids from a seeded generator and a clock that ticks a millisecond per reading, so that
+    identical requests get identical answers (for property tests that replay scenarios)."""
+
+    rng: random.Random | None = None
+    tick = 0
+
+
+def deterministic(seed: int | None) -> None:
+    """Make ids and timestamps reproducible from ``seed`` (None: random ids, the real clock)."""
+    _Determinism.rng = random.Random(seed) if seed is not None else None
+    _Determinism.tick = 0
+
+
 def now() -> str:
+    if _Determinism.rng is not None:
+        _Determinism.tick += 1
+        stamp = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=_Determinism.tick)
+        return stamp.isoformat(timespec="microseconds")
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
+def random_bytes(n: int) -> bytes:
+    if _Determinism.rng is not None:
+        return _Determinism.rng.randbytes(n)
+    return secrets.token_bytes(n)
+
+
 def new_id() -> str:
+    if _Determinism.rng is not None:
+        return str(uuid.UUID(int=_Determinism.rng.getrandbits(128), version=4))
     return str(uuid.uuid4())
 
 

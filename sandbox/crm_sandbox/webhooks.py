@@ -13,19 +13,18 @@ import hashlib
 import hmac
 import json
 import logging
-import secrets
 import time
 from typing import Any
 
 import httpx
 
-from .store import Store, dumps, new_id, now
+from .store import Store, dumps, new_id, now, random_bytes
 
 log = logging.getLogger("crm_sandbox.webhooks")
 
 
 def new_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    return "whsec_" + base64.b64encode(random_bytes(24)).decode()
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:

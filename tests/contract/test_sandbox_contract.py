@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import schemathesis
 from crm_sandbox import SandboxConfig, create_app
+from crm_sandbox.app import Sandbox
+from crm_sandbox.store import deterministic
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
@@ -18,14 +20,22 @@ TOKEN = "sk_contract"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def fresh_app() -> object:
-    # Rate limits off: a 429 is documented, but it would hide the behaviour under test.
-    return create_app(SandboxConfig(tokens=(TOKEN,), read_rate=None, write_rate=None, seed_data=True))
+# Rate limits off: a 429 is documented, but it would hide the behaviour under test.
+SANDBOX_CONFIG = SandboxConfig(tokens=(TOKEN,), read_rate=None, write_rate=None, seed_data=True)
+APP = create_app(SANDBOX_CONFIG)
+
+
+def reset_sandbox() -> None:
+    """Empty the sandbox and restart its ids and clock from the same seed, so that replaying a
+    scenario replays its answers exactly, as hypothesis requires of a state machine. The app
+    object stays the same: schemathesis hands copies of the schema (and so of the app) around."""
+    deterministic(0)
+    APP.state.sandbox = Sandbox(SANDBOX_CONFIG)
 
 
 CONFIG = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
 schema = schemathesis.openapi.from_path(latest_spec_path(), config=CONFIG)
-schema.app = fresh_app()
+schema.app = APP
 
 
 @schema.parametrize()
@@ -38,7 +48,7 @@ class Workflows(schema.as_state_machine()):  # type: ignore[misc]
     """Each scenario starts from a fresh sandbox, so replaying a scenario replays its answers."""
 
     def setup(self) -> None:
-        schema.app = fresh_app()
+        reset_sandbox()
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
         return {"headers": AUTH}

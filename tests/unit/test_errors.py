@@ -1,0 +1,65 @@
+"""Error responses become the overlay's own exceptions, one class per status family."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import overlay
+from overlay._errors import error_for_status
+
+
+def body(status: int, code: str, message: str, type_: str = "invalid_request_error") -> bytes:
+    return json.dumps({"status_code": status, "type": type_, "code": code, "message": message}).encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, overlay.BadRequestError),
+        (401, overlay.AuthenticationError),
+        (403, overlay.PermissionDeniedError),
+        (404, overlay.NotFoundError),
+        (409, overlay.ConflictError),
+        (413, overlay.BadRequestError),
+        (429, overlay.RateLimitError),
+        (500, overlay.InternalServerError),
+        (503, overlay.InternalServerError),
+        (418, overlay.APIStatusError),
+    ],
+)
+def test_each_status_family_has_its_class(status: int, cls: type[overlay.APIStatusError]) -> None:
+    error = error_for_status(status, {"x-request-id": "req_1"}, body(status, "some_code", "Something."))
+    assert type(error) is cls
+    assert isinstance(error, overlay.APIError) and isinstance(error, overlay.CRMError)
+
+
+def test_status_errors_carry_every_field() -> None:
+    error = error_for_status(404, {"x-request-id": "req_42"}, body(404, "not_found", "No object 'peple'."))
+    assert (error.status, error.type, error.code, error.request_id) == (
+        404,
+        "invalid_request_error",
+        "not_found",
+        "req_42",
+    )
+    assert error.message == "No object 'peple'."
+    assert error.body["code"] == "not_found"
+    assert str(error) == "404 not_found: No object 'peple'. (request req_42)"
+
+
+def test_the_older_error_shape_is_read_too() -> None:
+    content = json.dumps({"error": {"code": "not_found", "message": "No such task."}}).encode()
+    error = error_for_status(404, {}, content)
+    assert (error.code, error.message) == ("not_found", "No such task.")
+
+
+def test_a_body_that_is_not_json_still_gives_a_clear_error() -> None:
+    error = error_for_status(502, {}, b"<html>Bad gateway</html>")
+    assert isinstance(error, overlay.InternalServerError)
+    assert error.code == "http_502" and "Bad gateway" in error.message
+
+
+def test_connection_errors_stand_apart_from_status_errors() -> None:
+    assert issubclass(overlay.APITimeoutError, overlay.APIConnectionError)
+    assert not issubclass(overlay.APIConnectionError, overlay.APIStatusError)
