@@ -151,37 +151,31 @@ class Values:
                     ],
                 )
 
+    def _holder(self, attribute: sqlite3.Row, value: dict[str, Any], *, besides: str = "") -> str | None:
+        """The owner (other than ``besides``) with an active value whose main key equals ``value``'s."""
+        _, sk, nk = TYPES[attribute["type"]].keys(value)[0]
+        row = self.store.one(
+            "SELECT owner_id FROM keys WHERE attribute_id = ? AND prop = '' AND "
+            + ("nk = ?" if sk is None else "sk = ?")
+            + " AND owner_id != ? LIMIT 1",
+            (attribute["id"], nk if sk is None else sk, besides),
+        )
+        return str(row[0]) if row else None
+
     def _check_unique(self, attribute: sqlite3.Row, owner_id: str, values: list[dict[str, Any]]) -> None:
-        kind = TYPES[attribute["type"]]
         for value in values:
-            _, sk, nk = kind.keys(value)[0]
-            row = self.store.one(
-                "SELECT owner_id FROM keys WHERE attribute_id = ? AND prop = '' AND "
-                + ("nk = ?" if sk is None else "sk = ?")
-                + " AND owner_id != ? LIMIT 1",
-                (attribute["id"], nk if sk is None else sk, owner_id),
-            )
-            if row:
+            holder = self._holder(attribute, value, besides=owner_id)
+            if holder:
+                _, text, number = TYPES[attribute["type"]].keys(value)[0]
+                slug = attribute["api_slug"]
                 raise conflict(
-                    "uniqueness_conflict",
-                    f"Another record ({row[0]}) already has {attribute['api_slug']} {sk or nk!r}.",
+                    "uniqueness_conflict", f"Another record ({holder}) already has {slug} {text or number!r}."
                 )
 
     def find_by(self, slug: str, stored: list[dict[str, Any]]) -> str | None:
         """The owner whose active value of a unique attribute equals one of ``stored``."""
         attribute = self.attributes[slug]
-        kind = TYPES[attribute["type"]]
-        for value in stored:
-            _, sk, nk = kind.keys(value)[0]
-            row = self.store.one(
-                "SELECT owner_id FROM keys WHERE attribute_id = ? AND prop = '' AND "
-                + ("nk = ?" if sk is None else "sk = ?")
-                + " LIMIT 1",
-                (attribute["id"], nk if sk is None else sk),
-            )
-            if row:
-                return str(row[0])
-        return None
+        return next((h for v in stored if (h := self._holder(attribute, v))), None)
 
     # Reading ------------------------------------------------------------------------------
 
