@@ -7,6 +7,7 @@ import sqlite3
 from typing import Any
 
 from .errors import APIError, bad_request, conflict, not_found
+from .filters import Compiler
 from .store import Store, dumps, new_id, now
 from .values import TYPES
 
@@ -151,6 +152,24 @@ class Catalog:
             ),
         )
         return self.render_object(self.object_row(row["id"]))
+
+    def record_exists(self, object_ref: str, record_id: str) -> bool:
+        """Whether ``record_id`` is a record of the object named by slug or id."""
+        row = self.store.one(
+            "SELECT 1 FROM records r JOIN objects o ON o.id = r.object_id "
+            "WHERE r.id = ? AND (o.api_slug = ? OR o.id = ?)",
+            (record_id, object_ref, object_ref),
+        )
+        return row is not None
+
+    def compiler(self) -> Compiler:
+        """A filter and sort compiler over this workspace's attributes and objects."""
+
+        def object_id(ref: str) -> str | None:
+            row = self.store.one("SELECT id FROM objects WHERE api_slug = ? OR id = ?", (ref, ref))
+            return row[0] if row else None
+
+        return Compiler(self.attributes, object_id)
 
     # ------------------------------------------------------------------ lists
 

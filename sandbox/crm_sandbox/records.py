@@ -12,7 +12,6 @@ from typing import Any
 
 from .catalog import Catalog
 from .errors import APIError, bad_request, conflict
-from .filters import Compiler
 from .store import Store, dumps, new_id, now
 from .values import TYPES, render
 
@@ -44,13 +43,8 @@ class Values:
             )
         return row["id"], row["title"]
 
-    def record_exists(self, object_slug: str, record_id: str) -> bool:
-        row = self.store.one(
-            "SELECT 1 FROM records r JOIN objects o ON o.id = r.object_id "
-            "WHERE r.id = ? AND (o.api_slug = ? OR o.id = ?)",
-            (record_id, object_slug, object_slug),
-        )
-        return row is not None
+    def record_exists(self, object_ref: str, record_id: str) -> bool:
+        return self.catalog.record_exists(object_ref, record_id)
 
     # Writing ------------------------------------------------------------------------------
 
@@ -77,9 +71,10 @@ class Values:
             if len(items) > 1 and not attribute["is_multiselect"]:
                 raise bad_request("not_multiselect", f"Attribute {slug!r} takes one value, got {len(items)}.")
             kind = TYPES[attribute["type"]]
+            described = dict(attribute) | {"config": json.loads(attribute["config"])}
             stored: list[dict[str, Any]] = []
             for item in items:
-                value = kind.coerce(item, dict(attribute) | {"config": json.loads(attribute["config"])}, self)
+                value = kind.coerce(item, described, self)
                 if value not in stored:
                     stored.append(value)
             out[attribute["api_slug"]] = stored
@@ -302,29 +297,19 @@ class Records:
             return self.create(values, actor), True
         return self.update(existing, values, "append", actor), False
 
-    def delete(self, record_id: str) -> list[str]:
-        """Delete a record, its values and the entries that point at it; returns those entry ids."""
+    def delete(self, record_id: str) -> list[sqlite3.Row]:
+        """Delete a record, its values and the entries that point at it; returns those entries."""
         self._row(record_id)
         self.values.clear(record_id)
-        entries = [
-            r[0] for r in self.store.all("SELECT id FROM entries WHERE parent_record_id = ?", (record_id,))
-        ]
-        for entry_id in entries:
-            self.store.db.execute("DELETE FROM keys WHERE owner_id = ?", (entry_id,))
-            self.store.db.execute("DELETE FROM vals WHERE owner_id = ?", (entry_id,))
+        entries = self.store.all("SELECT id, list_id FROM entries WHERE parent_record_id = ?", (record_id,))
+        for entry in entries:
+            self.values.clear(entry["id"])
         self.store.db.execute("DELETE FROM entries WHERE parent_record_id = ?", (record_id,))
         self.store.db.execute("DELETE FROM records WHERE id = ?", (record_id,))
         return entries
 
-    def compiler(self) -> Compiler:
-        def object_id(ref: str) -> str | None:
-            row = self.store.one("SELECT id FROM objects WHERE api_slug = ? OR id = ?", (ref, ref))
-            return row[0] if row else None
-
-        return Compiler(lambda parent: self.catalog.attributes(parent), object_id)
-
     def query(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        compiler = self.compiler()
+        compiler = self.catalog.compiler()
         where, params = compiler.compile(self.object["id"], body.get("filter") or {})
         order, order_params = compiler.order_by(self.object["id"], body.get("sorts"))
         rows = self.store.all(

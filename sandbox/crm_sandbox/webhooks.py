@@ -46,7 +46,6 @@ class Deliveries:
         self.store = store
         self.retry_delays = retry_delays
         self.client: httpx.AsyncClient | None = None
-        self.wake = asyncio.Event() if _has_loop() else None
 
     def render(self, row: Any) -> dict[str, Any]:
         return {
@@ -158,11 +157,3 @@ class Deliveries:
     async def aclose(self) -> None:
         if self.client is not None:
             await self.client.aclose()
-
-
-def _has_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

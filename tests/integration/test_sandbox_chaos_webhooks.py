@@ -131,6 +131,28 @@ def test_subscription_filters_narrow_deliveries(start_sandbox: Start) -> None:
     assert json.loads(receiver.requests[0][1])["events"][0]["id"]["object_id"] == companies
 
 
+def test_deleting_a_record_announces_its_entries_with_their_list(start_sandbox: Start) -> None:
+    receiver = Receiver(failures=0)
+    _, api = start_sandbox()
+    subscription = {"event_type": "list-entry.deleted", "filter": None}
+    api.post("/v2/webhooks", json={"data": {"target_url": receiver.url, "subscriptions": [subscription]}})
+    listed = api.post(
+        "/v2/lists", json={"data": {"name": "Pipeline", "api_slug": "pipeline", "parent_objects": ["people"]}}
+    ).json()["data"]
+    record_id = create(api, "people", {"name": "Listed Person"})["id"]["record_id"]
+    entry = api.post(
+        "/v2/lists/pipeline/entries",
+        json={"data": {"parent_object": "people", "parent_record_id": record_id}},
+    ).json()["data"]
+    api.delete(f"/v2/objects/people/records/{record_id}")
+    receiver.wait_for(1)
+    receiver.server.shutdown()
+    event = json.loads(receiver.requests[0][1])["events"][0]
+    assert event["id"]["list_id"] == listed["id"]["list_id"]
+    assert event["id"]["entry_id"] == entry["id"]["entry_id"]
+    assert event["parent_record_id"] == record_id
+
+
 def test_the_database_file_survives_a_restart(start_sandbox: Start, tmp_path: Path) -> None:
     db = str(tmp_path / "crm.db")
     server, api = start_sandbox(db=db)

@@ -9,7 +9,6 @@ from typing import Any
 from .. import paging
 from ..context import Ctx, Reply, handler
 from ..errors import APIError, bad_request
-from ..records import Values
 from ..store import dumps, new_id, now
 from ..values import parse_timestamp
 
@@ -18,8 +17,7 @@ def _record_ref(ctx: Ctx, ref: dict[str, Any], where: str) -> tuple[str, str]:
     """(object slug, record id) of an existing record; 404 naming ``where`` otherwise."""
     catalog = ctx.sandbox.catalog
     object_row = catalog.object_row(ref["object"])
-    values = Values(ctx.sandbox.store, catalog, object_row["id"], object_row["api_slug"])
-    if not values.record_exists(object_row["id"], ref["record_id"]):
+    if not catalog.record_exists(object_row["id"], ref["record_id"]):
         raise APIError(404, "not_found", f"{where}: no {object_row['api_slug']} record {ref['record_id']!r}.")
     return object_row["api_slug"], ref["record_id"]
 

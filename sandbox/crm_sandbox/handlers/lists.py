@@ -7,7 +7,6 @@ from typing import Any
 
 from ..context import Ctx, Reply, handler
 from ..errors import APIError, bad_request
-from ..filters import Compiler
 from ..records import Values
 from ..store import new_id, now
 
@@ -74,7 +73,7 @@ class Entries:
                 f"List {self.list['api_slug']!r} holds records of "
                 f"{', '.join(allowed)}, not {object_row['api_slug']!r}.",
             )
-        if not self.values.record_exists(object_row["id"], data["parent_record_id"]):
+        if not self.catalog.record_exists(object_row["id"], data["parent_record_id"]):
             raise APIError(
                 404,
                 "not_found",
@@ -121,11 +120,7 @@ class Entries:
 def query_entries(ctx: Ctx) -> Reply:
     entries, body = Entries(ctx), ctx.body or {}
 
-    def object_id(ref: str) -> str | None:
-        row = ctx.sandbox.store.one("SELECT id FROM objects WHERE api_slug = ? OR id = ?", (ref, ref))
-        return row[0] if row else None
-
-    compiler = Compiler(lambda parent: ctx.sandbox.catalog.attributes(parent), object_id)
+    compiler = ctx.sandbox.catalog.compiler()
     where, params = compiler.compile(entries.list["id"], body.get("filter") or {}, alias="e")
     order, order_params = compiler.order_by(entries.list["id"], body.get("sorts"), alias="e")
     rows = ctx.sandbox.store.all(

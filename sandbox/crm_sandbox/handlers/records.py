@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..context import Ctx, Reply, handler
@@ -11,10 +12,6 @@ from ..records import Records
 
 def _records(ctx: Ctx) -> Records:
     return Records(ctx.sandbox.store, ctx.sandbox.catalog, ctx.path["object"])
-
-
-def _event(records: Records, record: dict[str, Any]) -> dict[str, Any]:
-    return {"id": record["id"]}
 
 
 @handler("query_records")
@@ -32,16 +29,18 @@ def create_record(ctx: Ctx) -> Reply:
 
 @handler("upsert_record")
 def upsert_record(ctx: Ctx) -> Reply:
-    record, created = _records(ctx).upsert(ctx.query["matching_attribute"], ctx.data["values"], ctx.actor)
-    _emit_write(ctx, record, created, ctx.data["values"])
+    records = _records(ctx)
+    record, created = records.upsert(ctx.query["matching_attribute"], ctx.data["values"], ctx.actor)
+    _emit_write(ctx, records, record, created, ctx.data["values"])
     return 200, {"data": record}
 
 
-def _emit_write(ctx: Ctx, record: dict[str, Any], created: bool, values: dict[str, Any]) -> None:
+def _emit_write(
+    ctx: Ctx, records: Records, record: dict[str, Any], created: bool, values: dict[str, Any]
+) -> None:
     if created:
         ctx.emit("record.created", id=record["id"])
         return
-    records = _records(ctx)
     for slug in values:
         attribute = records.values.attribute(slug)
         ctx.emit("record.updated", id=record["id"], attribute_id=attribute["id"])
@@ -53,8 +52,9 @@ def get_record(ctx: Ctx) -> Reply:
 
 
 def _update(ctx: Ctx, mode: str) -> Reply:
-    record = _records(ctx).update(ctx.path["record_id"], ctx.data["values"], mode, ctx.actor)
-    _emit_write(ctx, record, False, ctx.data["values"])
+    records = _records(ctx)
+    record = records.update(ctx.path["record_id"], ctx.data["values"], mode, ctx.actor)
+    _emit_write(ctx, records, record, False, ctx.data["values"])
     return 200, {"data": record}
 
 
@@ -72,13 +72,13 @@ def replace_record(ctx: Ctx) -> Reply:
 def delete_record(ctx: Ctx) -> Reply:
     records = _records(ctx)
     record = records.get(ctx.path["record_id"])
-    for entry_id in records.delete(ctx.path["record_id"]):
+    for entry in records.delete(ctx.path["record_id"]):
         ctx.emit(
             "list-entry.deleted",
             id={
                 "workspace_id": ctx.sandbox.store.workspace_id,
-                "list_id": "",
-                "entry_id": entry_id,
+                "list_id": entry["list_id"],
+                "entry_id": entry["id"],
             },
             parent_object_id=records.object["id"],
             parent_record_id=ctx.path["record_id"],
@@ -107,19 +107,9 @@ def batch_records(ctx: Ctx) -> Reply:
         try:
             stored = idempotency.replay(ctx.token, f"batch:{key}", fingerprint) if key else None
         except APIError as exc:
-            results.append(
-                {
-                    "index": index,
-                    "status": "failed",
-                    "record": None,
-                    "error": exc.body(),
-                    "replayed": False,
-                }
-            )
+            results.append(_failed(index, exc))
             continue
         if stored is not None:
-            import json
-
             results.append({**json.loads(stored[1]), "index": index, "replayed": True})
             continue
         db.execute("SAVEPOINT item")
@@ -134,7 +124,7 @@ def batch_records(ctx: Ctx) -> Reply:
                 record, created = records.upsert(item["matching_attribute"], item["values"], ctx.actor)
             else:
                 record, created = records.create(item["values"], ctx.actor), True
-            _emit_write(ctx, record, created, item["values"])
+            _emit_write(ctx, records, record, created, item["values"])
             result = {
                 "index": index,
                 "status": "created" if created else "updated",
@@ -146,19 +136,15 @@ def batch_records(ctx: Ctx) -> Reply:
         except APIError as exc:
             db.execute("ROLLBACK TO item")
             db.execute("RELEASE item")
-            result = {
-                "index": index,
-                "status": "failed",
-                "record": None,
-                "error": exc.body(),
-                "replayed": False,
-            }
+            result = _failed(index, exc)
         if key and result["status"] != "failed":
-            import json
-
             idempotency.save(ctx.token, f"batch:{key}", fingerprint, 200, json.dumps(result).encode())
         results.append(result)
     return 200, {"data": {"results": results}}
+
+
+def _failed(index: int, exc: APIError) -> dict[str, Any]:
+    return {"index": index, "status": "failed", "record": None, "error": exc.body(), "replayed": False}
 
 
 @handler("search_records")
@@ -183,9 +169,11 @@ def search_records(ctx: Ctx) -> Reply:
         ],
     )
     results = []
+    by_object: dict[str, Records] = {}
     for row in rows:
-        records = Records(store, catalog, row["object_id"])
-        record = records.get(row["owner_id"])
+        if row["object_id"] not in by_object:
+            by_object[row["object_id"]] = Records(store, catalog, row["object_id"])
+        record = by_object[row["object_id"]].get(row["owner_id"])
         results.append(
             {
                 "id": record["id"],
