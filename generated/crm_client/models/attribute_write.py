@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.attribute_type import AttributeType
 from ..types import UNSET, Unset
@@ -41,6 +42,8 @@ class AttributeWrite:
     is_unique: bool | Unset = False
     is_multiselect: bool | Unset = False
     config: AttributeConfig | Unset = UNSET
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(
         (
             "title",

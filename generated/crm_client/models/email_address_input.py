@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="EmailAddressInput")
 
@@ -19,6 +20,8 @@ class EmailAddressInput:
     """
 
     email_address: str
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(("email_address",))
 
     def to_dict(self) -> dict[str, Any]:

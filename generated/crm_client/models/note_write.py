@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.note_format import NoteFormat
 from ..types import UNSET, Unset
@@ -32,6 +33,8 @@ class NoteWrite:
     title: str
     content: str
     format_: NoteFormat | Unset = UNSET
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(
         (
             "parent",

@@ -23,6 +23,8 @@ class ObjectIdentifier:
     workspace_id: str
     object_id: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(
         (
             "workspace_id",

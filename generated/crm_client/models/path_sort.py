@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.sort_direction import SortDirection
 from ..types import UNSET, Unset
@@ -27,6 +28,8 @@ class PathSort:
     path: list[list[str]]
     direction: SortDirection
     field: str | Unset = UNSET
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(
         (
             "path",

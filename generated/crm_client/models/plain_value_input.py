@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="PlainValueInput")
 
@@ -19,6 +20,8 @@ class PlainValueInput:
     """
 
     value: bool | float | str
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(("value",))
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
     from ..models.record_batch_item import RecordBatchItem
@@ -23,6 +24,8 @@ class RecordBatch:
     """
 
     items: list[RecordBatchItem]
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(("items",))
 
     def to_dict(self) -> dict[str, Any]:

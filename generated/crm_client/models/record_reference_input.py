@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="RecordReferenceInput")
 
@@ -21,6 +22,8 @@ class RecordReferenceInput:
 
     target_object: str
     target_record_id: str
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(
         (
             "target_object",

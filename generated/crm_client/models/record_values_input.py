@@ -56,6 +56,8 @@ class RecordValuesInput:
         | StatusInput
         | str,
     ] = _attrs_field(init=False, factory=dict)
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
     from ..models.record_values_input import RecordValuesInput
@@ -23,6 +24,8 @@ class RecordWrite:
     """
 
     values: RecordValuesInput
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(("values",))
 
     def to_dict(self) -> dict[str, Any]:

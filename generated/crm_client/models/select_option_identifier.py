@@ -31,6 +31,8 @@ class SelectOptionIdentifier:
     object_id: str | Unset = UNSET
     list_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(
         (
             "workspace_id",

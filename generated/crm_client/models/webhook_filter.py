@@ -19,6 +19,8 @@ class WebhookFilter:
     """
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(())
 
     def to_dict(self) -> dict[str, Any]:

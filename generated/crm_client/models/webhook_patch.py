@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.webhook_status import WebhookStatus
 from ..types import UNSET, Unset
@@ -33,6 +34,8 @@ class WebhookPatch:
     subscriptions: list[WebhookSubscription] | Unset = UNSET
     api_version: str | Unset = UNSET
     status: WebhookStatus | Unset = UNSET
+    request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+    """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(
         (
             "target_url",
