@@ -40,7 +40,7 @@ class WebhookWithSecret:
     api_version: str
     status: WebhookStatus
     created_at: datetime.datetime
-    secret: str
+    secret: str = _attrs_field(repr=False)
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
