@@ -10,7 +10,7 @@ SPECTRAL_VERSION := 6.16.3
 SPECS := $(wildcard openapi/crm-*.yaml)
 PYTEST_ARGS ?=
 
-.PHONY: install regen regen-check lint lint-spec typecheck test test-slow demo bench clean
+.PHONY: install regen regen-check sync sync-check lint lint-spec typecheck test test-slow demo bench clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,13 @@ regen: install
 regen-check: install
 	$(PY) scripts/regen.py --check
 
+# The sync client is generated from the async one; never edit overlay/_sync by hand.
+sync: install
+	$(PY) scripts/sync_from_async.py
+
+sync-check: install
+	$(PY) scripts/sync_from_async.py --check
+
 lint-spec: install $(SPECTRAL)
 	$(BIN)/openapi-spec-validator $(SPECS)
 	$(NODE_PATH_ENV) $(SPECTRAL) lint --quiet --fail-severity warn -r openapi/.spectral.yaml $(SPECS)
@@ -42,7 +49,7 @@ typecheck: install
 
 # The schemathesis plugin alters how hypothesis reports failures in other tests, so it is
 # loaded only for the contract suite.
-test: lint typecheck regen-check
+test: lint typecheck regen-check sync-check
 	$(BIN)/pytest -p no:schemathesis -m "not slow" --ignore=tests/contract $(PYTEST_ARGS)
 	$(BIN)/pytest -m "not slow" tests/contract $(PYTEST_ARGS)
 

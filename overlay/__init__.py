@@ -1,8 +1,11 @@
 """The hand-written CRM SDK: ``import overlay``.
 
 The generated low-level client lives in ``crm_client``; the overlay adds what a generator
-cannot express. Its public names are listed in ``__all__`` and nowhere else.
+cannot express. Its public names are listed in ``__all__`` and nowhere else. The clients
+(and httpx under them) load on first use, so ``import overlay`` stays quick.
 """
+
+import typing as _typing
 
 from ._errors import (
     APIConnectionError,
@@ -11,9 +14,11 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
     CRMError,
     InternalServerError,
+    InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -21,7 +26,36 @@ from ._errors import (
     SandboxError,
 )
 from ._parse import parse
+from ._records import Record, RecordList
 from ._sandbox import Sandbox
+
+if _typing.TYPE_CHECKING:
+    from ._async.client import AsyncClient
+    from ._async.pagination import AsyncPaginator
+    from ._response import RawResponse
+    from ._sync.client import Client
+    from ._sync.pagination import Page, Paginator
+
+_LAZY = {
+    "AsyncClient": "._async.client",
+    "AsyncPaginator": "._async.pagination",
+    "Client": "._sync.client",
+    "Page": "._sync.pagination",
+    "Paginator": "._sync.pagination",
+    "RawResponse": "._response",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'overlay' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 
@@ -30,14 +64,24 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncClient",
+    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
     "CRMError",
+    "Client",
+    "ConfigurationError",
     "ConflictError",
     "InternalServerError",
+    "InvalidArgumentError",
     "NotFoundError",
+    "Page",
+    "Paginator",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
+    "Record",
+    "RecordList",
     "ResponseParseError",
     "Sandbox",
     "SandboxError",

@@ -1,6 +1,8 @@
 """The overlay's exceptions. Every error the overlay raises is one of these.
 
     CRMError                          anything the overlay raises
+    ├── ConfigurationError            no API key or base URL, or an unsupported setting
+    ├── InvalidArgumentError          an argument the overlay cannot turn into a request
     ├── ResponseParseError            a body that is not JSON or does not fit its model
     ├── SandboxError                  the sandbox could not start
     └── APIError                      talking to the API failed
@@ -15,8 +17,10 @@
             ├── RateLimitError        429
             └── InternalServerError   5xx
 
-Status errors carry ``status``, ``type``, ``code``, ``message``, ``request_id`` and the
-decoded ``body``. None of them holds the request, so no token can leak through them.
+Status errors carry ``status``, ``type``, ``code``, ``message``, ``request_id``, the
+decoded ``body`` and, when the API named an unknown attribute, option or object, the
+nearest known slug as ``suggestion``. None of them holds the request, so no token can
+leak through them.
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ from typing import Any
 
 class CRMError(Exception):
     """The root of every exception the overlay raises."""
+
+
+class ConfigurationError(CRMError):
+    """The client is missing a setting (API key, base URL) or was given one it cannot use."""
+
+
+class InvalidArgumentError(CRMError, ValueError):
+    """An argument the overlay cannot turn into a request; the message names the argument."""
 
 
 class ResponseParseError(CRMError):
@@ -88,8 +100,15 @@ class APIStatusError(APIError):
         self.message = message
         self.request_id = request_id
         self.body = body
-        where = f" (request {request_id})" if request_id else ""
-        super().__init__(f"{status} {code}: {message}{where}")
+        self.suggestion: str | None = None
+        super().__init__()
+
+    def __str__(self) -> str:
+        hint = ""
+        if self.suggestion and "did you mean" not in self.message.lower():
+            hint = f" Did you mean {self.suggestion!r}?"
+        where = f" (request {self.request_id})" if self.request_id else ""
+        return f"{self.status} {self.code}: {self.message}{hint}{where}"
 
 
 class BadRequestError(APIStatusError):

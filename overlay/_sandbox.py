@@ -10,12 +10,18 @@ from ._errors import SandboxError
 if TYPE_CHECKING:
     from crm_sandbox.server import SandboxServer
 
+    from ._async.client import AsyncClient
+    from ._sync.client import Client
+
 
 class Sandbox:
     """Starts the sandbox on 127.0.0.1 (a free port, SQLite in memory unless ``db`` is given).
 
-    >>> with overlay.Sandbox() as sb:
-    ...     sb.url, sb.token
+    >>> with overlay.Sandbox(seed_data=True) as sb:
+    ...     sb.client.records("people").query().to_list()
+
+    ``sb.client`` is an ``overlay.Client`` connected to it (closed with the sandbox);
+    ``sb.connect(**options)`` and ``sb.connect_async(**options)`` make more.
 
     Keyword arguments are those of ``crm_sandbox.SandboxConfig`` (``read_rate``,
     ``write_rate``, ``chaos``, ``seed_data``, ``tokens``, ...). ``db`` is a file path.
@@ -26,6 +32,7 @@ class Sandbox:
         self._port = port
         self._config = config
         self._server: SandboxServer | None = None
+        self._client: Client | None = None
 
     def __repr__(self) -> str:
         state = f"running at {self.url}" if self._server else "stopped"
@@ -38,6 +45,25 @@ class Sandbox:
     @property
     def token(self) -> str:
         return self._running().token
+
+    @property
+    def client(self) -> Client:
+        """A client of this sandbox, made on first use and closed when the sandbox stops."""
+        if self._client is None:
+            self._client = self.connect()
+        return self._client
+
+    def connect(self, **options: Any) -> Client:
+        """A new ``overlay.Client`` of this sandbox; ``options`` are the client's settings."""
+        from ._sync.client import Client
+
+        return Client(api_key=self.token, base_url=self.url, **options)
+
+    def connect_async(self, **options: Any) -> AsyncClient:
+        """A new ``overlay.AsyncClient`` of this sandbox."""
+        from ._async.client import AsyncClient
+
+        return AsyncClient(api_key=self.token, base_url=self.url, **options)
 
     def _running(self) -> SandboxServer:
         if self._server is None:
@@ -61,6 +87,9 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
         if self._server is not None:
             self._server.stop()
             self._server = None

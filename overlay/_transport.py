@@ -1,21 +1,31 @@
-"""httpx transports that retry with backoff and give every write one idempotency key.
+"""The transport stack under every request the overlay sends.
 
-The attempt loop is written once, as a generator that yields what to do next (send the
-request, or sleep) and receives the outcome; the sync and async transports only drive it.
+One attempt loop, written once as a generator that yields what to do next (send the
+request, or sleep) and receives the outcome, does all of it:
+
+- retries with backoff and ``Retry-After`` (``RetryPolicy`` decides);
+- one ``Idempotency-Key`` per logical write, kept on every retry of it;
+- pacing to the API's announced rate limit (``RateLimiter`` decides);
+- a log line per attempt, secrets redacted.
+
+The sync and async transports only drive the loop: they send, they sleep.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
+from ._logging import logger, redact_body, redact_headers, request_line
+from ._ratelimit import RateLimiter
 from ._retry import SAFE_METHODS, RetryPolicy
 
 RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -39,20 +49,38 @@ def _error_code(response: httpx.Response) -> str | None:
     return body.get("code") if isinstance(body, dict) else None
 
 
-def attempts(
-    request: httpx.Request,
-    policy: RetryPolicy,
-    *,
-    idempotency_keys: bool = True,
-    rand: Callable[[], float] = random.random,
-) -> Attempts:
+@dataclass
+class Stack:
+    """What the attempt loop needs: the retry policy, the limiter, the idempotency switch."""
+
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    limiter: RateLimiter | None = None
+    idempotency_keys: bool = True
+    rand: Callable[[], float] = random.random
+
+
+def _log_response(response: httpx.Response, started: float, attempt: int) -> None:
+    ms = (time.perf_counter() - started) * 1000
+    request = response.request
+    rid = response.headers.get("x-request-id", "-")
+    logger.info(
+        "%s %s -> %d in %.1f ms (attempt %d, request %s)",
+        request.method, request.url.path, response.status_code, ms, attempt, rid,
+    )  # fmt: skip
+    if logger.isEnabledFor(logging.DEBUG):
+        headers = redact_headers(response.headers.multi_items())
+        logger.debug("response headers=%s body=%s", headers, redact_body(response.content))
+
+
+def attempts(request: httpx.Request, stack: Stack) -> Attempts:
     """Send ``request`` until it succeeds, cannot be retried, or the retries run out.
 
     A write without an ``Idempotency-Key`` gets one (unless ``idempotency_keys`` is off),
     and keeps it on every retry, so the API applies it at most once.
     """
+    policy, limiter = stack.policy, stack.limiter
     if (
-        idempotency_keys
+        stack.idempotency_keys
         and request.method.upper() not in SAFE_METHODS
         and "idempotency-key" not in request.headers
     ):
@@ -60,17 +88,39 @@ def attempts(
     retryable = policy.may_retry(request.method, request.headers)
     retry = 0
     while True:
+        wait = limiter.reserve(request.method) if limiter is not None else 0.0
+        if wait > 0:
+            logger.debug("waiting %.3f s for the rate limit", wait)
+            yield Sleep(wait)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "request %s body=%s",
+                request_line(request.method, str(request.url), request.headers.multi_items()),
+                redact_body(request.content),
+            )
+        started = time.perf_counter()
         outcome = yield request
         if isinstance(outcome, Exception):
-            delay = policy.delay_after_error(retry, rand) if retryable else None
+            logger.info(
+                "%s %s failed: %s (attempt %d)",
+                request.method,
+                request.url.path,
+                type(outcome).__name__,
+                retry + 1,
+            )
+            delay = policy.delay_after_error(retry, stack.rand) if retryable else None
             if delay is None or not isinstance(outcome, RETRYABLE_ERRORS):
                 raise outcome
         else:
             assert outcome is not None
+            if limiter is not None:
+                limiter.observe(request.method, outcome.status_code, outcome.headers)
+            if logger.isEnabledFor(logging.INFO):
+                _log_response(outcome, started, retry + 1)
             if outcome.status_code < 400 or not retryable:
                 return outcome
             delay = policy.delay_after_status(
-                retry, outcome.status_code, outcome.headers, _error_code(outcome), rand
+                retry, outcome.status_code, outcome.headers, _error_code(outcome), stack.rand
             )
             if delay is None:
                 return outcome
@@ -87,23 +137,25 @@ def advance(steps: Attempts, outcome: Outcome | None) -> Send | Sleep | httpx.Re
         return response
 
 
-class RetryTransport(httpx.BaseTransport):
+class APITransport(httpx.BaseTransport):
+    """Sends each request through the attempt loop, over ``inner``."""
+
     def __init__(
         self,
         inner: httpx.BaseTransport,
-        policy: RetryPolicy | None = None,
+        stack: Stack | None = None,
         *,
-        idempotency_keys: bool = True,
         sleep: Callable[[float], None] = time.sleep,
+        owns_inner: bool = True,
     ) -> None:
         self.inner = inner
-        self.policy = policy or RetryPolicy()
-        self.idempotency_keys = idempotency_keys
+        self.stack = stack or Stack()
         self.sleep = sleep
+        self.owns_inner = owns_inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a body read once can be sent again
-        steps = attempts(request, self.policy, idempotency_keys=self.idempotency_keys)
+        steps = attempts(request, self.stack)
         step: Send | Sleep | httpx.Response = next(steps)
         while not isinstance(step, httpx.Response):
             outcome: Outcome | None = None
@@ -119,26 +171,29 @@ class RetryTransport(httpx.BaseTransport):
         return step
 
     def close(self) -> None:
-        self.inner.close()
+        if self.owns_inner:
+            self.inner.close()
 
 
-class AsyncRetryTransport(httpx.AsyncBaseTransport):
+class AsyncAPITransport(httpx.AsyncBaseTransport):
+    """Sends each request through the attempt loop, over ``inner``."""
+
     def __init__(
         self,
         inner: httpx.AsyncBaseTransport,
-        policy: RetryPolicy | None = None,
+        stack: Stack | None = None,
         *,
-        idempotency_keys: bool = True,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        owns_inner: bool = True,
     ) -> None:
         self.inner = inner
-        self.policy = policy or RetryPolicy()
-        self.idempotency_keys = idempotency_keys
+        self.stack = stack or Stack()
         self.sleep = sleep
+        self.owns_inner = owns_inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        steps = attempts(request, self.policy, idempotency_keys=self.idempotency_keys)
+        steps = attempts(request, self.stack)
         step: Send | Sleep | httpx.Response = next(steps)
         while not isinstance(step, httpx.Response):
             outcome: Outcome | None = None
@@ -154,4 +209,28 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         return step
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        if self.owns_inner:
+            await self.inner.aclose()
+
+
+class ClientTransport(httpx.BaseTransport):
+    """Sends through a caller's own ``httpx.Client`` (its proxies, certificates, pool).
+
+    The caller owns that client: closing the overlay's client leaves it open.
+    """
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.client.send(request)
+
+
+class AsyncClientTransport(httpx.AsyncBaseTransport):
+    """Sends through a caller's own ``httpx.AsyncClient``; the caller closes it."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.client.send(request)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from overlay._transport import AsyncRetryTransport, RetryTransport
+from overlay._transport import APITransport, AsyncAPITransport, Stack
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -37,7 +37,7 @@ def scripted(
 
 
 def client(handler: Handler, sleeps: list[float], **kwargs: object) -> httpx.Client:
-    transport = RetryTransport(httpx.MockTransport(handler), sleep=sleeps.append, **kwargs)  # type: ignore[arg-type]
+    transport = APITransport(httpx.MockTransport(handler), Stack(**kwargs), sleep=sleeps.append)  # type: ignore[arg-type]
     return httpx.Client(transport=transport, base_url="http://api.test")
 
 
@@ -126,7 +126,7 @@ def test_the_async_transport_follows_the_same_rules() -> None:
         sleeps.append(seconds)
 
     async def run() -> httpx.Response:
-        transport = AsyncRetryTransport(httpx.MockTransport(handler), sleep=record_sleep)
+        transport = AsyncAPITransport(httpx.MockTransport(handler), sleep=record_sleep)
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as api:
             return await api.post("/v2/notes", json={"data": {}})
 

@@ -1,0 +1,242 @@
+"""``overlay.AsyncClient``: settings, the transport stack, and the one request path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import ModuleType, TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from crm_client.api.search import search_records
+from crm_client.api.self_ import get_self
+from crm_client.client import Client as GeneratedClient
+from crm_client.models import SearchRequest, SearchResult, TokenInfo
+
+from .. import _logging
+from .._config import METADATA_TTL, Hook, Options, async_event_hooks, resolve
+from .._errors import APIConnectionError, APIStatusError, APITimeoutError, ConfigurationError
+from .._metadata import SUGGESTIBLE, Names, TTLCache
+from .._ratelimit import RateLimiter
+from .._response import NOT_GIVEN, RawResponse, build_body, decode, request_kwargs, tag
+from .._retry import RetryPolicy
+from .._transport import AsyncAPITransport, AsyncClientTransport, Stack
+from .metadata import AsyncMetadata
+from .resources import (
+    AsyncAttributes,
+    AsyncEntries,
+    AsyncLists,
+    AsyncNotes,
+    AsyncObjects,
+    AsyncRecords,
+    AsyncTasks,
+    AsyncWebhooks,
+)
+
+T = TypeVar("T")
+Cast = Callable[[Any, str | None], T]
+
+
+def data_of(parsed: Any, request_id: str | None) -> Any:
+    """The ``data`` of a response envelope, with the request id on it."""
+    return tag(parsed.data, request_id)
+
+
+class _Shared:
+    """What copies made by ``with_options`` share: the connection pool, the rate limiter,
+    the metadata cache. The pool is closed when the last copy is."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, metadata_ttl: float) -> None:
+        self.transport = transport
+        self.limiter = RateLimiter()
+        self.cache = TTLCache(metadata_ttl)
+        self.users = 0
+
+
+class AsyncClient:
+    """The CRM API, asynchronously. ``overlay.Client`` is the same, synchronously.
+
+    >>> async with overlay.AsyncClient(api_key=..., base_url=...) as crm:
+    ...     async for person in crm.records("people").query({"name": "Ada"}):
+    ...         print(person["name"])
+
+    Settings not given are read from ``CRM_API_KEY``, ``CRM_BASE_URL``, ``CRM_VERSION`` and
+    ``CRM_LOG``. ``transport`` replaces the innermost transport (the overlay's retries,
+    pacing and logging still wrap it); ``http_client`` sends through a client you
+    configured and still own.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        version: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        rate_limit: bool = True,
+        idempotency_keys: bool = True,
+        log: str | None = None,
+        metadata_ttl: float = METADATA_TTL,
+        on_request: Sequence[Hook] = (),
+        on_response: Sequence[Hook] = (),
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        options = resolve(
+            api_key=api_key,
+            base_url=base_url,
+            version=version,
+            log=log,
+            timeout=timeout,
+            max_retries=max_retries,
+            rate_limit=rate_limit,
+            idempotency_keys=idempotency_keys,
+            metadata_ttl=metadata_ttl,
+            on_request=on_request,
+            on_response=on_response,
+        )
+        if http_client is not None and transport is not None:
+            raise ConfigurationError("Pass http_client or transport, not both.")
+        if http_client is not None:
+            inner: httpx.AsyncBaseTransport = AsyncClientTransport(http_client)
+        else:
+            inner = transport or httpx.AsyncHTTPTransport()
+        self._setup(options, _Shared(inner, metadata_ttl))
+
+    def _setup(self, options: Options, shared: _Shared) -> None:
+        _logging.setup(options.log)
+        self._options = options
+        self._shared = shared
+        shared.users += 1
+        stack = Stack(
+            RetryPolicy(max_retries=options.max_retries),
+            shared.limiter if options.rate_limit else None,
+            options.idempotency_keys,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=options.base_url,
+            headers=options.headers(),
+            timeout=options.timeout,
+            transport=AsyncAPITransport(shared.transport, stack, owns_inner=False),
+            event_hooks=async_event_hooks(options),
+        )
+        self._api = GeneratedClient(base_url=options.base_url)
+        self.metadata = AsyncMetadata(self, shared.cache)
+        self.objects = AsyncObjects(self)
+        self.attributes = AsyncAttributes(self)
+        self.lists = AsyncLists(self)
+        self.notes = AsyncNotes(self)
+        self.tasks = AsyncTasks(self)
+        self.webhooks = AsyncWebhooks(self)
+
+    def __repr__(self) -> str:
+        return f"<overlay.AsyncClient base_url={self._options.base_url!r} version={self._options.version}>"
+
+    @property
+    def options(self) -> Options:
+        """The settings in force (the API key is left out of its repr)."""
+        return self._options
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        version: str | None = None,
+        rate_limit: bool | None = None,
+        idempotency_keys: bool | None = None,
+        log: str | None = None,
+    ) -> AsyncClient:
+        """A copy with some settings changed, sharing this client's connections and caches."""
+        changes: dict[str, Any] = {
+            "timeout": httpx.Timeout(timeout, connect=min(5.0, timeout))
+            if isinstance(timeout, int | float)
+            else timeout,
+            "max_retries": max_retries,
+            "version": version,
+            "rate_limit": rate_limit,
+            "idempotency_keys": idempotency_keys,
+            "log": log,
+        }
+        copy = object.__new__(type(self))
+        copy._setup(self._options.updated(**changes), self._shared)
+        return copy
+
+    def records(self, object: str) -> AsyncRecords:
+        """The records of one object, by slug: ``crm.records("people")``."""
+        return AsyncRecords(self, object)
+
+    def entries(self, list: str) -> AsyncEntries:
+        """The entries of one list, by slug."""
+        return AsyncEntries(self, list)
+
+    async def search(
+        self, query: str, *, objects: Sequence[str] = NOT_GIVEN, limit: int = NOT_GIVEN
+    ) -> list[SearchResult]:
+        """Records whose name, email, domain or other text matches ``query``, best first."""
+        body = build_body(SearchRequest, {"query": query, "objects": objects, "limit": limit}, wrap=False)
+        results: list[SearchResult] = await self._call(search_records, body=body, cast=data_of)
+        return results
+
+    async def whoami(self) -> TokenInfo:
+        """The token in use: its workspace, scopes and default API version."""
+        info: TokenInfo = await self._call(get_self, cast=data_of)
+        return info
+
+    # ------------------------------------------------------------------ the request path
+
+    async def _send(self, endpoint: ModuleType, *args: Any, **kwargs: Any) -> httpx.Response:
+        """Send one generated endpoint's request through the stack; transport errors become ours."""
+        try:
+            return await self._http.request(**request_kwargs(endpoint, args, kwargs))
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(f"The request timed out: {type(exc).__name__}.") from exc
+        except httpx.HTTPError as exc:
+            raise APIConnectionError(f"Could not reach the API: {exc or type(exc).__name__}.") from exc
+
+    async def _fetch(
+        self, endpoint: ModuleType, *args: Any, names: Names | None = None, **kwargs: Any
+    ) -> tuple[Any, httpx.Response]:
+        """The endpoint's typed result and its response; errors name the nearest known slug."""
+        response = await self._send(endpoint, *args, **kwargs)
+        try:
+            return decode(endpoint, response, self._api), response
+        except APIStatusError as error:
+            if names is not None and error.code in SUGGESTIBLE:
+                error.suggestion = await self.metadata.suggest(error.code, names)
+            raise
+
+    async def _call(
+        self,
+        endpoint: ModuleType,
+        *args: Any,
+        cast: Cast[T],
+        raw: bool = False,
+        names: Names | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``cast`` of the typed result, or the raw response (whose ``parse()`` casts) when ``raw``."""
+        parsed, response = await self._fetch(endpoint, *args, names=names, **kwargs)
+        request_id = response.headers.get("x-request-id")
+        if raw:
+            return RawResponse(response, lambda: cast(parsed, request_id))
+        return cast(parsed, request_id)
+
+    # ------------------------------------------------------------------ lifetime
+
+    async def close(self) -> None:
+        """Close this client; the connections close with the last copy of it."""
+        if self._http.is_closed:
+            return
+        await self._http.aclose()
+        self._shared.users -= 1
+        if self._shared.users == 0:
+            await self._shared.transport.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

@@ -1,0 +1,93 @@
+"""``client.metadata``: objects, attributes and select options, fetched once and kept a while."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from .._errors import CRMError
+from .._metadata import Names, TTLCache, first_unknown, nearest
+
+if TYPE_CHECKING:
+    from crm_client.models import Attribute, Object, SelectOption
+
+    from .client import AsyncClient
+
+
+class AsyncMetadata:
+    """The workspace's schema, cached for ``metadata_ttl`` seconds (shared by copies of the client).
+
+    ``refresh()`` forgets it all (or one object's part); the client forgets what its own
+    writes to objects, attributes and options change.
+    """
+
+    def __init__(self, client: AsyncClient, cache: TTLCache) -> None:
+        self._client = client
+        self._cache = cache
+
+    async def _cached(self, key: tuple[str, ...], load: Callable[[], Awaitable[Any]]) -> Any:
+        value = self._cache.get(key)
+        if value is None:
+            value = await load()
+            self._cache.put(key, value)
+        return value
+
+    async def objects(self) -> dict[str, Object]:
+        """Every object, by slug."""
+        found: dict[str, Object] = await self._cached(("objects",), self._load_objects)
+        return found
+
+    async def _load_objects(self) -> dict[str, Object]:
+        return {o.api_slug: o for o in await self._client.objects.list()}
+
+    async def attributes(self, object: str) -> dict[str, Attribute]:
+        """The attributes of one object, by slug (archived ones included)."""
+        found: dict[str, Attribute] = await self._cached(
+            ("attributes", object), lambda: self._load_attributes(object)
+        )
+        return found
+
+    async def _load_attributes(self, object: str) -> dict[str, Attribute]:
+        return {a.api_slug: a for a in await self._client.attributes.list(object, show_archived=True)}
+
+    async def options(self, object: str, attribute: str) -> dict[str, SelectOption]:
+        """The options of a select or status attribute, by title."""
+        key = ("options", object, attribute)
+        found: dict[str, SelectOption] = await self._cached(
+            key, lambda: self._load_options(object, attribute)
+        )
+        return found
+
+    async def _load_options(self, object: str, attribute: str) -> dict[str, SelectOption]:
+        return {o.title: o for o in await self._client.attributes.list_options(object, attribute)}
+
+    def refresh(self, object: str | None = None) -> None:
+        """Forget the cached schema: all of it, or what belongs to one object."""
+        if object is None:
+            self._cache.drop()
+        else:
+            self._cache.drop("objects")
+            self._cache.drop("attributes", object)
+            self._cache.drop("options", object)
+
+    async def suggest(self, code: str, names: Names) -> str | None:
+        """The known slug nearest to the unknown one an error is about; ``None`` if unsure."""
+        try:
+            objects = await self.objects()
+            if names.object is None:
+                return None
+            if names.object not in objects:
+                return nearest(names.object, objects)
+            if code == "unknown_attribute":
+                return first_unknown(names.attributes, await self.attributes(names.object))
+            if code == "unknown_select_option":
+                attributes = await self.attributes(names.object)
+                for slug, titles in names.options.items():
+                    attribute = attributes.get(slug)
+                    if attribute is not None and str(attribute.type_) in ("select", "status"):
+                        hit = first_unknown(titles, await self.options(names.object, slug))
+                        if hit is not None:
+                            return hit
+        except CRMError:  # a suggestion is a courtesy; the original error matters more
+            return None
+        return None

@@ -1,0 +1,94 @@
+"""Iterate every item of a paginated endpoint, offset or cursor, page by page.
+
+A resource gives the paginator one function, ``fetch(token, want)``, that gets the page at
+``token`` (``None`` for the first) holding at most ``want`` items (``None``: any number)
+and says where the next page starts. Everything else is here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from .._response import RawResponse
+
+T = TypeVar("T")
+Token = str | int | None
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page: its items, where the next page starts (``None`` on the last) and its response."""
+
+    items: list[T]
+    next: Token
+    raw: RawResponse[Any]
+
+    @property
+    def request_id(self) -> str | None:
+        return self.raw.request_id
+
+    @property
+    def http_response(self) -> httpx.Response:
+        return self.raw.http_response
+
+
+Fetch = Callable[[Token, int | None], Awaitable[Page[T]]]
+
+
+class AsyncPaginator(Generic[T]):
+    """``async for item in paginator``, ``paginator.pages()``, ``await paginator.to_list()``.
+
+    Stops after ``max_items`` items when given. Nothing is fetched until iteration starts,
+    and each iteration starts again from the first page.
+    """
+
+    def __init__(
+        self,
+        fetch: Fetch[T],
+        *,
+        max_items: int | None = None,
+        collect: Callable[[list[T]], list[T]] = list,
+    ) -> None:
+        self._fetch = fetch
+        self._max_items = max_items
+        self._collect = collect
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        token: Token = None
+        seen = 0
+        while True:
+            want = None if self._max_items is None else self._max_items - seen
+            if want is not None and want <= 0:
+                return
+            page = await self._fetch(token, want)
+            if want is not None and len(page.items) > want:
+                page = Page(page.items[:want], None, page.raw)
+            seen += len(page.items)
+            yield page
+            if page.next is None or not page.items:
+                return
+            token = page.next
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    async def to_list(self) -> list[T]:
+        """Every item (up to ``max_items``); records come as a ``RecordList``."""
+        items: list[T] = []
+        async for page in self.pages():
+            items.extend(page.items)
+        return self._collect(items)
+
+    async def first(self) -> T | None:
+        """The first item, fetching a page of one; ``None`` when there is none."""
+        page = await self._fetch(None, 1)
+        return page.items[0] if page.items else None
+
+    async def first_page(self) -> Page[T]:
+        return await self._fetch(None, self._max_items)

@@ -1,0 +1,681 @@
+"""The API's resources, each a thin layer over the generated endpoint functions.
+
+Path parameters are positional, everything else keyword-only. Every method returns the
+typed object (with ``request_id`` set) or, through ``with_raw_response``, a
+``RawResponse`` whose ``parse()`` gives that object. List methods return a paginator.
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from crm_client.api.attributes import (
+    create_attribute,
+    create_select_option,
+    get_attribute,
+    list_attributes,
+    list_select_options,
+    update_attribute,
+    update_select_option,
+)
+from crm_client.api.entries import (
+    create_entry,
+    delete_entry,
+    get_entry,
+    query_entries,
+    update_entry,
+    upsert_entry,
+)
+from crm_client.api.lists import create_list, get_list, list_lists, update_list
+from crm_client.api.notes import create_note, delete_note, get_note, list_notes
+from crm_client.api.objects import create_object, get_object, list_objects, update_object
+from crm_client.api.records import (
+    batch_records,
+    create_record,
+    delete_record,
+    get_record,
+    list_record_attribute_values,
+    query_records,
+    replace_record,
+    update_record,
+    upsert_record,
+)
+from crm_client.api.tasks import create_task, delete_task, get_task, list_tasks, update_task
+from crm_client.api.webhooks import (
+    create_webhook,
+    delete_webhook,
+    get_webhook,
+    list_webhook_deliveries,
+    list_webhooks,
+    test_webhook,
+    update_webhook,
+)
+from crm_client.models import (
+    Attribute,
+    AttributeCreateRequest,
+    AttributeUpdateRequest,
+    Entry,
+    EntryCreateRequest,
+    EntryUpdateRequest,
+    List,
+    ListCreateRequest,
+    ListUpdateRequest,
+    Note,
+    NoteCreateRequest,
+    Object,
+    ObjectCreateRequest,
+    ObjectUpdateRequest,
+    RecordBatchRequest,
+    RecordBatchResponse,
+    RecordQueryRequest,
+    RecordWriteRequest,
+    SelectOption,
+    SelectOptionCreateRequest,
+    SelectOptionUpdateRequest,
+    Task,
+    TaskCreateRequest,
+    TaskUpdateRequest,
+    Webhook,
+    WebhookCreateRequest,
+    WebhookDelivery,
+    WebhookUpdateRequest,
+    WebhookWithSecret,
+)
+from crm_client.types import UNSET
+
+from .._metadata import Names
+from .._records import Record, RecordList, chunks, references
+from .._response import NOT_GIVEN, RawResponse, build_body
+from .pagination import AsyncPaginator, Page, Token
+
+if TYPE_CHECKING:
+    from .client import AsyncClient
+
+T = TypeVar("T")
+R = TypeVar("R", bound="_AsyncResource")
+
+# The most records one query may return, and the page sizes the paginators ask for.
+QUERY_LIMIT = 1000
+RECORDS_PAGE = 500
+CURSOR_PAGE = 100
+
+
+def _data(parsed: Any, request_id: str | None) -> Any:
+    items = parsed.data if isinstance(parsed.data, list) else [parsed.data]
+    for item in items:
+        item.request_id = request_id
+    return parsed.data
+
+
+def _none(parsed: Any, request_id: str | None) -> None:
+    return None
+
+
+def _given(value: Any) -> Any:
+    """A generated endpoint's keyword: UNSET when the caller left it out."""
+    return UNSET if value is NOT_GIVEN or value is None else value
+
+
+class _AsyncResource:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+        self._raw = False
+
+    @property
+    def with_raw_response(self: R) -> Any:
+        """The same methods, returning the ``RawResponse`` (status, headers, request id)."""
+        raw = copy.copy(self)
+        raw._raw = True
+        return raw
+
+    async def _call(self, endpoint: Any, *args: Any, cast: Any = _data, **kwargs: Any) -> Any:
+        return await self._client._call(endpoint, *args, cast=cast, raw=self._raw, **kwargs)
+
+    def _paginate(self, fetch: Any, max_items: int | None, collect: Any = list) -> Any:
+        paginator: AsyncPaginator[Any] = AsyncPaginator(fetch, max_items=max_items, collect=collect)
+        return self._first_raw(paginator) if self._raw else paginator
+
+    async def _first_raw(self, paginator: AsyncPaginator[Any]) -> RawResponse[Any]:
+        return (await paginator.first_page()).raw
+
+    def _cursor_pages(
+        self, endpoint: Any, *args: Any, page_size: int, max_items: int | None, **kwargs: Any
+    ) -> Any:
+        """A paginator over a cursor endpoint (``limit`` + ``cursor`` → ``pagination.next_cursor``)."""
+
+        async def fetch(cursor: Token, want: int | None) -> Page[Any]:
+            limit = min(page_size, want) if want else page_size
+            parsed, response = await self._client._fetch(
+                endpoint, *args, limit=limit, cursor=_given(cursor), **kwargs
+            )
+            request_id = response.headers.get("x-request-id")
+            items = _data(parsed, request_id)
+            return Page(items, parsed.pagination.next_cursor, RawResponse(response, lambda: items))
+
+        return self._paginate(fetch, max_items)
+
+
+class AsyncObjects(_AsyncResource):
+    """``client.objects``: the kinds of record (people, companies, your own)."""
+
+    async def list(self) -> builtins.list[Object]:
+        return await self._call(list_objects)  # type: ignore[no-any-return]
+
+    async def get(self, object: str) -> Object:
+        return await self._call(get_object, object, names=Names(object))  # type: ignore[no-any-return]
+
+    async def create(self, *, api_slug: str, singular_noun: str, plural_noun: str) -> Object:
+        fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
+        created = await self._call(create_object, body=build_body(ObjectCreateRequest, fields))
+        self._client.metadata.refresh(api_slug)
+        return created  # type: ignore[no-any-return]
+
+    async def update(
+        self,
+        object: str,
+        *,
+        api_slug: str = NOT_GIVEN,
+        singular_noun: str = NOT_GIVEN,
+        plural_noun: str = NOT_GIVEN,
+    ) -> Object:
+        fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
+        updated = await self._call(
+            update_object, object, body=build_body(ObjectUpdateRequest, fields), names=Names(object)
+        )
+        self._client.metadata.refresh()
+        return updated  # type: ignore[no-any-return]
+
+
+class AsyncAttributes(_AsyncResource):
+    """``client.attributes``: the attributes of an object and the options of its selects."""
+
+    async def list(self, object: str, *, show_archived: bool = False) -> builtins.list[Attribute]:
+        return await self._call(  # type: ignore[no-any-return]
+            list_attributes, object, show_archived=show_archived, names=Names(object)
+        )
+
+    async def get(self, object: str, attribute: str) -> Attribute:
+        names = Names(object, [attribute])
+        return await self._call(get_attribute, object, attribute, names=names)  # type: ignore[no-any-return]
+
+    async def create(
+        self,
+        object: str,
+        *,
+        title: str,
+        api_slug: str,
+        type: str,
+        description: str = NOT_GIVEN,
+        is_required: bool = NOT_GIVEN,
+        is_unique: bool = NOT_GIVEN,
+        is_multiselect: bool = NOT_GIVEN,
+        config: Mapping[str, Any] = NOT_GIVEN,
+    ) -> Attribute:
+        fields = {
+            "title": title,
+            "api_slug": api_slug,
+            "type": type,
+            "description": description,
+            "is_required": is_required,
+            "is_unique": is_unique,
+            "is_multiselect": is_multiselect,
+            "config": config,
+        }
+        body = build_body(AttributeCreateRequest, fields)
+        created = await self._call(create_attribute, object, body=body, names=Names(object))
+        self._client.metadata.refresh(object)
+        return created  # type: ignore[no-any-return]
+
+    async def update(self, object: str, attribute: str, **fields: Any) -> Attribute:
+        """Change ``title``, ``description``, ``api_slug``, ``is_required``, ``is_unique``,
+        ``is_archived`` or ``config``."""
+        body = build_body(AttributeUpdateRequest, fields)
+        names = Names(object, [attribute])
+        updated = await self._call(update_attribute, object, attribute, body=body, names=names)
+        self._client.metadata.refresh(object)
+        return updated  # type: ignore[no-any-return]
+
+    async def list_options(
+        self, object: str, attribute: str, *, show_archived: bool = False
+    ) -> builtins.list[SelectOption]:
+        names = Names(object, [attribute])
+        return await self._call(  # type: ignore[no-any-return]
+            list_select_options, object, attribute, show_archived=show_archived, names=names
+        )
+
+    async def create_option(self, object: str, attribute: str, *, title: str) -> SelectOption:
+        body = build_body(SelectOptionCreateRequest, {"title": title})
+        names = Names(object, [attribute])
+        created = await self._call(create_select_option, object, attribute, body=body, names=names)
+        self._client.metadata.refresh(object)
+        return created  # type: ignore[no-any-return]
+
+    async def update_option(
+        self,
+        object: str,
+        attribute: str,
+        option: str,
+        *,
+        title: str = NOT_GIVEN,
+        is_archived: bool = NOT_GIVEN,
+    ) -> SelectOption:
+        body = build_body(SelectOptionUpdateRequest, {"title": title, "is_archived": is_archived})
+        names = Names(object, [attribute])
+        updated = await self._call(update_select_option, object, attribute, option, body=body, names=names)
+        self._client.metadata.refresh(object)
+        return updated  # type: ignore[no-any-return]
+
+
+class AsyncRecords(_AsyncResource):
+    """``client.records("people")``: the records of one object.
+
+    ``include=["company"]`` on ``get`` and ``query`` fetches the records those
+    record-reference attributes point to (one query per target object and page), so
+    ``person["company"]`` is the company's ``Record``.
+    """
+
+    def __init__(self, client: AsyncClient, object: str) -> None:
+        super().__init__(client)
+        self.object = object
+
+    def __repr__(self) -> str:
+        return f"<Records of {self.object!r}>"
+
+    def _record(self, parsed: Any, request_id: str | None) -> Record:
+        return Record(parsed.data, request_id, self.object)
+
+    def _write(self, values: Mapping[str, Any]) -> Any:
+        return build_body(RecordWriteRequest, {"values": values})
+
+    async def get(self, record_id: str, *, include: Sequence[str] = ()) -> Record:
+        record: Record = await self._call(
+            get_record, self.object, record_id, cast=self._record, names=Names(self.object)
+        )
+        if include and not self._raw:
+            await self._hydrate([record], include)
+        return record
+
+    def query(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        sorts: Sequence[Mapping[str, Any]] | None = None,
+        include: Sequence[str] = (),
+        page_size: int = RECORDS_PAGE,
+        max_items: int | None = None,
+    ) -> AsyncPaginator[Record]:
+        """Records matching ``filter`` (the API's filter language), in ``sorts`` order."""
+        names = Names.of_filter(self.object, filter, sorts)
+
+        async def fetch(offset: Token, want: int | None) -> Page[Record]:
+            limit = min(page_size, want) if want else page_size
+            request = {"filter": filter, "sorts": sorts, "limit": limit, "offset": offset or 0}
+            body = build_body(
+                RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
+            )
+            parsed, response = await self._client._fetch(query_records, self.object, body=body, names=names)
+            request_id = response.headers.get("x-request-id")
+            records = RecordList(Record(raw, request_id, self.object) for raw in parsed.data)
+            if include:
+                await self._hydrate(records, include)
+            following = int(offset or 0) + len(records) if len(records) == limit else None
+            return Page(records, following, RawResponse(response, lambda: records))
+
+        return self._paginate(fetch, max_items, RecordList)  # type: ignore[no-any-return]
+
+    async def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
+        return await self._call(  # type: ignore[no-any-return]
+            create_record,
+            self.object,
+            body=self._write(values),
+            idempotency_key=_given(idempotency_key),
+            cast=self._record,
+            names=Names.of_values(self.object, values),
+        )
+
+    async def upsert(
+        self, values: Mapping[str, Any], *, matching_attribute: str, idempotency_key: str = NOT_GIVEN
+    ) -> Record:
+        """Create the record, or update the one whose ``matching_attribute`` has the same value."""
+        names = Names.of_values(self.object, values)
+        names.attributes.append(matching_attribute)
+        return await self._call(  # type: ignore[no-any-return]
+            upsert_record,
+            self.object,
+            body=self._write(values),
+            matching_attribute=matching_attribute,
+            idempotency_key=_given(idempotency_key),
+            cast=self._record,
+            names=names,
+        )
+
+    async def update(
+        self, record_id: str, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
+    ) -> Record:
+        """Change the given attributes; multiselect values are added to the existing ones."""
+        return await self._call(  # type: ignore[no-any-return]
+            update_record,
+            self.object,
+            record_id,
+            body=self._write(values),
+            idempotency_key=_given(idempotency_key),
+            cast=self._record,
+            names=Names.of_values(self.object, values),
+        )
+
+    async def replace(
+        self, record_id: str, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
+    ) -> Record:
+        """Change the given attributes; multiselect values replace the existing ones."""
+        return await self._call(  # type: ignore[no-any-return]
+            replace_record,
+            self.object,
+            record_id,
+            body=self._write(values),
+            idempotency_key=_given(idempotency_key),
+            cast=self._record,
+            names=Names.of_values(self.object, values),
+        )
+
+    async def delete(self, record_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+        await self._call(
+            delete_record, self.object, record_id, idempotency_key=_given(idempotency_key), cast=_none
+        )
+
+    async def batch(
+        self, items: Sequence[Mapping[str, Any]], *, idempotency_key: str = NOT_GIVEN
+    ) -> RecordBatchResponse:
+        """Up to 100 creates or upserts in one request, each with its own result."""
+        body = build_body(RecordBatchRequest, {"items": list(items)})
+        return await self._call(  # type: ignore[no-any-return]
+            batch_records,
+            self.object,
+            body=body,
+            idempotency_key=_given(idempotency_key),
+            cast=lambda parsed, request_id: parsed,
+        )
+
+    async def attribute_values(
+        self, record_id: str, attribute: str, *, show_historic: bool = False
+    ) -> builtins.list[Any]:
+        """The typed values of one attribute, with past ones when ``show_historic``."""
+        return await self._call(  # type: ignore[no-any-return]
+            list_record_attribute_values,
+            self.object,
+            record_id,
+            attribute,
+            show_historic=show_historic,
+            cast=lambda parsed, request_id: parsed.data,
+            names=Names(self.object, [attribute]),
+        )
+
+    async def _hydrate(self, records: Sequence[Record], include: Sequence[str]) -> None:
+        """Fetch what ``include`` names: one query per target object (per 1000 ids)."""
+        found: dict[tuple[str, str], Record] = {}
+        for target, ids in sorted(references(records, include).items()):
+            for chunk in chunks(ids, QUERY_LIMIT):
+                body = build_body(
+                    RecordQueryRequest,
+                    {"filter": {"record_id": {"$in": chunk}}, "limit": QUERY_LIMIT},
+                    wrap=False,
+                )
+                parsed, response = await self._client._fetch(
+                    query_records, target, body=body, names=Names(target)
+                )
+                request_id = response.headers.get("x-request-id")
+                for raw in parsed.data:
+                    found[target, raw.id.record_id] = Record(raw, request_id, target)
+        for record in records:
+            record.include(found)
+
+
+class AsyncLists(_AsyncResource):
+    """``client.lists``: lists of records (pipelines, shortlists)."""
+
+    async def list(self) -> builtins.list[List]:
+        return await self._call(list_lists)  # type: ignore[no-any-return]
+
+    async def get(self, list: str) -> List:
+        return await self._call(get_list, list)  # type: ignore[no-any-return]
+
+    async def create(self, *, name: str, api_slug: str, parent_objects: Sequence[str]) -> List:
+        fields = {"name": name, "api_slug": api_slug, "parent_objects": list(parent_objects)}
+        return await self._call(create_list, body=build_body(ListCreateRequest, fields))  # type: ignore[no-any-return]
+
+    async def update(self, list: str, *, name: str = NOT_GIVEN, api_slug: str = NOT_GIVEN) -> List:
+        body = build_body(ListUpdateRequest, {"name": name, "api_slug": api_slug})
+        return await self._call(update_list, list, body=body)  # type: ignore[no-any-return]
+
+
+class AsyncEntries(_AsyncResource):
+    """``client.entries("pipeline")``: the entries of one list."""
+
+    def __init__(self, client: AsyncClient, list: str) -> None:
+        super().__init__(client)
+        self.list = list
+
+    def __repr__(self) -> str:
+        return f"<Entries of {self.list!r}>"
+
+    def query(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        sorts: Sequence[Mapping[str, Any]] | None = None,
+        page_size: int = RECORDS_PAGE,
+        max_items: int | None = None,
+    ) -> AsyncPaginator[Entry]:
+        async def fetch(offset: Token, want: int | None) -> Page[Entry]:
+            limit = min(page_size, want) if want else page_size
+            request = {"filter": filter, "sorts": sorts, "limit": limit, "offset": offset or 0}
+            body = build_body(
+                RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
+            )
+            parsed, response = await self._client._fetch(query_entries, self.list, body=body)
+            entries = _data(parsed, response.headers.get("x-request-id"))
+            following = int(offset or 0) + len(entries) if len(entries) == limit else None
+            return Page(entries, following, RawResponse(response, lambda: entries))
+
+        return self._paginate(fetch, max_items)  # type: ignore[no-any-return]
+
+    async def get(self, entry_id: str) -> Entry:
+        return await self._call(get_entry, self.list, entry_id)  # type: ignore[no-any-return]
+
+    async def create(
+        self,
+        *,
+        parent_object: str,
+        parent_record_id: str,
+        entry_values: Mapping[str, Any] = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> Entry:
+        fields = {
+            "parent_object": parent_object,
+            "parent_record_id": parent_record_id,
+            "entry_values": entry_values,
+        }
+        body = build_body(EntryCreateRequest, fields)
+        return await self._call(  # type: ignore[no-any-return]
+            create_entry, self.list, body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def upsert(
+        self,
+        *,
+        parent_object: str,
+        parent_record_id: str,
+        entry_values: Mapping[str, Any] = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> Entry:
+        """Create the entry, or update the list's entry for that parent record."""
+        fields = {
+            "parent_object": parent_object,
+            "parent_record_id": parent_record_id,
+            "entry_values": entry_values,
+        }
+        body = build_body(EntryCreateRequest, fields)
+        return await self._call(  # type: ignore[no-any-return]
+            upsert_entry, self.list, body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def update(
+        self, entry_id: str, entry_values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
+    ) -> Entry:
+        body = build_body(EntryUpdateRequest, {"entry_values": entry_values})
+        return await self._call(  # type: ignore[no-any-return]
+            update_entry, self.list, entry_id, body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def delete(self, entry_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+        await self._call(
+            delete_entry, self.list, entry_id, idempotency_key=_given(idempotency_key), cast=_none
+        )
+
+
+class AsyncNotes(_AsyncResource):
+    """``client.notes``: notes on records."""
+
+    def list(
+        self,
+        *,
+        parent_object: str = NOT_GIVEN,
+        parent_record_id: str = NOT_GIVEN,
+        page_size: int = CURSOR_PAGE,
+        max_items: int | None = None,
+    ) -> AsyncPaginator[Note]:
+        return self._cursor_pages(  # type: ignore[no-any-return]
+            list_notes,
+            page_size=page_size,
+            max_items=max_items,
+            parent_object=_given(parent_object),
+            parent_record_id=_given(parent_record_id),
+        )
+
+    async def get(self, note_id: str) -> Note:
+        return await self._call(get_note, note_id)  # type: ignore[no-any-return]
+
+    async def create(
+        self,
+        *,
+        parent_object: str,
+        parent_record_id: str,
+        title: str,
+        content: str,
+        format: str = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> Note:
+        parent = {"object": parent_object, "record_id": parent_record_id}
+        body = build_body(
+            NoteCreateRequest, {"parent": parent, "title": title, "content": content, "format": format}
+        )
+        return await self._call(create_note, body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
+
+    async def delete(self, note_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+        await self._call(delete_note, note_id, idempotency_key=_given(idempotency_key), cast=_none)
+
+
+class AsyncTasks(_AsyncResource):
+    """``client.tasks``: to-dos, optionally linked to records and assigned."""
+
+    def list(
+        self,
+        *,
+        is_completed: bool = NOT_GIVEN,
+        linked_object: str = NOT_GIVEN,
+        linked_record_id: str = NOT_GIVEN,
+        page_size: int = CURSOR_PAGE,
+        max_items: int | None = None,
+    ) -> AsyncPaginator[Task]:
+        return self._cursor_pages(  # type: ignore[no-any-return]
+            list_tasks,
+            page_size=page_size,
+            max_items=max_items,
+            is_completed=_given(is_completed),
+            linked_object=_given(linked_object),
+            linked_record_id=_given(linked_record_id),
+        )
+
+    async def get(self, task_id: str) -> Task:
+        return await self._call(get_task, task_id)  # type: ignore[no-any-return]
+
+    async def create(
+        self,
+        *,
+        content: str,
+        deadline_at: Any = NOT_GIVEN,
+        is_completed: bool = NOT_GIVEN,
+        linked_records: Sequence[Mapping[str, str]] = NOT_GIVEN,
+        assignees: Sequence[Mapping[str, Any]] = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> Task:
+        """``deadline_at`` is a datetime (or ISO 8601 text); ``linked_records`` are
+        ``{"object": ..., "record_id": ...}``."""
+        fields = {
+            "content": content,
+            "deadline_at": deadline_at,
+            "is_completed": is_completed,
+            "linked_records": linked_records,
+            "assignees": assignees,
+        }
+        body = build_body(TaskCreateRequest, fields)
+        return await self._call(create_task, body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
+
+    async def update(self, task_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Task:
+        """Change ``content``, ``deadline_at`` (``None`` clears it), ``is_completed``,
+        ``linked_records`` or ``assignees``."""
+        body = build_body(TaskUpdateRequest, fields)
+        return await self._call(  # type: ignore[no-any-return]
+            update_task, task_id, body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def delete(self, task_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+        await self._call(delete_task, task_id, idempotency_key=_given(idempotency_key), cast=_none)
+
+
+class AsyncWebhooks(_AsyncResource):
+    """``client.webhooks``: subscriptions to events, and their deliveries."""
+
+    def list(self, *, page_size: int = CURSOR_PAGE, max_items: int | None = None) -> AsyncPaginator[Webhook]:
+        return self._cursor_pages(list_webhooks, page_size=page_size, max_items=max_items)  # type: ignore[no-any-return]
+
+    async def get(self, webhook_id: str) -> Webhook:
+        return await self._call(get_webhook, webhook_id)  # type: ignore[no-any-return]
+
+    async def create(
+        self,
+        *,
+        target_url: str,
+        subscriptions: Sequence[Mapping[str, Any]],
+        api_version: str = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> WebhookWithSecret:
+        """The new webhook with its signing ``secret``, which the API shows only this once."""
+        fields = {"target_url": target_url, "subscriptions": list(subscriptions), "api_version": api_version}
+        body = build_body(WebhookCreateRequest, fields)
+        return await self._call(  # type: ignore[no-any-return]
+            create_webhook, body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def update(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Webhook:
+        """Change ``target_url``, ``subscriptions``, ``api_version`` or ``status``."""
+        body = build_body(WebhookUpdateRequest, fields)
+        return await self._call(  # type: ignore[no-any-return]
+            update_webhook, webhook_id, body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def delete(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+        await self._call(delete_webhook, webhook_id, idempotency_key=_given(idempotency_key), cast=_none)
+
+    async def test(self, webhook_id: str) -> WebhookDelivery:
+        """Queue a test event to the webhook's URL; the delivery it created."""
+        return await self._call(test_webhook, webhook_id)  # type: ignore[no-any-return]
+
+    def deliveries(
+        self, webhook_id: str, *, page_size: int = CURSOR_PAGE, max_items: int | None = None
+    ) -> AsyncPaginator[WebhookDelivery]:
+        return self._cursor_pages(  # type: ignore[no-any-return]
+            list_webhook_deliveries, webhook_id, page_size=page_size, max_items=max_items
+        )

@@ -1,0 +1,175 @@
+"""Records that are pleasant to read: ``rec["name"]``, ``rec.first(...)``, ``rec.all(...)``.
+
+A record's values arrive as typed value objects (``PersonalNameValue``, ``SelectValue``,
+...). Reading one gives its plain Python value: the text, number, date or flag itself,
+an email address, a domain, a phone number, a full name, a select option's or status's
+title. A currency value stays a ``CurrencyValue`` (amount in minor units and code). A
+record reference gives the referenced ``Record`` when the query asked to ``include`` it,
+and the ``RecordReferenceValue`` otherwise. Values of types this client does not know
+give their JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
+
+if TYPE_CHECKING:
+    import datetime
+
+    from crm_client.models.record import Record as RecordModel
+
+_MISSING: Any = object()
+
+
+def plain(value: Any) -> Any:
+    """The plain Python value of one attribute value object."""
+    kind = getattr(value, "attribute_type", None)
+    if kind is None:  # UnknownVariant
+        return value.data if hasattr(value, "data") else value
+    if kind in ("select",):
+        return value.option.title
+    if kind == "status":
+        return value.status.title
+    if kind == "email-address":
+        return value.email_address
+    if kind == "domain":
+        return value.domain
+    if kind == "phone-number":
+        return value.phone_number
+    if kind == "personal-name":
+        return value.full_name
+    if kind in ("currency", "record-reference"):
+        return value
+    return value.value
+
+
+class Record:
+    """One record: its id, its values, and the request it came in.
+
+    ``rec["slug"]`` is the plain first value (``KeyError`` if the record has no such
+    attribute); ``rec.first(slug)`` the same or a default; ``rec.all(slug)`` every value;
+    ``rec.values(slug)`` the typed value objects; ``rec.raw`` the generated model.
+    """
+
+    __slots__ = ("_included", "object", "raw", "request_id")
+
+    def __init__(self, raw: RecordModel, request_id: str | None = None, object: str | None = None) -> None:
+        self.raw = raw
+        self.request_id = request_id
+        self.object = object  # the object's slug, when the record was fetched through it
+        self._included: dict[tuple[str, str], Record] = {}
+
+    def __repr__(self) -> str:
+        name = self.first("name", None)
+        label = f" {name!r}" if isinstance(name, str) else ""
+        return f"<Record {self.object or self.object_id}/{self.id}{label}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and other.raw == self.raw
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def id(self) -> str:
+        return self.raw.id.record_id
+
+    @property
+    def object_id(self) -> str:
+        return self.raw.id.object_id
+
+    @property
+    def created_at(self) -> datetime.datetime:
+        return self.raw.created_at
+
+    def slugs(self) -> list[str]:
+        """The attribute slugs this record has values for."""
+        return list(self.raw.values.additional_properties)
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self.raw.values.additional_properties
+
+    def values(self, slug: str) -> list[Any]:
+        """The typed value objects of one attribute (empty if none)."""
+        return list(self.raw.values.additional_properties.get(slug, ()))
+
+    def _plain(self, value: Any) -> Any:
+        if getattr(value, "attribute_type", None) == "record-reference":
+            return self._included.get((value.target_object, value.target_record_id), value)
+        return plain(value)
+
+    def all(self, slug: str) -> list[Any]:
+        """The plain values of one attribute, in the API's order."""
+        return [self._plain(v) for v in self.raw.values.additional_properties.get(slug, ())]
+
+    def first(self, slug: str, default: Any = None) -> Any:
+        """The plain first value of one attribute, or ``default``."""
+        values = self.raw.values.additional_properties.get(slug)
+        return self._plain(values[0]) if values else default
+
+    def __getitem__(self, slug: str) -> Any:
+        value = self.first(slug, _MISSING)
+        if value is _MISSING:
+            raise KeyError(slug)
+        return value
+
+    def references(self, slug: str) -> list[tuple[str, str]]:
+        """``(object, record_id)`` of each record an attribute refers to."""
+        values: list[Any] = self.raw.values.additional_properties.get(slug, [])
+        return [
+            (v.target_object, v.target_record_id)
+            for v in values
+            if getattr(v, "attribute_type", None) == "record-reference"
+        ]
+
+    def include(self, found: dict[tuple[str, str], Record]) -> None:
+        """Attach referenced records (``(object, record_id)`` → Record) fetched for ``include=``."""
+        self._included.update(found)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as the API sends it (JSON-ready: ids, ``created_at``, typed values)."""
+        return self.raw.to_dict()
+
+
+class RecordList(list[Record]):
+    """A list of records with the look-ups a caller reaches for first."""
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> RecordList: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> Record | RecordList:
+        if isinstance(index, slice):
+            return RecordList(super().__getitem__(index))
+        return super().__getitem__(index)
+
+    def pluck(self, slug: str, default: Any = None) -> list[Any]:
+        """The plain first value of ``slug`` of every record, in order."""
+        return [record.first(slug, default) for record in self]
+
+    def find_by(self, **criteria: Any) -> Record | None:
+        """The first record where, for every ``slug=value``, one of its plain values equals it."""
+        for record in self:
+            if all(value in record.all(slug) for slug, value in criteria.items()):
+                return record
+        return None
+
+    def by_id(self) -> dict[str, Record]:
+        """The records keyed by record id."""
+        return {record.id: record for record in self}
+
+
+def references(records: Iterable[Record], slugs: Sequence[str]) -> dict[str, set[str]]:
+    """The record ids the ``slugs`` of ``records`` refer to, grouped by target object."""
+    targets: dict[str, set[str]] = {}
+    for record in records:
+        for slug in slugs:
+            for target_object, record_id in record.references(slug):
+                targets.setdefault(target_object, set()).add(record_id)
+    return targets
+
+
+def chunks(ids: Iterable[str], size: int) -> Iterator[list[str]]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]

@@ -1,0 +1,124 @@
+"""From an httpx response to a typed result or an overlay error; and the raw response.
+
+This is the one place where a response of a generated endpoint is read, for the sync and
+the async client alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from ._errors import InvalidArgumentError, ResponseParseError, error_for_status
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+
+def request_kwargs(endpoint: ModuleType, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The generated endpoint's request (method, url, params, json, headers)."""
+    return endpoint._get_kwargs(*args, **kwargs)  # type: ignore[no-any-return]
+
+
+def decode(endpoint: ModuleType, response: httpx.Response, api: Any) -> Any:
+    """The endpoint's typed result, or the overlay error for an error status or a bad body."""
+    if response.status_code >= 400:
+        raise error_for_status(response.status_code, response.headers, response.content)
+    request_id = response.headers.get("x-request-id")
+    name = endpoint.__name__.rpartition(".")[2]
+    try:
+        parsed = endpoint._parse_response(client=api, response=response)
+    except KeyError as exc:
+        reason = f"missing field {exc.args[0]!r}"
+        raise ResponseParseError(name, reason, request_id=request_id) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise ResponseParseError(name, reason, request_id=request_id) from None
+    return parsed
+
+
+def tag(value: M, request_id: str | None) -> M:
+    """Put the request id on a generated model (or on each model of a list)."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if hasattr(item, "request_id"):
+            item.request_id = request_id
+    return value
+
+
+class NotGiven:
+    """The default of an optional argument: unlike ``None``, it is left out of the request."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Any = NotGiven()
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with dates and times as ISO 8601 text, at any depth."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def build_body(model: Any, data: Mapping[str, Any], *, wrap: bool = True) -> Any:
+    """A generated request model from ``{"data": data}`` (or ``data`` itself when not ``wrap``),
+    leaving out arguments not given."""
+    fields = {k: jsonable(v) for k, v in data.items() if v is not NOT_GIVEN}
+    try:
+        return model.from_dict({"data": fields} if wrap else fields)
+    except KeyError as exc:
+        raise InvalidArgumentError(f"{model.__name__}: missing argument {exc.args[0]!r}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise InvalidArgumentError(f"{model.__name__}: {exc}") from None
+
+
+class RawResponse(Generic[T]):
+    """The HTTP response of one call, before (or instead of) its parsing.
+
+    ``status_code``, ``headers``, ``request_id``, ``content``, ``json()``; ``parse()`` gives
+    what the method would have returned.
+    """
+
+    def __init__(self, http_response: httpx.Response, parse: Callable[[], T]) -> None:
+        self.http_response = http_response
+        self._parse = parse
+
+    def __repr__(self) -> str:
+        return f"<RawResponse {self.status_code} request_id={self.request_id!r}>"
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        request_id: str | None = self.http_response.headers.get("x-request-id")
+        return request_id
+
+    @property
+    def content(self) -> bytes:
+        return self.http_response.content
+
+    def json(self) -> Any:
+        return self.http_response.json()
+
+    def parse(self) -> T:
+        return self._parse()
