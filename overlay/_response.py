@@ -83,7 +83,8 @@ def build_body(model: Any, data: Mapping[str, Any], *, wrap: bool = True) -> Any
     except KeyError as exc:
         raise InvalidArgumentError(f"{model.__name__}: missing argument {exc.args[0]!r}") from None
     except (TypeError, ValueError, AttributeError) as exc:
-        raise InvalidArgumentError(f"{model.__name__}: {exc}") from None
+        given = ", ".join(fields)
+        raise InvalidArgumentError(f"{model.__name__} (from {given}): {exc}") from None
 
 
 class RawResponse(Generic[T]):

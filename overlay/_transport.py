@@ -59,9 +59,8 @@ class Stack:
     rand: Callable[[], float] = random.random
 
 
-def _log_response(response: httpx.Response, started: float, attempt: int) -> None:
+def _log_response(request: httpx.Request, response: httpx.Response, started: float, attempt: int) -> None:
     ms = (time.perf_counter() - started) * 1000
-    request = response.request
     rid = response.headers.get("x-request-id", "-")
     logger.info(
         "%s %s -> %d in %.1f ms (attempt %d, request %s)",
@@ -116,7 +115,7 @@ def attempts(request: httpx.Request, stack: Stack) -> Attempts:
             if limiter is not None:
                 limiter.observe(request.method, outcome.status_code, outcome.headers)
             if logger.isEnabledFor(logging.INFO):
-                _log_response(outcome, started, retry + 1)
+                _log_response(request, outcome, started, retry + 1)
             if outcome.status_code < 400 or not retryable:
                 return outcome
             delay = policy.delay_after_status(
@@ -145,12 +144,12 @@ class APITransport(httpx.BaseTransport):
         inner: httpx.BaseTransport,
         stack: Stack | None = None,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         owns_inner: bool = True,
     ) -> None:
         self.inner = inner
         self.stack = stack or Stack()
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep
         self.owns_inner = owns_inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -183,12 +182,12 @@ class AsyncAPITransport(httpx.AsyncBaseTransport):
         inner: httpx.AsyncBaseTransport,
         stack: Stack | None = None,
         *,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
         owns_inner: bool = True,
     ) -> None:
         self.inner = inner
         self.stack = stack or Stack()
-        self.sleep = sleep
+        self.sleep = sleep or asyncio.sleep
         self.owns_inner = owns_inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

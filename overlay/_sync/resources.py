@@ -87,6 +87,7 @@ from crm_client.models import (
 )
 from crm_client.types import UNSET
 
+from .._errors import InvalidArgumentError
 from .._metadata import Names
 from .._records import Record, RecordList, chunks, references
 from .._response import NOT_GIVEN, RawResponse, build_body
@@ -289,6 +290,9 @@ class Records(_AsyncResource):
         return Record(parsed.data, request_id, self.object)
 
     def _write(self, values: Mapping[str, Any]) -> Any:
+        if not isinstance(values, Mapping):
+            kind = type(values).__name__
+            raise InvalidArgumentError(f"values must map attribute slugs to values, got {kind}.")
         return build_body(RecordWriteRequest, {"values": values})
 
     def get(self, record_id: str, *, include: Sequence[str] = ()) -> Record:
@@ -648,7 +652,8 @@ class Webhooks(_AsyncResource):
         idempotency_key: str = NOT_GIVEN,
     ) -> WebhookWithSecret:
         """The new webhook with its signing ``secret``, which the API shows only this once."""
-        fields = {"target_url": target_url, "subscriptions": list(subscriptions), "api_version": api_version}
+        every = [{"filter": None, **subscription} for subscription in subscriptions]  # no filter: every event
+        fields = {"target_url": target_url, "subscriptions": every, "api_version": api_version}
         body = build_body(WebhookCreateRequest, fields)
         return self._call(  # type: ignore[no-any-return]
             create_webhook, body=body, idempotency_key=_given(idempotency_key)

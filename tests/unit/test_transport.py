@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from overlay._ratelimit import RateLimiter
 from overlay._transport import APITransport, AsyncAPITransport, Stack
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -133,3 +134,54 @@ def test_the_async_transport_follows_the_same_rules() -> None:
     assert asyncio.run(run()).status_code == 201
     assert len(seen) == 3 and len(sleeps) == 2
     assert len({r.headers["idempotency-key"] for r in seen}) == 1
+
+
+# ------------------------------------------------------------------ the client-side rate limiter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limits(limit: int, remaining: int) -> dict[str, str]:
+    return {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining)}
+
+
+def test_the_limiter_does_not_hold_requests_before_it_knows_the_limit() -> None:
+    assert RateLimiter(Clock()).reserve("GET") == 0.0
+
+
+def test_the_limiter_spaces_requests_at_the_announced_rate() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock)
+    limiter.observe("POST", 201, limits(10, 0))
+    waits = [limiter.reserve("POST") for _ in range(3)]
+    assert waits == pytest.approx([0.1, 0.2, 0.3])
+    assert limiter.reserve("GET") == 0.0  # reads have their own bucket
+    clock.now += 1.0
+    assert limiter.reserve("POST") == pytest.approx(0.0)
+
+
+def test_a_429_holds_every_request_of_its_kind_until_retry_after() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock)
+    limiter.observe("GET", 200, limits(100, 50))
+    limiter.observe("GET", 429, {**limits(100, 0), "retry-after": "2"})
+    assert limiter.reserve("GET") == pytest.approx(2.0)
+    clock.now += 2.5
+    assert limiter.reserve("GET") == pytest.approx(0.0)
+
+
+def test_the_transport_waits_for_the_limiter_before_sending() -> None:
+    handler, seen = scripted(200, 200, 200, headers=limits(4, 0))
+    sleeps: list[float] = []
+    transport = APITransport(httpx.MockTransport(handler), Stack(limiter=RateLimiter()), sleep=sleeps.append)
+    with httpx.Client(transport=transport, base_url="http://api.test") as api:
+        for _ in range(3):
+            api.get("/v2/self")
+    assert len(seen) == 3
+    assert sleeps == pytest.approx([0.25, 0.5], abs=0.01)  # no time passes in a fake sleep: debt adds up

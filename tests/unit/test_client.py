@@ -1,0 +1,463 @@
+"""overlay.Client over httpx.MockTransport: settings, headers, errors, retries, logging, paging."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import overlay
+
+URL = "http://api.test"
+KEY = "tok_live_secret_value"
+RECORD_ID = {"workspace_id": "w", "object_id": "o", "record_id": "r1"}
+OPTION_ID = {"workspace_id": "w", "attribute_id": "a", "option_id": "1"}
+
+
+def record(record_id: str = "r1", name: str = "Ada Lovelace", **values: Any) -> dict[str, Any]:
+    meta = {
+        "active_from": "2026-01-01T00:00:00Z",
+        "active_until": None,
+        "created_by_actor": {"type": "system"},
+    }
+    full = {
+        "name": [
+            {"attribute_type": "personal-name", **meta, "first_name": "", "last_name": "", "full_name": name}
+        ],
+        **values,
+    }
+    return {"id": {**RECORD_ID, "record_id": record_id}, "created_at": "2026-01-01T00:00:00Z", "values": full}
+
+
+def error(status: int, code: str, message: str = "m") -> httpx.Response:
+    kind = "api_error" if status >= 500 else "invalid_request_error"
+    body = {"status_code": status, "type": kind, "code": code, "message": message}
+    return httpx.Response(status, json=body, headers={"x-request-id": f"req_{status}"})
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Script:
+    """A mock API answering with each response (or raising each exception) in turn."""
+
+    def __init__(self, *answers: httpx.Response | Exception | Handler) -> None:
+        self.answers = list(answers)
+        self.seen: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        if callable(answer):
+            return answer(request)
+        return answer
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    slept: list[float] = []
+    monkeypatch.setattr("time.sleep", slept.append)
+    for name in ("CRM_API_KEY", "CRM_BASE_URL", "CRM_VERSION", "CRM_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    return slept
+
+
+@pytest.fixture
+def make() -> Iterator[Callable[..., overlay.Client]]:
+    made: list[overlay.Client] = []
+
+    def build(script: Script, **options: Any) -> overlay.Client:
+        options.setdefault("api_key", KEY)
+        options.setdefault("base_url", URL)
+        client = overlay.Client(transport=httpx.MockTransport(script), **options)
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        client.close()
+
+
+def ok(data: Any, status: int = 200, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json={"data": data}, headers={"x-request-id": "req_ok", **headers})
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_a_missing_key_names_the_setting_and_points_to_the_sandbox() -> None:
+    with pytest.raises(overlay.ConfigurationError, match=r"CRM_API_KEY.*overlay\.Sandbox"):
+        overlay.Client(base_url=URL)
+    with pytest.raises(overlay.ConfigurationError, match=r"CRM_BASE_URL.*overlay\.Sandbox"):
+        overlay.Client(api_key=KEY)
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_API_KEY", KEY)
+    monkeypatch.setenv("CRM_BASE_URL", URL + "/")
+    script = Script(ok({"active": True}))
+    with overlay.Client(transport=httpx.MockTransport(script)) as client:
+        assert client.options.base_url == URL
+        assert client.options.timeout == httpx.Timeout(60.0, connect=5.0)
+        assert client.options.max_retries == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"version": "2024-01-01"}, "not supported"),
+        ({"base_url": "api.test"}, "http://"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"log": "loud"}, "log must be"),
+    ],
+)
+def test_unusable_settings_are_refused(options: dict[str, Any], problem: str) -> None:
+    with pytest.raises(overlay.ConfigurationError, match=problem):
+        overlay.Client(**{"api_key": KEY, "base_url": URL, **options})
+
+
+def test_the_key_never_shows_in_reprs(make: Callable[..., overlay.Client]) -> None:
+    client = make(Script(ok({})))
+    assert KEY not in repr(client) and KEY not in repr(client.options)
+
+
+def test_every_request_carries_the_key_the_version_and_a_user_agent(
+    make: Callable[..., overlay.Client],
+) -> None:
+    script = Script(ok(record()))
+    make(script).records("people").get("r1")
+    sent = script.seen[0]
+    assert sent.headers["authorization"] == f"Bearer {KEY}"
+    assert sent.headers["crm-version"] == "2026-04-01"
+    assert sent.headers["user-agent"].startswith("crm-sdk-python/")
+    assert sent.url == f"{URL}/v2/objects/people/records/r1"
+
+
+def test_with_options_changes_a_copy_and_shares_the_connections(make: Callable[..., overlay.Client]) -> None:
+    script = Script(error(503, "unavailable"))
+    client = make(script)
+    patient = client.with_options(max_retries=5, timeout=3)
+    assert (client.options.max_retries, patient.options.max_retries) == (2, 5)
+    assert patient.options.timeout.connect == 3
+    with pytest.raises(overlay.InternalServerError):
+        patient.records("people").get("r1")
+    assert len(script.seen) == 6
+    patient.close()
+    with pytest.raises(overlay.InternalServerError):
+        client.with_options(max_retries=0).records("people").get("r1")
+
+
+def test_a_callers_http_client_is_used_and_left_open() -> None:
+    script = Script(ok(record()))
+    mine = httpx.Client(transport=httpx.MockTransport(script))
+    with overlay.Client(api_key=KEY, base_url=URL, http_client=mine) as client:
+        assert client.records("people").get("r1").id == "r1"
+    assert not mine.is_closed and len(script.seen) == 1
+    mine.close()
+
+
+# ------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, overlay.BadRequestError),
+        (401, overlay.AuthenticationError),
+        (403, overlay.PermissionDeniedError),
+        (404, overlay.NotFoundError),
+        (409, overlay.ConflictError),
+        (413, overlay.BadRequestError),
+        (429, overlay.RateLimitError),
+        (500, overlay.InternalServerError),
+    ],
+)
+def test_each_status_family_has_its_error(
+    make: Callable[..., overlay.Client], status: int, cls: type[overlay.APIStatusError]
+) -> None:
+    client = make(Script(error(status, "some_code", "what happened")), max_retries=0)
+    with pytest.raises(cls) as caught:
+        client.records("people").get("r1")
+    err = caught.value
+    assert (err.status, err.code, err.message, err.request_id) == (
+        status,
+        "some_code",
+        "what happened",
+        f"req_{status}",
+    )
+    assert err.body["code"] == "some_code" and isinstance(err, overlay.CRMError)
+
+
+def test_connection_failures_and_timeouts_are_overlay_errors(make: Callable[..., overlay.Client]) -> None:
+    with pytest.raises(overlay.APITimeoutError):
+        make(Script(httpx.ReadTimeout("slow"))).records("people").get("r1")
+    with pytest.raises(overlay.APIConnectionError) as caught:
+        make(Script(httpx.ConnectError("refused"))).records("people").get("r1")
+    assert not isinstance(caught.value, overlay.APIStatusError)
+
+
+def test_a_body_that_does_not_fit_is_a_parse_error_with_the_request_id(
+    make: Callable[..., overlay.Client],
+) -> None:
+    client = make(Script(ok({"id": RECORD_ID})))
+    with pytest.raises(overlay.ResponseParseError, match="created_at") as caught:
+        client.records("people").get("r1")
+    assert caught.value.request_id == "req_ok"
+
+
+def test_an_html_error_page_still_maps_to_the_status_family(make: Callable[..., overlay.Client]) -> None:
+    page = httpx.Response(502, text="<html>Bad gateway</html>")
+    with pytest.raises(overlay.InternalServerError, match="Bad gateway"):
+        make(Script(page), max_retries=0).records("people").get("r1")
+
+
+def test_an_unknown_attribute_gets_the_nearest_known_slug(make: Callable[..., overlay.Client]) -> None:
+    attribute = {
+        "id": {"workspace_id": "w", "object_id": "o", "attribute_id": "a"},
+        "title": "Email addresses",
+        "api_slug": "email_addresses",
+        "type": "email-address",
+        "is_system_attribute": True,
+        "is_writable": True,
+        "is_required": False,
+        "is_unique": True,
+        "is_multiselect": True,
+        "is_archived": False,
+        "config": {},
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+    people = {
+        "id": {"workspace_id": "w", "object_id": "o"},
+        "api_slug": "people",
+        "singular_noun": "Person",
+        "plural_noun": "People",
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/objects":
+            return ok([people])
+        if request.url.path == "/v2/objects/people/attributes":
+            return ok([attribute])
+        return error(400, "unknown_attribute", "Unknown attribute 'emial_addresses'.")
+
+    script = Script(api)
+    client = make(script)
+    with pytest.raises(overlay.BadRequestError) as caught:
+        client.records("people").create({"emial_addresses": ["ada@example.com"]})
+    assert caught.value.suggestion == "email_addresses"
+    assert "Did you mean 'email_addresses'?" in str(caught.value)
+    # The metadata is cached: a second mistake costs one request, not three.
+    with pytest.raises(overlay.BadRequestError):
+        client.records("people").create({"emial_addresses": ["b@example.com"]})
+    assert len(script.seen) == 4
+
+
+def test_an_unknown_object_gets_the_nearest_known_slug(make: Callable[..., overlay.Client]) -> None:
+    people = {"id": {"workspace_id": "w", "object_id": "o"}, "api_slug": "people", "singular_noun": "Person"}
+    people |= {"plural_noun": "People", "created_at": "2026-01-01T00:00:00Z"}
+
+    def api(request: httpx.Request) -> httpx.Response:
+        return (
+            ok([people])
+            if request.url.path == "/v2/objects"
+            else error(404, "not_found", "No object 'peple'.")
+        )
+
+    with pytest.raises(overlay.NotFoundError) as caught:
+        make(Script(api)).records("peple").get("r1")
+    assert caught.value.suggestion == "people"
+
+
+def test_arguments_that_cannot_make_a_request_name_the_problem(make: Callable[..., overlay.Client]) -> None:
+    with pytest.raises(overlay.InvalidArgumentError, match="values"):
+        make(Script(ok({}))).records("people").create(values=None)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ retries and idempotency
+
+
+def test_the_retry_schedule_backs_off_and_honours_retry_after_forms(
+    make: Callable[..., overlay.Client], no_sleep: list[float]
+) -> None:
+    script = Script(
+        error(503, "down"),
+        httpx.Response(429, headers={"retry-after-ms": "1500"}),
+        ok(record()),
+    )
+    make(script, max_retries=3).records("people").get("r1")
+    assert len(script.seen) == 3
+    assert 0.375 <= no_sleep[0] <= 0.5 and no_sleep[1] == 1.5
+
+
+def test_a_write_is_retried_with_one_idempotency_key(make: Callable[..., overlay.Client]) -> None:
+    script = Script(error(500, "boom"), httpx.RemoteProtocolError("dropped"), ok(record(), 201))
+    created = make(script).records("people").create({"name": "Ada Lovelace"})
+    assert created.id == "r1"
+    keys = {r.headers["idempotency-key"] for r in script.seen}
+    assert len(script.seen) == 3 and len(keys) == 1
+
+
+def test_a_write_without_a_key_is_not_retried(make: Callable[..., overlay.Client]) -> None:
+    script = Script(error(503, "down"), ok(record(), 201))
+    with pytest.raises(overlay.InternalServerError):
+        make(script, idempotency_keys=False).records("people").create({"name": "Ada"})
+    assert len(script.seen) == 1
+
+
+def test_a_callers_idempotency_key_is_sent(make: Callable[..., overlay.Client]) -> None:
+    script = Script(ok(record(), 201))
+    make(script).records("people").create({"name": "Ada"}, idempotency_key="import-row-7")
+    assert script.seen[0].headers["idempotency-key"] == "import-row-7"
+
+
+def test_hooks_see_each_logical_request_once(make: Callable[..., overlay.Client]) -> None:
+    requests: list[str] = []
+    statuses: list[int] = []
+    script = Script(error(503, "down"), ok(record()))
+    client = make(
+        script,
+        on_request=[lambda r: requests.append(r.url.path)],
+        on_response=[lambda r: statuses.append(r.status_code)],
+    )
+    client.records("people").get("r1")
+    assert requests == ["/v2/objects/people/records/r1"] and statuses == [200]
+
+
+# ------------------------------------------------------------------ logging
+
+
+def test_debug_logs_redact_the_key_and_webhook_secrets(
+    make: Callable[..., overlay.Client], caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "whsec_c2VjcmV0IHNpZ25pbmcga2V5"
+    webhook = {
+        "id": {"workspace_id": "w", "webhook_id": "h"},
+        "target_url": "https://example.com/hook",
+        "subscriptions": [{"event_type": "record.created", "filter": None}],
+        "api_version": "2026-04-01",
+        "status": "active",
+        "created_at": "2026-01-01T00:00:00Z",
+        "secret": secret,
+    }
+    caplog.set_level(logging.DEBUG, logger="overlay")
+    client = make(Script(ok(webhook, 201)), log="debug")
+    created = client.webhooks.create(
+        target_url="https://example.com/hook", subscriptions=[{"event_type": "record.created"}]
+    )
+    assert created.secret == secret and secret not in repr(created)
+    assert "POST /v2/webhooks -> 201" in caplog.text
+    assert KEY not in caplog.text and secret not in caplog.text
+    assert "[redacted]" in caplog.text
+
+
+# ------------------------------------------------------------------ records and pages
+
+
+def test_records_read_as_plain_values(make: Callable[..., overlay.Client]) -> None:
+    meta = {
+        "active_from": "2026-01-01T00:00:00Z",
+        "active_until": None,
+        "created_by_actor": {"type": "system"},
+    }
+    emails = [
+        {"attribute_type": "email-address", **meta, "email_address": address, "original_email_address": address,
+         "email_domain": "x.io", "email_root_domain": "x.io", "email_local_specifier": "a"}
+        for address in ("ada@x.io", "lovelace@x.io")
+    ]  # fmt: skip
+    stage = [
+        {
+            "attribute_type": "select",
+            **meta,
+            "option": {"id": OPTION_ID, "title": "Lead", "is_archived": False},
+        }
+    ]
+    rec = make(Script(ok(record(email_addresses=emails, stage=stage)))).records("people").get("r1")
+    assert rec["name"] == "Ada Lovelace" and rec["stage"] == "Lead"
+    assert rec.first("email_addresses") == "ada@x.io"
+    assert rec.all("email_addresses") == ["ada@x.io", "lovelace@x.io"]
+    assert rec.first("missing") is None and rec.all("missing") == []
+    with pytest.raises(KeyError):
+        rec["missing"]
+    assert rec.to_dict()["values"]["stage"][0]["option"]["title"] == "Lead"
+    assert rec.request_id == "req_ok" and rec.object == "people"
+
+
+def test_offset_pages_are_followed_until_a_short_page(make: Callable[..., overlay.Client]) -> None:
+    def api(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        start, limit = body["offset"], body["limit"]
+        return ok([record(f"r{i}", f"P{i}") for i in range(start, min(start + limit, 5))])
+
+    script = Script(api)
+    people = make(script).records("people").query({"name": {"$not_empty": True}}, page_size=2).to_list()
+    assert people.pluck("name") == ["P0", "P1", "P2", "P3", "P4"]
+    assert [json.loads(r.content)["offset"] for r in script.seen] == [0, 2, 4]
+    assert people.find_by(name="P3") is people[3] and people.find_by(name="nobody") is None
+
+
+def test_max_items_stops_early_and_asks_for_no_more_than_needed(make: Callable[..., overlay.Client]) -> None:
+    script = Script(lambda r: ok([record(f"r{i}") for i in range(json.loads(r.content)["limit"])]))
+    pages = list(make(script).records("people").query(page_size=4, max_items=6).pages())
+    assert [len(p.items) for p in pages] == [4, 2]
+    assert [json.loads(r.content)["limit"] for r in script.seen] == [4, 2]
+    assert pages[0].request_id == "req_ok"
+
+
+def test_cursor_pages_are_followed_until_next_cursor_is_null(make: Callable[..., overlay.Client]) -> None:
+    def note(i: int) -> dict[str, Any]:
+        return {
+            "id": {"workspace_id": "w", "note_id": f"n{i}"},
+            "parent": {"object": "people", "record_id": "r1"},
+            "title": f"Note {i}",
+            "format": "plaintext",
+            "content_plaintext": "",
+            "created_by_actor": {"type": "system"},
+            "created_at": "2026-01-01T00:00:00Z",
+        }
+
+    def api(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params.get("cursor", "0"))
+        following = str(start + 2) if start + 2 < 5 else None
+        body = {
+            "data": [note(i) for i in range(start, min(start + 2, 5))],
+            "pagination": {"next_cursor": following},
+        }
+        return httpx.Response(200, json=body)
+
+    script = Script(api)
+    titles = [n.title for n in make(script).notes.list(page_size=2)]
+    assert titles == [f"Note {i}" for i in range(5)]
+    assert [r.url.params.get("cursor") for r in script.seen] == [None, "2", "4"]
+
+
+def test_with_raw_response_gives_status_headers_and_a_parse(make: Callable[..., overlay.Client]) -> None:
+    raw = make(Script(ok(record()))).records("people").with_raw_response.get("r1")
+    assert isinstance(raw, overlay.RawResponse)
+    assert (raw.status_code, raw.request_id) == (200, "req_ok")
+    assert raw.parse()["name"] == "Ada Lovelace"
+
+
+def test_the_async_client_behaves_the_same() -> None:
+    script = Script(error(503, "down"), ok(record(), 201))
+
+    async def sleep(seconds: float) -> None:
+        return None
+
+    async def run() -> overlay.Record:
+        async with overlay.AsyncClient(
+            api_key=KEY, base_url=URL, transport=httpx.MockTransport(script)
+        ) as client:
+            client._http._transport.sleep = sleep  # type: ignore[attr-defined]
+            return await client.records("people").create({"name": "Ada Lovelace"})
+
+    created = asyncio.run(run())
+    assert created["name"] == "Ada Lovelace"
+    assert len({r.headers["idempotency-key"] for r in script.seen}) == 1 and len(script.seen) == 2
