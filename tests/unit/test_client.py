@@ -367,11 +367,18 @@ def test_records_read_as_plain_values(make: Callable[..., overlay.Client]) -> No
         "active_until": None,
         "created_by_actor": {"type": "system"},
     }
-    emails = [
-        {"attribute_type": "email-address", **meta, "email_address": address, "original_email_address": address,
-         "email_domain": "x.io", "email_root_domain": "x.io", "email_local_specifier": "a"}
-        for address in ("ada@x.io", "lovelace@x.io")
-    ]  # fmt: skip
+
+    def email(address: str) -> dict[str, Any]:
+        parts = {"original_email_address": address, "email_domain": "x.io", "email_root_domain": "x.io"}
+        return {
+            "attribute_type": "email-address",
+            **meta,
+            "email_address": address,
+            **parts,
+            "email_local_specifier": "a",
+        }
+
+    emails = [email("ada@x.io"), email("lovelace@x.io")]
     stage = [
         {
             "attribute_type": "select",
