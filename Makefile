@@ -10,7 +10,7 @@ SPECTRAL_VERSION := 6.16.3
 SPECS := $(wildcard openapi/crm-*.yaml)
 PYTEST_ARGS ?=
 
-.PHONY: install regen regen-check sync sync-check lint lint-spec typecheck test test-slow demo bench clean
+.PHONY: install regen regen-check sync sync-check cassettes lint lint-spec typecheck test test-slow demo bench clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,10 @@ sync: install
 
 sync-check: install
 	$(PY) scripts/sync_from_async.py --check
+
+# Re-record tests/cassettes/session.yaml against a fresh, seeded sandbox.
+cassettes: install
+	$(PY) scripts/record_cassettes.py
 
 lint-spec: install $(SPECTRAL)
 	$(BIN)/openapi-spec-validator $(SPECS)
