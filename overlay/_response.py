@@ -7,6 +7,8 @@ the async client alike.
 from __future__ import annotations
 
 import datetime
+import functools
+import importlib
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, Generic, TypeVar
@@ -17,6 +19,12 @@ from ._errors import InvalidArgumentError, ResponseParseError, error_for_status
 
 T = TypeVar("T")
 M = TypeVar("M")
+
+
+@functools.cache
+def op(path: str) -> ModuleType:
+    """A generated endpoint module by ``tag.operation``, imported on first use (with its models)."""
+    return importlib.import_module(f"crm_client.api.{path}")
 
 
 def request_kwargs(endpoint: ModuleType, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:

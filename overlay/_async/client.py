@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import ModuleType, TracebackType
-from typing import Any, TypeVar
+from types import ModuleType, SimpleNamespace, TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from crm_client.api.search import search_records
-from crm_client.api.self_ import get_self
-from crm_client.client import Client as GeneratedClient
-from crm_client.models import SearchRequest, SearchResult, TokenInfo
+from crm_client import models
 
 from .. import _logging
 from .._config import METADATA_TTL, Hook, Options, async_event_hooks, resolve
 from .._errors import APIConnectionError, APIStatusError, APITimeoutError, ConfigurationError
 from .._metadata import SUGGESTIBLE, Names, TTLCache
 from .._ratelimit import RateLimiter
-from .._response import NOT_GIVEN, RawResponse, build_body, decode, request_kwargs, tag
+from .._response import NOT_GIVEN, RawResponse, build_body, decode, op, request_kwargs, tag
 from .._retry import RetryPolicy
 from .._transport import AsyncAPITransport, AsyncClientTransport, Stack
 from .metadata import AsyncMetadata
@@ -32,7 +29,12 @@ from .resources import (
     AsyncWebhooks,
 )
 
+if TYPE_CHECKING:
+    from crm_client.models import SearchResult, TokenInfo
+
 T = TypeVar("T")
+# What the generated parsers want of a client: only whether to raise on undocumented statuses.
+PARSER_SETTINGS = SimpleNamespace(raise_on_unexpected_status=False)
 Cast = Callable[[Any, str | None], T]
 
 
@@ -120,7 +122,6 @@ class AsyncClient:
             transport=AsyncAPITransport(shared.transport, stack, owns_inner=False),
             event_hooks=async_event_hooks(options),
         )
-        self._api = GeneratedClient(base_url=options.base_url)
         self.metadata = AsyncMetadata(self, shared.cache)
         self.objects = AsyncObjects(self)
         self.attributes = AsyncAttributes(self)
@@ -174,13 +175,15 @@ class AsyncClient:
         self, query: str, *, objects: Sequence[str] = NOT_GIVEN, limit: int = NOT_GIVEN
     ) -> list[SearchResult]:
         """Records whose name, email, domain or other text matches ``query``, best first."""
-        body = build_body(SearchRequest, {"query": query, "objects": objects, "limit": limit}, wrap=False)
-        results: list[SearchResult] = await self._call(search_records, body=body, cast=data_of)
+        body = build_body(
+            models.SearchRequest, {"query": query, "objects": objects, "limit": limit}, wrap=False
+        )
+        results: list[SearchResult] = await self._call(op("search.search_records"), body=body, cast=data_of)
         return results
 
     async def whoami(self) -> TokenInfo:
         """The token in use: its workspace, scopes and default API version."""
-        info: TokenInfo = await self._call(get_self, cast=data_of)
+        info: TokenInfo = await self._call(op("self_.get_self"), cast=data_of)
         return info
 
     # ------------------------------------------------------------------ the request path
@@ -200,7 +203,7 @@ class AsyncClient:
         """The endpoint's typed result and its response; errors name the nearest known slug."""
         response = await self._send(endpoint, *args, **kwargs)
         try:
-            return decode(endpoint, response, self._api), response
+            return decode(endpoint, response, PARSER_SETTINGS), response
         except APIStatusError as error:
             if names is not None and error.code in SUGGESTIBLE:
                 error.suggestion = await self.metadata.suggest(error.code, names)

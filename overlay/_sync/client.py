@@ -4,21 +4,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import ModuleType, TracebackType
-from typing import Any, TypeVar
+from types import ModuleType, SimpleNamespace, TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from crm_client.api.search import search_records
-from crm_client.api.self_ import get_self
-from crm_client.client import Client as GeneratedClient
-from crm_client.models import SearchRequest, SearchResult, TokenInfo
+from crm_client import models
 
 from .. import _logging
 from .._config import METADATA_TTL, Hook, Options, resolve, sync_event_hooks
 from .._errors import APIConnectionError, APIStatusError, APITimeoutError, ConfigurationError
 from .._metadata import SUGGESTIBLE, Names, TTLCache
 from .._ratelimit import RateLimiter
-from .._response import NOT_GIVEN, RawResponse, build_body, decode, request_kwargs, tag
+from .._response import NOT_GIVEN, RawResponse, build_body, decode, op, request_kwargs, tag
 from .._retry import RetryPolicy
 from .._transport import APITransport, ClientTransport, Stack
 from .metadata import Metadata
@@ -33,7 +30,12 @@ from .resources import (
     Webhooks,
 )
 
+if TYPE_CHECKING:
+    from crm_client.models import SearchResult, TokenInfo
+
 T = TypeVar("T")
+# What the generated parsers want of a client: only whether to raise on undocumented statuses.
+PARSER_SETTINGS = SimpleNamespace(raise_on_unexpected_status=False)
 Cast = Callable[[Any, str | None], T]
 
 
@@ -121,7 +123,6 @@ class Client:
             transport=APITransport(shared.transport, stack, owns_inner=False),
             event_hooks=sync_event_hooks(options),
         )
-        self._api = GeneratedClient(base_url=options.base_url)
         self.metadata = Metadata(self, shared.cache)
         self.objects = Objects(self)
         self.attributes = Attributes(self)
@@ -175,13 +176,15 @@ class Client:
         self, query: str, *, objects: Sequence[str] = NOT_GIVEN, limit: int = NOT_GIVEN
     ) -> list[SearchResult]:
         """Records whose name, email, domain or other text matches ``query``, best first."""
-        body = build_body(SearchRequest, {"query": query, "objects": objects, "limit": limit}, wrap=False)
-        results: list[SearchResult] = self._call(search_records, body=body, cast=data_of)
+        body = build_body(
+            models.SearchRequest, {"query": query, "objects": objects, "limit": limit}, wrap=False
+        )
+        results: list[SearchResult] = self._call(op("search.search_records"), body=body, cast=data_of)
         return results
 
     def whoami(self) -> TokenInfo:
         """The token in use: its workspace, scopes and default API version."""
-        info: TokenInfo = self._call(get_self, cast=data_of)
+        info: TokenInfo = self._call(op("self_.get_self"), cast=data_of)
         return info
 
     # ------------------------------------------------------------------ the request path
@@ -201,7 +204,7 @@ class Client:
         """The endpoint's typed result and its response; errors name the nearest known slug."""
         response = self._send(endpoint, *args, **kwargs)
         try:
-            return decode(endpoint, response, self._api), response
+            return decode(endpoint, response, PARSER_SETTINGS), response
         except APIStatusError as error:
             if names is not None and error.code in SUGGESTIBLE:
                 error.suggestion = self.metadata.suggest(error.code, names)

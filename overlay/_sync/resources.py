@@ -13,87 +13,30 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from crm_client.api.attributes import (
-    create_attribute,
-    create_select_option,
-    get_attribute,
-    list_attributes,
-    list_select_options,
-    update_attribute,
-    update_select_option,
-)
-from crm_client.api.entries import (
-    create_entry,
-    delete_entry,
-    get_entry,
-    query_entries,
-    update_entry,
-    upsert_entry,
-)
-from crm_client.api.lists import create_list, get_list, list_lists, update_list
-from crm_client.api.notes import create_note, delete_note, get_note, list_notes
-from crm_client.api.objects import create_object, get_object, list_objects, update_object
-from crm_client.api.records import (
-    batch_records,
-    create_record,
-    delete_record,
-    get_record,
-    list_record_attribute_values,
-    query_records,
-    replace_record,
-    update_record,
-    upsert_record,
-)
-from crm_client.api.tasks import create_task, delete_task, get_task, list_tasks, update_task
-from crm_client.api.webhooks import (
-    create_webhook,
-    delete_webhook,
-    get_webhook,
-    list_webhook_deliveries,
-    list_webhooks,
-    test_webhook,
-    update_webhook,
-)
-from crm_client.models import (
-    Attribute,
-    AttributeCreateRequest,
-    AttributeUpdateRequest,
-    Entry,
-    EntryCreateRequest,
-    EntryUpdateRequest,
-    List,
-    ListCreateRequest,
-    ListUpdateRequest,
-    Note,
-    NoteCreateRequest,
-    Object,
-    ObjectCreateRequest,
-    ObjectUpdateRequest,
-    RecordBatchRequest,
-    RecordBatchResponse,
-    RecordQueryRequest,
-    RecordWriteRequest,
-    SelectOption,
-    SelectOptionCreateRequest,
-    SelectOptionUpdateRequest,
-    Task,
-    TaskCreateRequest,
-    TaskUpdateRequest,
-    Webhook,
-    WebhookCreateRequest,
-    WebhookDelivery,
-    WebhookUpdateRequest,
-    WebhookWithSecret,
-)
+from crm_client import models  # a lazy package: each model loads on first use
 from crm_client.types import UNSET
 
 from .._errors import InvalidArgumentError
 from .._metadata import Names
 from .._records import Record, RecordList, chunks, references
-from .._response import NOT_GIVEN, RawResponse, build_body
+from .._response import NOT_GIVEN, RawResponse, build_body, op
 from .pagination import Page, Paginator, Token
 
 if TYPE_CHECKING:
+    from crm_client.models import (
+        Attribute,
+        Entry,
+        List,
+        Note,
+        Object,
+        RecordBatchResponse,
+        SelectOption,
+        Task,
+        Webhook,
+        WebhookDelivery,
+        WebhookWithSecret,
+    )
+
     from .client import Client
 
 T = TypeVar("T")
@@ -164,14 +107,14 @@ class Objects(_AsyncResource):
     """``client.objects``: the kinds of record (people, companies, your own)."""
 
     def list(self) -> builtins.list[Object]:
-        return self._call(list_objects)  # type: ignore[no-any-return]
+        return self._call(op("objects.list_objects"))  # type: ignore[no-any-return]
 
     def get(self, object: str) -> Object:
-        return self._call(get_object, object, names=Names(object))  # type: ignore[no-any-return]
+        return self._call(op("objects.get_object"), object, names=Names(object))  # type: ignore[no-any-return]
 
     def create(self, *, api_slug: str, singular_noun: str, plural_noun: str) -> Object:
         fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
-        created = self._call(create_object, body=build_body(ObjectCreateRequest, fields))
+        created = self._call(op("objects.create_object"), body=build_body(models.ObjectCreateRequest, fields))
         self._client.metadata.refresh(api_slug)
         return created  # type: ignore[no-any-return]
 
@@ -185,7 +128,10 @@ class Objects(_AsyncResource):
     ) -> Object:
         fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
         updated = self._call(
-            update_object, object, body=build_body(ObjectUpdateRequest, fields), names=Names(object)
+            op("objects.update_object"),
+            object,
+            body=build_body(models.ObjectUpdateRequest, fields),
+            names=Names(object),
         )
         self._client.metadata.refresh()
         return updated  # type: ignore[no-any-return]
@@ -196,12 +142,12 @@ class Attributes(_AsyncResource):
 
     def list(self, object: str, *, show_archived: bool = False) -> builtins.list[Attribute]:
         return self._call(  # type: ignore[no-any-return]
-            list_attributes, object, show_archived=show_archived, names=Names(object)
+            op("attributes.list_attributes"), object, show_archived=show_archived, names=Names(object)
         )
 
     def get(self, object: str, attribute: str) -> Attribute:
         names = Names(object, [attribute])
-        return self._call(get_attribute, object, attribute, names=names)  # type: ignore[no-any-return]
+        return self._call(op("attributes.get_attribute"), object, attribute, names=names)  # type: ignore[no-any-return]
 
     def create(
         self,
@@ -226,17 +172,17 @@ class Attributes(_AsyncResource):
             "is_multiselect": is_multiselect,
             "config": config,
         }
-        body = build_body(AttributeCreateRequest, fields)
-        created = self._call(create_attribute, object, body=body, names=Names(object))
+        body = build_body(models.AttributeCreateRequest, fields)
+        created = self._call(op("attributes.create_attribute"), object, body=body, names=Names(object))
         self._client.metadata.refresh(object)
         return created  # type: ignore[no-any-return]
 
     def update(self, object: str, attribute: str, **fields: Any) -> Attribute:
         """Change ``title``, ``description``, ``api_slug``, ``is_required``, ``is_unique``,
         ``is_archived`` or ``config``."""
-        body = build_body(AttributeUpdateRequest, fields)
+        body = build_body(models.AttributeUpdateRequest, fields)
         names = Names(object, [attribute])
-        updated = self._call(update_attribute, object, attribute, body=body, names=names)
+        updated = self._call(op("attributes.update_attribute"), object, attribute, body=body, names=names)
         self._client.metadata.refresh(object)
         return updated  # type: ignore[no-any-return]
 
@@ -245,13 +191,13 @@ class Attributes(_AsyncResource):
     ) -> builtins.list[SelectOption]:
         names = Names(object, [attribute])
         return self._call(  # type: ignore[no-any-return]
-            list_select_options, object, attribute, show_archived=show_archived, names=names
+            op("attributes.list_select_options"), object, attribute, show_archived=show_archived, names=names
         )
 
     def create_option(self, object: str, attribute: str, *, title: str) -> SelectOption:
-        body = build_body(SelectOptionCreateRequest, {"title": title})
+        body = build_body(models.SelectOptionCreateRequest, {"title": title})
         names = Names(object, [attribute])
-        created = self._call(create_select_option, object, attribute, body=body, names=names)
+        created = self._call(op("attributes.create_select_option"), object, attribute, body=body, names=names)
         self._client.metadata.refresh(object)
         return created  # type: ignore[no-any-return]
 
@@ -264,9 +210,11 @@ class Attributes(_AsyncResource):
         title: str = NOT_GIVEN,
         is_archived: bool = NOT_GIVEN,
     ) -> SelectOption:
-        body = build_body(SelectOptionUpdateRequest, {"title": title, "is_archived": is_archived})
+        body = build_body(models.SelectOptionUpdateRequest, {"title": title, "is_archived": is_archived})
         names = Names(object, [attribute])
-        updated = self._call(update_select_option, object, attribute, option, body=body, names=names)
+        updated = self._call(
+            op("attributes.update_select_option"), object, attribute, option, body=body, names=names
+        )
         self._client.metadata.refresh(object)
         return updated  # type: ignore[no-any-return]
 
@@ -293,11 +241,11 @@ class Records(_AsyncResource):
         if not isinstance(values, Mapping):
             kind = type(values).__name__
             raise InvalidArgumentError(f"values must map attribute slugs to values, got {kind}.")
-        return build_body(RecordWriteRequest, {"values": values})
+        return build_body(models.RecordWriteRequest, {"values": values})
 
     def get(self, record_id: str, *, include: Sequence[str] = ()) -> Record:
         record: Record = self._call(
-            get_record, self.object, record_id, cast=self._record, names=Names(self.object)
+            op("records.get_record"), self.object, record_id, cast=self._record, names=Names(self.object)
         )
         if include and not self._raw:
             self._hydrate([record], include)
@@ -319,9 +267,11 @@ class Records(_AsyncResource):
             limit = min(page_size, want) if want else page_size
             request = {"filter": filter, "sorts": sorts, "limit": limit, "offset": offset or 0}
             body = build_body(
-                RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
+                models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
             )
-            parsed, response = self._client._fetch(query_records, self.object, body=body, names=names)
+            parsed, response = self._client._fetch(
+                op("records.query_records"), self.object, body=body, names=names
+            )
             request_id = response.headers.get("x-request-id")
             records = RecordList(Record(raw, request_id, self.object) for raw in parsed.data)
             if include:
@@ -333,7 +283,7 @@ class Records(_AsyncResource):
 
     def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
         return self._call(  # type: ignore[no-any-return]
-            create_record,
+            op("records.create_record"),
             self.object,
             body=self._write(values),
             idempotency_key=_given(idempotency_key),
@@ -348,7 +298,7 @@ class Records(_AsyncResource):
         names = Names.of_values(self.object, values)
         names.attributes.append(matching_attribute)
         return self._call(  # type: ignore[no-any-return]
-            upsert_record,
+            op("records.upsert_record"),
             self.object,
             body=self._write(values),
             matching_attribute=matching_attribute,
@@ -362,7 +312,7 @@ class Records(_AsyncResource):
     ) -> Record:
         """Change the given attributes; multiselect values are added to the existing ones."""
         return self._call(  # type: ignore[no-any-return]
-            update_record,
+            op("records.update_record"),
             self.object,
             record_id,
             body=self._write(values),
@@ -376,7 +326,7 @@ class Records(_AsyncResource):
     ) -> Record:
         """Change the given attributes; multiselect values replace the existing ones."""
         return self._call(  # type: ignore[no-any-return]
-            replace_record,
+            op("records.replace_record"),
             self.object,
             record_id,
             body=self._write(values),
@@ -386,15 +336,21 @@ class Records(_AsyncResource):
         )
 
     def delete(self, record_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
-        self._call(delete_record, self.object, record_id, idempotency_key=_given(idempotency_key), cast=_none)
+        self._call(
+            op("records.delete_record"),
+            self.object,
+            record_id,
+            idempotency_key=_given(idempotency_key),
+            cast=_none,
+        )
 
     def batch(
         self, items: Sequence[Mapping[str, Any]], *, idempotency_key: str = NOT_GIVEN
     ) -> RecordBatchResponse:
         """Up to 100 creates or upserts in one request, each with its own result."""
-        body = build_body(RecordBatchRequest, {"items": list(items)})
+        body = build_body(models.RecordBatchRequest, {"items": list(items)})
         return self._call(  # type: ignore[no-any-return]
-            batch_records,
+            op("records.batch_records"),
             self.object,
             body=body,
             idempotency_key=_given(idempotency_key),
@@ -406,7 +362,7 @@ class Records(_AsyncResource):
     ) -> builtins.list[Any]:
         """The typed values of one attribute, with past ones when ``show_historic``."""
         return self._call(  # type: ignore[no-any-return]
-            list_record_attribute_values,
+            op("records.list_record_attribute_values"),
             self.object,
             record_id,
             attribute,
@@ -421,11 +377,13 @@ class Records(_AsyncResource):
         for target, ids in sorted(references(records, include).items()):
             for chunk in chunks(ids, QUERY_LIMIT):
                 body = build_body(
-                    RecordQueryRequest,
+                    models.RecordQueryRequest,
                     {"filter": {"record_id": {"$in": chunk}}, "limit": QUERY_LIMIT},
                     wrap=False,
                 )
-                parsed, response = self._client._fetch(query_records, target, body=body, names=Names(target))
+                parsed, response = self._client._fetch(
+                    op("records.query_records"), target, body=body, names=Names(target)
+                )
                 request_id = response.headers.get("x-request-id")
                 for raw in parsed.data:
                     found[target, raw.id.record_id] = Record(raw, request_id, target)
@@ -437,18 +395,18 @@ class Lists(_AsyncResource):
     """``client.lists``: lists of records (pipelines, shortlists)."""
 
     def list(self) -> builtins.list[List]:
-        return self._call(list_lists)  # type: ignore[no-any-return]
+        return self._call(op("lists.list_lists"))  # type: ignore[no-any-return]
 
     def get(self, list: str) -> List:
-        return self._call(get_list, list)  # type: ignore[no-any-return]
+        return self._call(op("lists.get_list"), list)  # type: ignore[no-any-return]
 
     def create(self, *, name: str, api_slug: str, parent_objects: Sequence[str]) -> List:
         fields = {"name": name, "api_slug": api_slug, "parent_objects": list(parent_objects)}
-        return self._call(create_list, body=build_body(ListCreateRequest, fields))  # type: ignore[no-any-return]
+        return self._call(op("lists.create_list"), body=build_body(models.ListCreateRequest, fields))  # type: ignore[no-any-return]
 
     def update(self, list: str, *, name: str = NOT_GIVEN, api_slug: str = NOT_GIVEN) -> List:
-        body = build_body(ListUpdateRequest, {"name": name, "api_slug": api_slug})
-        return self._call(update_list, list, body=body)  # type: ignore[no-any-return]
+        body = build_body(models.ListUpdateRequest, {"name": name, "api_slug": api_slug})
+        return self._call(op("lists.update_list"), list, body=body)  # type: ignore[no-any-return]
 
 
 class Entries(_AsyncResource):
@@ -473,9 +431,9 @@ class Entries(_AsyncResource):
             limit = min(page_size, want) if want else page_size
             request = {"filter": filter, "sorts": sorts, "limit": limit, "offset": offset or 0}
             body = build_body(
-                RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
+                models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
             )
-            parsed, response = self._client._fetch(query_entries, self.list, body=body)
+            parsed, response = self._client._fetch(op("entries.query_entries"), self.list, body=body)
             entries = _data(parsed, response.headers.get("x-request-id"))
             following = int(offset or 0) + len(entries) if len(entries) == limit else None
             return Page(entries, following, RawResponse(response, lambda: entries))
@@ -483,7 +441,7 @@ class Entries(_AsyncResource):
         return self._paginate(fetch, max_items)  # type: ignore[no-any-return]
 
     def get(self, entry_id: str) -> Entry:
-        return self._call(get_entry, self.list, entry_id)  # type: ignore[no-any-return]
+        return self._call(op("entries.get_entry"), self.list, entry_id)  # type: ignore[no-any-return]
 
     def create(
         self,
@@ -498,9 +456,9 @@ class Entries(_AsyncResource):
             "parent_record_id": parent_record_id,
             "entry_values": entry_values,
         }
-        body = build_body(EntryCreateRequest, fields)
+        body = build_body(models.EntryCreateRequest, fields)
         return self._call(  # type: ignore[no-any-return]
-            create_entry, self.list, body=body, idempotency_key=_given(idempotency_key)
+            op("entries.create_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
         )
 
     def upsert(
@@ -517,21 +475,31 @@ class Entries(_AsyncResource):
             "parent_record_id": parent_record_id,
             "entry_values": entry_values,
         }
-        body = build_body(EntryCreateRequest, fields)
+        body = build_body(models.EntryCreateRequest, fields)
         return self._call(  # type: ignore[no-any-return]
-            upsert_entry, self.list, body=body, idempotency_key=_given(idempotency_key)
+            op("entries.upsert_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
         )
 
     def update(
         self, entry_id: str, entry_values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Entry:
-        body = build_body(EntryUpdateRequest, {"entry_values": entry_values})
+        body = build_body(models.EntryUpdateRequest, {"entry_values": entry_values})
         return self._call(  # type: ignore[no-any-return]
-            update_entry, self.list, entry_id, body=body, idempotency_key=_given(idempotency_key)
+            op("entries.update_entry"),
+            self.list,
+            entry_id,
+            body=body,
+            idempotency_key=_given(idempotency_key),
         )
 
     def delete(self, entry_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
-        self._call(delete_entry, self.list, entry_id, idempotency_key=_given(idempotency_key), cast=_none)
+        self._call(
+            op("entries.delete_entry"),
+            self.list,
+            entry_id,
+            idempotency_key=_given(idempotency_key),
+            cast=_none,
+        )
 
 
 class Notes(_AsyncResource):
@@ -546,7 +514,7 @@ class Notes(_AsyncResource):
         max_items: int | None = None,
     ) -> Paginator[Note]:
         return self._cursor_pages(  # type: ignore[no-any-return]
-            list_notes,
+            op("notes.list_notes"),
             page_size=page_size,
             max_items=max_items,
             parent_object=_given(parent_object),
@@ -554,7 +522,7 @@ class Notes(_AsyncResource):
         )
 
     def get(self, note_id: str) -> Note:
-        return self._call(get_note, note_id)  # type: ignore[no-any-return]
+        return self._call(op("notes.get_note"), note_id)  # type: ignore[no-any-return]
 
     def create(
         self,
@@ -568,12 +536,12 @@ class Notes(_AsyncResource):
     ) -> Note:
         parent = {"object": parent_object, "record_id": parent_record_id}
         body = build_body(
-            NoteCreateRequest, {"parent": parent, "title": title, "content": content, "format": format}
+            models.NoteCreateRequest, {"parent": parent, "title": title, "content": content, "format": format}
         )
-        return self._call(create_note, body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
+        return self._call(op("notes.create_note"), body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
 
     def delete(self, note_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
-        self._call(delete_note, note_id, idempotency_key=_given(idempotency_key), cast=_none)
+        self._call(op("notes.delete_note"), note_id, idempotency_key=_given(idempotency_key), cast=_none)
 
 
 class Tasks(_AsyncResource):
@@ -589,7 +557,7 @@ class Tasks(_AsyncResource):
         max_items: int | None = None,
     ) -> Paginator[Task]:
         return self._cursor_pages(  # type: ignore[no-any-return]
-            list_tasks,
+            op("tasks.list_tasks"),
             page_size=page_size,
             max_items=max_items,
             is_completed=_given(is_completed),
@@ -598,7 +566,7 @@ class Tasks(_AsyncResource):
         )
 
     def get(self, task_id: str) -> Task:
-        return self._call(get_task, task_id)  # type: ignore[no-any-return]
+        return self._call(op("tasks.get_task"), task_id)  # type: ignore[no-any-return]
 
     def create(
         self,
@@ -619,29 +587,29 @@ class Tasks(_AsyncResource):
             "linked_records": linked_records,
             "assignees": assignees,
         }
-        body = build_body(TaskCreateRequest, fields)
-        return self._call(create_task, body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
+        body = build_body(models.TaskCreateRequest, fields)
+        return self._call(op("tasks.create_task"), body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
 
     def update(self, task_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Task:
         """Change ``content``, ``deadline_at`` (``None`` clears it), ``is_completed``,
         ``linked_records`` or ``assignees``."""
-        body = build_body(TaskUpdateRequest, fields)
+        body = build_body(models.TaskUpdateRequest, fields)
         return self._call(  # type: ignore[no-any-return]
-            update_task, task_id, body=body, idempotency_key=_given(idempotency_key)
+            op("tasks.update_task"), task_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
     def delete(self, task_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
-        self._call(delete_task, task_id, idempotency_key=_given(idempotency_key), cast=_none)
+        self._call(op("tasks.delete_task"), task_id, idempotency_key=_given(idempotency_key), cast=_none)
 
 
 class Webhooks(_AsyncResource):
     """``client.webhooks``: subscriptions to events, and their deliveries."""
 
     def list(self, *, page_size: int = CURSOR_PAGE, max_items: int | None = None) -> Paginator[Webhook]:
-        return self._cursor_pages(list_webhooks, page_size=page_size, max_items=max_items)  # type: ignore[no-any-return]
+        return self._cursor_pages(op("webhooks.list_webhooks"), page_size=page_size, max_items=max_items)  # type: ignore[no-any-return]
 
     def get(self, webhook_id: str) -> Webhook:
-        return self._call(get_webhook, webhook_id)  # type: ignore[no-any-return]
+        return self._call(op("webhooks.get_webhook"), webhook_id)  # type: ignore[no-any-return]
 
     def create(
         self,
@@ -654,28 +622,30 @@ class Webhooks(_AsyncResource):
         """The new webhook with its signing ``secret``, which the API shows only this once."""
         every = [{"filter": None, **subscription} for subscription in subscriptions]  # no filter: every event
         fields = {"target_url": target_url, "subscriptions": every, "api_version": api_version}
-        body = build_body(WebhookCreateRequest, fields)
+        body = build_body(models.WebhookCreateRequest, fields)
         return self._call(  # type: ignore[no-any-return]
-            create_webhook, body=body, idempotency_key=_given(idempotency_key)
+            op("webhooks.create_webhook"), body=body, idempotency_key=_given(idempotency_key)
         )
 
     def update(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Webhook:
         """Change ``target_url``, ``subscriptions``, ``api_version`` or ``status``."""
-        body = build_body(WebhookUpdateRequest, fields)
+        body = build_body(models.WebhookUpdateRequest, fields)
         return self._call(  # type: ignore[no-any-return]
-            update_webhook, webhook_id, body=body, idempotency_key=_given(idempotency_key)
+            op("webhooks.update_webhook"), webhook_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
     def delete(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
-        self._call(delete_webhook, webhook_id, idempotency_key=_given(idempotency_key), cast=_none)
+        self._call(
+            op("webhooks.delete_webhook"), webhook_id, idempotency_key=_given(idempotency_key), cast=_none
+        )
 
     def test(self, webhook_id: str) -> WebhookDelivery:
         """Queue a test event to the webhook's URL; the delivery it created."""
-        return self._call(test_webhook, webhook_id)  # type: ignore[no-any-return]
+        return self._call(op("webhooks.test_webhook"), webhook_id)  # type: ignore[no-any-return]
 
     def deliveries(
         self, webhook_id: str, *, page_size: int = CURSOR_PAGE, max_items: int | None = None
     ) -> Paginator[WebhookDelivery]:
         return self._cursor_pages(  # type: ignore[no-any-return]
-            list_webhook_deliveries, webhook_id, page_size=page_size, max_items=max_items
+            op("webhooks.list_webhook_deliveries"), webhook_id, page_size=page_size, max_items=max_items
         )
