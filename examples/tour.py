@@ -2,29 +2,27 @@
 
 It shows the generated client's models at work on the API's JSON (typed values, what a
 newer server's unknown values become, the error for a body that does not fit), then
-starts the sandbox and talks to it over HTTP.
+starts the sandbox and uses ``overlay.Client`` on it: queries, pages, included records,
+errors that suggest a fix, retries under injected faults, and the async client.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-from crm_client import AuthenticatedClient
-from crm_client.api.records import create_record, query_records
 from crm_client.models import (
     CurrencyValue,
     EmailAddressValue,
-    Error,
     PersonalNameValue,
     RecordListResponse,
-    RecordQueryRequest,
-    RecordWriteRequest,
     SelectValue,
 )
 from crm_client.types import UnknownVariant
+from crm_sandbox import Chaos
 
 import overlay
 
@@ -85,44 +83,61 @@ def main() -> None:
 
     sandbox_step()
 
-    print("\nNext: `make test` runs the suite; `make bench` measures the parse against json.loads.")
+    print("\nNext: `make test` runs the suite; `make bench` measures the client against raw httpx.")
 
 
 def sandbox_step() -> None:
-    step("4. The sandbox: the same API on loopback, over real HTTP")
+    step("4. The client against the sandbox (the same API on loopback, over real HTTP)")
     with overlay.Sandbox(seed_data=True) as sb:
         print(f"sandbox at {sb.url} (run your own with `crm sandbox --seed-data`)")
-        client = AuthenticatedClient(base_url=sb.url, token=sb.token)
+        crm = sb.client
+        people = crm.records("people")
+        query = people.query(
+            {"email_addresses": {"email_domain": "analytical.example"}},
+            sorts=[{"attribute": "name", "field": "last_name", "direction": "asc"}],
+            include=["company"],
+        )
+        for person in query:
+            company = person.first("company")
+            works_at = company["name"] if isinstance(company, overlay.Record) else "-"
+            print(f"- {person['name']:<16} {person.first('email_addresses'):<28} at {works_at}")
+        everyone = people.query(page_size=2).to_list()
+        print(f"every person, 2 per page: {everyone.pluck('name')}")
 
-        query = RecordQueryRequest.from_dict(
-            {
-                "filter": {"email_addresses": {"email_domain": "analytical.example"}},
-                "sorts": [{"attribute": "name", "field": "last_name", "direction": "asc"}],
-            }
-        )
-        response = query_records.sync_detailed("people", client=client, body=query)
-        assert isinstance(response.parsed, RecordListResponse)
-        found = [describe(r.values["name"][0]) for r in response.parsed.data]
-        print(
-            f"people @analytical.example, by last name: {found} (request {response.headers['x-request-id']})"
-        )
+        alan = people.create({"name": "Alan Turing", "email_addresses": ["alan@bletchley.example"]})
+        print(f"created {alan['name']} ({alan.id}, request {alan.request_id})")
+        for values in (
+            {"name": "Alan again", "email_addresses": ["alan@bletchley.example"]},
+            {"name": "Typo", "emial_addresses": ["typo@example.com"]},
+        ):
+            try:
+                people.create(values)
+            except overlay.APIStatusError as exc:
+                print(f"{type(exc).__name__}: {exc}")
 
-        body = RecordWriteRequest.from_dict(
-            {"data": {"values": {"name": "Alan Turing", "email_addresses": ["alan@bletchley.example"]}}}
-        )
-        created = create_record.sync_detailed("people", client=client, body=body)
-        again = create_record.sync_detailed("people", client=client, body=body)
-        print(
-            f"created Alan Turing: HTTP {created.status_code.value}; the same email again: "
-            f"HTTP {again.status_code.value}"
-        )
-        if isinstance(again.parsed, Error):
-            print(f"  {again.parsed.code}: {again.parsed.message}")
+    step("5. Retries and idempotency keys under faults")
+    chaos = Chaos(error_rate=0.2, commit_drop_rate=0.1, drop_rate=0.05, seed=11)
+    with overlay.Sandbox(chaos=chaos) as sb, sb.connect(max_retries=6) as crm:
+        print("the sandbox now fails 20% of requests and loses 10% of responses after committing")
+        for i in range(10):
+            crm.records("companies").create({"name": f"Resilient {i}"})
+        landed = crm.records("companies").query({"name": {"$starts_with": "Resilient"}}).to_list()
+        twins = len(landed) - len(set(landed.pluck("name")))
+        print(f"10 creates sent: {len(landed)} companies exist, {twins} duplicated")
 
-        typo = RecordQueryRequest.from_dict({"filter": {"emial_addresses": "x"}})
-        bad = query_records.sync_detailed("people", client=client, body=typo)
-        if isinstance(bad.parsed, Error):
-            print(f"a typo in a filter: HTTP {bad.status_code.value} {bad.parsed.code}: {bad.parsed.message}")
+    step("6. The same client, async: each company's people, queried concurrently")
+    with overlay.Sandbox(seed_data=True) as sb:
+        for line in asyncio.run(companies_async(sb)):
+            print(f"- {line}")
+
+
+async def companies_async(sb: overlay.Sandbox) -> list[str]:
+    async with sb.connect_async() as crm:
+        companies = [c async for c in crm.records("companies").query()]
+        staff = await asyncio.gather(
+            *(crm.records("people").query({"company": c.id}).to_list() for c in companies)
+        )
+        return [f"{c['name']}: {', '.join(s.pluck('name'))}" for c, s in zip(companies, staff, strict=True)]
 
 
 if __name__ == "__main__":
