@@ -101,6 +101,38 @@ class _AsyncResource:
 
         return self._paginate(fetch, max_items)
 
+    def _offset_pages(
+        self,
+        endpoint: Any,
+        parent: str,
+        filter: Mapping[str, Any] | None,
+        sorts: Sequence[Mapping[str, Any]] | None,
+        page_size: int,
+        max_items: int | None,
+        *,
+        items: Any = None,
+        names: Names | None = None,
+        collect: Any = list,
+    ) -> Any:
+        """A paginator over a query endpoint (``limit`` + ``offset``; a short page is the last).
+
+        ``items(parsed, request_id)`` (awaited) turns a page's body into its items.
+        """
+
+        async def fetch(offset: Token, want: int | None) -> Page[Any]:
+            limit = min(page_size, want) if want else page_size
+            request = {"filter": filter, "sorts": sorts, "limit": limit, "offset": offset or 0}
+            body = build_body(
+                models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
+            )
+            parsed, response = await self._client._fetch(endpoint, parent, body=body, names=names)
+            request_id = response.headers.get("x-request-id")
+            found = await items(parsed, request_id) if items else _data(parsed, request_id)
+            following = int(offset or 0) + len(found) if len(found) == limit else None
+            return Page(found, following, RawResponse(response, lambda: found))
+
+        return self._paginate(fetch, max_items, collect)
+
 
 class AsyncObjects(_AsyncResource):
     """``client.objects``: the kinds of record (people, companies, your own)."""
@@ -268,23 +300,24 @@ class AsyncRecords(_AsyncResource):
         """Records matching ``filter`` (the API's filter language), in ``sorts`` order."""
         names = Names.of_filter(self.object, filter, sorts)
 
-        async def fetch(offset: Token, want: int | None) -> Page[Record]:
-            limit = min(page_size, want) if want else page_size
-            request = {"filter": filter, "sorts": sorts, "limit": limit, "offset": offset or 0}
-            body = build_body(
-                models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
-            )
-            parsed, response = await self._client._fetch(
-                op("records.query_records"), self.object, body=body, names=names
-            )
-            request_id = response.headers.get("x-request-id")
-            records = RecordList(Record(raw, request_id, self.object) for raw in parsed.data)
+        async def records(parsed: Any, request_id: str | None) -> RecordList:
+            found = RecordList(Record(raw, request_id, self.object) for raw in parsed.data)
             if include:
-                await self._hydrate(records, include)
-            following = int(offset or 0) + len(records) if len(records) == limit else None
-            return Page(records, following, RawResponse(response, lambda: records))
+                await self._hydrate(found, include)
+            return found
 
-        return self._paginate(fetch, max_items, RecordList)  # type: ignore[no-any-return]
+        query = op("records.query_records")
+        return self._offset_pages(  # type: ignore[no-any-return]
+            query,
+            self.object,
+            filter,
+            sorts,
+            page_size,
+            max_items,
+            items=records,
+            names=names,
+            collect=RecordList,
+        )
 
     async def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
         return await self._call(  # type: ignore[no-any-return]
@@ -432,18 +465,8 @@ class AsyncEntries(_AsyncResource):
         page_size: int = RECORDS_PAGE,
         max_items: int | None = None,
     ) -> AsyncPaginator[Entry]:
-        async def fetch(offset: Token, want: int | None) -> Page[Entry]:
-            limit = min(page_size, want) if want else page_size
-            request = {"filter": filter, "sorts": sorts, "limit": limit, "offset": offset or 0}
-            body = build_body(
-                models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
-            )
-            parsed, response = await self._client._fetch(op("entries.query_entries"), self.list, body=body)
-            entries = _data(parsed, response.headers.get("x-request-id"))
-            following = int(offset or 0) + len(entries) if len(entries) == limit else None
-            return Page(entries, following, RawResponse(response, lambda: entries))
-
-        return self._paginate(fetch, max_items)  # type: ignore[no-any-return]
+        query = op("entries.query_entries")
+        return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)  # type: ignore[no-any-return]
 
     async def get(self, entry_id: str) -> Entry:
         return await self._call(op("entries.get_entry"), self.list, entry_id)  # type: ignore[no-any-return]

@@ -38,7 +38,8 @@ def _round_trip() -> Result:
         times = median_times({"overlay": lambda: people.get(ada.id), "httpx": raw_get}, rounds=400)
         raw.close()
     ratio = times["overlay"] / times["httpx"]
-    detail = f"{times['overlay'] * 1e3:.2f} ms vs {times['httpx'] * 1e3:.2f} ms (typed Record vs decoded JSON)"
+    overlay_ms, httpx_ms = times["overlay"] * 1e3, times["httpx"] * 1e3
+    detail = f"{overlay_ms:.2f} ms vs {httpx_ms:.2f} ms (typed Record vs decoded JSON)"
     return Result("client_get_round_trip", ratio, 1.15, "raw httpx GET + json(), same sandbox", detail=detail)
 
 
