@@ -55,7 +55,7 @@ class _Shared:
 
 
 class AsyncClient:
-    """The CRM API, asynchronously. ``overlay.Client`` is the same, synchronously.
+    """The CRM API. ``overlay.Client`` and ``overlay.AsyncClient`` have the same methods.
 
     >>> async with overlay.AsyncClient(api_key=..., base_url=...) as crm:
     ...     async for person in crm.records("people").query({"name": "Ada"}):

@@ -40,7 +40,8 @@ Fetch = Callable[[Token, int | None], Awaitable[Page[T]]]
 
 
 class AsyncPaginator(Generic[T]):
-    """``async for item in paginator``, ``paginator.pages()``, ``await paginator.to_list()``.
+    """``async for item in paginator``, ``async for page in paginator.pages()``, and
+    ``await paginator.to_list()`` (or ``first()``).
 
     Stops after ``max_items`` items when given. Nothing is fetched until iteration starts,
     and each iteration starts again from the first page.

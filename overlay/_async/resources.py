@@ -116,7 +116,7 @@ class _AsyncResource:
     ) -> Any:
         """A paginator over a query endpoint (``limit`` + ``offset``; a short page is the last).
 
-        ``items(parsed, request_id)`` (awaited) turns a page's body into its items.
+        ``items(parsed, request_id)`` turns a page's body into its items.
         """
 
         async def fetch(offset: Token, want: int | None) -> Page[Any]:
@@ -138,10 +138,10 @@ class AsyncObjects(_AsyncResource):
     """``client.objects``: the kinds of record (people, companies, your own)."""
 
     async def list(self) -> builtins.list[Object]:
-        return await self._call(op("objects.list_objects"))  # type: ignore[no-any-return]
+        return await self._call(op("objects.list_objects"))
 
     async def get(self, object: str) -> Object:
-        return await self._call(op("objects.get_object"), object, names=Names(object))  # type: ignore[no-any-return]
+        return await self._call(op("objects.get_object"), object, names=Names(object))
 
     async def create(self, *, api_slug: str, singular_noun: str, plural_noun: str) -> Object:
         fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
@@ -149,7 +149,7 @@ class AsyncObjects(_AsyncResource):
             op("objects.create_object"), body=build_body(models.ObjectCreateRequest, fields)
         )
         self._client.metadata.refresh(api_slug)
-        return created  # type: ignore[no-any-return]
+        return created
 
     async def update(
         self,
@@ -167,20 +167,20 @@ class AsyncObjects(_AsyncResource):
             names=Names(object),
         )
         self._client.metadata.refresh()
-        return updated  # type: ignore[no-any-return]
+        return updated
 
 
 class AsyncAttributes(_AsyncResource):
     """``client.attributes``: the attributes of an object and the options of its selects."""
 
     async def list(self, object: str, *, show_archived: bool = False) -> builtins.list[Attribute]:
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("attributes.list_attributes"), object, show_archived=show_archived, names=Names(object)
         )
 
     async def get(self, object: str, attribute: str) -> Attribute:
         names = Names(object, [attribute])
-        return await self._call(op("attributes.get_attribute"), object, attribute, names=names)  # type: ignore[no-any-return]
+        return await self._call(op("attributes.get_attribute"), object, attribute, names=names)
 
     async def create(
         self,
@@ -208,7 +208,7 @@ class AsyncAttributes(_AsyncResource):
         body = build_body(models.AttributeCreateRequest, fields)
         created = await self._call(op("attributes.create_attribute"), object, body=body, names=Names(object))
         self._client.metadata.refresh(object)
-        return created  # type: ignore[no-any-return]
+        return created
 
     async def update(self, object: str, attribute: str, **fields: Any) -> Attribute:
         """Change ``title``, ``description``, ``api_slug``, ``is_required``, ``is_unique``,
@@ -219,13 +219,13 @@ class AsyncAttributes(_AsyncResource):
             op("attributes.update_attribute"), object, attribute, body=body, names=names
         )
         self._client.metadata.refresh(object)
-        return updated  # type: ignore[no-any-return]
+        return updated
 
     async def list_options(
         self, object: str, attribute: str, *, show_archived: bool = False
     ) -> builtins.list[SelectOption]:
         names = Names(object, [attribute])
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("attributes.list_select_options"), object, attribute, show_archived=show_archived, names=names
         )
 
@@ -236,7 +236,7 @@ class AsyncAttributes(_AsyncResource):
             op("attributes.create_select_option"), object, attribute, body=body, names=names
         )
         self._client.metadata.refresh(object)
-        return created  # type: ignore[no-any-return]
+        return created
 
     async def update_option(
         self,
@@ -253,7 +253,7 @@ class AsyncAttributes(_AsyncResource):
             op("attributes.update_select_option"), object, attribute, option, body=body, names=names
         )
         self._client.metadata.refresh(object)
-        return updated  # type: ignore[no-any-return]
+        return updated
 
 
 class AsyncRecords(_AsyncResource):
@@ -307,7 +307,7 @@ class AsyncRecords(_AsyncResource):
             return found
 
         query = op("records.query_records")
-        return self._offset_pages(  # type: ignore[no-any-return]
+        return self._offset_pages(
             query,
             self.object,
             filter,
@@ -320,7 +320,7 @@ class AsyncRecords(_AsyncResource):
         )
 
     async def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("records.create_record"),
             self.object,
             body=self._write(values),
@@ -335,7 +335,7 @@ class AsyncRecords(_AsyncResource):
         """Create the record, or update the one whose ``matching_attribute`` has the same value."""
         names = Names.of_values(self.object, values)
         names.attributes.append(matching_attribute)
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("records.upsert_record"),
             self.object,
             body=self._write(values),
@@ -349,7 +349,7 @@ class AsyncRecords(_AsyncResource):
         self, record_id: str, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Record:
         """Change the given attributes; multiselect values are added to the existing ones."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("records.update_record"),
             self.object,
             record_id,
@@ -363,7 +363,7 @@ class AsyncRecords(_AsyncResource):
         self, record_id: str, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Record:
         """Change the given attributes; multiselect values replace the existing ones."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("records.replace_record"),
             self.object,
             record_id,
@@ -387,7 +387,7 @@ class AsyncRecords(_AsyncResource):
     ) -> RecordBatchResponse:
         """Up to 100 creates or upserts in one request, each with its own result."""
         body = build_body(models.RecordBatchRequest, {"items": list(items)})
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("records.batch_records"),
             self.object,
             body=body,
@@ -399,7 +399,7 @@ class AsyncRecords(_AsyncResource):
         self, record_id: str, attribute: str, *, show_historic: bool = False
     ) -> builtins.list[Any]:
         """The typed values of one attribute, with past ones when ``show_historic``."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("records.list_record_attribute_values"),
             self.object,
             record_id,
@@ -433,18 +433,18 @@ class AsyncLists(_AsyncResource):
     """``client.lists``: lists of records (pipelines, shortlists)."""
 
     async def list(self) -> builtins.list[List]:
-        return await self._call(op("lists.list_lists"))  # type: ignore[no-any-return]
+        return await self._call(op("lists.list_lists"))
 
     async def get(self, list: str) -> List:
-        return await self._call(op("lists.get_list"), list)  # type: ignore[no-any-return]
+        return await self._call(op("lists.get_list"), list)
 
     async def create(self, *, name: str, api_slug: str, parent_objects: Sequence[str]) -> List:
         fields = {"name": name, "api_slug": api_slug, "parent_objects": list(parent_objects)}
-        return await self._call(op("lists.create_list"), body=build_body(models.ListCreateRequest, fields))  # type: ignore[no-any-return]
+        return await self._call(op("lists.create_list"), body=build_body(models.ListCreateRequest, fields))
 
     async def update(self, list: str, *, name: str = NOT_GIVEN, api_slug: str = NOT_GIVEN) -> List:
         body = build_body(models.ListUpdateRequest, {"name": name, "api_slug": api_slug})
-        return await self._call(op("lists.update_list"), list, body=body)  # type: ignore[no-any-return]
+        return await self._call(op("lists.update_list"), list, body=body)
 
 
 class AsyncEntries(_AsyncResource):
@@ -466,10 +466,10 @@ class AsyncEntries(_AsyncResource):
         max_items: int | None = None,
     ) -> AsyncPaginator[Entry]:
         query = op("entries.query_entries")
-        return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)  # type: ignore[no-any-return]
+        return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
 
     async def get(self, entry_id: str) -> Entry:
-        return await self._call(op("entries.get_entry"), self.list, entry_id)  # type: ignore[no-any-return]
+        return await self._call(op("entries.get_entry"), self.list, entry_id)
 
     async def create(
         self,
@@ -485,7 +485,7 @@ class AsyncEntries(_AsyncResource):
             "entry_values": entry_values,
         }
         body = build_body(models.EntryCreateRequest, fields)
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("entries.create_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
         )
 
@@ -504,7 +504,7 @@ class AsyncEntries(_AsyncResource):
             "entry_values": entry_values,
         }
         body = build_body(models.EntryCreateRequest, fields)
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("entries.upsert_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
         )
 
@@ -512,7 +512,7 @@ class AsyncEntries(_AsyncResource):
         self, entry_id: str, entry_values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Entry:
         body = build_body(models.EntryUpdateRequest, {"entry_values": entry_values})
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("entries.update_entry"),
             self.list,
             entry_id,
@@ -541,7 +541,7 @@ class AsyncNotes(_AsyncResource):
         page_size: int = CURSOR_PAGE,
         max_items: int | None = None,
     ) -> AsyncPaginator[Note]:
-        return self._cursor_pages(  # type: ignore[no-any-return]
+        return self._cursor_pages(
             op("notes.list_notes"),
             page_size=page_size,
             max_items=max_items,
@@ -550,7 +550,7 @@ class AsyncNotes(_AsyncResource):
         )
 
     async def get(self, note_id: str) -> Note:
-        return await self._call(op("notes.get_note"), note_id)  # type: ignore[no-any-return]
+        return await self._call(op("notes.get_note"), note_id)
 
     async def create(
         self,
@@ -566,7 +566,7 @@ class AsyncNotes(_AsyncResource):
         body = build_body(
             models.NoteCreateRequest, {"parent": parent, "title": title, "content": content, "format": format}
         )
-        return await self._call(op("notes.create_note"), body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
+        return await self._call(op("notes.create_note"), body=body, idempotency_key=_given(idempotency_key))
 
     async def delete(self, note_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
         await self._call(
@@ -586,7 +586,7 @@ class AsyncTasks(_AsyncResource):
         page_size: int = CURSOR_PAGE,
         max_items: int | None = None,
     ) -> AsyncPaginator[Task]:
-        return self._cursor_pages(  # type: ignore[no-any-return]
+        return self._cursor_pages(
             op("tasks.list_tasks"),
             page_size=page_size,
             max_items=max_items,
@@ -596,7 +596,7 @@ class AsyncTasks(_AsyncResource):
         )
 
     async def get(self, task_id: str) -> Task:
-        return await self._call(op("tasks.get_task"), task_id)  # type: ignore[no-any-return]
+        return await self._call(op("tasks.get_task"), task_id)
 
     async def create(
         self,
@@ -618,13 +618,13 @@ class AsyncTasks(_AsyncResource):
             "assignees": assignees,
         }
         body = build_body(models.TaskCreateRequest, fields)
-        return await self._call(op("tasks.create_task"), body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
+        return await self._call(op("tasks.create_task"), body=body, idempotency_key=_given(idempotency_key))
 
     async def update(self, task_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Task:
         """Change ``content``, ``deadline_at`` (``None`` clears it), ``is_completed``,
         ``linked_records`` or ``assignees``."""
         body = build_body(models.TaskUpdateRequest, fields)
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("tasks.update_task"), task_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
@@ -638,10 +638,10 @@ class AsyncWebhooks(_AsyncResource):
     """``client.webhooks``: subscriptions to events, and their deliveries."""
 
     def list(self, *, page_size: int = CURSOR_PAGE, max_items: int | None = None) -> AsyncPaginator[Webhook]:
-        return self._cursor_pages(op("webhooks.list_webhooks"), page_size=page_size, max_items=max_items)  # type: ignore[no-any-return]
+        return self._cursor_pages(op("webhooks.list_webhooks"), page_size=page_size, max_items=max_items)
 
     async def get(self, webhook_id: str) -> Webhook:
-        return await self._call(op("webhooks.get_webhook"), webhook_id)  # type: ignore[no-any-return]
+        return await self._call(op("webhooks.get_webhook"), webhook_id)
 
     async def create(
         self,
@@ -655,14 +655,14 @@ class AsyncWebhooks(_AsyncResource):
         every = [{"filter": None, **subscription} for subscription in subscriptions]  # no filter: every event
         fields = {"target_url": target_url, "subscriptions": every, "api_version": api_version}
         body = build_body(models.WebhookCreateRequest, fields)
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("webhooks.create_webhook"), body=body, idempotency_key=_given(idempotency_key)
         )
 
     async def update(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Webhook:
         """Change ``target_url``, ``subscriptions``, ``api_version`` or ``status``."""
         body = build_body(models.WebhookUpdateRequest, fields)
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             op("webhooks.update_webhook"), webhook_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
@@ -673,11 +673,11 @@ class AsyncWebhooks(_AsyncResource):
 
     async def test(self, webhook_id: str) -> WebhookDelivery:
         """Queue a test event to the webhook's URL; the delivery it created."""
-        return await self._call(op("webhooks.test_webhook"), webhook_id)  # type: ignore[no-any-return]
+        return await self._call(op("webhooks.test_webhook"), webhook_id)
 
     def deliveries(
         self, webhook_id: str, *, page_size: int = CURSOR_PAGE, max_items: int | None = None
     ) -> AsyncPaginator[WebhookDelivery]:
-        return self._cursor_pages(  # type: ignore[no-any-return]
+        return self._cursor_pages(
             op("webhooks.list_webhook_deliveries"), webhook_id, page_size=page_size, max_items=max_items
         )

@@ -41,7 +41,8 @@ Fetch = Callable[[Token, int | None], Page[T]]
 
 
 class Paginator(Generic[T]):
-    """``async for item in paginator``, ``paginator.pages()``, ``await paginator.to_list()``.
+    """``for item in paginator``, ``for page in paginator.pages()``, and
+    ``paginator.to_list()`` (or ``first()``).
 
     Stops after ``max_items`` items when given. Nothing is fetched until iteration starts,
     and each iteration starts again from the first page.

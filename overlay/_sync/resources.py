@@ -117,7 +117,7 @@ class _AsyncResource:
     ) -> Any:
         """A paginator over a query endpoint (``limit`` + ``offset``; a short page is the last).
 
-        ``items(parsed, request_id)`` (awaited) turns a page's body into its items.
+        ``items(parsed, request_id)`` turns a page's body into its items.
         """
 
         def fetch(offset: Token, want: int | None) -> Page[Any]:
@@ -139,16 +139,16 @@ class Objects(_AsyncResource):
     """``client.objects``: the kinds of record (people, companies, your own)."""
 
     def list(self) -> builtins.list[Object]:
-        return self._call(op("objects.list_objects"))  # type: ignore[no-any-return]
+        return self._call(op("objects.list_objects"))
 
     def get(self, object: str) -> Object:
-        return self._call(op("objects.get_object"), object, names=Names(object))  # type: ignore[no-any-return]
+        return self._call(op("objects.get_object"), object, names=Names(object))
 
     def create(self, *, api_slug: str, singular_noun: str, plural_noun: str) -> Object:
         fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
         created = self._call(op("objects.create_object"), body=build_body(models.ObjectCreateRequest, fields))
         self._client.metadata.refresh(api_slug)
-        return created  # type: ignore[no-any-return]
+        return created
 
     def update(
         self,
@@ -166,20 +166,20 @@ class Objects(_AsyncResource):
             names=Names(object),
         )
         self._client.metadata.refresh()
-        return updated  # type: ignore[no-any-return]
+        return updated
 
 
 class Attributes(_AsyncResource):
     """``client.attributes``: the attributes of an object and the options of its selects."""
 
     def list(self, object: str, *, show_archived: bool = False) -> builtins.list[Attribute]:
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("attributes.list_attributes"), object, show_archived=show_archived, names=Names(object)
         )
 
     def get(self, object: str, attribute: str) -> Attribute:
         names = Names(object, [attribute])
-        return self._call(op("attributes.get_attribute"), object, attribute, names=names)  # type: ignore[no-any-return]
+        return self._call(op("attributes.get_attribute"), object, attribute, names=names)
 
     def create(
         self,
@@ -207,7 +207,7 @@ class Attributes(_AsyncResource):
         body = build_body(models.AttributeCreateRequest, fields)
         created = self._call(op("attributes.create_attribute"), object, body=body, names=Names(object))
         self._client.metadata.refresh(object)
-        return created  # type: ignore[no-any-return]
+        return created
 
     def update(self, object: str, attribute: str, **fields: Any) -> Attribute:
         """Change ``title``, ``description``, ``api_slug``, ``is_required``, ``is_unique``,
@@ -216,13 +216,13 @@ class Attributes(_AsyncResource):
         names = Names(object, [attribute])
         updated = self._call(op("attributes.update_attribute"), object, attribute, body=body, names=names)
         self._client.metadata.refresh(object)
-        return updated  # type: ignore[no-any-return]
+        return updated
 
     def list_options(
         self, object: str, attribute: str, *, show_archived: bool = False
     ) -> builtins.list[SelectOption]:
         names = Names(object, [attribute])
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("attributes.list_select_options"), object, attribute, show_archived=show_archived, names=names
         )
 
@@ -231,7 +231,7 @@ class Attributes(_AsyncResource):
         names = Names(object, [attribute])
         created = self._call(op("attributes.create_select_option"), object, attribute, body=body, names=names)
         self._client.metadata.refresh(object)
-        return created  # type: ignore[no-any-return]
+        return created
 
     def update_option(
         self,
@@ -248,7 +248,7 @@ class Attributes(_AsyncResource):
             op("attributes.update_select_option"), object, attribute, option, body=body, names=names
         )
         self._client.metadata.refresh(object)
-        return updated  # type: ignore[no-any-return]
+        return updated
 
 
 class Records(_AsyncResource):
@@ -302,7 +302,7 @@ class Records(_AsyncResource):
             return found
 
         query = op("records.query_records")
-        return self._offset_pages(  # type: ignore[no-any-return]
+        return self._offset_pages(
             query,
             self.object,
             filter,
@@ -315,7 +315,7 @@ class Records(_AsyncResource):
         )
 
     def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("records.create_record"),
             self.object,
             body=self._write(values),
@@ -330,7 +330,7 @@ class Records(_AsyncResource):
         """Create the record, or update the one whose ``matching_attribute`` has the same value."""
         names = Names.of_values(self.object, values)
         names.attributes.append(matching_attribute)
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("records.upsert_record"),
             self.object,
             body=self._write(values),
@@ -344,7 +344,7 @@ class Records(_AsyncResource):
         self, record_id: str, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Record:
         """Change the given attributes; multiselect values are added to the existing ones."""
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("records.update_record"),
             self.object,
             record_id,
@@ -358,7 +358,7 @@ class Records(_AsyncResource):
         self, record_id: str, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Record:
         """Change the given attributes; multiselect values replace the existing ones."""
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("records.replace_record"),
             self.object,
             record_id,
@@ -382,7 +382,7 @@ class Records(_AsyncResource):
     ) -> RecordBatchResponse:
         """Up to 100 creates or upserts in one request, each with its own result."""
         body = build_body(models.RecordBatchRequest, {"items": list(items)})
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("records.batch_records"),
             self.object,
             body=body,
@@ -394,7 +394,7 @@ class Records(_AsyncResource):
         self, record_id: str, attribute: str, *, show_historic: bool = False
     ) -> builtins.list[Any]:
         """The typed values of one attribute, with past ones when ``show_historic``."""
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("records.list_record_attribute_values"),
             self.object,
             record_id,
@@ -428,18 +428,18 @@ class Lists(_AsyncResource):
     """``client.lists``: lists of records (pipelines, shortlists)."""
 
     def list(self) -> builtins.list[List]:
-        return self._call(op("lists.list_lists"))  # type: ignore[no-any-return]
+        return self._call(op("lists.list_lists"))
 
     def get(self, list: str) -> List:
-        return self._call(op("lists.get_list"), list)  # type: ignore[no-any-return]
+        return self._call(op("lists.get_list"), list)
 
     def create(self, *, name: str, api_slug: str, parent_objects: Sequence[str]) -> List:
         fields = {"name": name, "api_slug": api_slug, "parent_objects": list(parent_objects)}
-        return self._call(op("lists.create_list"), body=build_body(models.ListCreateRequest, fields))  # type: ignore[no-any-return]
+        return self._call(op("lists.create_list"), body=build_body(models.ListCreateRequest, fields))
 
     def update(self, list: str, *, name: str = NOT_GIVEN, api_slug: str = NOT_GIVEN) -> List:
         body = build_body(models.ListUpdateRequest, {"name": name, "api_slug": api_slug})
-        return self._call(op("lists.update_list"), list, body=body)  # type: ignore[no-any-return]
+        return self._call(op("lists.update_list"), list, body=body)
 
 
 class Entries(_AsyncResource):
@@ -461,10 +461,10 @@ class Entries(_AsyncResource):
         max_items: int | None = None,
     ) -> Paginator[Entry]:
         query = op("entries.query_entries")
-        return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)  # type: ignore[no-any-return]
+        return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
 
     def get(self, entry_id: str) -> Entry:
-        return self._call(op("entries.get_entry"), self.list, entry_id)  # type: ignore[no-any-return]
+        return self._call(op("entries.get_entry"), self.list, entry_id)
 
     def create(
         self,
@@ -480,7 +480,7 @@ class Entries(_AsyncResource):
             "entry_values": entry_values,
         }
         body = build_body(models.EntryCreateRequest, fields)
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("entries.create_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
         )
 
@@ -499,7 +499,7 @@ class Entries(_AsyncResource):
             "entry_values": entry_values,
         }
         body = build_body(models.EntryCreateRequest, fields)
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("entries.upsert_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
         )
 
@@ -507,7 +507,7 @@ class Entries(_AsyncResource):
         self, entry_id: str, entry_values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Entry:
         body = build_body(models.EntryUpdateRequest, {"entry_values": entry_values})
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("entries.update_entry"),
             self.list,
             entry_id,
@@ -536,7 +536,7 @@ class Notes(_AsyncResource):
         page_size: int = CURSOR_PAGE,
         max_items: int | None = None,
     ) -> Paginator[Note]:
-        return self._cursor_pages(  # type: ignore[no-any-return]
+        return self._cursor_pages(
             op("notes.list_notes"),
             page_size=page_size,
             max_items=max_items,
@@ -545,7 +545,7 @@ class Notes(_AsyncResource):
         )
 
     def get(self, note_id: str) -> Note:
-        return self._call(op("notes.get_note"), note_id)  # type: ignore[no-any-return]
+        return self._call(op("notes.get_note"), note_id)
 
     def create(
         self,
@@ -561,7 +561,7 @@ class Notes(_AsyncResource):
         body = build_body(
             models.NoteCreateRequest, {"parent": parent, "title": title, "content": content, "format": format}
         )
-        return self._call(op("notes.create_note"), body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
+        return self._call(op("notes.create_note"), body=body, idempotency_key=_given(idempotency_key))
 
     def delete(self, note_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
         self._call(op("notes.delete_note"), note_id, idempotency_key=_given(idempotency_key), cast=_none)
@@ -579,7 +579,7 @@ class Tasks(_AsyncResource):
         page_size: int = CURSOR_PAGE,
         max_items: int | None = None,
     ) -> Paginator[Task]:
-        return self._cursor_pages(  # type: ignore[no-any-return]
+        return self._cursor_pages(
             op("tasks.list_tasks"),
             page_size=page_size,
             max_items=max_items,
@@ -589,7 +589,7 @@ class Tasks(_AsyncResource):
         )
 
     def get(self, task_id: str) -> Task:
-        return self._call(op("tasks.get_task"), task_id)  # type: ignore[no-any-return]
+        return self._call(op("tasks.get_task"), task_id)
 
     def create(
         self,
@@ -611,13 +611,13 @@ class Tasks(_AsyncResource):
             "assignees": assignees,
         }
         body = build_body(models.TaskCreateRequest, fields)
-        return self._call(op("tasks.create_task"), body=body, idempotency_key=_given(idempotency_key))  # type: ignore[no-any-return]
+        return self._call(op("tasks.create_task"), body=body, idempotency_key=_given(idempotency_key))
 
     def update(self, task_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Task:
         """Change ``content``, ``deadline_at`` (``None`` clears it), ``is_completed``,
         ``linked_records`` or ``assignees``."""
         body = build_body(models.TaskUpdateRequest, fields)
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("tasks.update_task"), task_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
@@ -629,10 +629,10 @@ class Webhooks(_AsyncResource):
     """``client.webhooks``: subscriptions to events, and their deliveries."""
 
     def list(self, *, page_size: int = CURSOR_PAGE, max_items: int | None = None) -> Paginator[Webhook]:
-        return self._cursor_pages(op("webhooks.list_webhooks"), page_size=page_size, max_items=max_items)  # type: ignore[no-any-return]
+        return self._cursor_pages(op("webhooks.list_webhooks"), page_size=page_size, max_items=max_items)
 
     def get(self, webhook_id: str) -> Webhook:
-        return self._call(op("webhooks.get_webhook"), webhook_id)  # type: ignore[no-any-return]
+        return self._call(op("webhooks.get_webhook"), webhook_id)
 
     def create(
         self,
@@ -646,14 +646,12 @@ class Webhooks(_AsyncResource):
         every = [{"filter": None, **subscription} for subscription in subscriptions]  # no filter: every event
         fields = {"target_url": target_url, "subscriptions": every, "api_version": api_version}
         body = build_body(models.WebhookCreateRequest, fields)
-        return self._call(  # type: ignore[no-any-return]
-            op("webhooks.create_webhook"), body=body, idempotency_key=_given(idempotency_key)
-        )
+        return self._call(op("webhooks.create_webhook"), body=body, idempotency_key=_given(idempotency_key))
 
     def update(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Webhook:
         """Change ``target_url``, ``subscriptions``, ``api_version`` or ``status``."""
         body = build_body(models.WebhookUpdateRequest, fields)
-        return self._call(  # type: ignore[no-any-return]
+        return self._call(
             op("webhooks.update_webhook"), webhook_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
@@ -664,11 +662,11 @@ class Webhooks(_AsyncResource):
 
     def test(self, webhook_id: str) -> WebhookDelivery:
         """Queue a test event to the webhook's URL; the delivery it created."""
-        return self._call(op("webhooks.test_webhook"), webhook_id)  # type: ignore[no-any-return]
+        return self._call(op("webhooks.test_webhook"), webhook_id)
 
     def deliveries(
         self, webhook_id: str, *, page_size: int = CURSOR_PAGE, max_items: int | None = None
     ) -> Paginator[WebhookDelivery]:
-        return self._cursor_pages(  # type: ignore[no-any-return]
+        return self._cursor_pages(
             op("webhooks.list_webhook_deliveries"), webhook_id, page_size=page_size, max_items=max_items
         )

@@ -318,6 +318,14 @@ def test_a_callers_idempotency_key_is_sent(make: Callable[..., overlay.Client]) 
     assert script.seen[0].headers["idempotency-key"] == "import-row-7"
 
 
+def test_an_async_hook_on_the_sync_client_is_refused() -> None:
+    async def hook(request: httpx.Request) -> None:
+        return None
+
+    with pytest.raises(overlay.ConfigurationError, match="AsyncClient"):
+        overlay.Client(api_key=KEY, base_url=URL, on_request=[hook])
+
+
 def test_hooks_see_each_logical_request_once(make: Callable[..., overlay.Client]) -> None:
     requests: list[str] = []
     statuses: list[int] = []
@@ -458,13 +466,22 @@ def test_the_async_client_behaves_the_same() -> None:
     async def sleep(seconds: float) -> None:
         return None
 
+    seen: list[str] = []
+
+    async def on_response(response: httpx.Response) -> None:
+        seen.append(f"async {response.status_code}")
+
     async def run() -> overlay.Record:
         async with overlay.AsyncClient(
-            api_key=KEY, base_url=URL, transport=httpx.MockTransport(script)
+            api_key=KEY,
+            base_url=URL,
+            transport=httpx.MockTransport(script),
+            on_request=[lambda request: seen.append(request.method)],  # a plain function works too
+            on_response=[on_response],
         ) as client:
             client._http._transport.sleep = sleep  # type: ignore[attr-defined]
             return await client.records("people").create({"name": "Ada Lovelace"})
 
     created = asyncio.run(run())
-    assert created["name"] == "Ada Lovelace"
+    assert created["name"] == "Ada Lovelace" and seen == ["POST", "async 201"]
     assert len({r.headers["idempotency-key"] for r in script.seen}) == 1 and len(script.seen) == 2
