@@ -13,6 +13,8 @@ import pytest
 
 import overlay
 
+from .test_errors import STATUS_ERRORS
+
 URL = "http://api.test"
 KEY = "tok_live_secret_value"
 RECORD_ID = {"workspace_id": "w", "object_id": "o", "record_id": "r1"}
@@ -166,19 +168,7 @@ def test_a_callers_http_client_is_used_and_left_open() -> None:
 # ------------------------------------------------------------------ errors
 
 
-@pytest.mark.parametrize(
-    ("status", "cls"),
-    [
-        (400, overlay.BadRequestError),
-        (401, overlay.AuthenticationError),
-        (403, overlay.PermissionDeniedError),
-        (404, overlay.NotFoundError),
-        (409, overlay.ConflictError),
-        (413, overlay.BadRequestError),
-        (429, overlay.RateLimitError),
-        (500, overlay.InternalServerError),
-    ],
-)
+@pytest.mark.parametrize(("status", "cls"), STATUS_ERRORS)
 def test_each_status_family_has_its_error(
     make: Callable[..., overlay.Client], status: int, cls: type[overlay.APIStatusError]
 ) -> None:

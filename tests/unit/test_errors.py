@@ -14,20 +14,24 @@ def body(status: int, code: str, message: str, type_: str = "invalid_request_err
     return json.dumps({"status_code": status, "type": type_, "code": code, "message": message}).encode()
 
 
+# Each status and the error class it maps to (the client tests reuse this table).
+STATUS_ERRORS: list[tuple[int, type[overlay.APIStatusError]]] = [
+    (400, overlay.BadRequestError),
+    (401, overlay.AuthenticationError),
+    (403, overlay.PermissionDeniedError),
+    (404, overlay.NotFoundError),
+    (409, overlay.ConflictError),
+    (413, overlay.BadRequestError),
+    (429, overlay.RateLimitError),
+    (500, overlay.InternalServerError),
+    (503, overlay.InternalServerError),
+    (418, overlay.APIStatusError),
+]
+
+
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [
-        (400, overlay.BadRequestError),
-        (401, overlay.AuthenticationError),
-        (403, overlay.PermissionDeniedError),
-        (404, overlay.NotFoundError),
-        (409, overlay.ConflictError),
-        (413, overlay.BadRequestError),
-        (429, overlay.RateLimitError),
-        (500, overlay.InternalServerError),
-        (503, overlay.InternalServerError),
-        (418, overlay.APIStatusError),
-    ],
+    STATUS_ERRORS,
 )
 def test_each_status_family_has_its_class(status: int, cls: type[overlay.APIStatusError]) -> None:
     error = error_for_status(status, {"x-request-id": "req_1"}, body(status, "some_code", "Something."))
