@@ -26,6 +26,7 @@ from ._errors import (
     SandboxError,
 )
 from ._parse import parse
+from ._query import Expr, F, Field, from_filter
 from ._records import Record, RecordList
 from ._sandbox import Sandbox
 
@@ -72,6 +73,9 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "ConflictError",
+    "Expr",
+    "F",
+    "Field",
     "InternalServerError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -86,5 +90,6 @@ __all__ = [
     "Sandbox",
     "SandboxError",
     "__version__",
+    "from_filter",
     "parse",
 ]

@@ -17,6 +17,7 @@ from crm_client.types import UNSET
 
 from .._errors import InvalidArgumentError
 from .._metadata import Names
+from .._query import Expr, as_filter
 from .._records import Record, RecordList, chunks, references
 from .._response import NOT_GIVEN, RawResponse, build_body, op
 from .pagination import AsyncPaginator, Page, Token
@@ -290,14 +291,15 @@ class AsyncRecords(_AsyncResource):
 
     def query(
         self,
-        filter: Mapping[str, Any] | None = None,
+        filter: Expr | Mapping[str, Any] | None = None,
         *,
         sorts: Sequence[Mapping[str, Any]] | None = None,
         include: Sequence[str] = (),
         page_size: int = RECORDS_PAGE,
         max_items: int | None = None,
     ) -> AsyncPaginator[Record]:
-        """Records matching ``filter`` (the API's filter language), in ``sorts`` order."""
+        """Records matching ``filter`` (an ``F`` expression or the API's JSON), in ``sorts`` order."""
+        filter = as_filter(filter, self.object)
         names = Names.of_filter(self.object, filter, sorts)
 
         async def records(parsed: Any, request_id: str | None) -> RecordList:
@@ -459,14 +461,14 @@ class AsyncEntries(_AsyncResource):
 
     def query(
         self,
-        filter: Mapping[str, Any] | None = None,
+        filter: Expr | Mapping[str, Any] | None = None,
         *,
         sorts: Sequence[Mapping[str, Any]] | None = None,
         page_size: int = RECORDS_PAGE,
         max_items: int | None = None,
     ) -> AsyncPaginator[Entry]:
         query = op("entries.query_entries")
-        return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
+        return self._offset_pages(query, self.list, as_filter(filter, None), sorts, page_size, max_items)
 
     async def get(self, entry_id: str) -> Entry:
         return await self._call(op("entries.get_entry"), self.list, entry_id)

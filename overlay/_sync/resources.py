@@ -18,6 +18,7 @@ from crm_client.types import UNSET
 
 from .._errors import InvalidArgumentError
 from .._metadata import Names
+from .._query import Expr, as_filter
 from .._records import Record, RecordList, chunks, references
 from .._response import NOT_GIVEN, RawResponse, build_body, op
 from .pagination import Page, Paginator, Token
@@ -285,14 +286,15 @@ class Records(_AsyncResource):
 
     def query(
         self,
-        filter: Mapping[str, Any] | None = None,
+        filter: Expr | Mapping[str, Any] | None = None,
         *,
         sorts: Sequence[Mapping[str, Any]] | None = None,
         include: Sequence[str] = (),
         page_size: int = RECORDS_PAGE,
         max_items: int | None = None,
     ) -> Paginator[Record]:
-        """Records matching ``filter`` (the API's filter language), in ``sorts`` order."""
+        """Records matching ``filter`` (an ``F`` expression or the API's JSON), in ``sorts`` order."""
+        filter = as_filter(filter, self.object)
         names = Names.of_filter(self.object, filter, sorts)
 
         def records(parsed: Any, request_id: str | None) -> RecordList:
@@ -454,14 +456,14 @@ class Entries(_AsyncResource):
 
     def query(
         self,
-        filter: Mapping[str, Any] | None = None,
+        filter: Expr | Mapping[str, Any] | None = None,
         *,
         sorts: Sequence[Mapping[str, Any]] | None = None,
         page_size: int = RECORDS_PAGE,
         max_items: int | None = None,
     ) -> Paginator[Entry]:
         query = op("entries.query_entries")
-        return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
+        return self._offset_pages(query, self.list, as_filter(filter, None), sorts, page_size, max_items)
 
     def get(self, entry_id: str) -> Entry:
         return self._call(op("entries.get_entry"), self.list, entry_id)

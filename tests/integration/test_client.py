@@ -175,3 +175,15 @@ def test_the_async_client_against_the_sandbox(sandbox: overlay.Sandbox) -> None:
 
     names, request_id = asyncio.run(run())
     assert names == [f"Async {i}" for i in range(6)] and request_id.startswith("req_")
+
+
+def test_filter_expressions_query_the_sandbox(crm: overlay.Client) -> None:
+    from overlay import F
+
+    people = crm.records("people")
+    analytical = people.query(F.email_addresses.email_domain == "analytical.example").to_list()
+    assert sorted(analytical.pluck("name")) == ["Ada Lovelace", "Charles Babbage"]
+    at_cobol = people.query(F.company.via("companies").name.starts_with("Cobol")).to_list()
+    assert at_cobol.pluck("name") == ["Grace Hopper"]
+    not_ada = people.query(~(F.name == "Ada Lovelace") & F.email_addresses.is_set()).to_list()
+    assert "Ada Lovelace" not in not_ada.pluck("name") and len(not_ada) == len(people.query().to_list()) - 1

@@ -1,0 +1,380 @@
+"""Filter expressions in Python, compiled to the API's filter language (and read back from it).
+
+    from overlay import F
+
+    F.name.contains("ada") & (F.rating >= 3) | ~F.email_addresses.email_domain.eq("spam.com")
+    F.company.via("companies").name.starts_with("Ac")          # a path through a reference
+    F.created_at >= "2026-01-01"                                # record_id, created_at, updated_at
+
+Expressions are immutable values: ``to_filter()`` gives the API's JSON, ``from_filter()``
+reads it back, two expressions are equal when their JSON is, and ``repr()`` is Python that
+builds the same expression. ``&`` and ``|`` flatten: ``a & (b & c)`` is ``a & b & c``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import keyword
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import InvalidArgumentError
+
+# Operator → the method that builds it (and shows it in reprs).
+OPERATORS = {
+    "$eq": "eq",
+    "$in": "in_",
+    "$not_empty": "is_set",
+    "$contains": "contains",
+    "$starts_with": "starts_with",
+    "$ends_with": "ends_with",
+    "$lt": "lt",
+    "$lte": "lte",
+    "$gt": "gt",
+    "$gte": "gte",
+}
+SYMBOLS = {"$eq": "==", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+PSEUDO_ATTRIBUTES = ("record_id", "created_at", "updated_at")
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+Scalar = str | int | float | bool | None
+
+
+class Expr:
+    """A filter: a condition, or conditions combined with ``&``, ``|`` and ``~``."""
+
+    __slots__ = ()
+
+    def to_filter(self, object: str | None = None) -> dict[str, Any]:
+        """The API's filter JSON. ``object`` is the slug path filters start from."""
+        raise NotImplementedError
+
+    def _key(self) -> str:
+        return json.dumps(self.to_filter(object="?"), sort_keys=True)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Expr) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __and__(self, other: Expr) -> Expr:
+        return And(_flatten(And, (self, _expr(other))))
+
+    def __or__(self, other: Expr) -> Expr:
+        return Or(_flatten(Or, (self, _expr(other))))
+
+    def __invert__(self) -> Expr:
+        return Not(self)
+
+    def __bool__(self) -> bool:
+        raise InvalidArgumentError(
+            "A filter expression has no truth value: combine with & | ~ (not and/or/not), "
+            "and compare with == only inside a filter."
+        )
+
+
+def _expr(value: object) -> Expr:
+    if not isinstance(value, Expr):
+        raise InvalidArgumentError(f"Expected a filter expression, got {type(value).__name__}: {value!r}.")
+    return value
+
+
+def _flatten(kind: type[And] | type[Or], items: Iterable[Expr]) -> tuple[Expr, ...]:
+    flat: list[Expr] = []
+    for item in items:
+        flat.extend(item.items if isinstance(item, kind) else (item,))
+    return tuple(flat)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Cond(Expr):
+    """One condition: ``field`` (an attribute, maybe a property of it, maybe at the end of a
+    path) compared by ``op`` with ``value``."""
+
+    field: Field
+    op: str
+    value: Any
+
+    def to_filter(self, object: str | None = None) -> dict[str, Any]:
+        condition: dict[str, Any] = {self.op: list(self.value) if self.op == "$in" else self.value}
+        if self.field.property is not None:
+            condition = {self.field.property: condition}
+        if not self.field.path:
+            return {self.field.attribute: condition}
+        start = self.field.path[0][0] or object
+        if not start:
+            raise InvalidArgumentError(
+                f"{self!r} follows a path, which starts from an object: to_filter(object='people'), "
+                "or use it in records('people').where(...)."
+            )
+        steps = [[source or start, attribute] for source, attribute, _ in self.field.path]
+        return {"path": [*steps, [self.field.path[-1][2], self.field.attribute]], "constraints": condition}
+
+    def __repr__(self) -> str:
+        if self.op in SYMBOLS:
+            return f"({self.field!r} {SYMBOLS[self.op]} {self.value!r})"  # & binds tighter than >=
+        if self.op == "$not_empty":
+            return f"{self.field!r}.{'is_set' if self.value else 'is_empty'}()"
+        value = list(self.value) if self.op == "$in" else self.value
+        return f"{self.field!r}.{OPERATORS[self.op]}({value!r})"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class And(Expr):
+    items: tuple[Expr, ...]
+
+    def to_filter(self, object: str | None = None) -> dict[str, Any]:
+        if len(self.items) == 1:
+            return self.items[0].to_filter(object)
+        return {"$and": [item.to_filter(object) for item in self.items]}
+
+    def __repr__(self) -> str:
+        return "(" + " & ".join(map(repr, self.items)) + ")"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Or(Expr):
+    items: tuple[Expr, ...]
+
+    def to_filter(self, object: str | None = None) -> dict[str, Any]:
+        if len(self.items) == 1:
+            return self.items[0].to_filter(object)
+        return {"$or": [item.to_filter(object) for item in self.items]}
+
+    def __repr__(self) -> str:
+        return "(" + " | ".join(map(repr, self.items)) + ")"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Not(Expr):
+    item: Expr
+
+    def to_filter(self, object: str | None = None) -> dict[str, Any]:
+        return {"$not": self.item.to_filter(object)}
+
+    def __repr__(self) -> str:
+        return f"~{self.item!r}"
+
+
+# A step of a path: (the object it starts from, the reference attribute, the object it reaches).
+# The first step's object may be None until the query says which object it starts from.
+Step = tuple[str | None, str, str]
+
+
+@dataclass(frozen=True, repr=False)
+class Field:
+    """An attribute (``F.name``), a property of it (``F.name.last_name``), or an attribute
+    reached through record references (``F.company.via("companies").name``)."""
+
+    attribute: str
+    property: str | None = None
+    path: tuple[Step, ...] = ()
+
+    def __repr__(self) -> str:
+        where = repr(_Via(self.path)) + _access(self.attribute)
+        return where + (_access(self.property) if self.property else "")
+
+    def __getattr__(self, name: str) -> Field:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    def __getitem__(self, name: str) -> Field:
+        """A property of the attribute (``F.email_addresses["email_domain"]``)."""
+        if self.property is not None:
+            raise InvalidArgumentError(f"{self!r} is already a property; properties do not nest.")
+        return Field(self.attribute, name, self.path)
+
+    def via(self, target: str) -> _Via:
+        """Follow this record-reference attribute to records of ``target``."""
+        if self.property is not None:
+            raise InvalidArgumentError(f"{self!r}: only an attribute (not a property) can be followed.")
+        if len(self.path) >= 4:
+            raise InvalidArgumentError("A path follows at most 4 references.")
+        start = self.path[-1][2] if self.path else None
+        return _Via((*self.path, (start, self.attribute, target)))
+
+    # -------------------------------------------------------------- conditions
+
+    def _cond(self, op: str, value: Any) -> Cond:
+        return Cond(self, op, value)
+
+    def eq(self, value: Scalar) -> Cond:
+        return self._cond("$eq", value)
+
+    def ne(self, value: Scalar) -> Expr:
+        return Not(self.eq(value))
+
+    def lt(self, value: str | float) -> Cond:
+        return self._cond("$lt", value)
+
+    def lte(self, value: str | float) -> Cond:
+        return self._cond("$lte", value)
+
+    def gt(self, value: str | float) -> Cond:
+        return self._cond("$gt", value)
+
+    def gte(self, value: str | float) -> Cond:
+        return self._cond("$gte", value)
+
+    def in_(self, values: Sequence[Scalar]) -> Cond:
+        if isinstance(values, str | bytes) or not isinstance(values, Sequence | set | frozenset):
+            raise InvalidArgumentError(f"{self!r}.in_() takes a list of values, got {values!r}.")
+        return self._cond("$in", tuple(values))
+
+    def contains(self, text: str) -> Cond:
+        return self._cond("$contains", text)
+
+    def starts_with(self, text: str) -> Cond:
+        return self._cond("$starts_with", text)
+
+    def ends_with(self, text: str) -> Cond:
+        return self._cond("$ends_with", text)
+
+    def is_set(self) -> Cond:
+        return self._cond("$not_empty", True)
+
+    def is_empty(self) -> Cond:
+        return self._cond("$not_empty", False)
+
+    def __eq__(self, value: object) -> Cond:  # type: ignore[override]
+        return self.eq(value)  # type: ignore[arg-type]
+
+    def __ne__(self, value: object) -> Expr:  # type: ignore[override]
+        return self.ne(value)  # type: ignore[arg-type]
+
+    def __lt__(self, value: str | float) -> Cond:
+        return self.lt(value)
+
+    def __le__(self, value: str | float) -> Cond:
+        return self.lte(value)
+
+    def __gt__(self, value: str | float) -> Cond:
+        return self.gt(value)
+
+    def __ge__(self, value: str | float) -> Cond:
+        return self.gte(value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _access(name: str) -> str:
+    plain = name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
+    return f".{name}" if plain and name not in _FIELD_NAMES else f"[{name!r}]"
+
+
+@dataclass(frozen=True, repr=False)
+class _Via:
+    """Records reached through a path; ``.attribute`` names one of their attributes."""
+
+    path: tuple[Step, ...]
+
+    def __repr__(self) -> str:
+        return "F" + "".join(f"{_access(attribute)}.via({target!r})" for _, attribute, target in self.path)
+
+    def __getattr__(self, name: str) -> Field:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Field(name, None, self.path)
+
+    def __getitem__(self, name: str) -> Field:
+        return Field(name, None, self.path)
+
+
+class _Root:
+    """``F``: ``F.slug`` (or ``F["slug"]``) is the attribute with that slug."""
+
+    def __repr__(self) -> str:
+        return "F"
+
+    def __getattr__(self, name: str) -> Field:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Field(name)
+
+    def __getitem__(self, name: str) -> Field:
+        return Field(name)
+
+
+F = _Root()
+# Names a Field has as methods: attributes or properties with these names go through [...].
+_FIELD_NAMES = frozenset(name for name in dir(Field) if not name.startswith("_")) | {
+    "attribute",
+    "property",
+    "path",
+}
+
+
+def as_filter(filter: Expr | Mapping[str, Any] | None, object: str | None) -> Mapping[str, Any] | None:
+    """The JSON of a filter given as an expression or already as JSON (for ``object``)."""
+    return filter.to_filter(object) if isinstance(filter, Expr) else filter
+
+
+# ------------------------------------------------------------------ reading the API's JSON
+
+
+def from_filter(filter: Mapping[str, Any]) -> Expr:
+    """The expression of a filter in the API's JSON (shorthand and verbose forms alike)."""
+    if not isinstance(filter, Mapping):
+        raise InvalidArgumentError(f"A filter is a JSON object, got {type(filter).__name__}.")
+    if "path" in filter or "constraints" in filter:
+        return _path_filter(filter)
+    parts: list[Expr] = []
+    for key, value in filter.items():
+        if key == "$and":
+            parts.append(And(_flatten(And, [from_filter(v) for v in _list(key, value)])))
+        elif key == "$or":
+            parts.append(Or(_flatten(Or, [from_filter(v) for v in _list(key, value)])))
+        elif key == "$not":
+            parts.append(Not(from_filter(value)))
+        elif key.startswith("$"):
+            raise InvalidArgumentError(f"Unknown combinator {key!r}: use $and, $or or $not.")
+        else:
+            parts.extend(_conditions(Field(key), value))
+    if not parts:
+        raise InvalidArgumentError("An empty filter matches everything; leave the filter out instead.")
+    return parts[0] if len(parts) == 1 else And(_flatten(And, parts))
+
+
+def _list(key: str, value: Any) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise InvalidArgumentError(f"{key} takes a non-empty list of filters.")
+    return value
+
+
+def _conditions(field: Field, condition: Any) -> list[Expr]:
+    if not isinstance(condition, Mapping):
+        return [Cond(field, "$eq", condition)]
+    found: list[Expr] = []
+    for key, value in condition.items():
+        if key in OPERATORS:
+            found.append(Cond(field, key, tuple(value) if key == "$in" else value))
+        elif key.startswith("$"):
+            raise InvalidArgumentError(
+                f"Unknown operator {key!r} on {field!r}; known: {', '.join(OPERATORS)}."
+            )
+        elif field.property is None and _SLUG.match(key):
+            found.extend(_conditions(field[key], value))
+        else:
+            raise InvalidArgumentError(
+                f"{key!r} in the condition on {field!r} is neither an operator nor a property."
+            )
+    return found
+
+
+def _path_filter(filter: Mapping[str, Any]) -> Expr:
+    path: Any = filter.get("path")
+    constraints = filter.get("constraints")
+    ok = isinstance(path, list) and path and all(isinstance(s, list) and len(s) == 2 for s in path)
+    if not ok or constraints is None or len(filter) != 2:
+        raise InvalidArgumentError(
+            'A path filter is {"path": [[object, attribute], ...], "constraints": {...}}.'
+        )
+    steps = tuple((obj, attribute, target) for (obj, attribute), (target, _) in itertools.pairwise(path))
+    field = Field(path[-1][1], None, steps)
+    parts = _conditions(field, constraints)
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
