@@ -7,6 +7,9 @@ cannot express. Its public names are listed in ``__all__`` and nowhere else. The
 
 import typing as _typing
 
+from ._dsl.expr import Expr, F, Field, from_filter
+from ._dsl.text import QuerySyntaxError
+from ._dsl.text import parse_text as from_text
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -26,20 +29,23 @@ from ._errors import (
     SandboxError,
 )
 from ._parse import parse
-from ._query import Expr, F, Field, from_filter
 from ._records import Record, RecordList
 from ._sandbox import Sandbox
 
 if _typing.TYPE_CHECKING:
     from ._async.client import AsyncClient
     from ._async.pagination import AsyncPaginator
+    from ._async.query import AsyncQuery
     from ._response import RawResponse
     from ._sync.client import Client
     from ._sync.pagination import Page, Paginator
+    from ._sync.query import Query
 
 _LAZY = {
     "AsyncClient": "._async.client",
     "AsyncPaginator": "._async.pagination",
+    "AsyncQuery": "._async.query",
+    "Query": "._sync.query",
     "Client": "._sync.client",
     "Page": "._sync.pagination",
     "Paginator": "._sync.pagination",
@@ -67,6 +73,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncClient",
     "AsyncPaginator",
+    "AsyncQuery",
     "AuthenticationError",
     "BadRequestError",
     "CRMError",
@@ -82,6 +89,8 @@ __all__ = [
     "Page",
     "Paginator",
     "PermissionDeniedError",
+    "Query",
+    "QuerySyntaxError",
     "RateLimitError",
     "RawResponse",
     "Record",
@@ -91,5 +100,6 @@ __all__ = [
     "SandboxError",
     "__version__",
     "from_filter",
+    "from_text",
     "parse",
 ]

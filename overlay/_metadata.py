@@ -47,13 +47,20 @@ class TTLCache:
 
 
 def nearest(name: str, known: Iterable[str]) -> str | None:
-    """The known slug most like ``name``, if any is close enough to be a likely typo."""
+    """The known slug most like ``name``, if any is close enough to be a likely typo.
+
+    A slug is compared whole and by its start, so ``emial`` finds ``email_addresses``.
+    """
     candidates = [k for k in known if k != name]
     lowered = {k.lower(): k for k in candidates}
     if name.lower() in lowered:
         return lowered[name.lower()]
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return close[0] if close else None
+    if close:
+        return close[0]
+    starts = {k[: len(name)].lower(): k for k in reversed(candidates) if len(k) > len(name)}
+    close = difflib.get_close_matches(name.lower(), list(starts), n=1, cutoff=0.75)
+    return starts[close[0]] if close else None
 
 
 @dataclass

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._errors import CRMError
+from .._dsl.check import check, objects_of, option_lookups
+from .._dsl.expr import Expr
+from .._errors import CRMError, InvalidArgumentError
 from .._metadata import Names, TTLCache, first_unknown, nearest
 
 if TYPE_CHECKING:
@@ -68,6 +70,22 @@ class Metadata:
             self._cache.drop("objects")
             self._cache.drop("attributes", object)
             self._cache.drop("options", object)
+
+    def check_filter(self, object: str, expr: Expr) -> Expr:
+        """``expr`` checked against the schema of ``object`` (and of the objects its paths reach),
+        with its values coerced; an ``InvalidArgumentError`` says what does not fit."""
+        objects = self.objects()
+        if object not in objects:
+            close = nearest(object, objects)
+            hint = f" Did you mean {close!r}?" if close else f" Objects: {', '.join(objects)}."
+            raise InvalidArgumentError(f"Unknown object {object!r}.{hint}")
+        schemas: dict[str, dict[str, str]] = {}
+        for slug in sorted(objects_of(expr, object) & set(objects)):
+            schemas[slug] = {a.api_slug: str(a.type_) for a in (self.attributes(slug)).values()}
+        options: dict[tuple[str, str], list[str]] = {}
+        for slug, attribute in sorted(option_lookups(expr, object, schemas)):
+            options[slug, attribute] = list(self.options(slug, attribute))
+        return check(expr, object, schemas, options, list(objects))
 
     def suggest(self, code: str, names: Names) -> str | None:
         """The known slug nearest to the unknown one an error is about; ``None`` if unsure."""

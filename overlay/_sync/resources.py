@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from crm_client import models  # a lazy package: each model loads on first use
 from crm_client.types import UNSET
 
+from .._dsl.expr import Expr, as_filter
+from .._dsl.text import parse_text
 from .._errors import InvalidArgumentError
 from .._metadata import Names
-from .._query import Expr, as_filter
 from .._records import Record, RecordList, chunks, references
 from .._response import NOT_GIVEN, RawResponse, build_body, op
 from .pagination import Page, Paginator, Token
+from .query import Query
 
 if TYPE_CHECKING:
     from crm_client.models import (
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R", bound="_AsyncResource")
+
+Filter = Expr | Mapping[str, Any] | str
 
 # The most records one query may return, and the page sizes the paginators ask for.
 QUERY_LIMIT = 1000
@@ -107,23 +111,37 @@ class _AsyncResource:
         self,
         endpoint: Any,
         parent: str,
-        filter: Mapping[str, Any] | None,
+        filter: Filter | None,
         sorts: Sequence[Mapping[str, Any]] | None,
         page_size: int,
         max_items: int | None,
         *,
         items: Any = None,
-        names: Names | None = None,
+        check: Any = None,
         collect: Any = list,
     ) -> Any:
         """A paginator over a query endpoint (``limit`` + ``offset``; a short page is the last).
 
-        ``items(parsed, request_id)`` turns a page's body into its items.
+        A text filter is parsed; an expression is checked with ``check(expr)`` (awaited,
+        once) before the first page. ``items(parsed, request_id)`` turns a page's body into
+        its items.
         """
+        expr = parse_text(filter) if isinstance(filter, str) else filter
+        ready: dict[str, Any] = {}
+
+        def prepare() -> tuple[Mapping[str, Any] | None, Names]:
+            if not ready:
+                final = expr
+                if isinstance(final, Expr) and check is not None:
+                    final = check(final)
+                json = as_filter(final, parent)
+                ready["filter"], ready["names"] = json, Names.of_filter(parent, json, sorts)
+            return ready["filter"], ready["names"]
 
         def fetch(offset: Token, want: int | None) -> Page[Any]:
             limit = min(page_size, want) if want else page_size
-            request = {"filter": filter, "sorts": sorts, "limit": limit, "offset": offset or 0}
+            filter_json, names = prepare()
+            request = {"filter": filter_json, "sorts": sorts, "limit": limit, "offset": offset or 0}
             body = build_body(
                 models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
             )
@@ -286,16 +304,19 @@ class Records(_AsyncResource):
 
     def query(
         self,
-        filter: Expr | Mapping[str, Any] | None = None,
+        filter: Filter | None = None,
         *,
         sorts: Sequence[Mapping[str, Any]] | None = None,
         include: Sequence[str] = (),
         page_size: int = RECORDS_PAGE,
         max_items: int | None = None,
+        check: bool = True,
     ) -> Paginator[Record]:
-        """Records matching ``filter`` (an ``F`` expression or the API's JSON), in ``sorts`` order."""
-        filter = as_filter(filter, self.object)
-        names = Names.of_filter(self.object, filter, sorts)
+        """Records matching ``filter``, in ``sorts`` order.
+
+        ``filter`` is an ``F`` expression, a text query or the API's JSON. Expressions and
+        text are checked against the workspace's schema first (``check=False`` skips it).
+        """
 
         def records(parsed: Any, request_id: str | None) -> RecordList:
             found = RecordList(Record(raw, request_id, self.object) for raw in parsed.data)
@@ -312,9 +333,19 @@ class Records(_AsyncResource):
             page_size,
             max_items,
             items=records,
-            names=names,
+            check=(lambda expr: self._client.metadata.check_filter(self.object, expr)) if check else None,
             collect=RecordList,
         )
+
+    def where(self, *filters: Filter) -> Query:
+        """A query of these records: ``where(F.rating >= 3, "name ~ 'ada'")``, then more."""
+        return Query(self).where(*filters)
+
+    def order_by(self, *keys: str) -> Query:
+        return Query(self).order_by(*keys)
+
+    def limit(self, n: int) -> Query:
+        return Query(self).limit(n)
 
     def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
         return self._call(
@@ -456,14 +487,14 @@ class Entries(_AsyncResource):
 
     def query(
         self,
-        filter: Expr | Mapping[str, Any] | None = None,
+        filter: Filter | None = None,
         *,
         sorts: Sequence[Mapping[str, Any]] | None = None,
         page_size: int = RECORDS_PAGE,
         max_items: int | None = None,
     ) -> Paginator[Entry]:
         query = op("entries.query_entries")
-        return self._offset_pages(query, self.list, as_filter(filter, None), sorts, page_size, max_items)
+        return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
 
     def get(self, entry_id: str) -> Entry:
         return self._call(op("entries.get_entry"), self.list, entry_id)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import InvalidArgumentError
+from .._errors import InvalidArgumentError
 
 # Operator → the method that builds it (and shows it in reprs).
 OPERATORS = {
@@ -51,6 +51,12 @@ class Expr:
     def to_filter(self, object: str | None = None) -> dict[str, Any]:
         """The API's filter JSON. ``object`` is the slug path filters start from."""
         raise NotImplementedError
+
+    def to_text(self) -> str:
+        """The expression in the text query language (``from_text`` reads it back)."""
+        from .text import to_text
+
+        return to_text(self)
 
     def _key(self) -> str:
         return json.dumps(self.to_filter(object="?"), sort_keys=True)

@@ -1,0 +1,142 @@
+"""``records("people").where(...).order_by(...).limit(n)``: an immutable query of records.
+
+Each method returns a new query; nothing is sent until the query is iterated or asked for
+``first()``, ``exists()``, ``count()``, ``pluck()``, ``to_list()`` or ``aggregate()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._dsl.aggregate import Aggregator, sorts_of
+from .._dsl.expr import Expr, as_filter, from_filter
+from .._errors import InvalidArgumentError
+from .._records import Record, RecordList
+from .pagination import AsyncPaginator, Page
+
+if TYPE_CHECKING:
+    from .resources import AsyncRecords
+
+Filter = Expr | Mapping[str, Any] | str
+
+
+@dataclasses.dataclass(frozen=True)
+class AsyncQuery:
+    """A query of one object's records: filter, order, limit, included references."""
+
+    records: AsyncRecords
+    filter: Expr | None = None
+    sorts: tuple[str, ...] = ()
+    max_items: int | None = None
+    includes: tuple[str, ...] = ()
+    page_size: int = 500
+
+    def __repr__(self) -> str:
+        parts = [f"records({self.records.object!r})"]
+        if self.filter is not None:
+            parts.append(f"where({self.filter!r})")
+        if self.sorts:
+            parts.append(f"order_by({', '.join(map(repr, self.sorts))})")
+        if self.max_items is not None:
+            parts.append(f"limit({self.max_items})")
+        if self.includes:
+            parts.append(f"include({', '.join(map(repr, self.includes))})")
+        return ".".join(parts)
+
+    def where(self, *filters: Filter) -> AsyncQuery:
+        """Narrow the query: ``F`` expressions, text (``"rating >= 3"``) or filter JSON, all ANDed."""
+        combined = self.filter
+        for given in filters:
+            expr = _expr(given)
+            combined = expr if combined is None else combined & expr
+        return dataclasses.replace(self, filter=combined)
+
+    def order_by(self, *keys: str) -> AsyncQuery:
+        """Sort by ``"slug"``, ``"-slug"`` (descending) or ``"slug.property"``, in turn."""
+        sorts_of(keys)  # refuse a bad key now, not at the first page
+        return dataclasses.replace(self, sorts=self.sorts + tuple(keys))
+
+    def limit(self, n: int) -> AsyncQuery:
+        if n < 0:
+            raise InvalidArgumentError(f"limit() takes 0 or more, got {n}.")
+        return dataclasses.replace(self, max_items=n)
+
+    def include(self, *slugs: str) -> AsyncQuery:
+        """Fetch the records these reference attributes point to (``rec["company"]``)."""
+        return dataclasses.replace(self, includes=self.includes + slugs)
+
+    def _paginator(
+        self, max_items: int | None = None, page_size: int | None = None
+    ) -> AsyncPaginator[Record]:
+        limits = [n for n in (self.max_items, max_items) if n is not None]
+        return self.records.query(
+            self.filter,
+            sorts=sorts_of(self.sorts) or None,
+            include=self.includes,
+            page_size=page_size or self.page_size,
+            max_items=min(limits) if limits else None,
+        )
+
+    def filter_json(self) -> dict[str, Any] | None:
+        """The filter as the API receives it."""
+        filter = as_filter(self.filter, self.records.object)
+        return None if filter is None else dict(filter)
+
+    async def __aiter__(self) -> AsyncIterator[Record]:
+        async for record in self._paginator():
+            yield record
+
+    def pages(self) -> AsyncIterator[Page[Record]]:
+        return self._paginator().pages()
+
+    async def to_list(self) -> RecordList:
+        found: RecordList = await self._paginator().to_list()  # type: ignore[assignment]
+        return found
+
+    async def first(self) -> Record | None:
+        return await self._paginator(max_items=1).first()
+
+    async def exists(self) -> bool:
+        return await self.first() is not None
+
+    async def count(self) -> int:
+        """How many records match, counted page by page (the API has no count endpoint)."""
+        total = 0
+        async for page in self._paginator(page_size=1000).pages():
+            total += len(page.items)
+        return total
+
+    async def pluck(self, *slugs: str) -> list[Any]:
+        """The plain first value of ``slug`` of each record; tuples for several slugs."""
+        if not slugs:
+            raise InvalidArgumentError("pluck() needs at least one attribute slug.")
+        values: list[Any] = []
+        async for record in self._paginator():
+            values.append(
+                record.first(slugs[0]) if len(slugs) == 1 else tuple(record.first(s) for s in slugs)
+            )
+        return values
+
+    async def aggregate(self, *specs: str, group_by: str | None = None) -> dict[str, Any]:
+        """``count``, ``sum(x)``, ``avg(x)``, ``min(x)``, ``max(x)`` over every match, per group."""
+        totals = Aggregator(specs, group_by)
+        async for page in self._paginator(page_size=1000).pages():
+            for record in page.items:
+                totals.add(record)
+        return totals.result()
+
+
+def _expr(given: Filter) -> Expr:
+    if isinstance(given, Expr):
+        return given
+    if isinstance(given, str):
+        from .._dsl.text import parse_text
+
+        return parse_text(given)
+    if isinstance(given, Mapping):
+        return from_filter(given)
+    raise InvalidArgumentError(
+        f"where() takes F expressions, text or filter JSON, got {type(given).__name__}."
+    )
