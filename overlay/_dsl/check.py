@@ -150,6 +150,7 @@ def _check_condition(
             raise _unknown("object", target, "this workspace", [*objects] or list(schemas))
         source = target
     schema = schemas[source]
+    titles: list[str] | None = None
     if field.attribute in PSEUDO_OPERATORS and field.attribute not in schema:
         allowed = PSEUDO_OPERATORS[field.attribute]
         kind = "timestamp" if field.attribute != "record_id" else "record_id"
@@ -167,6 +168,8 @@ def _check_condition(
             raise _unknown("property", prop, f"{field.attribute!r} ({kind})", known)
         allowed = properties[prop]
         label = f"{field.attribute!r} ({kind})" + (f" property {prop!r}" if prop else "")
+        if kind in ("select", "status") and not prop:
+            titles = options.get((source, field.attribute))
         if prop:
             kind = "currency" if prop == "amount_minor" else "text"
     if cond.op not in allowed:
@@ -176,7 +179,6 @@ def _check_condition(
         if not isinstance(cond.value, bool):
             raise InvalidArgumentError(f"is_set/is_empty on {label} takes true or false, got {cond.value!r}.")
         return cond
-    titles = options.get((source, field.attribute)) if field.property is None else None
     coerce = _coercer(kind, label, titles)
     value = tuple(coerce(v) for v in cond.value) if cond.op == "$in" else coerce(cond.value)
     return Cond(field, cond.op, value)

@@ -144,7 +144,7 @@ class _Parser:
         attribute = self.name("an attribute slug, 'not' or '('")
         while self.accept("op", "->"):
             target = self.name("the object the reference leads to, after '->'")
-            steps.append((None, attribute, target))
+            steps.append((steps[-1][2] if steps else None, attribute, target))
             self.expect("op", ".", "'.' and an attribute of " + repr(target))
             attribute = self.name(f"an attribute of {target!r}")
         field = Field(attribute, None, tuple(steps))
