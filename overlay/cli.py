@@ -46,6 +46,69 @@ def run_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cell(value: Any) -> str:
+    from ._records import Record
+
+    if isinstance(value, Record):
+        return str(value.first("name", value.id))
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if value is None:
+        return ""
+    return str(getattr(value, "target_record_id", None) or value)
+
+
+def _print_records(records: Any, columns: list[str] | None, as_json: bool) -> int:
+    import json
+
+    shown = 0
+    if as_json:
+        for record in records:
+            print(json.dumps(record.to_dict(), default=str))
+            shown += 1
+        return shown
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        raise SystemExit(
+            "crm query prints tables with rich: pip install 'crm-sdk[cli]' (or use --json)."
+        ) from None
+    rows = list(records)
+    slugs = columns or sorted({slug for record in rows for slug in record.slugs()})
+    table = Table("record_id", *slugs)
+    for record in rows:
+        table.add_row(record.id, *(_cell(record.all(slug)) for slug in slugs))
+    Console().print(table)
+    return len(rows)
+
+
+def run_query(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from ._errors import CRMError
+    from ._sandbox import Sandbox
+    from ._sync.client import Client
+
+    with contextlib.ExitStack() as stack:
+        try:
+            if args.sandbox:
+                sandbox = stack.enter_context(Sandbox(seed_data=True))
+                client = stack.enter_context(sandbox.connect())
+            else:
+                client = stack.enter_context(Client())
+            query = client.records(args.object).where(*([args.where] if args.where else []))
+            keys = [key for given in args.order for key in given.split(",") if key]
+            query = query.order_by(*keys).limit(args.limit)
+            if args.include:
+                query = query.include(*args.include)
+            _print_records(query, args.columns.split(",") if args.columns else None, args.json)
+        except CRMError as exc:
+            print(f"crm query: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description="The CRM SDK's command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,11 +127,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="faults, e.g. 'error=0.1,429=0.05,drop=0.02,commit_drop=0.01,latency=0-20,seed=7'",
     )
     sandbox.set_defaults(run=run_sandbox)
+
+    query = commands.add_parser(
+        "query",
+        help="print the records of an object that match a text query",
+        description="Uses CRM_API_KEY and CRM_BASE_URL, or --sandbox for a seeded sandbox.",
+    )
+    query.add_argument("object", help="the object's slug, e.g. people")
+    query.add_argument("--where", help="a text query, e.g. \"name ~ 'ada' and rating >= 3\"")
+    query.add_argument(
+        "--order",
+        action="append",
+        default=[],
+        help="a sort key (repeatable), e.g. -created_at or name.last_name",
+    )
+    query.add_argument("--limit", type=int, default=50, help="at most this many records (default 50)")
+    query.add_argument("--include", nargs="+", help="reference attributes whose records to fetch too")
+    query.add_argument("--columns", help="comma-separated attribute slugs to show (default: all)")
+    query.add_argument("--json", action="store_true", help="JSON lines, one record each, instead of a table")
+    query.add_argument("--sandbox", action="store_true", help="query a fresh sandbox with the sample data")
+    query.set_defaults(run=run_query)
     return parser
 
 
+def _attach_values(argv: Sequence[str]) -> list[str]:
+    """``--order -created_at`` → ``--order=-created_at``: a descending key is not an option."""
+    out: list[str] = []
+    pending = False
+    for arg in argv:
+        if pending:
+            out[-1] += f"={arg}"
+            pending = False
+        else:
+            out.append(arg)
+            pending = arg == "--order"
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_attach_values(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
