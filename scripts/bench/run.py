@@ -15,10 +15,11 @@ sys.path.insert(0, str(HERE))
 
 import bench_client  # noqa: E402
 import bench_parse  # noqa: E402
+import bench_query  # noqa: E402
 import bench_sandbox  # noqa: E402
 from _harness import Result  # noqa: E402
 
-BENCHMARKS = [bench_parse, bench_client, bench_sandbox]
+BENCHMARKS = [bench_parse, bench_client, bench_query, bench_sandbox]
 RESULTS = HERE.parents[1] / ".bench" / "results.json"
 
 
