@@ -25,6 +25,7 @@ from crm_client.types import UnknownVariant
 from crm_sandbox import Chaos
 
 import overlay
+from overlay import F
 
 DATA = Path(__file__).parent / "data" / "people_page.json"
 
@@ -115,7 +116,22 @@ def sandbox_step() -> None:
             except overlay.APIStatusError as exc:
                 print(f"{type(exc).__name__}: {exc}")
 
-    step("5. Retries and idempotency keys under faults")
+    step("5. Queries: expressions, text, checks before sending")
+    with overlay.Sandbox(seed_data=True) as sb:
+        people = sb.client.records("people")
+        query = people.where(F.company.via("companies").name.starts_with("Analytical")).order_by("-name")
+        print(f"{query}\n  -> {query.pluck('name')}")
+        text = "email_addresses.email_domain $= '.example' and not name ~ 'ada'"
+        print(f"where({text!r}).count() -> {people.where(text).count()}")
+        deals = sb.client.records("deals").where().aggregate("count", "sum(value)", group_by="stage")
+        print(f"deals by stage: {deals}")
+        for mistake in ("nmae ~ 'ada'", "name > 3", "name ~ 'ada' and"):
+            try:
+                people.where(mistake).first()
+            except overlay.InvalidArgumentError as exc:
+                print(f"{type(exc).__name__}: {exc}")
+
+    step("6. Retries and idempotency keys under faults")
     chaos = Chaos(error_rate=0.2, commit_drop_rate=0.1, drop_rate=0.05, seed=11)
     with overlay.Sandbox(chaos=chaos) as sb, sb.connect(max_retries=6) as crm:
         print("the sandbox now fails 20% of requests and loses 10% of responses after committing")
@@ -125,7 +141,7 @@ def sandbox_step() -> None:
         twins = len(landed) - len(set(landed.pluck("name")))
         print(f"10 creates sent: {len(landed)} companies exist, {twins} duplicated")
 
-    step("6. The same client, async: each company's people, queried concurrently")
+    step("7. The same client, async: each company's people, queried concurrently")
     with overlay.Sandbox(seed_data=True) as sb:
         for line in asyncio.run(companies_async(sb)):
             print(f"- {line}")
