@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
+from ._errors import ResponseParseError
+
 if TYPE_CHECKING:
     import datetime
 
@@ -50,15 +52,52 @@ class Record:
     ``rec["slug"]`` is the plain first value (``KeyError`` if the record has no such
     attribute); ``rec.first(slug)`` the same or a default; ``rec.all(slug)`` every value;
     ``rec.values(slug)`` the typed value objects; ``rec.raw`` the generated model.
+
+    A record read from a query page keeps its JSON and parses an attribute's values the
+    first time they are read (``rec.raw`` parses all of it), so paging through records
+    costs little more than the JSON itself.
     """
 
-    __slots__ = ("_included", "object", "raw", "request_id")
+    __slots__ = ("_data", "_included", "_model", "_parsed", "object", "request_id")
 
-    def __init__(self, raw: RecordModel, request_id: str | None = None, object: str | None = None) -> None:
-        self.raw = raw
+    def __init__(
+        self, raw: RecordModel | dict[str, Any], request_id: str | None = None, object: str | None = None
+    ) -> None:
+        self._model: RecordModel | None = None if isinstance(raw, dict) else raw
+        self._data: dict[str, Any] | None = raw if isinstance(raw, dict) else None
+        self._parsed: dict[str, list[Any]] = {}
         self.request_id = request_id
         self.object = object  # the object's slug, when the record was fetched through it
         self._included: dict[tuple[str, str], Record] = {}
+
+    @classmethod
+    def from_json(cls, data: Any, request_id: str | None = None, object: str | None = None) -> Record:
+        """A record from its JSON, checked for the shape every record has (id, values)."""
+        try:
+            if type(data["values"]) is dict and type(data["id"]["record_id"]) is str and "created_at" in data:
+                return cls(data, request_id, object)
+        except (KeyError, TypeError):
+            pass
+        reason = "expected an object with id.record_id, created_at and values"
+        raise ResponseParseError("Record", reason, request_id=request_id)
+
+    def _fail(self, exc: Exception) -> ResponseParseError:
+        reason = (
+            f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+        )
+        return ResponseParseError("Record", reason, request_id=self.request_id)
+
+    @property
+    def raw(self) -> RecordModel:
+        """The generated model of the whole record (parsed on first use)."""
+        if self._model is None:
+            from crm_client.models import Record as RecordModel
+
+            try:
+                self._model = RecordModel.from_dict(self._data or {})
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise self._fail(exc) from None
+        return self._model
 
     def __repr__(self) -> str:
         name = self.first("name", None)
@@ -66,32 +105,53 @@ class Record:
         return f"<Record {self.object or self.object_id}/{self.id}{label}>"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Record) and other.raw == self.raw
+        return isinstance(other, Record) and other.to_dict() == self.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
 
     @property
     def id(self) -> str:
-        return self.raw.id.record_id
+        return str(self._data["id"]["record_id"]) if self._data is not None else self.raw.id.record_id
 
     @property
     def object_id(self) -> str:
-        return self.raw.id.object_id
+        return str(self._data["id"].get("object_id")) if self._data is not None else self.raw.id.object_id
 
     @property
     def created_at(self) -> datetime.datetime:
         return self.raw.created_at
 
+    def _values(self) -> dict[str, Any]:
+        if self._data is not None:
+            values: dict[str, Any] = self._data["values"]
+            return values
+        return self.raw.values.additional_properties
+
     def slugs(self) -> list[str]:
         """The attribute slugs this record has values for."""
-        return list(self.raw.values.additional_properties)
+        return list(self._values())
 
     def __contains__(self, slug: object) -> bool:
-        return slug in self.raw.values.additional_properties
+        return slug in self._values()
 
     def values(self, slug: str) -> list[Any]:
         """The typed value objects of one attribute (empty if none)."""
-        return list(self.raw.values.additional_properties.get(slug, ()))
+        if self._data is None:
+            return list(self.raw.values.additional_properties.get(slug, ()))
+        parsed = self._parsed.get(slug)
+        if parsed is None:
+            items = self._data["values"].get(slug)
+            if not items:
+                parsed = []
+            else:
+                from crm_client.models import RecordValues
+
+                try:
+                    parsed = RecordValues.from_dict({slug: items}).additional_properties[slug]
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    raise self._fail(exc) from None
+            self._parsed[slug] = parsed
+        return list(parsed)
 
     def _plain(self, value: Any) -> Any:
         if getattr(value, "attribute_type", None) == "record-reference":
@@ -100,11 +160,11 @@ class Record:
 
     def all(self, slug: str) -> list[Any]:
         """The plain values of one attribute, in the API's order."""
-        return [self._plain(v) for v in self.raw.values.additional_properties.get(slug, ())]
+        return [self._plain(v) for v in self.values(slug)]
 
     def first(self, slug: str, default: Any = None) -> Any:
         """The plain first value of one attribute, or ``default``."""
-        values = self.raw.values.additional_properties.get(slug)
+        values = self.values(slug)
         return self._plain(values[0]) if values else default
 
     def __getitem__(self, slug: str) -> Any:
@@ -115,10 +175,9 @@ class Record:
 
     def references(self, slug: str) -> list[tuple[str, str]]:
         """``(object, record_id)`` of each record an attribute refers to."""
-        values: list[Any] = self.raw.values.additional_properties.get(slug, [])
         return [
             (v.target_object, v.target_record_id)
-            for v in values
+            for v in self.values(slug)
             if getattr(v, "attribute_type", None) == "record-reference"
         ]
 
@@ -128,7 +187,7 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """The record as the API sends it (JSON-ready: ids, ``created_at``, typed values)."""
-        return self.raw.to_dict()
+        return dict(self._data) if self._data is not None else self.raw.to_dict()
 
 
 class RecordList(list[Record]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import functools
 import importlib
+import json
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, Generic, TypeVar
@@ -47,6 +48,22 @@ def decode(endpoint: ModuleType, response: httpx.Response, api: Any) -> Any:
         reason = str(exc) or type(exc).__name__
         raise ResponseParseError(name, reason, request_id=request_id) from None
     return parsed
+
+
+def decode_page(endpoint: ModuleType, response: httpx.Response) -> list[Any]:
+    """The ``data`` list of a page's JSON, left unparsed (its items are parsed when read)."""
+    if response.status_code >= 400:
+        raise error_for_status(response.status_code, response.headers, response.content)
+    request_id = response.headers.get("x-request-id")
+    name = endpoint.__name__.rpartition(".")[2]
+    try:
+        body = json.loads(response.content)
+    except ValueError as exc:
+        raise ResponseParseError(name, f"not JSON ({exc})", request_id=request_id) from None
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise ResponseParseError(name, "expected an object with a data list", request_id=request_id)
+    return data
 
 
 def tag(value: M, request_id: str | None) -> M:

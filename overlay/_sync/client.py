@@ -15,7 +15,7 @@ from .._config import METADATA_TTL, Hook, Options, resolve, sync_event_hooks
 from .._errors import APIConnectionError, APIStatusError, APITimeoutError, ConfigurationError
 from .._metadata import SUGGESTIBLE, Names, TTLCache
 from .._ratelimit import RateLimiter
-from .._response import NOT_GIVEN, RawResponse, build_body, decode, op, request_kwargs, tag
+from .._response import NOT_GIVEN, RawResponse, build_body, decode, decode_page, op, request_kwargs, tag
 from .._retry import RetryPolicy
 from .._transport import APITransport, ClientTransport, Stack
 from .metadata import Metadata
@@ -199,11 +199,14 @@ class Client:
             raise APIConnectionError(f"Could not reach the API: {exc or type(exc).__name__}.") from exc
 
     def _fetch(
-        self, endpoint: ModuleType, *args: Any, names: Names | None = None, **kwargs: Any
+        self, endpoint: ModuleType, *args: Any, names: Names | None = None, parse: bool = True, **kwargs: Any
     ) -> tuple[Any, httpx.Response]:
-        """The endpoint's typed result and its response; errors name the nearest known slug."""
+        """The endpoint's typed result (or, unless ``parse``, a page's unparsed ``data`` list)
+        and its response; errors name the nearest known slug."""
         response = self._send(endpoint, *args, **kwargs)
         try:
+            if not parse:
+                return decode_page(endpoint, response), response
             return decode(endpoint, response, PARSER_SETTINGS), response
         except APIStatusError as error:
             if names is not None and error.code in SUGGESTIBLE:

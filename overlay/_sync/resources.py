@@ -123,8 +123,8 @@ class _AsyncResource:
         """A paginator over a query endpoint (``limit`` + ``offset``; a short page is the last).
 
         A text filter is parsed; an expression is checked with ``check(expr)`` (awaited,
-        once) before the first page. ``items(parsed, request_id)`` turns a page's body into
-        its items.
+        once) before the first page. ``items(data, request_id)`` turns a page's unparsed
+        ``data`` list into its items; without it, items are the endpoint's typed models.
         """
         expr = parse_text(filter) if isinstance(filter, str) else filter
         ready: dict[str, Any] = {}
@@ -145,7 +145,9 @@ class _AsyncResource:
             body = build_body(
                 models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
             )
-            parsed, response = self._client._fetch(endpoint, parent, body=body, names=names)
+            parsed, response = self._client._fetch(
+                endpoint, parent, body=body, names=names, parse=items is None
+            )
             request_id = response.headers.get("x-request-id")
             found = items(parsed, request_id) if items else _data(parsed, request_id)
             following = int(offset or 0) + len(found) if len(found) == limit else None
@@ -318,8 +320,8 @@ class Records(_AsyncResource):
         text are checked against the workspace's schema first (``check=False`` skips it).
         """
 
-        def records(parsed: Any, request_id: str | None) -> RecordList:
-            found = RecordList(Record(raw, request_id, self.object) for raw in parsed.data)
+        def records(data: list[Any], request_id: str | None) -> RecordList:
+            found = RecordList(Record.from_json(item, request_id, self.object) for item in data)
             if include:
                 self._hydrate(found, include)
             return found
@@ -447,12 +449,13 @@ class Records(_AsyncResource):
                     {"filter": {"record_id": {"$in": chunk}}, "limit": QUERY_LIMIT},
                     wrap=False,
                 )
-                parsed, response = self._client._fetch(
-                    op("records.query_records"), target, body=body, names=Names(target)
+                data, response = self._client._fetch(
+                    op("records.query_records"), target, body=body, names=Names(target), parse=False
                 )
                 request_id = response.headers.get("x-request-id")
-                for raw in parsed.data:
-                    found[target, raw.id.record_id] = Record(raw, request_id, target)
+                for item in data:
+                    record = Record.from_json(item, request_id, target)
+                    found[target, record.id] = record
         for record in records:
             record.include(found)
 

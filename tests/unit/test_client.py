@@ -475,3 +475,21 @@ def test_the_async_client_behaves_the_same() -> None:
     created = asyncio.run(run())
     assert created["name"] == "Ada Lovelace" and seen == ["POST", "async 201"]
     assert len({r.headers["idempotency-key"] for r in script.seen}) == 1 and len(script.seen) == 2
+
+
+def test_query_records_parse_their_values_when_read(make: Callable[..., overlay.Client]) -> None:
+    broken = record("r2", "Bad")
+    broken["values"]["name"][0].pop("full_name")
+    client = make(Script(ok([record("r1"), broken])))
+    first, second = client.records("people").query(check=False).to_list()
+    assert first["name"] == "Ada Lovelace" and second.id == "r2"  # the id needs no parsing
+    with pytest.raises(overlay.ResponseParseError, match="full_name") as caught:
+        second["name"]
+    assert caught.value.request_id == "req_ok"
+    assert first.to_dict() == record("r1") and first.raw.id.record_id == "r1"
+
+
+def test_a_page_item_without_the_shape_of_a_record_fails_at_once(make: Callable[..., overlay.Client]) -> None:
+    client = make(Script(ok([{"id": {"record_id": "r1"}}])))
+    with pytest.raises(overlay.ResponseParseError, match=r"id\.record_id, created_at and values"):
+        client.records("people").query(check=False).to_list()
