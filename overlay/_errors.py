@@ -3,6 +3,8 @@
     CRMError                          anything the overlay raises
     ├── ConfigurationError            no API key or base URL, or an unsupported setting
     ├── InvalidArgumentError          an argument the overlay cannot turn into a request
+    │   └── QuerySyntaxError          a text query that does not parse (overlay._dsl.text)
+    ├── BulkError                     a bulk run with raise_on_error had failures (.report)
     ├── ResponseParseError            a body that is not JSON or does not fit its model
     ├── SandboxError                  the sandbox could not start
     └── APIError                      talking to the API failed
@@ -40,6 +42,14 @@ class ConfigurationError(CRMError):
 
 class InvalidArgumentError(CRMError, ValueError):
     """An argument the overlay cannot turn into a request; the message names the argument."""
+
+
+class BulkError(CRMError):
+    """A bulk run with ``raise_on_error`` had failures; ``report`` is its ``BulkReport``."""
+
+    def __init__(self, report: Any, message: str) -> None:
+        self.report = report
+        super().__init__(message)
 
 
 class ResponseParseError(CRMError):

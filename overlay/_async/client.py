@@ -17,6 +17,7 @@ from .._ratelimit import RateLimiter
 from .._response import NOT_GIVEN, RawResponse, build_body, decode, decode_page, op, request_kwargs, tag
 from .._retry import RetryPolicy
 from .._transport import AsyncAPITransport, AsyncClientTransport, Stack
+from .bulk import AsyncBulk
 from .metadata import AsyncMetadata
 from .resources import (
     AsyncAttributes,
@@ -129,6 +130,7 @@ class AsyncClient:
         self.notes = AsyncNotes(self)
         self.tasks = AsyncTasks(self)
         self.webhooks = AsyncWebhooks(self)
+        self.bulk = AsyncBulk(self)
 
     def __repr__(self) -> str:
         return f"<overlay.AsyncClient base_url={self._options.base_url!r} version={self._options.version}>"

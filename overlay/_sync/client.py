@@ -18,6 +18,7 @@ from .._ratelimit import RateLimiter
 from .._response import NOT_GIVEN, RawResponse, build_body, decode, decode_page, op, request_kwargs, tag
 from .._retry import RetryPolicy
 from .._transport import APITransport, ClientTransport, Stack
+from .bulk import Bulk
 from .metadata import Metadata
 from .resources import (
     Attributes,
@@ -130,6 +131,7 @@ class Client:
         self.notes = Notes(self)
         self.tasks = Tasks(self)
         self.webhooks = Webhooks(self)
+        self.bulk = Bulk(self)
 
     def __repr__(self) -> str:
         return f"<overlay.Client base_url={self._options.base_url!r} version={self._options.version}>"

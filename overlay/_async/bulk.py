@@ -1,0 +1,291 @@
+"""``client.bulk``: create, upsert, update and delete many records, exactly once, with progress.
+
+Creates and upserts go through the batch endpoint (batches sized by count and bytes);
+updates and deletes are single calls. Every item carries an idempotency key derived from
+its stable key, so a batch sent again after a lost response applies nothing twice, and a
+journal file makes a killed run resumable. Items the API refuses end up in the report;
+the others still go through.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._bulk import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_ITEMS,
+    BulkReport,
+    ItemError,
+    Journal,
+    KeyFn,
+    Pending,
+    Progress,
+    Tracker,
+    idempotency_key,
+    key_of,
+)
+from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgumentError
+from .._progress import renderer
+
+if TYPE_CHECKING:
+    from .client import AsyncClient
+
+Items = Iterable[Any] | AsyncIterable[Any]
+# Retries of the transport for bulk work: a batch is safe to resend (its items carry keys).
+BULK_RETRIES = 8
+
+
+async def _each(items: Items) -> AsyncIterator[Any]:
+    if hasattr(items, "__aiter__"):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+def _transient(status: int | None) -> bool:
+    return status is None or status == 429 or status >= 500
+
+
+class AsyncBulk:
+    """``client.bulk``: many writes at the server's pace, each applied once."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        object: str,
+        items: Items,
+        *,
+        key: str | KeyFn | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        total: int | None = None,
+        raise_on_error: bool = False,
+        error_file: str | os.PathLike[str] | None = None,
+        batch_size: int = MAX_BATCH_ITEMS,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+    ) -> BulkReport:
+        """Create a record from each item (a mapping of attribute slug to value).
+
+        ``key`` names the attribute (or gives a function) that identifies an item across
+        runs; by default, its content. ``journal`` is a file that makes the run resumable.
+        """
+        return await self._batched(
+            "create", object, items, None, key, journal, progress, total, raise_on_error, error_file,
+            batch_size, max_batch_bytes,
+        )  # fmt: skip
+
+    async def upsert(
+        self,
+        object: str,
+        items: Items,
+        *,
+        matching_attribute: str,
+        key: str | KeyFn | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        total: int | None = None,
+        raise_on_error: bool = False,
+        error_file: str | os.PathLike[str] | None = None,
+        batch_size: int = MAX_BATCH_ITEMS,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+    ) -> BulkReport:
+        """Create or update (matching on ``matching_attribute``) a record from each item."""
+        return await self._batched(
+            "upsert", object, items, matching_attribute, key or matching_attribute, journal, progress, total,
+            raise_on_error, error_file, batch_size, max_batch_bytes,
+        )  # fmt: skip
+
+    async def delete(
+        self,
+        object: str,
+        record_ids: Items,
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        total: int | None = None,
+        raise_on_error: bool = False,
+    ) -> BulkReport:
+        """Delete each record; one already gone counts as deleted."""
+        report = BulkReport("delete", object)
+        tracker = Tracker(report, total, renderer(progress, "delete " + object))
+        done = Journal(journal) if journal is not None else None
+        client = self._client.with_options(max_retries=BULK_RETRIES)
+        records = client.records(object)
+        index = -1
+        async for record_id in _each(record_ids):
+            index += 1
+            report.total += 1
+            if done is not None and str(record_id) in done.done:
+                report.skipped += 1
+                continue
+            try:
+                await records.delete(
+                    str(record_id), idempotency_key=idempotency_key("delete", object, str(record_id))
+                )
+            except APIStatusError as error:
+                if error.status != 404:
+                    report.failed += 1
+                    report.errors.append(
+                        ItemError(index, str(record_id), error.status, error.code, error.message)
+                    )
+                    tracker.update()
+                    continue
+            except APIConnectionError as error:
+                report.failed += 1
+                report.errors.append(ItemError(index, str(record_id), None, "connection", str(error)))
+                tracker.update()
+                continue
+            finally:
+                report.requests += 1
+            report.succeeded += 1
+            if done is not None:
+                done.record([(str(record_id), str(record_id))])
+            tracker.update()
+        await client.close()
+        return self._finish(report, tracker, done, raise_on_error, None)
+
+    # ------------------------------------------------------------------ the batch path
+
+    async def _batched(
+        self,
+        operation: str,
+        object: str,
+        items: Items,
+        matching_attribute: str | None,
+        key: str | KeyFn | None,
+        journal: str | os.PathLike[str] | None,
+        progress: Progress | bool | None,
+        total: int | None,
+        raise_on_error: bool,
+        error_file: str | os.PathLike[str] | None,
+        batch_size: int,
+        max_batch_bytes: int,
+    ) -> BulkReport:
+        if not 1 <= batch_size <= MAX_BATCH_ITEMS:
+            raise InvalidArgumentError(f"batch_size must be 1 to {MAX_BATCH_ITEMS}, got {batch_size}.")
+        report = BulkReport(operation, object)
+        tracker = Tracker(report, total, renderer(progress, f"{operation} {object}"))
+        done = Journal(journal) if journal is not None else None
+        client = self._client.with_options(max_retries=BULK_RETRIES)
+        records = client.records(object)
+        batch: list[Pending] = []
+        size = 0
+        try:
+            async for item in _each(items):
+                index = report.total
+                report.total += 1
+                try:
+                    if not isinstance(item, Mapping):
+                        raise InvalidArgumentError(
+                            f"an item is a mapping of attribute slug to value, got {item!r}"
+                        )
+                    item_key = key_of(item, key)
+                except InvalidArgumentError as error:
+                    report.failed += 1
+                    report.errors.append(ItemError(index, "", None, "invalid_item", str(error), item))
+                    continue
+                if done is not None and item_key in done.done:
+                    report.skipped += 1
+                    continue
+                pending = Pending(index, item_key, dict(item))
+                pending.size = len(repr(pending.body))
+                if batch and (len(batch) >= batch_size or size + pending.size > max_batch_bytes):
+                    await self._send(records, operation, matching_attribute, batch, report, done)
+                    tracker.update()
+                    batch, size = [], 0
+                batch.append(pending)
+                size += pending.size
+            if batch:
+                await self._send(records, operation, matching_attribute, batch, report, done)
+            tracker.update()
+        finally:
+            await client.close()
+        return self._finish(report, tracker, done, raise_on_error, error_file)
+
+    async def _send(
+        self,
+        records: Any,
+        operation: str,
+        matching_attribute: str | None,
+        batch: list[Pending],
+        report: BulkReport,
+        done: Journal | None,
+    ) -> None:
+        """Send one batch; retry only its items that failed for a passing reason; split a
+        batch the API refuses as a whole until the bad items stand alone."""
+        pending = batch
+        for _ in range(BULK_RETRIES):
+            body = [
+                {
+                    "operation": operation,
+                    "values": p.body,
+                    "idempotency_key": idempotency_key(operation, records.object, p.key),
+                    **({"matching_attribute": matching_attribute} if matching_attribute else {}),
+                }
+                for p in pending
+            ]
+            try:
+                report.requests += 1
+                outcome = await records.batch(body)
+            except (APIStatusError, InvalidArgumentError, APIConnectionError) as error:
+                status = (
+                    getattr(error, "status", None) if not isinstance(error, InvalidArgumentError) else 400
+                )
+                if not _transient(status) and len(pending) > 1:
+                    half = len(pending) // 2
+                    await self._send(records, operation, matching_attribute, pending[:half], report, done)
+                    await self._send(records, operation, matching_attribute, pending[half:], report, done)
+                    return
+                if _transient(status):
+                    continue  # the transport's retries ran out; the keys make another round safe
+                self._fail(report, pending, status, getattr(error, "code", "invalid_item"), str(error))
+                return
+            applied: list[tuple[str, str | None]] = []
+            again: list[Pending] = []
+            for result in outcome.data.results:
+                item = pending[result.index]
+                if str(result.status) != "failed":
+                    applied.append((item.key, result.record.id.record_id if result.record else None))
+                elif result.error is not None and _transient(result.error.status_code):
+                    again.append(item)
+                else:
+                    refusal = result.error
+                    code, message = (refusal.code, refusal.message) if refusal else ("failed", "failed")
+                    self._fail(report, [item], refusal.status_code if refusal else None, code, message)
+            report.succeeded += len(applied)
+            if done is not None:
+                done.record(applied)
+            if not again:
+                return
+            pending = again
+        self._fail(report, pending, None, "gave_up", f"still failing after {BULK_RETRIES} rounds")
+
+    @staticmethod
+    def _fail(report: BulkReport, items: list[Pending], status: int | None, code: str, message: str) -> None:
+        for item in items:
+            report.failed += 1
+            report.errors.append(ItemError(item.index, item.key, status, code, message, item.body))
+
+    @staticmethod
+    def _finish(
+        report: BulkReport,
+        tracker: Tracker,
+        done: Journal | None,
+        raise_on_error: bool,
+        error_file: str | os.PathLike[str] | None,
+    ) -> BulkReport:
+        tracker.update()
+        if done is not None:
+            done.close()
+        if error_file is not None:
+            report.write_errors(error_file)
+        if raise_on_error and report.errors:
+            first = report.errors[0]
+            raise BulkError(report, f"{report.failed} of {report.total} items failed; first: {first.message}")
+        return report
