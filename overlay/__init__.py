@@ -7,6 +7,7 @@ cannot express. Its public names are listed in ``__all__`` and nowhere else. The
 
 import typing as _typing
 
+from ._bulk import BulkReport, ItemError, ProgressState
 from ._dsl.expr import Expr, F, Field, from_filter
 from ._dsl.text import QuerySyntaxError
 from ._dsl.text import parse_text as from_text
@@ -17,6 +18,7 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BulkError,
     ConfigurationError,
     ConflictError,
     CRMError,
@@ -76,6 +78,8 @@ __all__ = [
     "AsyncQuery",
     "AuthenticationError",
     "BadRequestError",
+    "BulkError",
+    "BulkReport",
     "CRMError",
     "Client",
     "ConfigurationError",
@@ -85,10 +89,12 @@ __all__ = [
     "Field",
     "InternalServerError",
     "InvalidArgumentError",
+    "ItemError",
     "NotFoundError",
     "Page",
     "Paginator",
     "PermissionDeniedError",
+    "ProgressState",
     "Query",
     "QuerySyntaxError",
     "RateLimitError",

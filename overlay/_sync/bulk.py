@@ -282,6 +282,7 @@ class Bulk:
         error_file: str | os.PathLike[str] | None,
     ) -> BulkReport:
         tracker.update()
+        report.errors.sort(key=lambda error: error.index)  # in input order
         if done is not None:
             done.close()
         if error_file is not None:

@@ -1,0 +1,118 @@
+"""Bulk writes against the sandbox: exactly once under chaos, resumable after kill -9, bad items reported."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from crm_sandbox import Chaos
+
+import overlay
+
+
+def names(crm: overlay.Client, prefix: str) -> list[str]:
+    found: list[str] = crm.records("companies").where(F_prefix(prefix)).pluck("name")
+    return found
+
+
+def F_prefix(prefix: str) -> overlay.Expr:
+    return overlay.F.name.starts_with(prefix)
+
+
+def test_ten_thousand_items_under_chaos_land_exactly_once() -> None:
+    chaos = Chaos(error_rate=0.10, rate_limit_rate=0.05, drop_rate=0.02, commit_drop_rate=0.01, seed=11)
+    with (
+        overlay.Sandbox(chaos=chaos, read_rate=None, write_rate=None) as sb,
+        sb.connect(max_retries=10) as crm,
+    ):
+        items = ({"name": f"Chaos {i:05d}"} for i in range(10_000))  # a generator: streamed, never held
+        report = crm.bulk.create("companies", items, key="name")
+        found = names(crm, "Chaos ")
+    assert (report.succeeded, report.failed, report.total) == (10_000, 0, 10_000)
+    assert len(found) == 10_000 and len(set(found)) == 10_000
+
+
+def test_invalid_items_are_reported_and_the_rest_go_through(tmp_path: Path) -> None:
+    items: list[object] = [{"name": f"Good {i}"} for i in range(30)]
+    items[7] = {"name": "Bad domain", "domains": "not a domain !!"}
+    items[19] = 42
+    items.append({"domains": ["nameless.example"]})
+    errors = tmp_path / "errors.jsonl"
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        report = crm.bulk.create("companies", items, key="name", error_file=errors)
+        assert sorted(names(crm, "Good ")) == sorted(f"Good {i}" for i in range(30) if i not in (7, 19))
+        with pytest.raises(overlay.BulkError) as caught:
+            crm.bulk.create("companies", [{"name": "Bad", "domains": "x y"}], raise_on_error=True)
+    assert caught.value.report.failed == 1
+    assert (report.succeeded, report.failed) == (28, 3)
+    by_index = {e.index: e for e in report.errors}
+    assert by_index[7].code == "invalid_value" and "domains" in by_index[7].message
+    assert by_index[19].code == "invalid_item" and by_index[30].code == "invalid_item"
+    lines = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert [line["index"] for line in lines] == [7, 19, 30] and lines[0]["item"]["name"] == "Bad domain"
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, overlay
+    url, token, journal = sys.argv[1:4]
+    items = ({"name": f"Resume {i:05d}"} for i in range(3000))
+    with overlay.Client(api_key=token, base_url=url) as crm:
+        report = crm.bulk.create("companies", items, key="name", journal=journal, batch_size=20)
+    print(report.succeeded, report.skipped, report.failed)
+    """
+)
+
+
+def test_a_run_killed_mid_way_resumes_from_its_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.jsonl"
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb:
+        command = [sys.executable, "-c", CHILD, sb.url, sb.token, str(journal)]
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not journal.exists() or journal.stat().st_size < 20_000):
+            time.sleep(0.005)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        recorded = len(journal.read_text().splitlines())
+        assert 0 < recorded < 3000, "the kill landed mid-run"
+        rerun = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+        succeeded, skipped, failed = map(int, rerun.stdout.split())
+        with sb.connect() as crm:
+            found = names(crm, "Resume ")
+    assert failed == 0 and skipped >= recorded - 20 and succeeded + skipped == 3000
+    assert len(found) == 3000 and len(set(found)) == 3000
+
+
+def test_progress_upserts_deletes_and_the_async_form() -> None:
+    seen: list[overlay.ProgressState] = []
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        items = [{"name": f"Up {i}", "domains": [f"up{i}.example"]} for i in range(250)]
+        crm.bulk.create("companies", items[:100], key="name")
+        report = crm.bulk.upsert(
+            "companies", items, matching_attribute="domains", progress=seen.append, total=250, batch_size=50
+        )
+        assert (report.succeeded, report.failed) == (250, 0) and len(names(crm, "Up ")) == 250
+        assert seen[-1].done == 250 and seen[-1].total == 250 and seen[-1].rate > 0
+        ids = [r.id for r in crm.records("companies").where(F_prefix("Up "))]
+        deleted = crm.bulk.delete("companies", ids + ids[:5])
+        assert deleted.succeeded == 255 and names(crm, "Up ") == []
+
+        async def run() -> overlay.BulkReport:
+            async def stream() -> AsyncIterator[dict[str, str]]:
+                for i in range(120):
+                    yield {"name": f"Async {i}"}
+
+            async with sb.connect_async() as client:
+                return await client.bulk.create("companies", stream(), key="name")
+
+        assert asyncio.run(run()).succeeded == 120 and len(names(crm, "Async ")) == 120
