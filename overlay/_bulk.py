@@ -46,6 +46,29 @@ def idempotency_key(operation: str, object: str, item_key: str) -> str:
     return "bulk_" + hashlib.sha256(f"{operation}\0{object}\0{item_key}".encode()).hexdigest()[:40]
 
 
+def item_problem(
+    item: Mapping[str, Any], types: Mapping[str, str], options: Mapping[str, list[str]]
+) -> str | None:
+    """What is wrong with an item for an object with these attribute ``types`` (None: nothing
+    the schema can tell); select and status values must be among ``options``."""
+    from ._metadata import nearest
+
+    for slug, value in item.items():
+        if slug not in types:
+            close = nearest(slug, types)
+            return f"Unknown attribute {slug!r}." + (f" Did you mean {close!r}?" if close else "")
+        titles = options.get(slug)
+        if titles is not None:
+            for title in value if isinstance(value, list) else [value]:
+                if isinstance(title, str) and title not in titles:
+                    close = nearest(title, titles)
+                    hint = (
+                        f" Did you mean {close!r}?" if close else f" Options: {', '.join(titles) or 'none'}."
+                    )
+                    return f"{title!r} is not an option of {slug!r}.{hint}"
+    return None
+
+
 @dataclass
 class Pending:
     """One input item on its way: its position in the input, its key and its body."""

@@ -23,7 +23,9 @@ from .._bulk import (
     Pending,
     Progress,
     Tracker,
+    content_key,
     idempotency_key,
+    item_problem,
     key_of,
 )
 from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgumentError
@@ -69,15 +71,18 @@ class AsyncBulk:
         error_file: str | os.PathLike[str] | None = None,
         batch_size: int = MAX_BATCH_ITEMS,
         max_batch_bytes: int = MAX_BATCH_BYTES,
+        dry_run: bool = False,
     ) -> BulkReport:
         """Create a record from each item (a mapping of attribute slug to value).
 
         ``key`` names the attribute (or gives a function) that identifies an item across
         runs; by default, its content. ``journal`` is a file that makes the run resumable.
+        ``dry_run`` checks the items against the object's attributes and options and writes
+        nothing.
         """
         return await self._batched(
             "create", object, items, None, key, journal, progress, total, raise_on_error, error_file,
-            batch_size, max_batch_bytes,
+            batch_size, max_batch_bytes, dry_run,
         )  # fmt: skip
 
     async def upsert(
@@ -94,12 +99,44 @@ class AsyncBulk:
         error_file: str | os.PathLike[str] | None = None,
         batch_size: int = MAX_BATCH_ITEMS,
         max_batch_bytes: int = MAX_BATCH_BYTES,
+        dry_run: bool = False,
     ) -> BulkReport:
         """Create or update (matching on ``matching_attribute``) a record from each item."""
         return await self._batched(
             "upsert", object, items, matching_attribute, key or matching_attribute, journal, progress, total,
-            raise_on_error, error_file, batch_size, max_batch_bytes,
+            raise_on_error, error_file, batch_size, max_batch_bytes, dry_run,
         )  # fmt: skip
+
+    async def update(
+        self,
+        object: str,
+        items: Items,
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        total: int | None = None,
+        raise_on_error: bool = False,
+        error_file: str | os.PathLike[str] | None = None,
+    ) -> BulkReport:
+        """Apply ``{"record_id": ..., "values": {...}}`` items (multiselect values are added)."""
+
+        def key(item: Any) -> str:
+            if (
+                not isinstance(item, Mapping)
+                or not item.get("record_id")
+                or not isinstance(item.get("values"), Mapping)
+            ):
+                raise InvalidArgumentError(
+                    f"an update item is {{'record_id': ..., 'values': {{...}}}}, got {item!r}"
+                )
+            return f"{item['record_id']}:{content_key(item['values'])}"
+
+        async def send(records: Any, item: Any, idempotency: str) -> None:
+            await records.update(str(item["record_id"]), item["values"], idempotency_key=idempotency)
+
+        return await self._singles(
+            "update", object, items, key, send, (), journal, progress, total, raise_on_error, error_file
+        )
 
     async def delete(
         self,
@@ -110,45 +147,82 @@ class AsyncBulk:
         progress: Progress | bool | None = None,
         total: int | None = None,
         raise_on_error: bool = False,
+        error_file: str | os.PathLike[str] | None = None,
     ) -> BulkReport:
         """Delete each record; one already gone counts as deleted."""
-        report = BulkReport("delete", object)
-        tracker = Tracker(report, total, renderer(progress, "delete " + object))
+
+        async def send(records: Any, record_id: Any, idempotency: str) -> None:
+            await records.delete(str(record_id), idempotency_key=idempotency)
+
+        return await self._singles(
+            "delete",
+            object,
+            record_ids,
+            str,
+            send,
+            (404,),
+            journal,
+            progress,
+            total,
+            raise_on_error,
+            error_file,
+        )
+
+    async def _singles(
+        self,
+        operation: str,
+        object: str,
+        items: Items,
+        key: Any,
+        send: Any,
+        done_statuses: tuple[int, ...],
+        journal: str | os.PathLike[str] | None,
+        progress: Progress | bool | None,
+        total: int | None,
+        raise_on_error: bool,
+        error_file: str | os.PathLike[str] | None,
+    ) -> BulkReport:
+        """One request per item, for operations the batch endpoint does not take."""
+        report = BulkReport(operation, object)
+        tracker = Tracker(report, total, renderer(progress, f"{operation} {object}"))
         done = Journal(journal) if journal is not None else None
         client = self._client.with_options(max_retries=BULK_RETRIES)
         records = client.records(object)
-        index = -1
-        async for record_id in _each(record_ids):
-            index += 1
-            report.total += 1
-            if done is not None and str(record_id) in done.done:
-                report.skipped += 1
-                continue
-            try:
-                await records.delete(
-                    str(record_id), idempotency_key=idempotency_key("delete", object, str(record_id))
-                )
-            except APIStatusError as error:
-                if error.status != 404:
-                    report.failed += 1
-                    report.errors.append(
-                        ItemError(index, str(record_id), error.status, error.code, error.message)
+        try:
+            async for item in _each(items):
+                index = report.total
+                report.total += 1
+                try:
+                    item_key = key(item)
+                except InvalidArgumentError as error:
+                    self._fail(report, [Pending(index, "", item)], None, "invalid_item", str(error))
+                    continue
+                if done is not None and item_key in done.done:
+                    report.skipped += 1
+                    continue
+                report.requests += 1
+                try:
+                    await send(records, item, idempotency_key(operation, object, item_key))
+                except APIStatusError as error:
+                    if error.status not in done_statuses:
+                        self._fail(
+                            report, [Pending(index, item_key, item)], error.status, error.code, error.message
+                        )
+                        tracker.update()
+                        continue
+                except (APIConnectionError, InvalidArgumentError) as error:
+                    self._fail(
+                        report, [Pending(index, item_key, item)], None, type(error).__name__, str(error)
                     )
                     tracker.update()
                     continue
-            except APIConnectionError as error:
-                report.failed += 1
-                report.errors.append(ItemError(index, str(record_id), None, "connection", str(error)))
+                report.succeeded += 1
+                if done is not None:
+                    done.record([(item_key, None)])
                 tracker.update()
-                continue
-            finally:
-                report.requests += 1
-            report.succeeded += 1
-            if done is not None:
-                done.record([(str(record_id), str(record_id))])
-            tracker.update()
-        await client.close()
-        return self._finish(report, tracker, done, raise_on_error, None)
+        finally:
+            await client.close()
+        return self._finish(report, tracker, done, raise_on_error, error_file)
 
     # ------------------------------------------------------------------ the batch path
 
@@ -166,6 +240,7 @@ class AsyncBulk:
         error_file: str | os.PathLike[str] | None,
         batch_size: int,
         max_batch_bytes: int,
+        dry_run: bool = False,
     ) -> BulkReport:
         if not 1 <= batch_size <= MAX_BATCH_ITEMS:
             raise InvalidArgumentError(f"batch_size must be 1 to {MAX_BATCH_ITEMS}, got {batch_size}.")
@@ -176,6 +251,7 @@ class AsyncBulk:
         records = client.records(object)
         batch: list[Pending] = []
         size = 0
+        types, options = await self._schema(object) if dry_run else ({}, {})
         try:
             async for item in _each(items):
                 index = report.total
@@ -193,6 +269,14 @@ class AsyncBulk:
                 if done is not None and item_key in done.done:
                     report.skipped += 1
                     continue
+                if dry_run:
+                    problem = item_problem(item, types, options)
+                    if problem is None:
+                        report.succeeded += 1
+                    else:
+                        report.failed += 1
+                        report.errors.append(ItemError(index, item_key, None, "invalid_item", problem, item))
+                    continue
                 pending = Pending(index, item_key, dict(item))
                 pending.size = len(repr(pending.body))
                 if batch and (len(batch) >= batch_size or size + pending.size > max_batch_bytes):
@@ -207,6 +291,16 @@ class AsyncBulk:
         finally:
             await client.close()
         return self._finish(report, tracker, done, raise_on_error, error_file)
+
+    async def _schema(self, object: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """The object's attribute types, and the titles of its selects and statuses."""
+        attributes = await self._client.metadata.attributes(object)
+        types = {slug: str(a.type_) for slug, a in attributes.items()}
+        options: dict[str, list[str]] = {}
+        for slug, kind in types.items():
+            if kind in ("select", "status"):
+                options[slug] = list(await self._client.metadata.options(object, slug))
+        return types, options
 
     async def _send(
         self,

@@ -116,3 +116,26 @@ def test_progress_upserts_deletes_and_the_async_form() -> None:
                 return await client.bulk.create("companies", stream(), key="name")
 
         assert asyncio.run(run()).succeeded == 120 and len(names(crm, "Async ")) == 120
+
+
+def test_updates_and_a_dry_run() -> None:
+    with overlay.Sandbox(seed_data=True, read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        deals = crm.records("deals").where().to_list()
+        updates = [{"record_id": d.id, "values": {"name": f"Renamed {i}"}} for i, d in enumerate(deals)]
+        report = crm.bulk.update(
+            "deals", [*updates, {"values": {}}, {"record_id": "nope", "values": {"name": "x"}}]
+        )
+        assert report.succeeded == len(deals) and report.failed == 2
+        assert [e.code for e in report.errors] == ["invalid_item", "not_found"]
+        assert sorted(crm.records("deals").where().pluck("name")) == sorted(
+            u["values"]["name"] for u in updates
+        )
+        before = crm.records("deals").where().count()
+        items = [{"name": "ok"}, {"name": "x", "stage": "In progres"}, {"nmae": "y"}]
+        dry = crm.bulk.create("deals", items, dry_run=True)
+        assert (dry.succeeded, dry.failed, dry.requests) == (1, 2, 0)
+        assert [e.message for e in dry.errors] == [
+            "'In progres' is not an option of 'stage'. Did you mean 'In progress'?",
+            "Unknown attribute 'nmae'. Did you mean 'name'?",
+        ]
+        assert crm.records("deals").where().count() == before
