@@ -13,13 +13,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import bench_bulk  # noqa: E402
 import bench_client  # noqa: E402
 import bench_parse  # noqa: E402
 import bench_query  # noqa: E402
 import bench_sandbox  # noqa: E402
 from _harness import Result  # noqa: E402
 
-BENCHMARKS = [bench_parse, bench_client, bench_query, bench_sandbox]
+BENCHMARKS = [bench_parse, bench_client, bench_query, bench_bulk, bench_sandbox]
 RESULTS = HERE.parents[1] / ".bench" / "results.json"
 
 
