@@ -141,7 +141,19 @@ def sandbox_step() -> None:
         twins = len(landed) - len(set(landed.pluck("name")))
         print(f"10 creates sent: {len(landed)} companies exist, {twins} duplicated")
 
-    step("7. The same client, async: each company's people, queried concurrently")
+    step("7. Bulk writes with progress, exactly once")
+    with overlay.Sandbox(write_rate=50) as sb, sb.connect() as crm:
+        rows = [{"name": f"Supplier {i:04d}", "domains": [f"supplier{i}.example"]} for i in range(3000)]
+        rows[42] = {"name": "Broken", "domains": ["not a domain !!"]}
+        report = crm.bulk.create("companies", rows, key="name", progress=True, total=len(rows))
+        print(report)
+        for error in report.errors:
+            print(f"  item {error.index}: {error.code}: {error.message}")
+        again = crm.bulk.create("companies", rows, key="name")
+        suppliers = crm.records("companies").where("name ^= 'Supplier'").count()
+        print(f"the same rows again: {again.replayed} replayed, none written twice; {suppliers} suppliers")
+
+    step("8. The same client, async: each company's people, queried concurrently")
     with overlay.Sandbox(seed_data=True) as sb:
         for line in asyncio.run(companies_async(sb)):
             print(f"- {line}")

@@ -142,6 +142,7 @@ class BulkReport:
     total: int = 0
     succeeded: int = 0
     skipped: int = 0  # already applied by an earlier run with the same journal
+    replayed: int = 0  # of the succeeded: the API had applied them before (same idempotency key)
     failed: int = 0
     requests: int = 0
     elapsed: float = 0.0
@@ -154,8 +155,8 @@ class BulkReport:
 
     def __str__(self) -> str:
         return (
-            f"{self.operation} {self.object}: {self.succeeded} ok, {self.failed} failed, "
-            f"{self.skipped} already done, of {self.total} in {self.elapsed:.1f} s "
+            f"{self.operation} {self.object}: {self.succeeded} ok ({self.replayed} replayed), "
+            f"{self.failed} failed, {self.skipped} already done, of {self.total} in {self.elapsed:.1f} s "
             f"({self.throughput:,.0f}/s, {self.requests} requests)"
         )
 

@@ -17,12 +17,14 @@ class LogLines:
         self.label = label
         self.every = every
         self.last = 0.0
+        self.ended = False
 
     def __call__(self, state: ProgressState) -> None:
         now = time.monotonic()
-        if now - self.last < self.every and state.done + state.failed != state.total:
+        finished = state.done + state.failed == state.total
+        if (now - self.last < self.every and not finished) or (finished and self.ended):
             return
-        self.last = now
+        self.last, self.ended = now, finished
         of = f"/{state.total}" if state.total is not None else ""
         eta = f", {state.eta:.0f} s left" if state.eta is not None else ""
         logger.warning(

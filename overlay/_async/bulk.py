@@ -346,6 +346,7 @@ class AsyncBulk:
                 item = pending[result.index]
                 if str(result.status) != "failed":
                     applied.append((item.key, result.record.id.record_id if result.record else None))
+                    report.replayed += bool(result.replayed)
                 elif result.error is not None and _transient(result.error.status_code):
                     again.append(item)
                 else:
