@@ -30,6 +30,7 @@ RUFF = Path(sys.executable).parent / "ruff"
 EXTRA = {
     "aclose": "close",
     "async_event_hooks": "sync_event_hooks",
+    "amap_bounded": "map_bounded",
     "AsyncIterator": "Iterator",
 }
 # Docstrings and comments speak of the async client; their sync copies speak of the sync one.

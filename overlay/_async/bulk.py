@@ -28,6 +28,7 @@ from .._bulk import (
     item_problem,
     key_of,
 )
+from .._concurrency import amap_bounded
 from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgumentError
 from .._progress import renderer
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 Items = Iterable[Any] | AsyncIterable[Any]
 # Retries of the transport for bulk work: a batch is safe to resend (its items carry keys).
 BULK_RETRIES = 8
+# Single calls in flight at once (the client's rate limiter still paces them).
+CONCURRENCY = 8
 
 
 async def _each(items: Items) -> AsyncIterator[Any]:
@@ -117,6 +120,7 @@ class AsyncBulk:
         total: int | None = None,
         raise_on_error: bool = False,
         error_file: str | os.PathLike[str] | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> BulkReport:
         """Apply ``{"record_id": ..., "values": {...}}`` items (multiselect values are added)."""
 
@@ -131,11 +135,24 @@ class AsyncBulk:
                 )
             return f"{item['record_id']}:{content_key(item['values'])}"
 
-        async def send(records: Any, item: Any, idempotency: str) -> None:
-            await records.update(str(item["record_id"]), item["values"], idempotency_key=idempotency)
+        async def send(client: AsyncClient, item: Any, idempotency: str) -> None:
+            await client.records(object).update(
+                str(item["record_id"]), item["values"], idempotency_key=idempotency
+            )
 
         return await self._singles(
-            "update", object, items, key, send, (), journal, progress, total, raise_on_error, error_file
+            "update",
+            object,
+            items,
+            key,
+            send,
+            (),
+            journal,
+            progress,
+            total,
+            raise_on_error,
+            error_file,
+            concurrency,
         )
 
     async def delete(
@@ -148,11 +165,12 @@ class AsyncBulk:
         total: int | None = None,
         raise_on_error: bool = False,
         error_file: str | os.PathLike[str] | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> BulkReport:
         """Delete each record; one already gone counts as deleted."""
 
-        async def send(records: Any, record_id: Any, idempotency: str) -> None:
-            await records.delete(str(record_id), idempotency_key=idempotency)
+        async def send(client: AsyncClient, record_id: Any, idempotency: str) -> None:
+            await client.records(object).delete(str(record_id), idempotency_key=idempotency)
 
         return await self._singles(
             "delete",
@@ -168,6 +186,60 @@ class AsyncBulk:
             error_file,
         )
 
+    async def create_notes(self, items: Items, **options: Any) -> BulkReport:
+        """Create a note from each item (the keyword arguments of ``client.notes.create``)."""
+
+        async def send(client: AsyncClient, item: Any, idempotency: str) -> None:
+            await client.notes.create(**item, idempotency_key=idempotency)
+
+        return await self._keyword_singles("create", "notes", items, send, options)
+
+    async def create_tasks(self, items: Items, **options: Any) -> BulkReport:
+        """Create a task from each item (the keyword arguments of ``client.tasks.create``)."""
+
+        async def send(client: AsyncClient, item: Any, idempotency: str) -> None:
+            await client.tasks.create(**item, idempotency_key=idempotency)
+
+        return await self._keyword_singles("create", "tasks", items, send, options)
+
+    async def create_entries(self, list: str, items: Items, **options: Any) -> BulkReport:
+        """Add an entry to ``list`` from each item (``parent_object``, ``parent_record_id``,
+        ``entry_values``)."""
+
+        async def send(client: AsyncClient, item: Any, idempotency: str) -> None:
+            await client.entries(list).create(**item, idempotency_key=idempotency)
+
+        return await self._keyword_singles("create", f"entries of {list}", items, send, options)
+
+    async def _keyword_singles(
+        self, operation: str, what: str, items: Items, send: Any, options: Mapping[str, Any]
+    ) -> BulkReport:
+        allowed = {"journal", "progress", "total", "raise_on_error", "error_file", "concurrency", "key"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise InvalidArgumentError(
+                f"Unknown option {unknown[0]!r}; options: {', '.join(sorted(allowed))}."
+            )
+        key = options.get("key")
+
+        def item_key(item: Any) -> str:
+            if not isinstance(item, Mapping):
+                raise InvalidArgumentError(f"an item is a mapping of keyword arguments, got {item!r}")
+            return key_of(item, key)
+
+        async def checked_send(client: AsyncClient, item: Any, idempotency: str) -> None:
+            try:
+                await send(client, item, idempotency)
+            except TypeError as exc:  # a keyword the create method does not take
+                raise InvalidArgumentError(str(exc)) from None
+
+        get = options.get
+        return await self._singles(
+            operation, what, items, item_key, checked_send, (),
+            get("journal"), get("progress"), get("total"), get("raise_on_error", False), get("error_file"),
+            get("concurrency", CONCURRENCY),
+        )  # fmt: skip
+
     async def _singles(
         self,
         operation: str,
@@ -181,14 +253,17 @@ class AsyncBulk:
         total: int | None,
         raise_on_error: bool,
         error_file: str | os.PathLike[str] | None,
+        concurrency: int = CONCURRENCY,
     ) -> BulkReport:
-        """One request per item, for operations the batch endpoint does not take."""
+        """One request per item, ``concurrency`` at a time, for what the batch endpoint does not take."""
+        if concurrency < 1:
+            raise InvalidArgumentError(f"concurrency must be 1 or more, got {concurrency}.")
         report = BulkReport(operation, object)
         tracker = Tracker(report, total, renderer(progress, f"{operation} {object}"))
         done = Journal(journal) if journal is not None else None
         client = self._client.with_options(max_retries=BULK_RETRIES)
-        records = client.records(object)
-        try:
+
+        async def pending() -> AsyncIterator[Pending]:
             async for item in _each(items):
                 index = report.total
                 report.total += 1
@@ -201,24 +276,23 @@ class AsyncBulk:
                     report.skipped += 1
                     continue
                 report.requests += 1
-                try:
-                    await send(records, item, idempotency_key(operation, object, item_key))
-                except APIStatusError as error:
-                    if error.status not in done_statuses:
-                        self._fail(
-                            report, [Pending(index, item_key, item)], error.status, error.code, error.message
-                        )
-                        tracker.update()
-                        continue
-                except (APIConnectionError, InvalidArgumentError) as error:
-                    self._fail(
-                        report, [Pending(index, item_key, item)], None, type(error).__name__, str(error)
-                    )
-                    tracker.update()
-                    continue
-                report.succeeded += 1
-                if done is not None:
-                    done.record([(item_key, None)])
+                yield Pending(index, item_key, item)
+
+        async def attempt(entry: Pending) -> None:
+            await send(client, entry.body, idempotency_key(operation, object, entry.key))
+
+        try:
+            async for entry, _, error in amap_bounded(attempt, pending(), concurrency):
+                if isinstance(error, APIStatusError) and error.status not in done_statuses:
+                    self._fail(report, [entry], error.status, error.code, error.message)
+                elif isinstance(error, APIConnectionError | InvalidArgumentError):
+                    self._fail(report, [entry], None, type(error).__name__, str(error))
+                elif error is not None and not isinstance(error, APIStatusError):
+                    raise error
+                else:
+                    report.succeeded += 1
+                    if done is not None:
+                        done.record([(entry.key, None)])
                 tracker.update()
         finally:
             await client.close()

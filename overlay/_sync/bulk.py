@@ -29,6 +29,7 @@ from .._bulk import (
     item_problem,
     key_of,
 )
+from .._concurrency import map_bounded
 from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgumentError
 from .._progress import renderer
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 Items = Iterable[Any] | Iterable[Any]
 # Retries of the transport for bulk work: a batch is safe to resend (its items carry keys).
 BULK_RETRIES = 8
+# Single calls in flight at once (the client's rate limiter still paces them).
+CONCURRENCY = 8
 
 
 def _each(items: Items) -> Iterator[Any]:
@@ -118,6 +121,7 @@ class Bulk:
         total: int | None = None,
         raise_on_error: bool = False,
         error_file: str | os.PathLike[str] | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> BulkReport:
         """Apply ``{"record_id": ..., "values": {...}}`` items (multiselect values are added)."""
 
@@ -132,11 +136,22 @@ class Bulk:
                 )
             return f"{item['record_id']}:{content_key(item['values'])}"
 
-        def send(records: Any, item: Any, idempotency: str) -> None:
-            records.update(str(item["record_id"]), item["values"], idempotency_key=idempotency)
+        def send(client: Client, item: Any, idempotency: str) -> None:
+            client.records(object).update(str(item["record_id"]), item["values"], idempotency_key=idempotency)
 
         return self._singles(
-            "update", object, items, key, send, (), journal, progress, total, raise_on_error, error_file
+            "update",
+            object,
+            items,
+            key,
+            send,
+            (),
+            journal,
+            progress,
+            total,
+            raise_on_error,
+            error_file,
+            concurrency,
         )
 
     def delete(
@@ -149,11 +164,12 @@ class Bulk:
         total: int | None = None,
         raise_on_error: bool = False,
         error_file: str | os.PathLike[str] | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> BulkReport:
         """Delete each record; one already gone counts as deleted."""
 
-        def send(records: Any, record_id: Any, idempotency: str) -> None:
-            records.delete(str(record_id), idempotency_key=idempotency)
+        def send(client: Client, record_id: Any, idempotency: str) -> None:
+            client.records(object).delete(str(record_id), idempotency_key=idempotency)
 
         return self._singles(
             "delete",
@@ -169,6 +185,60 @@ class Bulk:
             error_file,
         )
 
+    def create_notes(self, items: Items, **options: Any) -> BulkReport:
+        """Create a note from each item (the keyword arguments of ``client.notes.create``)."""
+
+        def send(client: Client, item: Any, idempotency: str) -> None:
+            client.notes.create(**item, idempotency_key=idempotency)
+
+        return self._keyword_singles("create", "notes", items, send, options)
+
+    def create_tasks(self, items: Items, **options: Any) -> BulkReport:
+        """Create a task from each item (the keyword arguments of ``client.tasks.create``)."""
+
+        def send(client: Client, item: Any, idempotency: str) -> None:
+            client.tasks.create(**item, idempotency_key=idempotency)
+
+        return self._keyword_singles("create", "tasks", items, send, options)
+
+    def create_entries(self, list: str, items: Items, **options: Any) -> BulkReport:
+        """Add an entry to ``list`` from each item (``parent_object``, ``parent_record_id``,
+        ``entry_values``)."""
+
+        def send(client: Client, item: Any, idempotency: str) -> None:
+            client.entries(list).create(**item, idempotency_key=idempotency)
+
+        return self._keyword_singles("create", f"entries of {list}", items, send, options)
+
+    def _keyword_singles(
+        self, operation: str, what: str, items: Items, send: Any, options: Mapping[str, Any]
+    ) -> BulkReport:
+        allowed = {"journal", "progress", "total", "raise_on_error", "error_file", "concurrency", "key"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise InvalidArgumentError(
+                f"Unknown option {unknown[0]!r}; options: {', '.join(sorted(allowed))}."
+            )
+        key = options.get("key")
+
+        def item_key(item: Any) -> str:
+            if not isinstance(item, Mapping):
+                raise InvalidArgumentError(f"an item is a mapping of keyword arguments, got {item!r}")
+            return key_of(item, key)
+
+        def checked_send(client: Client, item: Any, idempotency: str) -> None:
+            try:
+                send(client, item, idempotency)
+            except TypeError as exc:  # a keyword the create method does not take
+                raise InvalidArgumentError(str(exc)) from None
+
+        get = options.get
+        return self._singles(
+            operation, what, items, item_key, checked_send, (),
+            get("journal"), get("progress"), get("total"), get("raise_on_error", False), get("error_file"),
+            get("concurrency", CONCURRENCY),
+        )  # fmt: skip
+
     def _singles(
         self,
         operation: str,
@@ -182,14 +252,17 @@ class Bulk:
         total: int | None,
         raise_on_error: bool,
         error_file: str | os.PathLike[str] | None,
+        concurrency: int = CONCURRENCY,
     ) -> BulkReport:
-        """One request per item, for operations the batch endpoint does not take."""
+        """One request per item, ``concurrency`` at a time, for what the batch endpoint does not take."""
+        if concurrency < 1:
+            raise InvalidArgumentError(f"concurrency must be 1 or more, got {concurrency}.")
         report = BulkReport(operation, object)
         tracker = Tracker(report, total, renderer(progress, f"{operation} {object}"))
         done = Journal(journal) if journal is not None else None
         client = self._client.with_options(max_retries=BULK_RETRIES)
-        records = client.records(object)
-        try:
+
+        def pending() -> Iterator[Pending]:
             for item in _each(items):
                 index = report.total
                 report.total += 1
@@ -202,24 +275,23 @@ class Bulk:
                     report.skipped += 1
                     continue
                 report.requests += 1
-                try:
-                    send(records, item, idempotency_key(operation, object, item_key))
-                except APIStatusError as error:
-                    if error.status not in done_statuses:
-                        self._fail(
-                            report, [Pending(index, item_key, item)], error.status, error.code, error.message
-                        )
-                        tracker.update()
-                        continue
-                except (APIConnectionError, InvalidArgumentError) as error:
-                    self._fail(
-                        report, [Pending(index, item_key, item)], None, type(error).__name__, str(error)
-                    )
-                    tracker.update()
-                    continue
-                report.succeeded += 1
-                if done is not None:
-                    done.record([(item_key, None)])
+                yield Pending(index, item_key, item)
+
+        def attempt(entry: Pending) -> None:
+            send(client, entry.body, idempotency_key(operation, object, entry.key))
+
+        try:
+            for entry, _, error in map_bounded(attempt, pending(), concurrency):
+                if isinstance(error, APIStatusError) and error.status not in done_statuses:
+                    self._fail(report, [entry], error.status, error.code, error.message)
+                elif isinstance(error, APIConnectionError | InvalidArgumentError):
+                    self._fail(report, [entry], None, type(error).__name__, str(error))
+                elif error is not None and not isinstance(error, APIStatusError):
+                    raise error
+                else:
+                    report.succeeded += 1
+                    if done is not None:
+                        done.record([(entry.key, None)])
                 tracker.update()
         finally:
             client.close()

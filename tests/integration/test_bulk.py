@@ -139,3 +139,35 @@ def test_updates_and_a_dry_run() -> None:
             "Unknown attribute 'nmae'. Did you mean 'name'?",
         ]
         assert crm.records("deals").where().count() == before
+
+
+def test_notes_tasks_and_entries_go_through_concurrent_single_calls() -> None:
+    chaos = Chaos(error_rate=0.1, drop_rate=0.02, commit_drop_rate=0.02, seed=4)
+    sandbox = overlay.Sandbox(seed_data=True, chaos=chaos, read_rate=None, write_rate=None)
+    with sandbox as sb, sb.connect(max_retries=10) as crm:
+        people = crm.records("people").where().to_list()
+        ada = people.find_by(name="Ada Lovelace")
+        assert ada is not None
+        notes = [
+            {"parent_object": "people", "parent_record_id": ada.id, "title": f"Note {i}", "content": "x"}
+            for i in range(60)
+        ]
+        notes.append({"parent_object": "people", "title": "no parent id"})
+        report = crm.bulk.create_notes(notes, concurrency=8)
+        assert (report.succeeded, report.failed) == (60, 1) and report.errors[0].index == 60
+        titles = [n.title for n in crm.notes.list(parent_object="people", parent_record_id=ada.id)]
+        assert sorted(titles) == sorted(f"Note {i}" for i in range(60))
+        crm.lists.create(name="Pipeline", api_slug="pipeline", parent_objects=["people"])
+        entries = [{"parent_object": "people", "parent_record_id": p.id} for p in people]
+        assert crm.bulk.create_entries("pipeline", entries).succeeded == len(people)
+        assert len(crm.entries("pipeline").query().to_list()) == len(people)
+
+        async def tasks() -> overlay.BulkReport:
+            async with sb.connect_async(max_retries=10) as client:
+                items = [{"content": f"Task {i}"} for i in range(40)]
+                return await client.bulk.create_tasks(items, concurrency=6)
+
+        assert asyncio.run(tasks()).succeeded == 40
+        assert sorted(t.content_plaintext for t in crm.tasks.list()) == sorted(f"Task {i}" for i in range(40))
+        with pytest.raises(overlay.InvalidArgumentError, match="Unknown option 'journel'"):
+            crm.bulk.create_tasks([], journel="x")
