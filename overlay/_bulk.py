@@ -51,21 +51,16 @@ def item_problem(
 ) -> str | None:
     """What is wrong with an item for an object with these attribute ``types`` (None: nothing
     the schema can tell); select and status values must be among ``options``."""
-    from ._metadata import nearest
+    from ._metadata import hint
 
     for slug, value in item.items():
         if slug not in types:
-            close = nearest(slug, types)
-            return f"Unknown attribute {slug!r}." + (f" Did you mean {close!r}?" if close else "")
+            return f"Unknown attribute {slug!r}.{hint(slug, types)}"
         titles = options.get(slug)
         if titles is not None:
             for title in value if isinstance(value, list) else [value]:
                 if isinstance(title, str) and title not in titles:
-                    close = nearest(title, titles)
-                    hint = (
-                        f" Did you mean {close!r}?" if close else f" Options: {', '.join(titles) or 'none'}."
-                    )
-                    return f"{title!r} is not an option of {slug!r}.{hint}"
+                    return f"{title!r} is not an option of {slug!r}.{hint(title, titles, 'Options')}"
     return None
 
 

@@ -51,16 +51,18 @@ async def amap_bounded(
                 error = task.exception()
                 yield (item, None, error) if error is not None else (item, task.result(), None)
 
-    source: Any = items
-    if hasattr(source, "__aiter__"):
-        async for item in source:
-            running[asyncio.ensure_future(fn(item))] = item
-            async for outcome in drain(limit - 1):
-                yield outcome
-    else:
-        for item in source:
-            running[asyncio.ensure_future(fn(item))] = item
-            async for outcome in drain(limit - 1):
-                yield outcome
+    async def each() -> AsyncIterator[T]:
+        source: Any = items
+        if hasattr(source, "__aiter__"):
+            async for item in source:
+                yield item
+        else:
+            for item in source:
+                yield item
+
+    async for item in each():
+        running[asyncio.ensure_future(fn(item))] = item
+        async for outcome in drain(limit - 1):
+            yield outcome
     async for outcome in drain(0):
         yield outcome

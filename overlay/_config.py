@@ -70,7 +70,11 @@ class Options:
         }
 
     def updated(self, **changes: Any) -> Options:
-        return check(replace(self, **{k: v for k, v in changes.items() if v is not None}))
+        """A copy with the given settings changed (``None``: unchanged)."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        if "timeout" in given:
+            given["timeout"] = _timeout(given["timeout"])
+        return check(replace(self, **given))
 
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:

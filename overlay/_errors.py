@@ -66,6 +66,15 @@ class ResponseParseError(CRMError):
         where = f" (request {request_id})" if request_id else ""
         super().__init__(f"cannot read the body as {model}: {reason}{where}")
 
+    @classmethod
+    def from_exception(
+        cls, model: str, exc: Exception, *, request_id: str | None = None
+    ) -> ResponseParseError:
+        """The error for what the generated ``from_dict`` raised (``KeyError``: a missing field)."""
+        if isinstance(exc, KeyError):
+            return cls(model, f"missing field {exc.args[0]!r}", request_id=request_id)
+        return cls(model, str(exc) or type(exc).__name__, request_id=request_id)
+
 
 class SandboxError(CRMError):
     """The sandbox could not start (for example, its optional dependencies are missing)."""

@@ -108,6 +108,13 @@ class Names:
         return cls(object, found)
 
 
+def hint(name: str, known: Iterable[str], listing: str = "Known") -> str:
+    """`` Did you mean 'x'?`` for the nearest known name, else `` Known: a, b.`` (``listing``)."""
+    known = list(known)
+    close = nearest(name, known)
+    return f" Did you mean {close!r}?" if close else f" {listing}: {', '.join(sorted(known)) or 'none'}."
+
+
 def first_unknown(names: Iterable[str], known: Iterable[str]) -> str | None:
     """The nearest known name to the first of ``names`` that is not known."""
     known = set(known)

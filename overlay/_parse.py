@@ -35,8 +35,5 @@ def parse(model: Model[M], data: bytes | str | Mapping[str, Any], *, request_id:
         raise ResponseParseError(name, reason, request_id=request_id)
     try:
         return model.from_dict(data)
-    except KeyError as exc:
-        reason = f"missing field {exc.args[0]!r}"
-        raise ResponseParseError(name, reason, request_id=request_id) from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ResponseParseError(name, str(exc) or type(exc).__name__, request_id=request_id) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResponseParseError.from_exception(name, exc, request_id=request_id) from None

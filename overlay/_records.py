@@ -82,10 +82,7 @@ class Record:
         raise ResponseParseError("Record", reason, request_id=request_id)
 
     def _fail(self, exc: Exception) -> ResponseParseError:
-        reason = (
-            f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
-        )
-        return ResponseParseError("Record", reason, request_id=self.request_id)
+        return ResponseParseError.from_exception("Record", exc, request_id=self.request_id)
 
     @property
     def raw(self) -> RecordModel:

@@ -41,12 +41,8 @@ def decode(endpoint: ModuleType, response: httpx.Response, api: Any) -> Any:
     name = endpoint.__name__.rpartition(".")[2]
     try:
         parsed = endpoint._parse_response(client=api, response=response)
-    except KeyError as exc:
-        reason = f"missing field {exc.args[0]!r}"
-        raise ResponseParseError(name, reason, request_id=request_id) from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise ResponseParseError(name, reason, request_id=request_id) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResponseParseError.from_exception(name, exc, request_id=request_id) from None
     return parsed
 
 
@@ -97,6 +93,11 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
+
+
+def data_of(parsed: Any, request_id: str | None) -> Any:
+    """The ``data`` of a response envelope (a model or a list of them), tagged with the request id."""
+    return tag(parsed.data, request_id)
 
 
 def build_body(model: Any, data: Mapping[str, Any], *, wrap: bool = True) -> Any:

@@ -14,7 +14,7 @@ from .._config import METADATA_TTL, Hook, Options, async_event_hooks, resolve
 from .._errors import APIConnectionError, APIStatusError, APITimeoutError, ConfigurationError
 from .._metadata import SUGGESTIBLE, Names, TTLCache
 from .._ratelimit import RateLimiter
-from .._response import NOT_GIVEN, RawResponse, build_body, decode, decode_page, op, request_kwargs, tag
+from .._response import NOT_GIVEN, RawResponse, build_body, data_of, decode, decode_page, op, request_kwargs
 from .._retry import RetryPolicy
 from .._transport import AsyncAPITransport, AsyncClientTransport, Stack
 from .bulk import AsyncBulk
@@ -37,11 +37,6 @@ T = TypeVar("T")
 # What the generated parsers want of a client: only whether to raise on undocumented statuses.
 PARSER_SETTINGS = SimpleNamespace(raise_on_unexpected_status=False)
 Cast = Callable[[Any, str | None], T]
-
-
-def data_of(parsed: Any, request_id: str | None) -> Any:
-    """The ``data`` of a response envelope, with the request id on it."""
-    return tag(parsed.data, request_id)
 
 
 class _Shared:
@@ -152,9 +147,7 @@ class AsyncClient:
     ) -> AsyncClient:
         """A copy with some settings changed, sharing this client's connections and caches."""
         changes: dict[str, Any] = {
-            "timeout": httpx.Timeout(timeout, connect=min(5.0, timeout))
-            if isinstance(timeout, int | float)
-            else timeout,
+            "timeout": timeout,
             "max_retries": max_retries,
             "version": version,
             "rate_limit": rate_limit,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .._dsl.check import check, objects_of, option_lookups
 from .._dsl.expr import Expr
 from .._errors import CRMError, InvalidArgumentError
-from .._metadata import Names, TTLCache, first_unknown, nearest
+from .._metadata import Names, TTLCache, first_unknown, hint, nearest
 
 if TYPE_CHECKING:
     from crm_client.models import Attribute, Object, SelectOption
@@ -77,9 +77,7 @@ class AsyncMetadata:
         with its values coerced; an ``InvalidArgumentError`` says what does not fit."""
         objects = await self.objects()
         if object not in objects:
-            close = nearest(object, objects)
-            hint = f" Did you mean {close!r}?" if close else f" Objects: {', '.join(objects)}."
-            raise InvalidArgumentError(f"Unknown object {object!r}.{hint}")
+            raise InvalidArgumentError(f"Unknown object {object!r}.{hint(object, objects, 'Objects')}")
         schemas: dict[str, dict[str, str]] = {}
         for slug in sorted(objects_of(expr, object) & set(objects)):
             schemas[slug] = {a.api_slug: str(a.type_) for a in (await self.attributes(slug)).values()}

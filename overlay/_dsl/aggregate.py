@@ -15,7 +15,6 @@ from typing import Any
 from .._errors import InvalidArgumentError
 from .._records import Record
 
-FUNCTIONS = ("count", "sum", "avg", "min", "max")
 _SPEC = re.compile(r"^(count|sum|avg|min|max)(?:\(([A-Za-z_][\w-]*)\))?$")
 _SORT = re.compile(r"^(-?)([A-Za-z_][\w-]*)(?:\.([a-z][a-z0-9_]*))?$")
 

@@ -15,7 +15,7 @@ from typing import Any
 from dateutil import parser as dateparser
 
 from .._errors import InvalidArgumentError
-from .._metadata import nearest
+from .._metadata import hint
 from .expr import And, Cond, Expr, Field, Not, Or
 
 TEXT = frozenset({"$eq", "$in", "$contains", "$starts_with", "$ends_with", "$not_empty"})
@@ -124,9 +124,7 @@ def check(
 
 
 def _unknown(kind: str, name: str, where: str, known: list[str]) -> InvalidArgumentError:
-    close = nearest(name, known)
-    hint = f" Did you mean {close!r}?" if close else f" Known: {', '.join(sorted(known)) or 'none'}."
-    return InvalidArgumentError(f"Unknown {kind} {name!r} on {where}.{hint}")
+    return InvalidArgumentError(f"Unknown {kind} {name!r} on {where}.{hint(name, known)}")
 
 
 def _check_condition(
@@ -216,9 +214,8 @@ def _coercer(kind: str, label: str, titles: list[str] | None) -> Callable[[Any],
             return _when(value, fail, "a date and time").isoformat()
         if titles is not None:
             if value not in titles:
-                close = nearest(str(value), titles)
-                hint = f" Did you mean {close!r}?" if close else f" Options: {', '.join(titles) or 'none'}."
-                raise InvalidArgumentError(f"{value!r} is not an option of {label}.{hint}")
+                options = hint(str(value), titles, "Options")
+                raise InvalidArgumentError(f"{value!r} is not an option of {label}.{options}")
             return value
         if not isinstance(value, str | int | float | bool):
             raise fail("text or numbers", value)

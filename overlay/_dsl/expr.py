@@ -37,7 +37,6 @@ OPERATORS = {
     "$gte": "gte",
 }
 SYMBOLS = {"$eq": "==", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
-PSEUDO_ATTRIBUTES = ("record_id", "created_at", "updated_at")
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Scalar = str | int | float | bool | None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .._dsl.check import check, objects_of, option_lookups
 from .._dsl.expr import Expr
 from .._errors import CRMError, InvalidArgumentError
-from .._metadata import Names, TTLCache, first_unknown, nearest
+from .._metadata import Names, TTLCache, first_unknown, hint, nearest
 
 if TYPE_CHECKING:
     from crm_client.models import Attribute, Object, SelectOption
@@ -76,9 +76,7 @@ class Metadata:
         with its values coerced; an ``InvalidArgumentError`` says what does not fit."""
         objects = self.objects()
         if object not in objects:
-            close = nearest(object, objects)
-            hint = f" Did you mean {close!r}?" if close else f" Objects: {', '.join(objects)}."
-            raise InvalidArgumentError(f"Unknown object {object!r}.{hint}")
+            raise InvalidArgumentError(f"Unknown object {object!r}.{hint(object, objects, 'Objects')}")
         schemas: dict[str, dict[str, str]] = {}
         for slug in sorted(objects_of(expr, object) & set(objects)):
             schemas[slug] = {a.api_slug: str(a.type_) for a in (self.attributes(slug)).values()}

@@ -21,7 +21,7 @@ from .._dsl.text import parse_text
 from .._errors import InvalidArgumentError
 from .._metadata import Names
 from .._records import Record, RecordList, chunks, references
-from .._response import NOT_GIVEN, RawResponse, build_body, op
+from .._response import NOT_GIVEN, RawResponse, build_body, data_of, op
 from .pagination import Page, Paginator, Token
 from .query import Query
 
@@ -53,13 +53,6 @@ RECORDS_PAGE = 500
 CURSOR_PAGE = 100
 
 
-def _data(parsed: Any, request_id: str | None) -> Any:
-    items = parsed.data if isinstance(parsed.data, list) else [parsed.data]
-    for item in items:
-        item.request_id = request_id
-    return parsed.data
-
-
 def _none(parsed: Any, request_id: str | None) -> None:
     return None
 
@@ -81,7 +74,7 @@ class _AsyncResource:
         raw._raw = True
         return raw
 
-    def _call(self, endpoint: Any, *args: Any, cast: Any = _data, **kwargs: Any) -> Any:
+    def _call(self, endpoint: Any, *args: Any, cast: Any = data_of, **kwargs: Any) -> Any:
         return self._client._call(endpoint, *args, cast=cast, raw=self._raw, **kwargs)
 
     def _paginate(self, fetch: Any, max_items: int | None, collect: Any = list) -> Any:
@@ -102,7 +95,7 @@ class _AsyncResource:
                 endpoint, *args, limit=limit, cursor=_given(cursor), **kwargs
             )
             request_id = response.headers.get("x-request-id")
-            items = _data(parsed, request_id)
+            items = data_of(parsed, request_id)
             return Page(items, parsed.pagination.next_cursor, RawResponse(response, lambda: items))
 
         return self._paginate(fetch, max_items)
@@ -149,7 +142,7 @@ class _AsyncResource:
                 endpoint, parent, body=body, names=names, parse=items is None
             )
             request_id = response.headers.get("x-request-id")
-            found = items(parsed, request_id) if items else _data(parsed, request_id)
+            found = items(parsed, request_id) if items else data_of(parsed, request_id)
             following = int(offset or 0) + len(found) if len(found) == limit else None
             return Page(found, following, RawResponse(response, lambda: found))
 

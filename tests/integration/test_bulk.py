@@ -20,12 +20,8 @@ import overlay
 
 
 def names(crm: overlay.Client, prefix: str) -> list[str]:
-    found: list[str] = crm.records("companies").where(F_prefix(prefix)).pluck("name")
+    found: list[str] = crm.records("companies").where(overlay.F.name.starts_with(prefix)).pluck("name")
     return found
-
-
-def F_prefix(prefix: str) -> overlay.Expr:
-    return overlay.F.name.starts_with(prefix)
 
 
 def test_ten_thousand_items_under_chaos_land_exactly_once() -> None:
@@ -103,7 +99,7 @@ def test_progress_upserts_deletes_and_the_async_form() -> None:
         )
         assert (report.succeeded, report.failed) == (250, 0) and len(names(crm, "Up ")) == 250
         assert seen[-1].done == 250 and seen[-1].total == 250 and seen[-1].rate > 0
-        ids = [r.id for r in crm.records("companies").where(F_prefix("Up "))]
+        ids = [r.id for r in crm.records("companies").where(overlay.F.name.starts_with("Up "))]
         deleted = crm.bulk.delete("companies", ids + ids[:5])
         assert deleted.succeeded == 255 and names(crm, "Up ") == []
 
