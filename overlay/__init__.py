@@ -35,6 +35,7 @@ from ._records import Record, RecordList
 from ._sandbox import Sandbox
 
 if _typing.TYPE_CHECKING:
+    from . import webhooks as webhooks
     from ._async.client import AsyncClient
     from ._async.pagination import AsyncPaginator
     from ._async.query import AsyncQuery
@@ -55,12 +56,18 @@ _LAZY = {
 }
 
 
+# Public submodules, imported on first use: ``overlay.webhooks.verify(...)``.
+_SUBMODULES = frozenset({"webhooks"})
+
+
 def __getattr__(name: str) -> _typing.Any:
+    from importlib import import_module
+
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'overlay' has no attribute {name!r}")
-    from importlib import import_module
-
     value = getattr(import_module(module, __name__), name)
     globals()[name] = value
     return value

@@ -7,6 +7,13 @@
     ├── BulkError                     a bulk run with raise_on_error had failures (.report)
     ├── ResponseParseError            a body that is not JSON or does not fit its model
     ├── SandboxError                  the sandbox could not start
+    ├── WebhookVerificationError      a webhook delivery that cannot be trusted (.code)
+    │   ├── MissingHeaderError        a signature header is absent
+    │   ├── MalformedHeaderError      a header that does not have its documented form
+    │   ├── InvalidTimestampError     webhook-timestamp is not Unix seconds
+    │   ├── TimestampOutsideWindowError  signed too long ago, or in the future
+    │   ├── SignatureMismatchError    no signature matches any of the secrets
+    │   └── ReplayedMessageError      this exact signed message was already accepted
     └── APIError                      talking to the API failed
         ├── APIConnectionError        no response: refused, reset, DNS, TLS
         │   └── APITimeoutError       no response in time
@@ -78,6 +85,51 @@ class ResponseParseError(CRMError):
 
 class SandboxError(CRMError):
     """The sandbox could not start (for example, its optional dependencies are missing)."""
+
+
+class WebhookVerificationError(CRMError):
+    """A webhook delivery that cannot be trusted; the message says why, ``code`` names it.
+
+    Raised by ``overlay.webhooks.verify``; the message never holds a secret or a signature.
+    """
+
+    code = "verification_failed"
+
+
+class MissingHeaderError(WebhookVerificationError):
+    """A header the signature scheme needs is absent or empty."""
+
+    code = "missing_header"
+
+
+class MalformedHeaderError(WebhookVerificationError):
+    """A header that does not have its documented form."""
+
+    code = "malformed_header"
+
+
+class InvalidTimestampError(WebhookVerificationError):
+    """``webhook-timestamp`` is not a whole number of Unix seconds."""
+
+    code = "invalid_timestamp"
+
+
+class TimestampOutsideWindowError(WebhookVerificationError):
+    """The message was signed longer ago than the tolerance allows, or in the future."""
+
+    code = "timestamp_outside_window"
+
+
+class SignatureMismatchError(WebhookVerificationError):
+    """No signature in the header matches the body under any of the secrets."""
+
+    code = "signature_mismatch"
+
+
+class ReplayedMessageError(WebhookVerificationError):
+    """This exact signed message (id and timestamp) was already accepted: a replay."""
+
+    code = "replayed"
 
 
 class APIError(CRMError):

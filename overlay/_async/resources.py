@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         Task,
         Webhook,
         WebhookDelivery,
+        WebhookSecretRotation,
         WebhookWithSecret,
     )
 
@@ -663,6 +664,12 @@ class AsyncTasks(_AsyncResource):
         )
 
 
+def _subscription(subscription: str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(subscription, str):
+        return {"event_type": subscription, "filter": None}
+    return {"filter": None, **subscription}  # no filter: every event of the type
+
+
 class AsyncWebhooks(_AsyncResource):
     """``client.webhooks``: subscriptions to events, and their deliveries."""
 
@@ -676,12 +683,16 @@ class AsyncWebhooks(_AsyncResource):
         self,
         *,
         target_url: str,
-        subscriptions: Sequence[Mapping[str, Any]],
+        subscriptions: Sequence[str | Mapping[str, Any]],
         api_version: str = NOT_GIVEN,
         idempotency_key: str = NOT_GIVEN,
     ) -> WebhookWithSecret:
-        """The new webhook with its signing ``secret``, which the API shows only this once."""
-        every = [{"filter": None, **subscription} for subscription in subscriptions]  # no filter: every event
+        """The new webhook with its signing ``secret``, which the API shows only this once.
+
+        A subscription is an event type (``"record.created"``) or a mapping with
+        ``event_type`` and an optional ``filter``.
+        """
+        every = [_subscription(s) for s in subscriptions]
         fields = {"target_url": target_url, "subscriptions": every, "api_version": api_version}
         body = build_body(models.WebhookCreateRequest, fields)
         return await self._call(
@@ -698,6 +709,23 @@ class AsyncWebhooks(_AsyncResource):
     async def delete(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
         await self._call(
             op("webhooks.delete_webhook"), webhook_id, idempotency_key=_given(idempotency_key), cast=_none
+        )
+
+    async def rotate_secret(
+        self, webhook_id: str, *, overlap_seconds: int = NOT_GIVEN, idempotency_key: str = NOT_GIVEN
+    ) -> WebhookSecretRotation:
+        """A new signing ``secret``, shown only this once.
+
+        Deliveries carry signatures made with both the previous secret and the new one for
+        ``overlap_seconds`` (the API's default is a day), so receivers can switch over
+        without rejecting anything: verify with ``secrets=[new, old]`` until then.
+        """
+        body = build_body(models.WebhookRotateRequest, {"overlap_seconds": overlap_seconds})
+        return await self._call(
+            op("webhooks.rotate_webhook_secret"),
+            webhook_id,
+            body=body,
+            idempotency_key=_given(idempotency_key),
         )
 
     async def test(self, webhook_id: str) -> WebhookDelivery:

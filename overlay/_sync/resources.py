@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         Task,
         Webhook,
         WebhookDelivery,
+        WebhookSecretRotation,
         WebhookWithSecret,
     )
 
@@ -654,6 +655,12 @@ class Tasks(_AsyncResource):
         self._call(op("tasks.delete_task"), task_id, idempotency_key=_given(idempotency_key), cast=_none)
 
 
+def _subscription(subscription: str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(subscription, str):
+        return {"event_type": subscription, "filter": None}
+    return {"filter": None, **subscription}  # no filter: every event of the type
+
+
 class Webhooks(_AsyncResource):
     """``client.webhooks``: subscriptions to events, and their deliveries."""
 
@@ -667,12 +674,16 @@ class Webhooks(_AsyncResource):
         self,
         *,
         target_url: str,
-        subscriptions: Sequence[Mapping[str, Any]],
+        subscriptions: Sequence[str | Mapping[str, Any]],
         api_version: str = NOT_GIVEN,
         idempotency_key: str = NOT_GIVEN,
     ) -> WebhookWithSecret:
-        """The new webhook with its signing ``secret``, which the API shows only this once."""
-        every = [{"filter": None, **subscription} for subscription in subscriptions]  # no filter: every event
+        """The new webhook with its signing ``secret``, which the API shows only this once.
+
+        A subscription is an event type (``"record.created"``) or a mapping with
+        ``event_type`` and an optional ``filter``.
+        """
+        every = [_subscription(s) for s in subscriptions]
         fields = {"target_url": target_url, "subscriptions": every, "api_version": api_version}
         body = build_body(models.WebhookCreateRequest, fields)
         return self._call(op("webhooks.create_webhook"), body=body, idempotency_key=_given(idempotency_key))
@@ -687,6 +698,23 @@ class Webhooks(_AsyncResource):
     def delete(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
         self._call(
             op("webhooks.delete_webhook"), webhook_id, idempotency_key=_given(idempotency_key), cast=_none
+        )
+
+    def rotate_secret(
+        self, webhook_id: str, *, overlap_seconds: int = NOT_GIVEN, idempotency_key: str = NOT_GIVEN
+    ) -> WebhookSecretRotation:
+        """A new signing ``secret``, shown only this once.
+
+        Deliveries carry signatures made with both the previous secret and the new one for
+        ``overlap_seconds`` (the API's default is a day), so receivers can switch over
+        without rejecting anything: verify with ``secrets=[new, old]`` until then.
+        """
+        body = build_body(models.WebhookRotateRequest, {"overlap_seconds": overlap_seconds})
+        return self._call(
+            op("webhooks.rotate_webhook_secret"),
+            webhook_id,
+            body=body,
+            idempotency_key=_given(idempotency_key),
         )
 
     def test(self, webhook_id: str) -> WebhookDelivery:

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any, Self
 
 import uvicorn
 
@@ -14,12 +15,11 @@ from .app import create_app
 from .config import SandboxConfig
 
 
-class SandboxServer:
-    """A sandbox listening on ``host:port`` (port 0 picks a free one) in a daemon thread."""
+class LoopbackServer:
+    """An ASGI app served by uvicorn on ``host:port`` (port 0 picks a free one) in a daemon thread."""
 
-    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.config = config or SandboxConfig()
-        self.app = create_app(self.config)
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = False) -> None:
+        self.app = app
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
         # and without it every response waits ~40 ms for a delayed ACK.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -28,36 +28,31 @@ class SandboxServer:
         # Listen at once: a client told the URL can connect before the server loop runs.
         self._socket.listen(2048)
         self.host, self.port = self._socket.getsockname()[:2]
-        # Chaos cuts connections on purpose; uvicorn would log each one as an error.
-        log_level = "critical" if self.config.chaos.active else "warning"
         self._server = uvicorn.Server(
             uvicorn.Config(
-                self.app,
-                log_level=log_level,
+                app,
+                log_level="critical" if quiet else "warning",
                 access_log=False,
                 lifespan="on",
                 timeout_graceful_shutdown=2,
             )
         )
-        self._thread = threading.Thread(target=self._serve, name=f"crm-sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self.serve, name=f"loopback-{self.port}", daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def token(self) -> str:
-        return self.config.tokens[0]
-
-    def _serve(self) -> None:
+    def serve(self) -> None:
+        """Serve in this thread until ``stop()`` or an interrupt."""
         self._server.run(sockets=[self._socket])
 
-    def start(self, timeout: float = 10.0) -> SandboxServer:
+    def start(self, timeout: float = 10.0) -> Self:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the sandbox did not start on {self.url}")
+                raise RuntimeError(f"the server did not start on {self.url}")
             time.sleep(0.005)
         return self
 
@@ -66,7 +61,7 @@ class SandboxServer:
         self._thread.join(timeout=5)
         self._socket.close()
 
-    def __enter__(self) -> SandboxServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -78,6 +73,19 @@ class SandboxServer:
         self.stop()
 
 
+class SandboxServer(LoopbackServer):
+    """A sandbox on loopback."""
+
+    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config or SandboxConfig()
+        # Chaos cuts connections on purpose; uvicorn would log each one as an error.
+        super().__init__(create_app(self.config), host, port, quiet=self.config.chaos.active)
+
+    @property
+    def token(self) -> str:
+        return self.config.tokens[0]
+
+
 def serve_forever(config: SandboxConfig, host: str, port: int) -> None:
     """Run in the foreground until interrupted, printing the URL and token first."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -85,4 +93,4 @@ def serve_forever(config: SandboxConfig, host: str, port: int) -> None:
     print(f"CRM sandbox listening on {server.url}", flush=True)
     print(f"  token: {server.token}", flush=True)
     print(f"  try:   curl -H 'Authorization: Bearer {server.token}' {server.url}/v2/self", flush=True)
-    server._serve()
+    server.serve()

@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     created_at TEXT NOT NULL, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS webhooks (
     id TEXT PRIMARY KEY, target_url TEXT NOT NULL, subscriptions TEXT NOT NULL, api_version TEXT NOT NULL,
-    status TEXT NOT NULL, secret TEXT NOT NULL, created_at TEXT NOT NULL, seq INTEGER NOT NULL);
+    status TEXT NOT NULL, secret TEXT NOT NULL, created_at TEXT NOT NULL, seq INTEGER NOT NULL,
+    previous_secret TEXT, previous_secret_expires_at TEXT);
 CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, message_id TEXT NOT NULL, attempt INTEGER NOT NULL,
     status TEXT NOT NULL, event_types TEXT NOT NULL, payload TEXT NOT NULL, response_status_code INTEGER,

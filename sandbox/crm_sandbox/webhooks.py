@@ -27,11 +27,27 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(random_bytes(24)).decode()
 
 
-def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The ``webhook-signature`` header value for one secret."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
+def utc_after(seconds: float) -> str:
+    """The wall-clock time ``seconds`` from now, as the API writes timestamps."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat(timespec="microseconds")
+
+
+def sign(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` header value: one ``v1,`` entry per secret."""
     content = f"{message_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+    entries = []
+    for secret in secrets:
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        entries.append("v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode())
+    return " ".join(entries)
+
+
+def signing_secrets(row: Any) -> list[str]:
+    """The webhook's secret, and its previous one while a rotation's overlap lasts."""
+    expires = row["previous_secret_expires_at"]
+    if row["previous_secret"] and expires and expires > utc_after(0):
+        return [row["previous_secret"], row["secret"]]
+    return [row["secret"]]
 
 
 def matches(subscription: dict[str, Any], event: dict[str, Any]) -> bool:
@@ -95,7 +111,8 @@ class Deliveries:
         while True:
             with self.store.lock:
                 due = self.store.all(
-                    "SELECT d.*, w.target_url, w.secret FROM deliveries d JOIN webhooks w ON "
+                    "SELECT d.*, w.target_url, w.secret, w.previous_secret, w.previous_secret_expires_at, "
+                    "w.api_version FROM deliveries d JOIN webhooks w ON "
                     "w.id = d.webhook_id WHERE d.status = 'pending' AND d.next_attempt_at <= ? "
                     "ORDER BY d.seq LIMIT 20",
                     (now(),),
@@ -112,7 +129,8 @@ class Deliveries:
             "content-type": "application/json",
             "webhook-id": row["message_id"],
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(row["secret"], row["message_id"], timestamp, body),
+            "webhook-signature": sign(signing_secrets(row), row["message_id"], timestamp, body),
+            "crm-version": row["api_version"],
         }
         status: int | None = None
         assert self.client is not None
@@ -132,9 +150,7 @@ class Deliveries:
                 return
             if row["attempt"] <= len(self.retry_delays):
                 delay = self.retry_delays[row["attempt"] - 1]
-                due = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)).isoformat(
-                    timespec="microseconds"
-                )
+                due = utc_after(delay)
                 self.store.db.execute(
                     "INSERT INTO deliveries VALUES (?, ?, ?, ?, 'pending', ?, ?, NULL, ?, ?, ?)",
                     (

@@ -154,6 +154,10 @@ if TYPE_CHECKING:
     from .webhook_page import WebhookPage
     from .webhook_patch import WebhookPatch
     from .webhook_response import WebhookResponse
+    from .webhook_rotate_request import WebhookRotateRequest
+    from .webhook_rotation import WebhookRotation
+    from .webhook_secret_rotation import WebhookSecretRotation
+    from .webhook_secret_rotation_response import WebhookSecretRotationResponse
     from .webhook_status import WebhookStatus
     from .webhook_subscription import WebhookSubscription
     from .webhook_update_request import WebhookUpdateRequest
@@ -305,6 +309,10 @@ _MODULES = {
     "WebhookPage": ".webhook_page",
     "WebhookPatch": ".webhook_patch",
     "WebhookResponse": ".webhook_response",
+    "WebhookRotateRequest": ".webhook_rotate_request",
+    "WebhookRotation": ".webhook_rotation",
+    "WebhookSecretRotation": ".webhook_secret_rotation",
+    "WebhookSecretRotationResponse": ".webhook_secret_rotation_response",
     "WebhookStatus": ".webhook_status",
     "WebhookSubscription": ".webhook_subscription",
     "WebhookUpdateRequest": ".webhook_update_request",
@@ -457,6 +465,10 @@ __all__ = (
     "WebhookPage",
     "WebhookPatch",
     "WebhookResponse",
+    "WebhookRotateRequest",
+    "WebhookRotation",
+    "WebhookSecretRotation",
+    "WebhookSecretRotationResponse",
     "WebhookStatus",
     "WebhookSubscription",
     "WebhookUpdateRequest",

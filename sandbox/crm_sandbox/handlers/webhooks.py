@@ -10,7 +10,7 @@ from .. import paging
 from ..context import Ctx, Reply, handler
 from ..errors import APIError
 from ..store import dumps, new_id, now
-from ..webhooks import new_secret
+from ..webhooks import new_secret, utc_after
 
 
 def _webhook(ctx: Ctx, row: sqlite3.Row, *, secret: bool = False) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def create_webhook(ctx: Ctx) -> Reply:
     data, store = ctx.data, ctx.sandbox.store
     webhook_id = new_id()
     store.db.execute(
-        "INSERT INTO webhooks VALUES (?, ?, ?, ?, 'active', ?, ?, ?)",
+        "INSERT INTO webhooks VALUES (?, ?, ?, ?, 'active', ?, ?, ?, NULL, NULL)",
         (
             webhook_id,
             data["target_url"],
@@ -109,6 +109,20 @@ def test_webhook(ctx: Ctx) -> Reply:
     }
     delivery = ctx.sandbox.deliveries.queue_message(row["id"], [event])
     return 202, {"data": ctx.sandbox.deliveries.render(delivery)}
+
+
+@handler("rotate_webhook_secret")
+def rotate_webhook_secret(ctx: Ctx) -> Reply:
+    row = _row(ctx)
+    overlap = ctx.data.get("overlap_seconds", 86400)
+    expires = utc_after(overlap) if overlap else None
+    secret = new_secret()
+    ctx.sandbox.store.db.execute(
+        "UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_expires_at = ? WHERE id = ?",
+        (secret, row["secret"] if expires else None, expires, row["id"]),
+    )
+    data = {"id": _webhook(ctx, row)["id"], "secret": secret, "previous_secret_expires_at": expires}
+    return 200, {"data": data}
 
 
 @handler("list_webhook_deliveries")

@@ -1,0 +1,49 @@
+"""Webhooks: verify deliveries, read their typed events, and receive them.
+
+    delivery = overlay.webhooks.verify(body, headers, secrets=["whsec_..."])
+    for event in delivery.events: ...
+
+    router = overlay.webhooks.Router(secrets=["whsec_..."])
+
+    @router.on("record.created")
+    def created(event): ...
+
+``router.handle(body, headers)`` suits any framework; ``router`` itself is an ASGI app.
+Every failure to verify is a ``WebhookVerificationError`` subclass saying why.
+"""
+
+from .._errors import (
+    InvalidTimestampError,
+    MalformedHeaderError,
+    MissingHeaderError,
+    ReplayedMessageError,
+    SignatureMismatchError,
+    TimestampOutsideWindowError,
+    WebhookVerificationError,
+)
+from ._delivery import Delivery, Event, event_type
+from ._router import Reply, Router
+from ._seen import MemorySeenStore, SeenStore, SQLiteSeenStore
+from ._signing import Verifier, decode_secret, sign, verify
+
+__all__ = [
+    "Delivery",
+    "Event",
+    "InvalidTimestampError",
+    "MalformedHeaderError",
+    "MemorySeenStore",
+    "MissingHeaderError",
+    "ReplayedMessageError",
+    "Reply",
+    "Router",
+    "SQLiteSeenStore",
+    "SeenStore",
+    "SignatureMismatchError",
+    "TimestampOutsideWindowError",
+    "Verifier",
+    "WebhookVerificationError",
+    "decode_secret",
+    "event_type",
+    "sign",
+    "verify",
+]
