@@ -109,6 +109,45 @@ def run_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_webhooks_listen(args: argparse.Namespace) -> int:
+    import json
+    import logging
+    import os
+
+    from ._errors import ConfigurationError
+    from .webhooks import Router, event_type
+
+    try:
+        from crm_sandbox.server import LoopbackServer
+    except ImportError:
+        raise SystemExit("crm webhooks listen serves with uvicorn: pip install 'crm-sdk[sandbox]'.") from None
+    secrets = args.secret or [s for s in os.environ.get("CRM_WEBHOOK_SECRET", "").split(",") if s]
+    if not secrets:
+        print("crm webhooks listen: give --secret or set CRM_WEBHOOK_SECRET", file=sys.stderr)
+        return 2
+    try:
+        router = Router(secrets, tolerance=args.tolerance, legacy=args.legacy)
+    except ConfigurationError as exc:
+        print(f"crm webhooks listen: {exc}", file=sys.stderr)
+        return 2
+
+    @router.on("*")
+    def show(event: Any, delivery: Any) -> None:
+        if args.json:
+            line = json.dumps({"message_id": delivery.message_id, **event.to_dict()})
+        else:
+            named = event.to_dict().get("id", {})
+            ids = " ".join(f"{k}={v}" for k, v in named.items() if k != "workspace_id")
+            line = f"{delivery.message_id or delivery.scheme}  {event_type(event):<20} {ids}"
+        print(line, flush=True)
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    server = LoopbackServer(router, args.host, args.port)
+    print(f"Listening for webhook deliveries on {server.url} (any path); Ctrl-C stops.", flush=True)
+    server.serve()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm", description="The CRM SDK's command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +186,25 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--json", action="store_true", help="JSON lines, one record each, instead of a table")
     query.add_argument("--sandbox", action="store_true", help="query a fresh sandbox with the sample data")
     query.set_defaults(run=run_query)
+
+    webhooks = commands.add_parser("webhooks", help="work with webhook deliveries")
+    webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    listen = webhook_commands.add_parser(
+        "listen",
+        help="a development receiver that prints each verified event",
+        description="Verifies every delivery (refusals go to stderr) and prints its events.",
+    )
+    listen.add_argument("--host", default="127.0.0.1")
+    listen.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    listen.add_argument(
+        "--secret",
+        action="append",
+        help="a whsec_ secret (repeatable, for a rotation); default: CRM_WEBHOOK_SECRET, comma-separated",
+    )
+    listen.add_argument("--tolerance", type=float, default=300, help="seconds of clock skew allowed")
+    listen.add_argument("--legacy", action="store_true", help="also accept the 2025-01-01 CRM-Signature")
+    listen.add_argument("--json", action="store_true", help="print each event as a JSON line")
+    listen.set_defaults(run=run_webhooks_listen)
     return parser
 
 
