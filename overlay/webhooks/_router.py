@@ -73,7 +73,9 @@ class Router:
     ``secrets`` (or a ready ``verifier``, or ``set_secrets`` later) check each delivery.
     ``dedupe`` remembers the ``webhook-id`` of every handled delivery for ``dedupe_ttl``
     seconds (in memory by default; a ``SQLiteSeenStore`` shares it between workers; ``None``
-    turns it off).
+    turns it off). It also answers replays: a byte-identical copy of a handled delivery
+    (which a sender retrying within the same second also sends) is acknowledged and
+    dispatches nothing, so the router's own verifier keeps no seen store.
     Bodies over ``max_body_size`` bytes are refused by the ASGI app with 413.
     """
 
@@ -89,7 +91,7 @@ class Router:
         max_body_size: int = 5 * 1024 * 1024,
     ) -> None:
         if verifier is None and secrets is not None:
-            verifier = Verifier(secrets, tolerance=tolerance, legacy=legacy)
+            verifier = Verifier(secrets, tolerance=tolerance, legacy=legacy, seen=None)
         self.verifier = verifier
         self._tolerance, self._legacy = tolerance, legacy
         self.dedupe = MemorySeenStore() if dedupe is DEFAULT else dedupe
@@ -107,7 +109,7 @@ class Router:
 
         Until a router has secrets it answers every delivery 503, which the sender retries.
         """
-        seen = self.verifier.seen if self.verifier is not None else DEFAULT
+        seen = self.verifier.seen if self.verifier is not None else None
         self.verifier = Verifier(secrets, tolerance=self._tolerance, legacy=self._legacy, seen=seen)
 
     # ------------------------------------------------------------------ registration

@@ -1,0 +1,168 @@
+"""The webhook Router: dispatch, dedupe, failures and retries, the ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+from crm_client.models import NoteCreatedEvent, RecordCreatedEvent
+
+import overlay
+from overlay import webhooks
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+ACTOR = {"type": "api-token", "id": "tok"}
+RECORD = {
+    "event_type": "record.created",
+    "id": {"workspace_id": "w", "object_id": "o", "record_id": "r"},
+    "actor": ACTOR,
+}
+NOTE = {
+    "event_type": "note.created",
+    "id": {"workspace_id": "w", "note_id": "n"},
+    "parent_object_id": "o",
+    "parent_record_id": "r",
+    "actor": ACTOR,
+}
+FUTURE = {"event_type": "deal.won", "id": {"deal_id": "d"}}
+
+
+def delivery(*events: dict[str, Any], message_id: str = "msg_1") -> tuple[bytes, dict[str, str]]:
+    body = json.dumps({"webhook_id": "wh", "events": list(events)}).encode()
+    return body, webhooks.sign(body, SECRET, message_id=message_id)
+
+
+def resigned(body: bytes, message_id: str) -> dict[str, str]:
+    """A sender's retry: the same message id, signed again a few seconds later."""
+    return webhooks.sign(body, SECRET, message_id=message_id, timestamp=int(time.time()) + 5)
+
+
+def test_events_go_to_the_handlers_of_their_type_family_and_star() -> None:
+    router = webhooks.Router([SECRET])
+    calls: list[tuple[str, str]] = []
+    router.on("record.created")(lambda e: calls.append(("exact", webhooks.event_type(e))))
+    router.on("note.*")(lambda e: calls.append(("family", webhooks.event_type(e))))
+    router.on("*")(lambda e: calls.append(("star", webhooks.event_type(e))))
+
+    reply = router.handle(*delivery(RECORD, NOTE, FUTURE))
+
+    assert (reply.status, json.loads(reply.body)) == (200, {"status": "ok", "handled": 5})
+    assert calls == [
+        ("exact", "record.created"),
+        ("star", "record.created"),
+        ("family", "note.created"),
+        ("star", "note.created"),
+        ("star", "deal.won"),
+    ]
+
+
+def test_handlers_get_typed_events_and_the_delivery_when_they_ask() -> None:
+    router = webhooks.Router([SECRET])
+    got: dict[str, Any] = {}
+
+    @router.on("record.created", "note.created")
+    def both(event: Any, delivery: webhooks.Delivery) -> None:
+        got[webhooks.event_type(event)] = (type(event), delivery.message_id)
+
+    router.handle(*delivery(RECORD, NOTE, message_id="msg_typed"))
+    assert got == {
+        "record.created": (RecordCreatedEvent, "msg_typed"),
+        "note.created": (NoteCreatedEvent, "msg_typed"),
+    }
+
+
+def test_a_misspelt_event_type_is_refused_with_a_suggestion() -> None:
+    router = webhooks.Router([SECRET])
+    with pytest.raises(overlay.ConfigurationError, match=r"Did you mean 'record\.created'"):
+        router.on("record.create")(print)
+    router.on("deal.won", strict=False)(print)  # a type newer than this SDK, on purpose
+
+
+def test_a_retried_delivery_is_acknowledged_without_calling_handlers_again() -> None:
+    router = webhooks.Router([SECRET])
+    calls: list[Any] = []
+    router.on("*")(calls.append)
+    body, headers = delivery(RECORD, message_id="msg_dup")
+    assert router.handle(body, headers).status == 200
+    reply = router.handle(body, resigned(body, "msg_dup"))
+    assert (reply.status, json.loads(reply.body)) == (200, {"status": "duplicate"})
+    assert len(calls) == 1
+
+
+def test_a_failing_handler_gets_a_500_and_the_retry_is_dispatched() -> None:
+    router = webhooks.Router([SECRET])
+    attempts: list[str] = []
+
+    @router.on("record.created")
+    def flaky(event: Any) -> None:
+        attempts.append("called")
+        if len(attempts) == 1:
+            raise RuntimeError("database down")
+
+    body, headers = delivery(RECORD, message_id="msg_flaky")
+    reply = router.handle(body, headers)
+    assert (reply.status, json.loads(reply.body)) == (500, {"error": "handler_failed"})
+    assert router.handle(body, resigned(body, "msg_flaky")).status == 200
+    assert attempts == ["called", "called"]
+
+
+def test_refusals_answer_400_with_the_reason_code() -> None:
+    router = webhooks.Router([SECRET])
+    body, headers = delivery(RECORD)
+    reply = router.handle(body + b" ", headers)
+    assert (reply.status, json.loads(reply.body)) == (400, {"error": "signature_mismatch"})
+    reply = router.handle(b"not json", webhooks.sign(b"not json", SECRET))
+    assert (reply.status, json.loads(reply.body)) == (400, {"error": "malformed_body"})
+
+
+def test_a_router_without_secrets_answers_503_until_given_them() -> None:
+    router = webhooks.Router()
+    body, headers = delivery(RECORD)
+    assert router.handle(body, headers).status == 503
+    router.set_secrets([SECRET])
+    assert router.handle(body, headers).status == 200
+
+
+def test_async_handlers_need_the_async_path() -> None:
+    router = webhooks.Router([SECRET])
+    seen: list[str] = []
+
+    @router.on("record.created")
+    async def handler(event: Any) -> None:
+        seen.append("async")
+
+    router.on("record.created")(lambda e: seen.append("sync"))
+    with pytest.raises(overlay.ConfigurationError, match="handle_async"):
+        router.handle(*delivery(RECORD))
+    reply = asyncio.run(router.handle_async(*delivery(RECORD, message_id="msg_async")))
+    assert reply.status == 200 and seen == ["async", "sync"]
+
+
+def test_the_router_is_an_asgi_app() -> None:
+    router = webhooks.Router([SECRET], max_body_size=1000)
+    calls: list[Any] = []
+    router.on("*")(calls.append)
+
+    async def exchange() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=router)
+        async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as http:
+            body, headers = delivery(RECORD)
+            return [
+                await http.post("/hooks", content=body, headers=headers),
+                await http.post("/hooks", content=body, headers=resigned(body, "msg_1")),
+                await http.post("/hooks", content=body, headers=headers),
+                await http.get("/hooks"),
+                await http.post("/hooks", content=b"x" * 1001, headers=headers),
+            ]
+
+    ok, duplicate, replayed, get, too_big = asyncio.run(exchange())
+    assert ok.json() == {"status": "ok", "handled": 1}
+    assert duplicate.json() == {"status": "duplicate"}
+    assert replayed.json() == {"status": "duplicate"}  # a byte-identical replay changes nothing
+    assert (get.status_code, get.headers["allow"]) == (405, "POST")
+    assert too_big.status_code == 413
+    assert len(calls) == 1
