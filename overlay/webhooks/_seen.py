@@ -29,13 +29,12 @@ class SeenStore(Protocol):
 
 
 class MemorySeenStore:
-    """Claims in a dict, in this process. Expired keys are swept every ``sweep_every`` claims."""
+    """Claims in a dict, in this process; expired keys are swept whenever it doubles in size."""
 
-    def __init__(self, *, sweep_every: int = 1024) -> None:
-        self._expiry: dict[str, float] = {}
+    def __init__(self) -> None:
+        self._expiry: dict[str, tuple[float]] = {}
         self._lock = threading.Lock()
-        self._sweep_every = sweep_every
-        self._claims = 0
+        self._sweep_at = 1024
 
     def __len__(self) -> int:
         return len(self._expiry)
@@ -44,19 +43,27 @@ class MemorySeenStore:
         return f"<MemorySeenStore {len(self)} keys>"
 
     def claim(self, key: str, expires_at: float) -> bool:
-        now = time.time()
-        with self._lock:
-            self._claims += 1
-            if self._claims % self._sweep_every == 0:
-                self._expiry = {k: t for k, t in self._expiry.items() if t > now}
-            if self._expiry.get(key, 0.0) > now:
+        # setdefault is atomic, and returns this call's new tuple only when it stored it.
+        claim = (expires_at,)
+        if self._expiry.setdefault(key, claim) is claim:
+            if len(self._expiry) >= self._sweep_at:
+                self._sweep()
+            return True
+        with self._lock:  # the key is known: take it over only if its claim has expired
+            if self._expiry.get(key, (0.0,))[0] > time.time():
                 return False
-            self._expiry[key] = expires_at
+            self._expiry[key] = claim
             return True
 
     def release(self, key: str) -> None:
+        self._expiry.pop(key, None)
+
+    def _sweep(self) -> None:
+        now = time.time()
         with self._lock:
-            self._expiry.pop(key, None)
+            for key in [k for k, (t,) in list(self._expiry.items()) if t <= now]:
+                self._expiry.pop(key, None)
+            self._sweep_at = max(1024, 2 * len(self._expiry))
 
 
 class SQLiteSeenStore:

@@ -18,9 +18,10 @@ import bench_client  # noqa: E402
 import bench_parse  # noqa: E402
 import bench_query  # noqa: E402
 import bench_sandbox  # noqa: E402
+import bench_webhooks  # noqa: E402
 from _harness import Result  # noqa: E402
 
-BENCHMARKS = [bench_parse, bench_client, bench_query, bench_bulk, bench_sandbox]
+BENCHMARKS = [bench_parse, bench_client, bench_query, bench_bulk, bench_sandbox, bench_webhooks]
 RESULTS = HERE.parents[1] / ".bench" / "results.json"
 
 

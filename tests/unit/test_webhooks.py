@@ -332,10 +332,13 @@ def test_sqlite_claims_are_shared_by_every_store_on_the_same_file(tmp_path: Path
 
 
 def test_the_memory_store_sweeps_expired_keys() -> None:
-    store = MemorySeenStore(sweep_every=10)
-    for n in range(25):
+    store = MemorySeenStore()
+    for n in range(1023):
         store.claim(f"old{n}", time.time() - 1)
-    assert len(store) < 10
+    assert len(store) == 1023
+    store.claim("live", time.time() + 60)  # the 1,024th key sweeps the expired ones
+    assert len(store) == 1
+    assert store.claim("live", time.time() + 60) is False
 
 
 # ---------------------------------------------------------------------- typed events
