@@ -3,7 +3,8 @@
 It shows the generated client's models at work on the API's JSON (typed values, what a
 newer server's unknown values become, the error for a body that does not fit), then
 starts the sandbox and uses ``overlay.Client`` on it: queries, pages, included records,
-errors that suggest a fix, retries under injected faults, and the async client.
+errors that suggest a fix, retries under injected faults, bulk writes, the async client,
+and a webhook delivery received, verified and dispatched.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from crm_client.types import UnknownVariant
 from crm_sandbox import Chaos
 
 import overlay
-from overlay import F
+from overlay import F, webhooks
 
 DATA = Path(__file__).parent / "data" / "people_page.json"
 
@@ -157,6 +158,44 @@ def sandbox_step() -> None:
     with overlay.Sandbox(seed_data=True) as sb:
         for line in asyncio.run(companies_async(sb)):
             print(f"- {line}")
+
+    webhooks_step()
+
+
+def webhooks_step() -> None:
+    step("9. Webhooks: a real delivery from the sandbox, verified and dispatched")
+    from crm_sandbox.server import LoopbackServer
+
+    router = webhooks.Router()
+    handled: list[str] = []
+
+    @router.on("record.created", "note.*")
+    def show(event: Any, delivery: webhooks.Delivery) -> None:
+        handled.append(webhooks.event_type(event))
+        named = {k: v for k, v in event.id.to_dict().items() if k != "workspace_id"}
+        print(f"- {delivery.message_id}: {type(event).__name__} {named}")
+
+    with overlay.Sandbox() as sb, LoopbackServer(router, quiet=True) as receiver:
+        crm = sb.client
+        hook = crm.webhooks.create(target_url=receiver.url, subscriptions=["record.created", "note.created"])
+        router.set_secrets([hook.secret])
+        shown = "secret" in repr(hook).replace("WithSecret", "")
+        print(
+            f"a router listens at {receiver.url}; the webhook's secret was shown once (in its repr: {shown})"
+        )
+        person = crm.records("people").create({"name": "Grace Hopper"})
+        crm.notes.create(parent_object="people", parent_record_id=person.id, title="Met", content="COBOL")
+        deadline = time.monotonic() + 10
+        while len(handled) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        forged = webhooks.sign(b'{"webhook_id": "x", "events": []}', "whsec_" + "Zm9yZ2Vk" * 4)
+        try:
+            webhooks.verify(b'{"webhook_id": "x", "events": []}', forged, [hook.secret])
+        except webhooks.WebhookVerificationError as exc:
+            print(f"a forged delivery: {type(exc).__name__}: {exc}")
+        for attempt in crm.webhooks.deliveries(hook.id.webhook_id):
+            outcome = f"{attempt.status.value} ({attempt.response_status_code})"
+            print(f"  the API's log: {attempt.message_id} attempt {attempt.attempt}: {outcome}")
 
 
 async def companies_async(sb: overlay.Sandbox) -> list[str]:

@@ -26,3 +26,27 @@ def test_importing_overlay_does_not_load_the_generated_models() -> None:
     code = "import sys, overlay; print(any(m.startswith('crm_client.models.') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_overlay_webhooks_is_reachable_from_overlay_and_lists_its_names() -> None:
+    from overlay import webhooks
+
+    assert overlay.webhooks is webhooks
+    for name in webhooks.__all__:
+        assert hasattr(webhooks, name), name
+    public = {
+        n for n, v in vars(webhooks).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)
+    }
+    assert sorted(webhooks.__all__) == sorted(public)
+
+
+def test_importing_overlay_webhooks_does_not_load_httpx_or_the_models() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, overlay.webhooks; "
+        "print(sorted(m for m in ('httpx', 'crm_client.models') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
