@@ -147,10 +147,6 @@ class Router:
         )
         self._routes.append(_Route(event_type, handler, is_async, wants_delivery))
 
-    def handlers_for(self, event: Event) -> list[Handler]:
-        name = event_type(event)
-        return [route.handler for route in self._routes if route.matches(name)]
-
     # ------------------------------------------------------------------ handling
     def handle(self, body: bytes, headers: Mapping[str, Any]) -> Reply:
         """Verify, dedupe and dispatch one delivery; the ``Reply`` to send back."""
