@@ -122,7 +122,15 @@ class Store:
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.executescript(SCHEMA)
+        self._add_missing_columns()
         self.workspace_id = self.meta("workspace_id") or self._init_workspace()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database file written by an older sandbox up to this schema."""
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(webhooks)")}
+        for name in ("previous_secret", "previous_secret_expires_at"):
+            if name not in columns:
+                self.db.execute(f"ALTER TABLE webhooks ADD COLUMN {name} TEXT")
 
     def _init_workspace(self) -> str:
         workspace_id = new_id()

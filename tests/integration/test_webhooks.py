@@ -179,3 +179,19 @@ def test_crm_webhooks_listen_prints_verified_events_and_refusals() -> None:
         _, err = proc.communicate(timeout=10)
     assert "refused: no signature in webhook-signature matches" in err
     assert secret not in err
+
+
+def test_a_database_file_from_before_rotation_gains_its_columns(tmp_path: Any) -> None:
+    import sqlite3
+
+    path = str(tmp_path / "old.db")
+    with sqlite3.connect(path) as db:  # the webhooks table as sandboxes wrote it before rotation
+        db.execute(
+            "CREATE TABLE webhooks (id TEXT PRIMARY KEY, target_url TEXT NOT NULL, subscriptions TEXT "
+            "NOT NULL, api_version TEXT NOT NULL, status TEXT NOT NULL, secret TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, seq INTEGER NOT NULL)"
+        )
+    with overlay.Sandbox(db=path) as sb:
+        hook = sb.client.webhooks.create(target_url="http://127.0.0.1:9/", subscriptions=["task.created"])
+        rotation = sb.client.webhooks.rotate_secret(hook.id.webhook_id)
+    assert rotation.secret != hook.secret
