@@ -188,13 +188,8 @@ class Router:
         except WebhookVerificationError as exc:
             log.warning("webhook delivery refused: %s", exc)
             return Reply.of(400, error=exc.code)
-        try:
-            events = delivery.events
-        except ResponseParseError as exc:
-            log.error("webhook delivery %s is not a delivery body: %s", delivery.message_id, exc)
-            return Reply.of(400, error="malformed_body")
         key = delivery.message_id
-        if key is not None:
+        if key is not None:  # a duplicate is answered before its body is parsed
             with self._lock:
                 if key in self._in_flight:
                     return Reply.of(409, status="in_progress")
@@ -202,18 +197,28 @@ class Router:
                     log.info("webhook delivery %s already handled", key)
                     return Reply.of(200, status="duplicate")
                 self._in_flight.add(key)
+        try:
+            events = delivery.events
+        except ResponseParseError as exc:
+            log.error("webhook delivery %s is not a delivery body: %s", key, exc)
+            self._release(key)
+            return Reply.of(400, error="malformed_body")
         routes = self._routes
         calls = [(route, event) for event in events for route in routes if route.matches(event_type(event))]
         return delivery, calls
 
     def _failed(self, delivery: Delivery, exc: Exception) -> Reply:
         log.error("webhook handler failed on delivery %s", delivery.message_id, exc_info=exc)
-        if delivery.message_id is not None:
-            with self._lock:
-                self._in_flight.discard(delivery.message_id)
-                if self.dedupe is not None:
-                    self.dedupe.release(delivery.message_id)
+        self._release(delivery.message_id)
         return Reply.of(500, error="handler_failed")
+
+    def _release(self, key: str | None) -> None:
+        """Give the claim back, so the sender's retry is handled again."""
+        if key is not None:
+            with self._lock:
+                self._in_flight.discard(key)
+                if self.dedupe is not None:
+                    self.dedupe.release(key)
 
     def _done(self, delivery: Delivery, calls: int) -> Reply:
         if delivery.message_id is not None:

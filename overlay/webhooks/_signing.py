@@ -311,10 +311,6 @@ def verify(
     return verifier.verify(body, headers, now=now)
 
 
-def new_message_id() -> str:
-    return "msg_" + _secrets.token_urlsafe(18)
-
-
 def sign(
     body: bytes | str,
     secrets: Secrets,
@@ -337,7 +333,7 @@ def sign(
     if scheme == "crm-signature":
         headers["CRM-Signature"] = hmac.new(keys[0], raw, hashlib.sha256).hexdigest()
     elif scheme == "v1":
-        message_id = message_id or new_message_id()
+        message_id = message_id or "msg_" + _secrets.token_urlsafe(18)
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         content = f"{message_id}.{stamp}.".encode() + raw
         entries = [
