@@ -22,8 +22,10 @@ from ._errors import (
     ConfigurationError,
     ConflictError,
     CRMError,
+    FileFormatError,
     InternalServerError,
     InvalidArgumentError,
+    MappingError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -35,6 +37,7 @@ from ._records import Record, RecordList
 from ._sandbox import Sandbox
 
 if _typing.TYPE_CHECKING:
+    from . import io as io
     from . import webhooks as webhooks
     from ._async.client import AsyncClient
     from ._async.pagination import AsyncPaginator
@@ -57,7 +60,7 @@ _LAZY = {
 
 
 # Public submodules, imported on first use: ``overlay.webhooks.verify(...)``.
-_SUBMODULES = frozenset({"webhooks"})
+_SUBMODULES = frozenset({"io", "webhooks"})
 
 
 def __getattr__(name: str) -> _typing.Any:
@@ -94,9 +97,11 @@ __all__ = [
     "Expr",
     "F",
     "Field",
+    "FileFormatError",
     "InternalServerError",
     "InvalidArgumentError",
     "ItemError",
+    "MappingError",
     "NotFoundError",
     "Page",
     "Paginator",

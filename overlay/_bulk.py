@@ -64,6 +64,17 @@ def item_problem(
     return None
 
 
+@dataclass(frozen=True)
+class Sourced:
+    """An item that remembers where it came from: ``values`` to write, ``key`` (its stable
+    key, or ``None`` for the usual one) and ``source`` (say, an import row), which the
+    item's ``ItemError`` carries back if the API refuses it."""
+
+    values: Mapping[str, Any]
+    source: Any = None
+    key: str | None = None
+
+
 @dataclass
 class Pending:
     """One input item on its way: its position in the input, its key and its body."""
@@ -72,6 +83,7 @@ class Pending:
     key: str
     body: dict[str, Any]
     size: int = 0
+    source: Any = None
 
 
 def batches(items: Iterable[Pending], max_items: int, max_bytes: int) -> Iterator[list[Pending]]:
@@ -126,6 +138,7 @@ class ItemError:
     code: str
     message: str
     item: Any = None
+    source: Any = None  # the ``Sourced`` item's source
 
 
 @dataclass
@@ -138,6 +151,8 @@ class BulkReport:
     succeeded: int = 0
     skipped: int = 0  # already applied by an earlier run with the same journal
     replayed: int = 0  # of the succeeded: the API had applied them before (same idempotency key)
+    created: int = 0  # of the succeeded through the batch endpoint: new records
+    updated: int = 0  # of the succeeded through the batch endpoint: records an upsert matched
     failed: int = 0
     requests: int = 0
     elapsed: float = 0.0
@@ -160,7 +175,8 @@ class BulkReport:
         ready to be fixed and fed back in."""
         with Path(path).open("w") as out:
             for error in self.errors:
-                out.write(json.dumps(error.__dict__, default=str) + "\n")
+                fields = {k: v for k, v in error.__dict__.items() if k != "source"}
+                out.write(json.dumps(fields, default=str) + "\n")
 
 
 class Progress(Protocol):

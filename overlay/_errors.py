@@ -3,7 +3,9 @@
     CRMError                          anything the overlay raises
     ├── ConfigurationError            no API key or base URL, or an unsupported setting
     ├── InvalidArgumentError          an argument the overlay cannot turn into a request
-    │   └── QuerySyntaxError          a text query that does not parse (overlay._dsl.text)
+    │   ├── QuerySyntaxError          a text query that does not parse (overlay._dsl.text)
+    │   ├── FileFormatError           a file that cannot be read as its format (.path)
+    │   └── MappingError              a column that maps to no attribute (.column)
     ├── BulkError                     a bulk run with raise_on_error had failures (.report)
     ├── ResponseParseError            a body that is not JSON or does not fit its model
     ├── SandboxError                  the sandbox could not start
@@ -49,6 +51,24 @@ class ConfigurationError(CRMError):
 
 class InvalidArgumentError(CRMError, ValueError):
     """An argument the overlay cannot turn into a request; the message names the argument."""
+
+
+class FileFormatError(InvalidArgumentError):
+    """A file that cannot be read (or written) as its format: empty, corrupt, an unknown
+    extension, a header that repeats a name. ``path`` names the file."""
+
+    def __init__(self, path: Any, message: str) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
+
+
+class MappingError(InvalidArgumentError):
+    """An import column that maps to no attribute, or a mapping that names an unknown one.
+    ``column`` names the column; the message suggests the nearest attribute."""
+
+    def __init__(self, column: str | None, message: str) -> None:
+        self.column = column
+        super().__init__(message)
 
 
 class BulkError(CRMError):

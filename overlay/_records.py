@@ -11,17 +11,31 @@ give their JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from ._errors import ResponseParseError
 
 if TYPE_CHECKING:
-    import datetime
-
     from crm_client.models.record import Record as RecordModel
 
 _MISSING: Any = object()
+
+
+# Where each attribute type keeps its plain value: a path of fields, the same in the typed
+# value objects and in the API's JSON. Currency and record references have none (they
+# stay whole); every other known type keeps it in ``value``.
+PLAIN_PATHS: dict[str, tuple[str, ...]] = {
+    "select": ("option", "title"),
+    "status": ("status", "title"),
+    "email-address": ("email_address",),
+    "domain": ("domain",),
+    "phone-number": ("phone_number",),
+    "personal-name": ("full_name",),
+    "currency": (),
+    "record-reference": (),
+}
 
 
 def plain(value: Any) -> Any:
@@ -29,21 +43,9 @@ def plain(value: Any) -> Any:
     kind = getattr(value, "attribute_type", None)
     if kind is None:  # UnknownVariant
         return value.data if hasattr(value, "data") else value
-    if kind in ("select",):
-        return value.option.title
-    if kind == "status":
-        return value.status.title
-    if kind == "email-address":
-        return value.email_address
-    if kind == "domain":
-        return value.domain
-    if kind == "phone-number":
-        return value.phone_number
-    if kind == "personal-name":
-        return value.full_name
-    if kind in ("currency", "record-reference"):
-        return value
-    return value.value
+    for name in PLAIN_PATHS.get(kind, ("value",)):
+        value = getattr(value, name)
+    return value
 
 
 class Record:
@@ -115,8 +117,14 @@ class Record:
         return str(self._data["id"].get("object_id")) if self._data is not None else self.raw.id.object_id
 
     @property
-    def created_at(self) -> datetime.datetime:
+    def created_at(self) -> dt.datetime:
         return self.raw.created_at
+
+    @property
+    def updated_at(self) -> dt.datetime | None:
+        """When the record or any of its values last changed (``None`` if the API did not say)."""
+        found = self.raw.updated_at
+        return found if isinstance(found, dt.datetime) else None
 
     def _values(self) -> dict[str, Any]:
         if self._data is not None:

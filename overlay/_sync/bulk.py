@@ -23,6 +23,7 @@ from .._bulk import (
     KeyFn,
     Pending,
     Progress,
+    Sourced,
     Tracker,
     content_key,
     idempotency_key,
@@ -329,15 +330,20 @@ class Bulk:
             for item in _each(items):
                 index = report.total
                 report.total += 1
+                source = None
                 try:
-                    if not isinstance(item, Mapping):
+                    if isinstance(item, Sourced):
+                        source, item_key = item.source, item.key or key_of(item.values, key)
+                        item = item.values
+                    elif not isinstance(item, Mapping):
                         raise InvalidArgumentError(
                             f"an item is a mapping of attribute slug to value, got {item!r}"
                         )
-                    item_key = key_of(item, key)
+                    else:
+                        item_key = key_of(item, key)
                 except InvalidArgumentError as error:
                     report.failed += 1
-                    report.errors.append(ItemError(index, "", None, "invalid_item", str(error), item))
+                    report.errors.append(ItemError(index, "", None, "invalid_item", str(error), item, source))
                     continue
                 if done is not None and item_key in done.done:
                     report.skipped += 1
@@ -348,9 +354,11 @@ class Bulk:
                         report.succeeded += 1
                     else:
                         report.failed += 1
-                        report.errors.append(ItemError(index, item_key, None, "invalid_item", problem, item))
+                        report.errors.append(
+                            ItemError(index, item_key, None, "invalid_item", problem, item, source)
+                        )
                     continue
-                pending = Pending(index, item_key, dict(item))
+                pending = Pending(index, item_key, dict(item), source=source)
                 pending.size = len(repr(pending.body))
                 if batch and (len(batch) >= batch_size or size + pending.size > max_batch_bytes):
                     self._send(records, operation, matching_attribute, batch, report, done)
@@ -420,6 +428,8 @@ class Bulk:
                 if str(result.status) != "failed":
                     applied.append((item.key, result.record.id.record_id if result.record else None))
                     report.replayed += bool(result.replayed)
+                    report.created += str(result.status) == "created"
+                    report.updated += str(result.status) == "updated"
                 elif result.error is not None and _transient(result.error.status_code):
                     again.append(item)
                 else:
@@ -438,7 +448,9 @@ class Bulk:
     def _fail(report: BulkReport, items: list[Pending], status: int | None, code: str, message: str) -> None:
         for item in items:
             report.failed += 1
-            report.errors.append(ItemError(item.index, item.key, status, code, message, item.body))
+            report.errors.append(
+                ItemError(item.index, item.key, status, code, message, item.body, item.source)
+            )
 
     @staticmethod
     def _finish(

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType, SimpleNamespace, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,6 +34,9 @@ from .resources import (
 
 if TYPE_CHECKING:
     from crm_client.models import SearchResult, TokenInfo
+
+    from ..io._plan import Mapped
+    from ..io._report import ImportReport
 
 T = TypeVar("T")
 # What the generated parsers want of a client: only whether to raise on undocumented statuses.
@@ -166,6 +170,56 @@ class Client:
     def entries(self, list: str) -> Entries:
         """The entries of one list, by slug."""
         return Entries(self, list)
+
+    def import_file(
+        self,
+        path: str | os.PathLike[str],
+        object: str,
+        *,
+        match: str | None = None,
+        mapping: Mapping[str, Mapped] | None = None,
+        dry_run: bool = False,
+        error_file: str | os.PathLike[str] | None = None,
+        format: str | None = None,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        sheet: str | None = None,
+        **options: Any,
+    ) -> ImportReport:
+        """Import a CSV, JSON lines, Excel or Parquet file into ``object``'s records.
+
+        Columns map to attributes by header unless ``mapping`` says otherwise; cells are
+        coerced by each attribute's type. With ``match`` (a unique attribute) rows upsert,
+        else they create; a repeated ``match`` value is rejected. ``dry_run`` checks every
+        row against the schema and counts what would be created and updated, writing
+        nothing. Rejected rows go to ``error_file`` (in the input's format, with ``_row``
+        and ``_error`` columns) and to the report: ``accepted + rejected == total``.
+
+        Further options: ``constants``, ``ignore``, ``unmapped="ignore"``, ``journal``,
+        ``progress``, ``date_formats``, ``dayfirst``, ``timezone``, ``phone_region``,
+        ``decimal``, ``max_cell_chars``, ``batch_size``.
+        """
+        from .io import import_table, open_source
+
+        table = open_source(path, format, encoding, delimiter, sheet)
+        return import_table(
+            self,
+            table,
+            object,
+            match=match,
+            mapping=mapping,
+            dry_run=dry_run,
+            error_file=error_file,
+            **options,
+        )
+
+    def import_rows(
+        self, rows: Iterable[Mapping[str, Any]] | Any, object: str, **options: Any
+    ) -> ImportReport:
+        """Import mappings of column to value, or a pandas DataFrame, as ``import_file`` does a file."""
+        from .io import import_table, open_source
+
+        return import_table(self, open_source(rows, None, None, None, None), object, **options)
 
     def search(
         self, query: str, *, objects: Sequence[str] = NOT_GIVEN, limit: int = NOT_GIVEN

@@ -8,7 +8,8 @@ Each method returns a new query; nothing is sent until the query is iterated or 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._dsl.aggregate import Aggregator, sorts_of
@@ -18,6 +19,8 @@ from .._records import Record, RecordList
 from .pagination import Page, Paginator
 
 if TYPE_CHECKING:
+    from .._bulk import Progress
+    from ..io._report import ExportReport
     from .resources import Records
 
 Filter = Expr | Mapping[str, Any] | str
@@ -117,6 +120,44 @@ class Query:
                 record.first(slugs[0]) if len(slugs) == 1 else tuple(record.first(s) for s in slugs)
             )
         return values
+
+    def export(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        format: str | None = None,
+        columns: Sequence[str] | None = None,
+        flatten: str | Mapping[str, str] = "join",
+        state: str | os.PathLike[str] | None = None,
+        split_rows: int | None = None,
+        escape_formulas: bool = True,
+        progress: Progress | bool | None = None,
+    ) -> ExportReport:
+        """Write the matching records to a CSV, JSON lines (``.jsonl.gz``: gzipped), Excel or
+        Parquet file, page by page in constant memory.
+
+        ``columns``: ``record_id`` and the attributes to write (default: all). ``flatten``:
+        ``"first"``, ``"join"`` or ``"json"``, or a mapping of slug to mode. ``state``: a file
+        that keeps the watermark, so the next run writes only the records changed since.
+        ``split_rows``: at most this many rows per file (``out-00001.csv``, ...). CSV and
+        Excel cells that would run as formulas get a leading ``'`` unless
+        ``escape_formulas=False``.
+        """
+        from .io import export_query
+
+        return export_query(
+            self, path, format=format, columns=columns, flatten=flatten, state=state,
+            split_rows=split_rows, escape_formulas=escape_formulas, progress=progress,
+        )  # fmt: skip
+
+    def to_pandas(
+        self, columns: Sequence[str] | None = None, flatten: str | Mapping[str, str] = "join"
+    ) -> Any:
+        """The matching records as a pandas DataFrame: a row per record, a column per
+        attribute (flattened as ``export`` does), dates and timestamps typed."""
+        from .io import query_frame
+
+        return query_frame(self, columns, flatten)
 
     def aggregate(self, *specs: str, group_by: str | None = None) -> dict[str, Any]:
         """``count``, ``sum(x)``, ``avg(x)``, ``min(x)``, ``max(x)`` over every match, per group."""

@@ -261,6 +261,7 @@ class Records:
             {
                 "id": {"workspace_id": ws, "object_id": self.object["id"], "record_id": row["id"]},
                 "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
                 "values": values[row["id"]],
             }
             for row in rows

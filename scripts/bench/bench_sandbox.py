@@ -34,7 +34,7 @@ def _filled_sandbox() -> Sandbox:
                     record_id,
                     people.object["id"],
                     f"2026-01-01T00:00:{i % 60:02d}.{i:06d}+00:00",
-                    "2026-01-01",
+                    f"2026-01-01T00:00:{i % 60:02d}.{i:06d}+00:00",
                 ),
             )
             coerced = values.coerce(

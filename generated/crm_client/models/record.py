@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.record_identifier import RecordIdentifier
     from ..models.record_values import RecordValues
@@ -26,11 +28,14 @@ class Record:
         created_at (datetime.datetime):
         values (RecordValues): The values of a record (or entry), keyed by attribute slug. Each attribute maps to its
             active values.
+        updated_at (datetime.datetime | Unset): When the record or any of its values last changed. Filter and sort on
+            `updated_at` to read only what changed since a point in time.
     """
 
     id: RecordIdentifier
     created_at: datetime.datetime
     values: RecordValues
+    updated_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
@@ -39,6 +44,7 @@ class Record:
             "id",
             "created_at",
             "values",
+            "updated_at",
         )
     )
 
@@ -49,6 +55,10 @@ class Record:
 
         values = self.values.to_dict()
 
+        updated_at: str | Unset = UNSET
+        if not isinstance(self.updated_at, Unset):
+            updated_at = self.updated_at.isoformat()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -58,6 +68,8 @@ class Record:
                 "values": values,
             }
         )
+        if updated_at is not UNSET:
+            field_dict["updated_at"] = updated_at
 
         return field_dict
 
@@ -70,13 +82,21 @@ class Record:
 
         values = RecordValues.from_dict(d["values"])
 
+        _updated_at = d.get("updated_at", UNSET)
+        updated_at: datetime.datetime | Unset
+        if isinstance(_updated_at, Unset):
+            updated_at = UNSET
+        else:
+            updated_at = datetime.datetime.fromisoformat(_updated_at)
+
         record = cls(
             id,
             created_at,
             values,
+            updated_at,
         )
 
-        if len(d) > 3:
+        if len(d) > 3 + (updated_at is not UNSET):
             record.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return record
 
