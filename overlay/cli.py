@@ -109,6 +109,97 @@ def run_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client(stack: Any, sandbox: bool) -> Any:
+    """The client of ``CRM_API_KEY`` and ``CRM_BASE_URL``, or of a fresh seeded sandbox."""
+    from ._sandbox import Sandbox
+    from ._sync.client import Client
+
+    if sandbox:
+        return stack.enter_context(stack.enter_context(Sandbox(seed_data=True)).connect())
+    return stack.enter_context(Client())
+
+
+def _error_file(path: str) -> str:
+    """``people.csv`` → ``people.errors.csv`` (``.jsonl.gz`` stays last)."""
+    from pathlib import Path
+
+    source = Path(path)
+    stem, dot, rest = source.name.partition(".")
+    return str(source.with_name(f"{stem}.errors{dot}{rest}"))
+
+
+def run_import(args: argparse.Namespace) -> int:
+    import contextlib
+    import os
+
+    from ._errors import CRMError
+    from .io import parse_map
+
+    error_file = args.error_file or _error_file(args.file)
+    with contextlib.ExitStack() as stack:
+        try:
+            client = _client(stack, args.sandbox)
+            report = client.import_file(
+                args.file,
+                args.object,
+                match=args.match,
+                mapping=parse_map(args.map or []),
+                dry_run=args.dry_run,
+                error_file=error_file,
+                format=args.format,
+                encoding=args.encoding,
+                delimiter=args.delimiter,
+                sheet=args.sheet,
+                ignore=args.ignore or [],
+                unmapped="ignore" if args.ignore_unmapped else "error",
+                journal=args.journal,
+                progress=not args.quiet,
+                date_formats=args.date_format or [],
+                dayfirst=args.dayfirst,
+                phone_region=args.phone_region,
+                decimal=args.decimal,
+            )
+        except CRMError as exc:
+            print(f"crm import: {exc}", file=sys.stderr)
+            return 2
+    if report.rejected == 0 and args.error_file is None:
+        os.unlink(error_file)
+        report.error_file = None
+    print(report)
+    if report.mapping and args.dry_run:
+        print(
+            "mapping: " + ", ".join(f"{column} → {attribute}" for column, attribute in report.mapping.items())
+        )
+    return 0 if report.rejected == 0 else 1
+
+
+def run_export(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from ._errors import CRMError
+
+    flatten = {"*": args.flatten, **dict(spec.partition("=")[::2] for spec in args.flatten_column or [])}
+    with contextlib.ExitStack() as stack:
+        try:
+            client = _client(stack, args.sandbox)
+            query = client.records(args.object).where(*([args.where] if args.where else []))
+            report = query.export(
+                args.output,
+                format=args.format,
+                columns=args.columns.split(",") if args.columns else None,
+                flatten=flatten,
+                state=args.state,
+                split_rows=args.split_rows,
+                escape_formulas=not args.no_escape_formulas,
+                progress=not args.quiet,
+            )
+        except CRMError as exc:
+            print(f"crm export: {exc}", file=sys.stderr)
+            return 2
+    print(report)
+    return 0
+
+
 def run_webhooks_listen(args: argparse.Namespace) -> int:
     import json
     import logging
@@ -187,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--sandbox", action="store_true", help="query a fresh sandbox with the sample data")
     query.set_defaults(run=run_query)
 
+    add_import(commands)
+    add_export(commands)
+
     webhooks = commands.add_parser("webhooks", help="work with webhook deliveries")
     webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
     listen = webhook_commands.add_parser(
@@ -206,6 +300,58 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--json", action="store_true", help="print each event as a JSON line")
     listen.set_defaults(run=run_webhooks_listen)
     return parser
+
+
+def add_import(commands: Any) -> None:
+    command = commands.add_parser(
+        "import",
+        help="import a CSV, JSON lines, Excel or Parquet file into records",
+        description="Columns map to attributes by header (or --map); rejected rows go to FILE.errors.EXT. "
+        "Exits 0 when every row was accepted, 1 when some were rejected, 2 on an error.",
+    )
+    add = command.add_argument
+    add("file", help="the file: .csv, .tsv, .jsonl, .xlsx or .parquet (.csv.gz, .jsonl.gz)")
+    add("--object", required=True, help="the object's slug, e.g. people")
+    add("--match", help="a unique attribute to upsert on (default: create every row)")
+    add("--map", action="append", help="COLUMN=ATTRIBUTE or COLUMN=ATTRIBUTE.PROPERTY (repeatable)")
+    add("--ignore", action="append", help="a column to leave out (repeatable)")
+    add("--ignore-unmapped", action="store_true", help="leave out every column that maps to nothing")
+    add("--dry-run", action="store_true", help="check every row and count what would change")
+    add("--error-file", help="where rejected rows go (default: FILE.errors.EXT)")
+    add("--journal", help="a file that makes the import resumable")
+    add("--format", choices=["csv", "jsonl", "xlsx", "parquet"], help="default: from the extension")
+    add("--encoding", help="the CSV's encoding (default: detected)")
+    add("--delimiter", help="the CSV's delimiter (default: sniffed)")
+    add("--sheet", help="the Excel sheet (default: the first)")
+    add("--date-format", action="append", help="a strptime format tried first, e.g. %%d/%%m/%%Y")
+    add("--dayfirst", action="store_true", help="read 03/04/2025 as 3 April")
+    add("--phone-region", help="the country of numbers without +, e.g. GB")
+    add("--decimal", choices=[".", ","], default=".", help="the decimal mark (default .)")
+    add("--quiet", action="store_true", help="no progress bar")
+    add("--sandbox", action="store_true", help="import into a fresh sandbox with the sample data")
+    command.set_defaults(run=run_import)
+
+
+def add_export(commands: Any) -> None:
+    command = commands.add_parser(
+        "export",
+        help="export an object's records to CSV, JSON lines, Excel or Parquet",
+        description="Streams page by page. With --state, only records changed since the last run.",
+    )
+    add = command.add_argument
+    add("object", help="the object's slug, e.g. people")
+    add("-o", "--output", required=True, help="the file: .csv, .jsonl(.gz), .xlsx or .parquet")
+    add("--where", help='a text query, e.g. "rating >= 3"')
+    add("--columns", help="comma-separated: record_id and attribute slugs (default: all)")
+    add("--flatten", choices=["first", "join", "json"], default="join", help="multiple values (default join)")
+    add("--flatten-column", action="append", help="SLUG=MODE for one column (repeatable)")
+    add("--state", help="a state file: export only what changed since its watermark")
+    add("--split-rows", type=int, help="at most N rows per file (out-00001.csv, ...)")
+    add("--format", choices=["csv", "jsonl", "xlsx", "parquet"], help="default: from the extension")
+    add("--no-escape-formulas", action="store_true", help="write cells starting with = + - @ as they are")
+    add("--quiet", action="store_true", help="no progress bar")
+    add("--sandbox", action="store_true", help="export from a fresh sandbox with the sample data")
+    command.set_defaults(run=run_export)
 
 
 def _attach_values(argv: Sequence[str]) -> list[str]:

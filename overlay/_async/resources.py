@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         WebhookWithSecret,
     )
 
+    from ..io._report import ExportReport
     from .client import AsyncClient
 
 T = TypeVar("T")
@@ -347,6 +349,14 @@ class AsyncRecords(_AsyncResource):
 
     def limit(self, n: int) -> AsyncQuery:
         return AsyncQuery(self).limit(n)
+
+    async def export(self, path: str | os.PathLike[str], **options: Any) -> ExportReport:
+        """Every record to a file: ``AsyncQuery.export`` without a filter."""
+        return await AsyncQuery(self).export(path, **options)
+
+    async def to_pandas(self, columns: Sequence[str] | None = None, flatten: str = "join") -> Any:
+        """Every record as a pandas DataFrame: ``AsyncQuery.to_pandas`` without a filter."""
+        return await AsyncQuery(self).to_pandas(columns, flatten)
 
     async def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
         return await self._call(

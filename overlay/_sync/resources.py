@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
         WebhookWithSecret,
     )
 
+    from ..io._report import ExportReport
     from .client import Client
 
 T = TypeVar("T")
@@ -342,6 +344,14 @@ class Records(_AsyncResource):
 
     def limit(self, n: int) -> Query:
         return Query(self).limit(n)
+
+    def export(self, path: str | os.PathLike[str], **options: Any) -> ExportReport:
+        """Every record to a file: ``AsyncQuery.export`` without a filter."""
+        return Query(self).export(path, **options)
+
+    def to_pandas(self, columns: Sequence[str] | None = None, flatten: str = "join") -> Any:
+        """Every record as a pandas DataFrame: ``AsyncQuery.to_pandas`` without a filter."""
+        return Query(self).to_pandas(columns, flatten)
 
     def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
         return self._call(

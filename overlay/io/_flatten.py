@@ -58,9 +58,10 @@ def plan_columns(
     columns: Sequence[str] | None = None,
     flatten: str | Mapping[str, str] = "join",
 ) -> list[ExportColumn]:
-    """The export's columns: ``record_id`` then every attribute, unless ``columns`` says which."""
-    default = flatten if isinstance(flatten, str) else "join"
+    """The export's columns: ``record_id`` then every attribute, unless ``columns`` says which.
+    ``flatten`` is a mode, or modes by slug (``"*"``: the others' mode)."""
     modes = {} if isinstance(flatten, str) else dict(flatten)
+    default = flatten if isinstance(flatten, str) else modes.pop("*", "join")
     for mode in [default, *modes.values()]:
         if mode not in MODES:
             raise InvalidArgumentError(f"flatten is one of {', '.join(MODES)}, got {mode!r}.")
