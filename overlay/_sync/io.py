@@ -435,6 +435,7 @@ def export_query(
     kind, gzipped = format_of(target, format)
     if split_rows is not None and split_rows < 1:
         raise InvalidArgumentError(f"split_rows must be 1 or more, got {split_rows}.")
+    numbered = split_rows is not None  # every part numbered; else only the overflow of a full sheet
     if kind == "xlsx":
         split_rows = min(split_rows or XLSX_MAX_ROWS, XLSX_MAX_ROWS)
     object = query.records.object
@@ -464,7 +465,7 @@ def export_query(
 
     def open_part() -> Writer:
         part = len(written) + 1
-        name = _split_name(target, part) if split_rows is not None else target
+        name = _split_name(target, part) if numbered or part > 1 else target
         opened = open_writer(name, kind, names, kinds, **options)
         written.append(opened)
         return opened
