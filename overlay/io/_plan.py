@@ -176,8 +176,10 @@ class Plan:
                 if wanted.startswith(name) and len(name) >= 4
                 for t in found
             }
-            if len(starts) == 1:
-                return next(iter(starts))
+            whole = {t for t in starts if "." not in t}  # "phone": the attribute, not its properties
+            for found in (starts, whole):
+                if len(found) == 1:
+                    return next(iter(found))
         close = difflib.get_close_matches(wanted, list(names), n=2, cutoff=0.85)
         hits = {t for name in close for t in names[name]}
         return next(iter(hits)) if len(hits) == 1 else None

@@ -150,8 +150,10 @@ def open_table(
 
 
 def detect_encoding(sample: bytes) -> str:
-    """The encoding of a text sample: a byte-order mark, else UTF-8 if it reads as UTF-8,
-    else UTF-16 if every other byte is zero, else Windows-1252 (what Excel writes)."""
+    """The encoding of a text sample: a byte-order mark; else UTF-16 if every other byte is
+    zero; else UTF-8 if it holds as many valid UTF-8 sequences as bytes UTF-8 cannot read
+    (so one stray byte rejects its row instead of garbling the file); else Windows-1252,
+    what Excel writes."""
     for bom, name in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -161,17 +163,16 @@ def detect_encoding(sample: bytes) -> str:
     ):
         if sample.startswith(bom):
             return name
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
     if len(sample) >= 4:
         even, odd = sample[0::2].count(0), sample[1::2].count(0)
         if odd > len(sample) // 4 and even == 0:
             return "utf-16-le"
         if even > len(sample) // 4 and odd == 0:
             return "utf-16-be"
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(sample, final=False)
+    unreadable = len(_UNDECODABLE.findall(text))
+    if sum(ord(c) > 0x7F for c in text) - unreadable >= unreadable:  # valid sequences win ties
+        return "utf-8"
     return "cp1252"
 
 
