@@ -102,10 +102,10 @@ class CsvWriter(Writer):
         self._csv.writerow(self.columns)
 
     def write(self, row: Sequence[Any]) -> None:
-        cells = [_to_text(value) for value in row]
-        if self._escape:
-            cells = [escape_formula(cell) if cell else cell for cell in cells]
-        self._csv.writerow(cells)
+        if self._escape:  # text only: a negative number is not a formula
+            self._csv.writerow([escape_formula(v) if isinstance(v, str) else _to_text(v) for v in row])
+        else:
+            self._csv.writerow([_to_text(value) for value in row])
         self.rows += 1
 
     def _finish(self) -> None:
