@@ -121,7 +121,7 @@ EDGES = [
     {
         "name": {"first_name": "Zoë", "last_name": "van der Berg"},
         "email": "edge0@example.com",
-        "notes": "=HYPERLINK(\"http://x\")",
+        "notes": '=HYPERLINK("http://x")',
         "score": -1234.5,
         "budget": {"amount_minor": -500, "currency_code": "JPY"},
         "tags": ["Δelta", "Alpha"],
@@ -140,7 +140,11 @@ EDGES = [
         "site": "acme.example",
         "stars": 0,
     },
-    {"name": {"first_name": "Line", "last_name": "Break"}, "email": "edge2@example.com", "notes": "one\ntwo; three, four"},
+    {
+        "name": {"first_name": "Line", "last_name": "Break"},
+        "email": "edge2@example.com",
+        "notes": "one\ntwo; three, four",
+    },
 ]
 
 
