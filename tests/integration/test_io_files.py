@@ -100,12 +100,12 @@ def test_unknown_columns_and_empty_files_stop_before_any_write(crm: overlay.Clie
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("Deal name,Satge,Colour\nA,Lead,red\n")
     with pytest.raises(
-        overlay.MappingError, match="'Satge' \\(B\\) matches no attribute of deals. Did you mean 'stage'"
+        overlay.MappingError, match=r"'Satge' \(B\) matches no attribute of deals\. Did you mean 'stage'"
     ):
         crm.import_file(unknown, "deals")
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    with pytest.raises(overlay.FileFormatError, match="empty.csv: is empty"):
+    with pytest.raises(overlay.FileFormatError, match=r"empty\.csv: is empty"):
         crm.import_file(empty, "deals")
     assert deals(crm) == before
 
