@@ -237,7 +237,7 @@ async def import_table(
     timezone: dt.tzinfo = dt.UTC,
     phone_region: str | None = None,
     decimal: str = ".",
-    max_cell_chars: int = 100_000,
+    max_cell_chars: int = 10_000,
     batch_size: int = MAX_BATCH_ITEMS,
     total: int | None = None,
 ) -> ImportReport:

@@ -50,7 +50,7 @@ class Settings:
     timezone: dt.tzinfo = dt.UTC
     phone_region: str | None = None
     decimal: str = "."
-    max_cell_chars: int = 100_000
+    max_cell_chars: int = 10_000  # the API's longest text value
 
 
 @dataclass(frozen=True)
