@@ -160,6 +160,39 @@ def sandbox_step() -> None:
             print(f"- {line}")
 
     webhooks_step()
+    import_export_step()
+
+
+def import_export_step() -> None:
+    step("10. Import a CSV (checked first), query it, export it")
+    import tempfile
+
+    source = Path(__file__).parent / "data" / "contacts.csv"
+    with overlay.Sandbox(seed_data=True) as sb, sb.connect() as crm, tempfile.TemporaryDirectory() as out:
+        dry = crm.import_file(source, "people", match="email_addresses", dry_run=True)
+        print("dry run, nothing written:", dry)
+        print("mapped by header:", ", ".join(f"{c} → {a}" for c, a in dry.mapping.items()))
+        errors = Path(out) / "contacts.errors.csv"
+        report = crm.import_file(source, "people", match="email_addresses", error_file=errors, progress=True)
+        print(report)
+        print("the error file, ready to fix and import again:")
+        for line in errors.read_text().splitlines()[:2]:
+            print(f"  {line}")
+        grace = (
+            crm.records("people").where("email_addresses = 'grace@cobol.example'").include("company").first()
+        )
+        if grace is not None:
+            print(f"{grace['name']} works at {grace['company']['name']} ({grace.first('job_title')})")
+        for name in ("people.csv", "people.parquet"):
+            exported = (
+                crm.records("people")
+                .where("email_addresses.email_domain $= '.example'")
+                .export(Path(out) / name, columns=["record_id", "name", "email_addresses", "job_title"])
+            )
+            print(exported)
+        lines = (Path(out) / "people.csv").read_text().splitlines()
+        shown = [lines[0], *(line for line in lines if "Turing" in line)]
+        print("  " + "\n  ".join(shown) + "    <- a formula, escaped for spreadsheets")
 
 
 def webhooks_step() -> None:

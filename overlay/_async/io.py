@@ -286,6 +286,7 @@ async def import_table(
         finally:
             if errors is not None:
                 errors.close()
+    report.rejections.sort(key=lambda rejection: rejection.row)
     report.elapsed = time.perf_counter() - started
     return report
 

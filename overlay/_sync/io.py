@@ -287,6 +287,7 @@ def import_table(
         finally:
             if errors is not None:
                 errors.close()
+    report.rejections.sort(key=lambda rejection: rejection.row)
     report.elapsed = time.perf_counter() - started
     return report
 
