@@ -52,10 +52,12 @@ import sys, time, json, httpx
 url, token, path = sys.argv[1:4]
 start = time.perf_counter()
 rows = 0
-with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as api, open(path, "w") as out:
+auth = {"Authorization": f"Bearer {token}"}
+with httpx.Client(base_url=url, headers=auth, timeout=60) as api, open(path, "w") as out:
     offset = 0
     while True:
-        page = api.post("/v2/objects/companies/records/query", json={"limit": 1000, "offset": offset}).json()["data"]
+        body = {"limit": 1000, "offset": offset}
+        page = api.post("/v2/objects/companies/records/query", json=body).json()["data"]
         for record in page:
             out.write(json.dumps(record) + "\\n")
         rows += len(page)

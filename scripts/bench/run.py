@@ -15,13 +15,14 @@ sys.path.insert(0, str(HERE))
 
 import bench_bulk  # noqa: E402
 import bench_client  # noqa: E402
+import bench_io  # noqa: E402
 import bench_parse  # noqa: E402
 import bench_query  # noqa: E402
 import bench_sandbox  # noqa: E402
 import bench_webhooks  # noqa: E402
 from _harness import Result  # noqa: E402
 
-BENCHMARKS = [bench_parse, bench_client, bench_query, bench_bulk, bench_sandbox, bench_webhooks]
+BENCHMARKS = [bench_parse, bench_client, bench_query, bench_bulk, bench_sandbox, bench_webhooks, bench_io]
 RESULTS = HERE.parents[1] / ".bench" / "results.json"
 
 
