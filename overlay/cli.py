@@ -87,16 +87,10 @@ def run_query(args: argparse.Namespace) -> int:
     import contextlib
 
     from ._errors import CRMError
-    from ._sandbox import Sandbox
-    from ._sync.client import Client
 
     with contextlib.ExitStack() as stack:
         try:
-            if args.sandbox:
-                sandbox = stack.enter_context(Sandbox(seed_data=True))
-                client = stack.enter_context(sandbox.connect())
-            else:
-                client = stack.enter_context(Client())
+            client = _client(stack, args.sandbox)
             query = client.records(args.object).where(*([args.where] if args.where else []))
             keys = [key for given in args.order for key in given.split(",") if key]
             query = query.order_by(*keys).limit(args.limit)
@@ -119,23 +113,15 @@ def _client(stack: Any, sandbox: bool) -> Any:
     return stack.enter_context(Client())
 
 
-def _error_file(path: str) -> str:
-    """``people.csv`` → ``people.errors.csv`` (``.jsonl.gz`` stays last)."""
-    from pathlib import Path
-
-    source = Path(path)
-    stem, dot, rest = source.name.partition(".")
-    return str(source.with_name(f"{stem}.errors{dot}{rest}"))
-
-
 def run_import(args: argparse.Namespace) -> int:
     import contextlib
     import os
 
     from ._errors import CRMError
-    from .io import parse_map
+    from .io._plan import parse_map
+    from .io._write import tagged
 
-    error_file = args.error_file or _error_file(args.file)
+    error_file = args.error_file or str(tagged(args.file, ".errors"))
     with contextlib.ExitStack() as stack:
         try:
             client = _client(stack, args.sandbox)

@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 from .._bulk import MAX_BATCH_ITEMS, Progress, ProgressState, Sourced, content_key
 from .._errors import CRMError, FileFormatError, InvalidArgumentError, MappingError
 from .._progress import renderer
+from .._records import Record
 from ..io._coerce import AttributeInfo, CellError, Coercer, Lookup, Settings
 from ..io._flatten import ExportColumn, flatten_record, plan_columns
 from ..io._plan import Mapped, Plan, RowError
-from ..io._read import Row, Table, format_of, open_table, rows_table
+from ..io._read import Row, Table, format_of, open_table, require, rows_table
 from ..io._report import ErrorFile, ExportReport, ImportReport, Rejection
-from ..io._write import XLSX_MAX_ROWS, Writer, open_writer
+from ..io._write import XLSX_MAX_ROWS, Writer, open_writer, tagged
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -147,14 +148,10 @@ class _Importer:
                 self.found[object, attribute, text] = None
                 continue
             normal.setdefault(_key(info, value), []).append(text)
-        keys = sorted(normal)
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            batch = keys[start : start + LOOKUP_BATCH]
-            query = self.client.records(object).query({attribute: {"$in": batch}}, page_size=1000)
-            async for record in query:
-                for value in record.all(attribute):
-                    for text in normal.get(_key(info, value), ()):
-                        self.found[object, attribute, text] = record.id
+        async for record in self._having(object, attribute, sorted(normal)):
+            for value in record.all(attribute):
+                for text in normal.get(_key(info, value), ()):
+                    self.found[object, attribute, text] = record.id
         for texts in normal.values():
             for text in texts:
                 self.found.setdefault((object, attribute, text), None)
@@ -185,13 +182,18 @@ class _Importer:
                 for v in (value if isinstance(value, list) else [value])
             ]
         found: set[str] = set()
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            query = self.client.records(self.plan.object).query(
-                {match: {"$in": keys[start : start + LOOKUP_BATCH]}}, page_size=1000
-            )
-            async for record in query:
-                found.update(_key(info, v) for v in record.all(match))
+        async for record in self._having(self.plan.object, match, keys):
+            found.update(_key(info, v) for v in record.all(match))
         return found
+
+    async def _having(self, object: str, attribute: str, values: list[Any]) -> AsyncIterator[Record]:
+        """The records of ``object`` whose ``attribute`` has any of ``values``, a query per 200."""
+        for start in range(0, len(values), LOOKUP_BATCH):
+            batch = values[start : start + LOOKUP_BATCH]
+            async for record in self.client.records(object).query(
+                {attribute: {"$in": batch}}, page_size=1000
+            ):
+                yield record
 
     def check_dry(self, chunk: list[tuple[Row, dict[str, Any]]], existing: set[str]) -> None:
         """Count what each row would do; a new record must have every required attribute."""
@@ -389,13 +391,6 @@ def _check_lookups(plan: Plan, targets: Mapping[str, Mapping[str, AttributeInfo]
 # ---------------------------------------------------------------------------- export
 
 
-def _split_name(path: Path, part: int) -> Path:
-    """``out.csv`` → ``out-00002.csv`` (``out.jsonl.gz`` → ``out-00002.jsonl.gz``)."""
-    name = path.name
-    stem, dot, rest = name.partition(".")
-    return path.with_name(f"{stem}-{part:05d}{dot}{rest}")
-
-
 def _read_state(path: Path, object: str, filter: Any) -> dict[str, Any]:
     if not path.exists():
         return {}
@@ -456,7 +451,7 @@ async def export_query(
             query = query.where({"updated_at": {"$gte": watermark}})
 
     options: dict[str, Any] = {"escape_formulas": escape_formulas, "gzipped": gzipped}
-    names = [c.name for c in plan]
+    names = [c.slug for c in plan]
     kinds = [c.kind for c in plan]
     writer: Writer | None = None
     written: list[Writer] = []
@@ -465,7 +460,7 @@ async def export_query(
 
     def open_part() -> Writer:
         part = len(written) + 1
-        name = _split_name(target, part) if numbered or part > 1 else target
+        name = tagged(target, f"-{part:05d}") if numbered or part > 1 else target
         opened = open_writer(name, kind, names, kinds, **options)
         written.append(opened)
         return opened
@@ -497,8 +492,7 @@ async def export_query(
         writer.close()
     except BaseException:
         for opened in written:
-            if not opened.path.exists():
-                opened.abort()
+            opened.abort()
         raise
     report.files = [str(w.path) for w in written]
     if state_path is not None:
@@ -526,12 +520,7 @@ async def query_frame(
     query: AsyncQuery, columns: Sequence[str] | None, flatten: str | Mapping[str, str]
 ) -> Any:
     """The query's records as a pandas DataFrame, with typed columns."""
-    try:
-        import pandas as pd
-    except ImportError:
-        from .._errors import ConfigurationError
-
-        raise ConfigurationError("to_pandas() needs pandas: pip install 'crm-sdk[pandas]'.") from None
+    pd = require("pandas", "pandas", "to_pandas()")
     object = query.records.object
     plan: list[ExportColumn] = plan_columns(
         object, await attribute_infos(query.records._client, object), columns, flatten
@@ -539,12 +528,12 @@ async def query_frame(
     rows: list[list[Any]] = []
     async for page in query.pages():
         rows.extend(flatten_record(record.to_dict(), plan) for record in page.items)
-    frame = pd.DataFrame.from_records(rows, columns=[c.name for c in plan])
+    frame = pd.DataFrame.from_records(rows, columns=[c.slug for c in plan])
     for column in plan:
         if column.kind == "timestamp":
-            frame[column.name] = pd.to_datetime(frame[column.name], utc=True, format="ISO8601")
+            frame[column.slug] = pd.to_datetime(frame[column.slug], utc=True, format="ISO8601")
         elif column.kind == "date":
-            frame[column.name] = pd.to_datetime(frame[column.name], format="ISO8601").dt.date
+            frame[column.slug] = pd.to_datetime(frame[column.slug], format="ISO8601").dt.date
     return frame
 
 

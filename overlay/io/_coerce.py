@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .._metadata import hint
+from ._write import cell_text
 
 
 class CellError(Exception):
@@ -97,16 +98,8 @@ def is_empty(cell: Any) -> bool:
 
 
 def text_of(cell: Any) -> str:
-    """A cell as text: ``42.0`` → ``"42"``, a date → ISO 8601."""
-    if isinstance(cell, str):
-        return cell.strip()
-    if cell is True or cell is False:
-        return "true" if cell else "false"
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    if isinstance(cell, dt.date):
-        return cell.isoformat()
-    return str(cell)
+    """A cell as text without surrounding spaces: ``42.0`` → ``"42"``, a date → ISO 8601."""
+    return cell.strip() if isinstance(cell, str) else cell_text(cell)
 
 
 # ---------------------------------------------------------------------------- one value per type

@@ -24,6 +24,7 @@ from .._errors import InvalidArgumentError
 from .._metadata import hint
 from .._records import PLAIN_PATHS
 from ._coerce import AttributeInfo, format_money
+from ._write import cell_text
 
 MODES = ("first", "join", "json")
 PSEUDO = ("record_id", "created_at", "updated_at")
@@ -39,9 +40,8 @@ KINDS = {
 
 @dataclass(frozen=True)
 class ExportColumn:
-    """One output column: its name, the attribute it reads, how it flattens, its cell kind."""
+    """One output column: the attribute it reads (and is named by), how it flattens, its cell kind."""
 
-    name: str
     slug: str
     mode: str
     kind: str
@@ -75,14 +75,12 @@ def plan_columns(
     out: list[ExportColumn] = []
     for slug in chosen:
         if slug in PSEUDO:
-            out.append(ExportColumn(slug, slug, "first", "timestamp" if slug != "record_id" else "string"))
+            out.append(ExportColumn(slug, "first", "timestamp" if slug != "record_id" else "string"))
             continue
         info = attributes[slug]
         mode = modes.get(slug, default)
         typed = mode == "first" or (mode == "join" and not info.multiselect)
-        out.append(
-            ExportColumn(slug, slug, mode, KINDS.get(info.type, "string") if typed else "string", info.type)
-        )
+        out.append(ExportColumn(slug, mode, KINDS.get(info.type, "string") if typed else "string", info.type))
     return out
 
 
@@ -104,12 +102,6 @@ def plain_json(value: Mapping[str, Any]) -> Any:
     )
 
 
-def _text(value: Any) -> str:
-    if value is True or value is False:
-        return "true" if value else "false"
-    return str(value)
-
-
 def flatten_record(record: Mapping[str, Any], columns: Iterable[ExportColumn]) -> list[Any]:
     """One record (the API's JSON) as a row of cells, in column order."""
     values = record.get("values") or {}
@@ -128,5 +120,5 @@ def flatten_record(record: Mapping[str, Any], columns: Iterable[ExportColumn]) -
         elif len(items) == 1 and column.kind != "string":
             row.append(plain_json(items[0]))
         else:
-            row.append(JOINER.join(_text(plain_json(item)) for item in items))
+            row.append(JOINER.join(cell_text(plain_json(item)) for item in items))
     return row

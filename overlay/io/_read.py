@@ -14,6 +14,7 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 import math
 import os
@@ -44,6 +45,18 @@ SAMPLE_BYTES = 64 * 1024
 # with a row-level error instead of letting the csv module stop the whole file.
 csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def require(module: str, extra: str, purpose: str) -> Any:
+    """An optional dependency, or a ``ConfigurationError`` naming the extra that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigurationError(
+            f"{purpose} needs {module.partition('.')[0]}: pip install 'crm-sdk[{extra}]'."
+        ) from None
 
 
 def format_of(path: str | os.PathLike[str], given: str | None = None) -> tuple[str, bool]:
@@ -354,10 +367,7 @@ def _jsonl_rows(lines: Iterable[str], encoding: str) -> Iterator[Row]:
 
 
 def _xlsx_table(path: str | os.PathLike[str], sheet: str | None) -> Table:
-    try:
-        import openpyxl
-    except ImportError:
-        raise ConfigurationError("Reading .xlsx files needs openpyxl: pip install 'crm-sdk[xlsx]'.") from None
+    openpyxl = require("openpyxl", "xlsx", "Reading .xlsx files")
     from zipfile import BadZipFile
 
     try:
@@ -405,11 +415,9 @@ PARQUET_BATCH = 4096
 
 
 def _parquet_table(path: str | os.PathLike[str]) -> Table:
-    try:
-        import pyarrow.parquet as pq
-        from pyarrow import ArrowException
-    except ImportError:
-        raise ConfigurationError("Reading Parquet needs pyarrow: pip install 'crm-sdk[parquet]'.") from None
+    pq = require("pyarrow.parquet", "parquet", "Reading Parquet")
+    from pyarrow import ArrowException
+
     try:
         parquet = pq.ParquetFile(path)
     except (ArrowException, OSError) as exc:
@@ -455,7 +463,7 @@ def rows_table(rows: Any, name: str = "rows") -> Table:
             columns.update(dict.fromkeys(str(k) for k in item))
 
     def each() -> Iterator[Row]:
-        for number, item in enumerate(_chain(head, iterator), start=1):
+        for number, item in enumerate(itertools.chain(head, iterator), start=1):
             if isinstance(item, Mapping):
                 yield Row(number, {str(k): v for k, v in item.items()}, item)
             else:
@@ -465,11 +473,6 @@ def rows_table(rows: Any, name: str = "rows") -> Table:
 
     size = len(rows) if hasattr(rows, "__len__") else None
     return Table(name, "rows", list(columns), each(), size_hint=size)
-
-
-def _chain(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
-    yield from head
-    yield from rest
 
 
 def _frame_table(frame: Any, name: str) -> Table:

@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from .._errors import ConfigurationError, FileFormatError
+from .._errors import FileFormatError
+from ._read import require
 
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
 XLSX_MAX_ROWS = 1_048_575  # a sheet's 1,048,576 rows, less the header
@@ -41,7 +42,9 @@ def unescape_formula(text: str) -> str:
     return text[1:] if text.startswith("'") and _FORMULA.match(text, 1) else text
 
 
-def _to_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A value as a text cell: ``None`` → ``""``, ``True`` → ``"true"``, ``42.0`` → ``"42"``,
+    a date → ISO 8601, a list or mapping → JSON."""
     if value is None:
         return ""
     if value is True or value is False:
@@ -55,6 +58,14 @@ def _to_text(value: Any) -> str:
     return str(value)
 
 
+def tagged(path: str | os.PathLike[str], tag: str) -> Path:
+    """``people.csv`` with ``-00002`` → ``people-00002.csv``; the whole extension
+    (``.jsonl.gz``) stays last."""
+    source = Path(path)
+    stem, dot, rest = source.name.partition(".")
+    return source.with_name(f"{stem}{tag}{dot}{rest}")
+
+
 class Writer:
     """Rows (lists in column order) to one file, renamed into place by ``close()``."""
 
@@ -63,6 +74,7 @@ class Writer:
         self.columns = list(columns)
         self.kinds = list(kinds) if kinds else ["string"] * len(self.columns)
         self.rows = 0
+        self.closed = False
         self._partial = self.path.with_name(f".{self.path.name}.partial")
 
     def write(self, row: Sequence[Any]) -> None:
@@ -74,8 +86,12 @@ class Writer:
     def close(self) -> None:
         self._finish()
         os.replace(self._partial, self.path)
+        self.closed = True
 
     def abort(self) -> None:
+        """Drop the file being written (a closed one stays)."""
+        if self.closed:
+            return
         try:
             self._finish()
         finally:
@@ -103,9 +119,9 @@ class CsvWriter(Writer):
 
     def write(self, row: Sequence[Any]) -> None:
         if self._escape:  # text only: a negative number is not a formula
-            self._csv.writerow([escape_formula(v) if isinstance(v, str) else _to_text(v) for v in row])
+            self._csv.writerow([escape_formula(v) if isinstance(v, str) else cell_text(v) for v in row])
         else:
-            self._csv.writerow([_to_text(value) for value in row])
+            self._csv.writerow([cell_text(value) for value in row])
         self.rows += 1
 
     def _finish(self) -> None:
@@ -176,12 +192,7 @@ class XlsxWriter(Writer):
         **_: Any,
     ) -> None:
         super().__init__(path, columns, kinds)
-        try:
-            import openpyxl
-        except ImportError:
-            raise ConfigurationError(
-                "Writing .xlsx files needs openpyxl: pip install 'crm-sdk[xlsx]'."
-            ) from None
+        openpyxl = require("openpyxl", "xlsx", "Writing .xlsx files")
         self._book = openpyxl.Workbook(write_only=True)
         self._sheet = self._book.create_sheet("records")
         self._sheet.append(self.columns)
@@ -198,7 +209,7 @@ class XlsxWriter(Writer):
         if kind == "timestamp":
             return _timestamp(value, naive=True)
         if isinstance(value, list | dict):
-            value = _to_text(value)
+            value = cell_text(value)
         if isinstance(value, str):
             if self._illegal.search(value):
                 raise FileFormatError(
@@ -236,13 +247,8 @@ class ParquetWriter(Writer):
         **_: Any,
     ) -> None:
         super().__init__(path, columns, kinds)
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise ConfigurationError(
-                "Writing Parquet needs pyarrow: pip install 'crm-sdk[parquet]'."
-            ) from None
+        pq = require("pyarrow.parquet", "parquet", "Writing Parquet")
+        pa = require("pyarrow", "parquet", "Writing Parquet")
         self._pa = pa
         types = {
             "string": pa.string(),
@@ -267,7 +273,7 @@ class ParquetWriter(Writer):
         if kind.startswith("timestamp"):
             return _timestamp(value, naive=False)
         if kind == "string" and not isinstance(value, str):
-            return _to_text(value)
+            return cell_text(value)
         if kind == "double" and isinstance(value, int):
             return float(value)
         return value
