@@ -170,6 +170,12 @@ class BulkReport:
             f"({self.throughput:,.0f}/s, {self.requests} requests)"
         )
 
+    def add(self, other: BulkReport) -> None:
+        """Count in ``other``, the report of one part of this run."""
+        for name in ("succeeded", "replayed", "created", "updated", "failed", "requests"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
     def write_errors(self, path: str | os.PathLike[str]) -> None:
         """The failed items as JSON lines (``index``, ``key``, ``code``, ``message``, ``item``),
         ready to be fixed and fed back in."""

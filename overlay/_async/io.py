@@ -336,8 +336,10 @@ async def _write(
         "progress": counted if show is not None else None,
         "batch_size": batch_size,
     }
-    if plan.match is not None:
-        bulk = await client.bulk.upsert(plan.object, items(), matching_attribute=plan.match, **options)
+    if plan.match is not None:  # rows repeating a match value are rejected, so batches may overlap
+        bulk = await client.bulk.upsert(
+            plan.object, items(), matching_attribute=plan.match, concurrency=2, **options
+        )
     else:
         bulk = await client.bulk.create(plan.object, items(), **options)
     report.bulk = bulk

@@ -77,17 +77,19 @@ class Bulk:
         batch_size: int = MAX_BATCH_ITEMS,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         dry_run: bool = False,
+        concurrency: int = 2,
     ) -> BulkReport:
         """Create a record from each item (a mapping of attribute slug to value).
 
         ``key`` names the attribute (or gives a function) that identifies an item across
         runs; by default, its content. ``journal`` is a file that makes the run resumable.
         ``dry_run`` checks the items against the object's attributes and options and writes
-        nothing.
+        nothing. ``concurrency`` batches are in flight at once (the next one is built while
+        the last one is on the wire).
         """
         return self._batched(
             "create", object, items, None, key, journal, progress, total, raise_on_error, error_file,
-            batch_size, max_batch_bytes, dry_run,
+            batch_size, max_batch_bytes, dry_run, concurrency,
         )  # fmt: skip
 
     def upsert(
@@ -105,11 +107,17 @@ class Bulk:
         batch_size: int = MAX_BATCH_ITEMS,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         dry_run: bool = False,
+        concurrency: int = 1,
     ) -> BulkReport:
-        """Create or update (matching on ``matching_attribute``) a record from each item."""
+        """Create or update (matching on ``matching_attribute``) a record from each item.
+
+        Batches go one at a time, so items sharing a matching value apply in input order;
+        ``concurrency=2`` overlaps building a batch with sending the last one, for input
+        whose matching values are unique (``import_file`` drops repeats, and does so).
+        """
         return self._batched(
             "upsert", object, items, matching_attribute, key or matching_attribute, journal, progress, total,
-            raise_on_error, error_file, batch_size, max_batch_bytes, dry_run,
+            raise_on_error, error_file, batch_size, max_batch_bytes, dry_run, concurrency,
         )  # fmt: skip
 
     def update(
@@ -314,19 +322,24 @@ class Bulk:
         error_file: str | os.PathLike[str] | None,
         batch_size: int,
         max_batch_bytes: int,
-        dry_run: bool = False,
+        dry_run: bool,
+        concurrency: int,
     ) -> BulkReport:
         if not 1 <= batch_size <= MAX_BATCH_ITEMS:
             raise InvalidArgumentError(f"batch_size must be 1 to {MAX_BATCH_ITEMS}, got {batch_size}.")
+        if concurrency < 1:
+            raise InvalidArgumentError(f"concurrency must be 1 or more, got {concurrency}.")
         report = BulkReport(operation, object)
         tracker = Tracker(report, total, renderer(progress, f"{operation} {object}"))
         done = Journal(journal) if journal is not None else None
         client = self._client.with_options(max_retries=BULK_RETRIES)
         records = client.records(object)
-        batch: list[Pending] = []
-        size = 0
         types, options = self._schema(object) if dry_run else ({}, {})
-        try:
+
+        def batches() -> Iterator[list[Pending]]:
+            """The items in batches; what is refused or already done goes to the report."""
+            batch: list[Pending] = []
+            size = 0
             for item in _each(items):
                 index = report.total
                 report.total += 1
@@ -361,14 +374,27 @@ class Bulk:
                 pending = Pending(index, item_key, dict(item), source=source)
                 pending.size = len(repr(pending.body))
                 if batch and (len(batch) >= batch_size or size + pending.size > max_batch_bytes):
-                    self._send(records, operation, matching_attribute, batch, report, done)
-                    tracker.update()
+                    yield batch
                     batch, size = [], 0
                 batch.append(pending)
                 size += pending.size
             if batch:
-                self._send(records, operation, matching_attribute, batch, report, done)
-            tracker.update()
+                yield batch
+
+        def send(batch: list[Pending]) -> tuple[BulkReport, list[tuple[str, str | None]]]:
+            sent, applied = BulkReport(operation, object), list[tuple[str, str | None]]()
+            self._send(records, operation, matching_attribute, batch, sent, applied)
+            return sent, applied
+
+        try:
+            for _, outcome, error in map_bounded(send, batches(), concurrency):
+                if error is not None:
+                    raise error
+                sent, applied = outcome
+                report.add(sent)
+                if done is not None:
+                    done.record(applied)
+                tracker.update()
         finally:
             client.close()
         return self._finish(report, tracker, done, raise_on_error, error_file)
@@ -390,10 +416,11 @@ class Bulk:
         matching_attribute: str | None,
         batch: list[Pending],
         report: BulkReport,
-        done: Journal | None,
+        applied: list[tuple[str, str | None]],
     ) -> None:
         """Send one batch; retry only its items that failed for a passing reason; split a
-        batch the API refuses as a whole until the bad items stand alone."""
+        batch the API refuses as a whole until the bad items stand alone. Counts go to
+        ``report``, and each applied item's (key, record id) to ``applied``."""
         pending = batch
         for _ in range(BULK_RETRIES):
             body = [
@@ -414,19 +441,19 @@ class Bulk:
                 )
                 if not _transient(status) and len(pending) > 1:
                     half = len(pending) // 2
-                    self._send(records, operation, matching_attribute, pending[:half], report, done)
-                    self._send(records, operation, matching_attribute, pending[half:], report, done)
+                    self._send(records, operation, matching_attribute, pending[:half], report, applied)
+                    self._send(records, operation, matching_attribute, pending[half:], report, applied)
                     return
                 if _transient(status):
                     continue  # the transport's retries ran out; the keys make another round safe
                 self._fail(report, pending, status, getattr(error, "code", "invalid_item"), str(error))
                 return
-            applied: list[tuple[str, str | None]] = []
             again: list[Pending] = []
             for result in outcome.data.results:
                 item = pending[result.index]
                 if str(result.status) != "failed":
                     applied.append((item.key, result.record.id.record_id if result.record else None))
+                    report.succeeded += 1
                     report.replayed += bool(result.replayed)
                     report.created += str(result.status) == "created"
                     report.updated += str(result.status) == "updated"
@@ -436,9 +463,6 @@ class Bulk:
                     refusal = result.error
                     code, message = (refusal.code, refusal.message) if refusal else ("failed", "failed")
                     self._fail(report, [item], refusal.status_code if refusal else None, code, message)
-            report.succeeded += len(applied)
-            if done is not None:
-                done.record(applied)
             if not again:
                 return
             pending = again

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 import hashlib
 import json
 import logging
@@ -30,7 +31,7 @@ from .context import HANDLERS, Ctx
 from .errors import APIError
 from .guards import ChaosMonkey, DropConnection, Idempotency, RateLimiter
 from .operations import Operation, operations
-from .store import Store, new_id
+from .store import Store, dumps, new_id
 from .webhooks import Deliveries
 
 log = logging.getLogger("crm_sandbox")
@@ -54,7 +55,9 @@ class Sandbox:
         self.idempotency = Idempotency(self.store)
         self.deliveries = Deliveries(self.store, config.webhook_retry_delays)
 
-    def token_id(self, token: str) -> str:
+    @staticmethod
+    @functools.cache
+    def token_id(token: str) -> str:
         return str(uuid.UUID(hashlib.sha256(token.encode()).hexdigest()[:32]))
 
     def authenticate(self, request: Request) -> str:
@@ -140,7 +143,7 @@ def endpoint(op: Operation) -> Any:
                 extra["Idempotent-Replayed"] = "true"
             else:
                 status, payload = handle(ctx)
-                content = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+                content = b"" if payload is None else dumps(payload).encode()
                 if key:
                     sandbox.idempotency.save(token, key, fingerprint, status, content)
                     extra["Idempotent-Replayed"] = "false"

@@ -16,6 +16,7 @@ from .errors import APIError
 from .store import Store
 
 IDEMPOTENCY_TTL = 24 * 3600.0
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 class RateLimiter:
@@ -126,7 +127,7 @@ class Idempotency:
 
     @staticmethod
     def fingerprint(method: str, path: str, body: Any) -> str:
-        canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+        canonical = _CANONICAL.encode([method, path, body])
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def replay(self, token: str, key: str, fingerprint: str) -> tuple[int, bytes] | None:

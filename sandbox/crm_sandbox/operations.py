@@ -116,6 +116,26 @@ def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+def inline_refs(node: Any, spec: dict[str, Any], within: tuple[str, ...] = ()) -> Any:
+    """``node`` with each ``$ref`` replaced by its target, except a ref back into itself.
+
+    jsonschema resolves every ``$ref`` anew for every instance it checks; inlined, a batch of
+    100 items validates in well under half the time. Recursive refs (filters) stay refs.
+    """
+    if isinstance(node, list):
+        return [inline_refs(item, spec, within) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in within:
+        target = inline_refs(_resolve(spec, {"$ref": ref}), spec, (*within, ref))
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        if not rest:
+            return target
+        return {"allOf": [target], **inline_refs(rest, spec, within)}
+    return {k: inline_refs(v, spec, within) for k, v in node.items()}
+
+
 def operations(version: str) -> list[Operation]:
     spec = load_spec(version)
     root = {"components": spec["components"]}
@@ -126,7 +146,7 @@ def operations(version: str) -> list[Operation]:
     body_root = {"components": {**spec["components"], "schemas": schemas}}
 
     def validator(schema: dict[str, Any], within: dict[str, Any] = root) -> jsonschema.Draft202012Validator:
-        return jsonschema.Draft202012Validator({**schema, **within})
+        return jsonschema.Draft202012Validator({**inline_refs(schema, within), **within})
 
     ops = []
     for path, item in spec["paths"].items():

@@ -16,6 +16,7 @@ from .store import Store, dumps, new_id, now
 from .values import TYPES, render
 
 Actor = tuple[str, str | None]  # (type, id)
+ACTIVE_VALUES = "SELECT id, data FROM vals WHERE owner_id = ? AND attribute_id = ? AND active_until IS NULL"
 
 
 class Values:
@@ -28,6 +29,8 @@ class Values:
         self.parent_slug = parent_slug
         self.attributes = {row["api_slug"]: row for row in catalog.attributes(parent_id)}
         self.by_id = {row["id"]: row for row in self.attributes.values()}
+        self._option_rows: dict[str, Any] | None = None
+        self._described_rows: dict[str, dict[str, Any]] = {}
 
     # Context for coercion -------------------------------------------------------------
 
@@ -71,7 +74,7 @@ class Values:
             if len(items) > 1 and not attribute["is_multiselect"]:
                 raise bad_request("not_multiselect", f"Attribute {slug!r} takes one value, got {len(items)}.")
             kind = TYPES[attribute["type"]]
-            described = dict(attribute) | {"config": json.loads(attribute["config"])}
+            described = self._described(attribute)
             stored: list[dict[str, Any]] = []
             for item in items:
                 value = kind.coerce(item, described, self)
@@ -79,6 +82,13 @@ class Values:
                     stored.append(value)
             out[attribute["api_slug"]] = stored
         return out
+
+    def _described(self, attribute: sqlite3.Row) -> dict[str, Any]:
+        """The attribute as a dict with its config parsed, as the type coercers take it."""
+        slug = attribute["api_slug"]
+        if slug not in self._described_rows:
+            self._described_rows[slug] = dict(attribute) | {"config": json.loads(attribute["config"])}
+        return self._described_rows[slug]
 
     def write(
         self,
@@ -88,9 +98,11 @@ class Values:
         actor: Actor,
         *,
         new: bool = False,
+        unique_checked: str | None = None,
     ) -> None:
         """Apply coerced values. ``mode``: "replace" sets each attribute to exactly the values
-        given; "append" adds to multiselect attributes and replaces the others."""
+        given; "append" adds to multiselect attributes and replaces the others.
+        ``unique_checked`` names a unique attribute the caller has just found free."""
         if new:
             missing = [s for s, a in self.attributes.items() if a["is_required"] and not values.get(s)]
             if missing:
@@ -99,12 +111,10 @@ class Values:
                     f"{self.parent_slug!r} requires {', '.join(repr(m) for m in missing)}.",
                 )
         stamp = now()
+        keys: list[tuple[Any, ...]] = []  # the lookup keys of the values added, inserted at once
         for slug, stored in values.items():
             attribute = self.attributes[slug]
-            current = self.store.all(
-                "SELECT id, data FROM vals WHERE owner_id = ? AND attribute_id = ? AND active_until IS NULL",
-                (owner_id, attribute["id"]),
-            )
+            current = [] if new else self.store.all(ACTIVE_VALUES, (owner_id, attribute["id"]))
             current_values = [json.loads(row["data"]) for row in current]
             if mode == "append" and attribute["is_multiselect"]:
                 to_add = [v for v in stored if v not in current_values]
@@ -118,7 +128,7 @@ class Values:
                 raise bad_request(
                     "missing_required_attribute", f"{slug!r} is required and cannot be cleared."
                 )
-            if attribute["is_unique"]:
+            if attribute["is_unique"] and slug != unique_checked:
                 self._check_unique(attribute, owner_id, to_add)
             for val_id in to_end:
                 self.store.db.execute("UPDATE vals SET active_until = ? WHERE id = ?", (stamp, val_id))
@@ -130,21 +140,11 @@ class Values:
                     "actor_id, data) VALUES (?, ?, ?, NULL, ?, ?, ?)",
                     (owner_id, attribute["id"], stamp, actor[0], actor[1], dumps(value)),
                 )
-                self.store.db.executemany(
-                    "INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            cursor.lastrowid,
-                            owner_id,
-                            attribute["id"],
-                            prop,
-                            sk,
-                            sk.lower() if sk else None,
-                            nk,
-                        )
-                        for prop, sk, nk in kind.keys(value)
-                    ],
+                keys.extend(
+                    (cursor.lastrowid, owner_id, attribute["id"], prop, sk, sk.lower() if sk else None, nk)
+                    for prop, sk, nk in kind.keys(value)
                 )
+        self.store.db.executemany("INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?)", keys)
 
     def _holder(self, attribute: sqlite3.Row, value: dict[str, Any], *, besides: str = "") -> str | None:
         """The owner (other than ``besides``) with an active value whose main key equals ``value``'s."""
@@ -195,13 +195,18 @@ class Values:
         }
 
     def _options(self) -> dict[str, Any]:
-        ids = [a["id"] for a in self.attributes.values() if a["type"] in ("select", "status")]
-        if not ids:
-            return {}
-        rows = self.store.all(
-            f"SELECT * FROM options WHERE attribute_id IN ({','.join('?' * len(ids))})", ids
-        )
-        return {row["id"]: row for row in rows}
+        """The select and status options by id, read once (a ``Values`` lives for one request)."""
+        if self._option_rows is None:
+            ids = [a["id"] for a in self.attributes.values() if a["type"] in ("select", "status")]
+            rows = (
+                self.store.all(
+                    f"SELECT * FROM options WHERE attribute_id IN ({','.join('?' * len(ids))})", ids
+                )
+                if ids
+                else []
+            )
+            self._option_rows = {row["id"]: row for row in rows}
+        return self._option_rows
 
     def read(self, owner_ids: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """The active values of each owner, keyed by attribute slug (every attribute present)."""
@@ -254,7 +259,7 @@ class Records:
             raise APIError(404, "not_found", f"No {self.object['api_slug']} record {record_id!r}.")
         return row
 
-    def render(self, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    def render(self, rows: list[sqlite3.Row] | list[dict[str, Any]]) -> list[dict[str, Any]]:
         values = self.values.read([row["id"] for row in rows])
         ws = self.store.workspace_id
         return [
@@ -271,17 +276,25 @@ class Records:
         return self.render([self._row(record_id)])[0]
 
     def create(self, values: Any, actor: Actor) -> dict[str, Any]:
-        coerced = self.values.coerce(values)
-        record_id, stamp = new_id(), now()
-        self.store.db.execute(
-            "INSERT INTO records VALUES (?, ?, ?, ?)", (record_id, self.object["id"], stamp, stamp)
-        )
-        self.values.write(record_id, coerced, "replace", actor, new=True)
-        return self.get(record_id)
+        return self._create(self.values.coerce(values), actor)
 
     def update(self, record_id: str, values: Any, mode: str, actor: Actor) -> dict[str, Any]:
         self._row(record_id)
-        self.values.write(record_id, self.values.coerce(values), mode, actor)
+        return self._update(record_id, self.values.coerce(values), mode, actor)
+
+    def _create(
+        self, coerced: dict[str, list[dict[str, Any]]], actor: Actor, unique_checked: str | None = None
+    ) -> dict[str, Any]:
+        row = {"id": new_id(), "object_id": self.object["id"], "created_at": now()}
+        row["updated_at"] = row["created_at"]
+        self.store.db.execute("INSERT INTO records VALUES (:id, :object_id, :created_at, :updated_at)", row)
+        self.values.write(row["id"], coerced, "replace", actor, new=True, unique_checked=unique_checked)
+        return self.render([row])[0]
+
+    def _update(
+        self, record_id: str, coerced: dict[str, list[dict[str, Any]]], mode: str, actor: Actor
+    ) -> dict[str, Any]:
+        self.values.write(record_id, coerced, mode, actor)
         self.store.db.execute("UPDATE records SET updated_at = ? WHERE id = ?", (now(), record_id))
         return self.get(record_id)
 
@@ -295,8 +308,8 @@ class Records:
             raise bad_request("missing_matching_value", f"The body has no value for {matching!r}.")
         existing = self.values.find_by(attribute["api_slug"], coerced[attribute["api_slug"]])
         if existing is None:
-            return self.create(values, actor), True
-        return self.update(existing, values, "append", actor), False
+            return self._create(coerced, actor, unique_checked=attribute["api_slug"]), True
+        return self._update(existing, coerced, "append", actor), False
 
     def delete(self, record_id: str) -> list[sqlite3.Row]:
         """Delete a record, its values and the entries that point at it; returns those entries."""

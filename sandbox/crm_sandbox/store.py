@@ -169,5 +169,9 @@ class Store:
         return int(row[0])
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # one encoder: json.dumps with options makes one a call
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    """``value`` as compact JSON."""
+    return _COMPACT.encode(value)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -112,6 +113,38 @@ def test_progress_upserts_deletes_and_the_async_form() -> None:
                 return await client.bulk.create("companies", stream(), key="name")
 
         assert asyncio.run(run()).succeeded == 120 and len(names(crm, "Async ")) == 120
+
+
+def test_batches_overlap_with_concurrency_and_upserts_keep_input_order() -> None:
+    in_flight, peak = 0, 0
+    lock = threading.Lock()
+
+    def sent(request: object) -> None:
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+
+    def answered(response: object) -> None:
+        nonlocal in_flight
+        with lock:
+            in_flight -= 1
+
+    slow = Chaos(latency_ms=(20, 20))
+    with (
+        overlay.Sandbox(chaos=slow, read_rate=None, write_rate=None) as sb,
+        sb.connect(on_request=[sent], on_response=[answered]) as crm,
+    ):
+        items = [{"name": f"Pipe {i}"} for i in range(200)]
+        assert crm.bulk.create("companies", items, key="name", batch_size=20).succeeded == 200
+        assert peak == 2, "the next batch is sent while the last one is still on the wire"
+        peak = 0
+        versions = [{"domains": ["order.example"], "name": f"Version {i}"} for i in range(60)]
+        report = crm.bulk.upsert("companies", versions, matching_attribute="domains", key=str, batch_size=10)
+        assert (report.created, report.updated, peak) == (1, 59, 1)
+        assert names(crm, "Version ") == ["Version 59"], "the last item in input order wins"
+        with pytest.raises(overlay.InvalidArgumentError, match="concurrency"):
+            crm.bulk.create("companies", items, concurrency=0)
 
 
 def test_updates_and_a_dry_run() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from ..context import Ctx, Reply, handler
 from ..errors import APIError
 from ..records import Records
+from ..store import dumps
 
 
 def _records(ctx: Ctx) -> Records:
@@ -138,7 +139,7 @@ def batch_records(ctx: Ctx) -> Reply:
             db.execute("RELEASE item")
             result = _failed(index, exc)
         if key and result["status"] != "failed":
-            idempotency.save(ctx.token, f"batch:{key}", fingerprint, 200, json.dumps(result).encode())
+            idempotency.save(ctx.token, f"batch:{key}", fingerprint, 200, dumps(result).encode())
         results.append(result)
     return 200, {"data": {"results": results}}
 
