@@ -132,7 +132,10 @@ class Values:
                 self._check_unique(attribute, owner_id, to_add)
             for val_id in to_end:
                 self.store.db.execute("UPDATE vals SET active_until = ? WHERE id = ?", (stamp, val_id))
-                self.store.db.execute("DELETE FROM keys WHERE val_id = ?", (val_id,))
+                self.store.db.execute(
+                    "DELETE FROM keys WHERE owner_id = ? AND attribute_id = ? AND val_id = ?",
+                    (owner_id, attribute["id"], val_id),
+                )
             kind = TYPES[attribute["type"]]
             for value in to_add:
                 cursor = self.store.db.execute(

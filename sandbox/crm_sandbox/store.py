@@ -51,11 +51,15 @@ CREATE INDEX IF NOT EXISTS vals_by_owner ON vals (owner_id, attribute_id, id);
 CREATE TABLE IF NOT EXISTS keys (
     val_id INTEGER NOT NULL, owner_id TEXT NOT NULL, attribute_id TEXT NOT NULL, prop TEXT NOT NULL,
     sk TEXT, lk TEXT, nk REAL);
+-- Partial where a key is often NULL (a number has no text key, text no number): a value
+-- written updates fewer indexes, and every comparison on the column still finds them.
 CREATE INDEX IF NOT EXISTS keys_by_text ON keys (attribute_id, prop, sk);
-CREATE INDEX IF NOT EXISTS keys_by_lower ON keys (attribute_id, prop, lk);
-CREATE INDEX IF NOT EXISTS keys_by_number ON keys (attribute_id, prop, nk);
+CREATE INDEX IF NOT EXISTS keys_by_lower_text ON keys (attribute_id, prop, lk) WHERE lk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS keys_by_numeric ON keys (attribute_id, prop, nk) WHERE nk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS keys_by_owner ON keys (owner_id, attribute_id);
-CREATE INDEX IF NOT EXISTS keys_by_val ON keys (val_id);
+DROP INDEX IF EXISTS keys_by_lower;  -- replaced by the partial indexes above (older database files)
+DROP INDEX IF EXISTS keys_by_number;
+DROP INDEX IF EXISTS keys_by_val;
 CREATE TABLE IF NOT EXISTS notes (
     id TEXT PRIMARY KEY, parent_object TEXT NOT NULL, parent_record_id TEXT NOT NULL, title TEXT NOT NULL,
     format TEXT NOT NULL, content TEXT NOT NULL, actor_type TEXT NOT NULL, actor_id TEXT,
