@@ -1,5 +1,8 @@
 """Regenerate generated/crm_client from the latest spec, or check that it is up to date.
 
+The client follows the latest spec; ``api_versions.py`` (scripts/schema_graph.py) maps
+the schemas of every dated spec, for the migrators.
+
     python scripts/regen.py           # validate, generate, format, swap in atomically
     python scripts/regen.py --check   # generate into a temporary folder and diff; exit 1 on drift
 
@@ -19,6 +22,8 @@ import sys
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
+
+import schema_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "openapi"
@@ -89,6 +94,7 @@ def generate(spec: Path, out: Path, *, templates: Path | None = TEMPLATES) -> No
     if "warning" in output.lower():
         raise RegenError(f"openapi-python-client reported warnings:\n{output}")
 
+    (out / "api_versions.py").write_text(schema_graph.render(spec.parent))
     header = HEADER.format(spec=spec.name, generator=version("openapi-python-client"))
     for path in sorted(out.rglob("*.py")):
         path.write_text(header + path.read_text())

@@ -1,0 +1,94 @@
+"""Where each schema of each API version sits inside the others: the map the migrators walk.
+
+``make regen`` writes it to ``generated/crm_client/api_versions.py`` from every dated spec,
+so ``overlay.migrations`` can find, say, each ``CurrencyValue`` inside a ``Record`` payload
+of any version without reading YAML at run time.
+
+A shape is one of:
+    {"props": {name: shape}, "extra": shape}   an object (``extra``: additionalProperties)
+    {"ref": "Name"}                            a named schema
+    {"items": shape}                           an array
+    {"by": "field", "map": {value: "Name"}}    a union told apart by a field's value
+    {"any": ["Name", ...]}                     a union told apart by its properties
+Shapes that cannot hold an object (strings, numbers, ...) are left out.
+"""
+
+from __future__ import annotations
+
+import pprint
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REF = "#/components/schemas/"
+
+
+def _shape(node: Any) -> dict[str, Any] | None:
+    if not isinstance(node, dict):
+        return None
+    if "$ref" in node:
+        return {"ref": node["$ref"].removeprefix(REF)}
+    if "items" in node:
+        inner = _shape(node["items"])
+        return {"items": inner} if inner else None
+    for key in ("oneOf", "anyOf"):
+        if key in node:
+            refs = [b["$ref"].removeprefix(REF) for b in node[key] if "$ref" in b]
+            if not refs:
+                return None
+            if len(refs) == 1:  # nullable: oneOf [$ref, null]
+                return {"ref": refs[0]}
+            return {"any": refs}
+    props = {k: s for k, v in node.get("properties", {}).items() if (s := _shape(v))}
+    extra = _shape(node.get("additionalProperties"))
+    if not props and not extra:
+        return None
+    return {"props": props, **({"extra": extra} if extra else {})}
+
+
+def _union(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any] | None:
+    """A discriminated union: by its discriminator, or by a ``const`` every branch has."""
+    branches = [b["$ref"].removeprefix(REF) for b in schema.get("oneOf", []) if "$ref" in b]
+    if len(branches) < 2:
+        return None
+    if "discriminator" in schema:
+        field = schema["discriminator"]["propertyName"]
+        mapping = schema["discriminator"].get("mapping", {})
+        return {"by": field, "map": {k: v.removeprefix(REF) for k, v in mapping.items()}}
+    fields = set.intersection(
+        *({k for k, v in schemas[b].get("properties", {}).items() if "const" in v} for b in branches)
+    )
+    if not fields:
+        return None
+    field = sorted(fields)[0]
+    return {"by": field, "map": {schemas[b]["properties"][field]["const"]: b for b in branches}}
+
+
+def graph(spec: dict[str, Any]) -> dict[str, Any]:
+    """Each schema's shape, plus ``keys``: the property names of object schemas."""
+    schemas = spec["components"]["schemas"]
+    out: dict[str, Any] = {}
+    for name, schema in schemas.items():
+        shape = _union(schema, schemas) or _shape({k: v for k, v in schema.items() if k != "$ref"})
+        entry = dict(shape or {})
+        if "properties" in schema:
+            entry["keys"] = sorted(schema["properties"])
+            entry["required"] = sorted(schema.get("required", []))
+        out[name] = entry
+    return out
+
+
+def render(spec_dir: Path) -> str:
+    """The module's source: every version, oldest first, and its graph."""
+    graphs = {}
+    for path in sorted(spec_dir.glob("crm-????-??-??.yaml")):
+        with path.open() as f:
+            spec = yaml.safe_load(f)
+        graphs[spec["info"]["version"]] = graph(spec)
+    return (
+        '"""The API\'s versions and where each schema sits in the others (scripts/schema_graph.py)."""\n\n'
+        "from typing import Any\n\n"
+        f"VERSIONS = {tuple(graphs)!r}\n"
+        f"SHAPES: dict[str, dict[str, Any]] = {pprint.pformat(graphs, width=100, sort_dicts=True)}\n"
+    )
