@@ -38,6 +38,7 @@ from ._sandbox import Sandbox
 
 if _typing.TYPE_CHECKING:
     from . import io as io
+    from . import migrations as migrations
     from . import webhooks as webhooks
     from ._async.client import AsyncClient
     from ._async.pagination import AsyncPaginator
@@ -60,7 +61,7 @@ _LAZY = {
 
 
 # Public submodules, imported on first use: ``overlay.webhooks.verify(...)``.
-_SUBMODULES = frozenset({"io", "webhooks"})
+_SUBMODULES = frozenset({"io", "migrations", "webhooks"})
 
 
 def __getattr__(name: str) -> _typing.Any:

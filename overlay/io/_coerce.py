@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .._metadata import hint
+from .._money import minor_digits
 from ._write import cell_text
 
 
@@ -68,11 +69,6 @@ class Lookup:
 
 
 # ISO 4217 currencies whose minor unit is not a hundredth.
-MINOR_DIGITS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"), 0),
-    **dict.fromkeys(("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
 SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "CHF": "CHF"}
 TRUE = frozenset({"true", "t", "yes", "y", "1", "x", "on", "checked", "✓", "✔"})
 FALSE = frozenset({"false", "f", "no", "n", "0", "off", "unchecked"})
@@ -80,10 +76,6 @@ _ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$")
 _DOMAIN = re.compile(r"^([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 _CODE = re.compile(r"^[A-Z]{3}$")
-
-
-def minor_digits(code: str) -> int:
-    return MINOR_DIGITS.get(code, 2)
 
 
 def format_money(amount_minor: int, code: str) -> str:

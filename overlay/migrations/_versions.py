@@ -1,0 +1,245 @@
+"""The API's history: every version change since 2025-01-01, declared once.
+
+The transport, ``upgrade``/``downgrade``, ``crm migrate``, specdiff and the changelog
+all read these declarations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from .._money import minor_digits
+from ._bundle import Version, VersionBundle, VersionChange
+from ._instructions import (
+    EndpointAdded,
+    EndpointMoved,
+    EnumValuesRenamed,
+    ErrorShapeChanged,
+    FieldAdded,
+    FieldRemoved,
+    FieldRenamed,
+    FieldsNested,
+    FieldTypeChanged,
+    Obj,
+    PaginationChanged,
+    SigningChanged,
+)
+
+# -- 2025-08-01 ------------------------------------------------------------------------------
+
+
+def _day_to_instant(day: str, _: Obj) -> str:
+    return f"{dt.date.fromisoformat(day).isoformat()}T00:00:00+00:00"
+
+
+def _instant_to_day(instant: str, _: Obj) -> str:
+    moment = dt.datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.date().isoformat()
+
+
+class TaskDeadlineIsAnInstant(VersionChange):
+    """Tasks: `due_date` (a date) is now `deadline_at` (a date-time); a date becomes midnight UTC."""
+
+    instructions = tuple(
+        instruction
+        for schema in ("Task", "TaskWrite", "TaskPatch")
+        for instruction in (
+            FieldRenamed(schema, "due_date", "deadline_at"),
+            FieldTypeChanged(schema, "deadline_at", _day_to_instant, _instant_to_day, exact=True),
+        )
+    )
+
+
+EVENT_NAMES = {
+    old.replace("list-entry", "list_entry").replace(".", "_"): old
+    for old in (
+        *(f"record.{e}" for e in ("created", "updated", "deleted")),
+        *(f"list-entry.{e}" for e in ("created", "updated", "deleted")),
+        *(f"note.{e}" for e in ("created", "deleted")),
+        *(f"task.{e}" for e in ("created", "updated", "deleted")),
+    )
+}
+
+
+class DottedEventNames(VersionChange):
+    """Webhooks: event types are dotted: `record_created` is `record.created`, `list_entry_created`
+    is `list-entry.created`."""
+
+    instructions = (
+        EnumValuesRenamed("WebhookEventType", EVENT_NAMES),
+        EnumValuesRenamed("WebhookEvent", EVENT_NAMES, field="event_type"),
+    )
+
+
+ERROR_TYPES = {400: "invalid_request_error", 401: "auth_error", 403: "auth_error", 429: "rate_limit_error"}
+# The status of an error inside a payload (a batch item's), which carries none, by its code.
+STATUS_OF_CODE = {
+    "not_found": 404,
+    "uniqueness_conflict": 409,
+    "idempotency_conflict": 409,
+    "rate_limited": 429,
+}
+
+
+def _error_up(body: Obj, status: int | None) -> Obj:
+    inner: Obj = body["error"] if isinstance(body.get("error"), dict) else {}
+    code = str(inner.get("code", "unknown_error"))
+    status = status or STATUS_OF_CODE.get(code, 400)
+    kind = ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return {"status_code": status, "type": kind, "code": code, "message": str(inner.get("message", ""))}
+
+
+def _error_down(body: Obj) -> Obj:
+    return {"error": {"code": body.get("code"), "message": body.get("message")}}
+
+
+class FlatErrorBody(VersionChange):
+    """Errors: the body is `{status_code, type, code, message}` instead of `{error: {code, message}}`."""
+
+    instructions = (ErrorShapeChanged("Error", _error_up, _error_down),)
+
+
+class StandardWebhookSignatures(VersionChange):
+    """Webhooks: deliveries are signed the Standard Webhooks way (`webhook-id`, `webhook-timestamp`,
+    `webhook-signature`) instead of with `CRM-Signature`."""
+
+    instructions = (SigningChanged(),)
+
+
+class UpsertIsAPut(VersionChange):
+    """Records: upsert is `PUT /v2/objects/{object}/records?matching_attribute=` instead of
+    `POST .../records/assert`."""
+
+    instructions = (
+        EndpointMoved(
+            "upsert_record",
+            old=("POST", "/v2/objects/{object}/records/assert"),
+            new=("PUT", "/v2/objects/{object}/records"),
+        ),
+    )
+
+
+# -- 2026-04-01 ------------------------------------------------------------------------------
+
+
+def _to_minor(value: Any, money: Obj) -> int:
+    digits = minor_digits(str(money.get("currency_code") or ""))
+    return int((Decimal(str(value)) * 10**digits).to_integral_value())
+
+
+def _to_major(value: Any, money: Obj) -> float:
+    digits = minor_digits(str(money.get("currency_code") or ""))
+    return float(Decimal(int(value)) / 10**digits)
+
+
+class CurrencyInMinorUnits(VersionChange):
+    """Currency values: `currency_value` (12.5) is now `amount_minor` (1250), in the currency's minor unit."""
+
+    instructions = tuple(
+        instruction
+        for schema in ("CurrencyValue", "CurrencyInput")
+        for instruction in (
+            FieldRenamed(schema, "currency_value", "amount_minor"),
+            FieldTypeChanged(schema, "amount_minor", _to_minor, _to_major),
+        )
+    )
+
+
+class NoteParentIsNested(VersionChange):
+    """Notes: `parent_object` and `parent_record_id` are now `parent: {object, record_id}`."""
+
+    instructions = tuple(
+        FieldsNested(schema, {"parent_object": "object", "parent_record_id": "record_id"}, into="parent")
+        for schema in ("Note", "NoteWrite")
+    )
+
+
+def cursor_of(offset: int) -> str:
+    """An offset as a cursor (base 36), for versions that page by offset."""
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        offset, rest = divmod(offset, 36)
+        out = digits[rest] + out
+        if not offset:
+            return out
+
+
+def offset_of(cursor: str) -> int:
+    return int(cursor, 36)
+
+
+def _page_up(pagination: Obj, page: Obj) -> Obj:
+    more = pagination.get("has_more")
+    after = int(pagination.get("offset", 0)) + len(page.get("data") or [])
+    return {"next_cursor": cursor_of(after) if more else None}
+
+
+def _page_down(pagination: Obj, page: Obj) -> Obj:
+    size = len(page.get("data") or [])
+    after = pagination.get("next_cursor")
+    offset = offset_of(after) - size if after else 0
+    return {"offset": max(offset, 0), "limit": max(size, 1), "has_more": after is not None}
+
+
+class CursorPaging(VersionChange):
+    """Notes, tasks and webhooks lists: page with `cursor` and `next_cursor` instead of `offset`."""
+
+    instructions = (
+        PaginationChanged(("list_notes", "list_tasks", "list_webhooks")),
+        *(
+            FieldTypeChanged(page, "pagination", _page_up, _page_down)
+            for page in ("NotePage", "TaskPage", "WebhookPage")
+        ),
+    )
+
+
+def web_url(record: Obj) -> str:
+    """The app link older versions send with each record, from the record's id."""
+    ids = record.get("id") or {}
+    return f"https://app.crm.example/records/{ids.get('object_id')}/{ids.get('record_id')}"
+
+
+class RecordWebUrlRemoved(VersionChange):
+    """Records: `web_url` is gone; build links from the record's id."""
+
+    instructions = (FieldRemoved("Record", "web_url", reconstruct=web_url),)
+
+
+class RecordUpdatedAt(VersionChange):
+    """Records: `updated_at` says when the record or a value last changed (older payloads get
+    `created_at`)."""
+
+    instructions = (FieldAdded("Record", "updated_at", default=lambda record: record.get("created_at")),)
+
+
+class WebhookSecretRotation(VersionChange):
+    """Webhooks: `POST /v2/webhooks/{webhook_id}/rotate-secret` replaces the secret, with an overlap."""
+
+    instructions = (EndpointAdded("rotate_webhook_secret"),)
+
+
+VERSIONS = VersionBundle(
+    Version("2025-01-01"),
+    Version(
+        "2025-08-01",
+        TaskDeadlineIsAnInstant,
+        DottedEventNames,
+        FlatErrorBody,
+        StandardWebhookSignatures,
+        UpsertIsAPut,
+    ),
+    Version(
+        "2026-04-01",
+        CurrencyInMinorUnits,
+        NoteParentIsNested,
+        CursorPaging,
+        RecordWebUrlRemoved,
+        RecordUpdatedAt,
+        WebhookSecretRotation,
+    ),
+)
