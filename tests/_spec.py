@@ -17,8 +17,10 @@ def latest_spec_path() -> Path:
 
 
 @cache
-def load_spec() -> dict[str, Any]:
-    with latest_spec_path().open() as f:
+def load_spec(version: str | None = None) -> dict[str, Any]:
+    """The spec of ``version`` (the latest by default)."""
+    path = SPEC_DIR / f"crm-{version}.yaml" if version else latest_spec_path()
+    with path.open() as f:
         spec: dict[str, Any] = yaml.safe_load(f)
     return spec
 

@@ -1,0 +1,167 @@
+"""overlay.migrations: declarations checked when defined, and payloads moved between versions.
+
+The property tests draw instances from each older version's own schemas (its spec file),
+upgrade them, and validate the result against the newer version's schema; where a
+change is lossless, downgrading gives the instance back.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+
+from overlay import migrations
+from overlay.migrations import (
+    FieldRenamed,
+    FieldTypeChanged,
+    MigrationDefinitionError,
+    Version,
+    VersionBundle,
+    VersionChange,
+)
+from tests._spec import load_spec
+
+STEPS = list(zip(migrations.VERSIONS.dates, migrations.VERSIONS.dates[1:], strict=False))
+# The schemas each step changes, and payloads that hold them.
+SCHEMAS = {
+    ("2025-01-01", "2025-08-01"): ["Task", "TaskWrite", "TaskPatch", "TaskPage", "WebhookDeliveryBody",
+                                   "WebhookSubscription", "Error"],
+    ("2025-08-01", "2026-04-01"): ["CurrencyValue", "CurrencyInput", "Note", "NoteWrite", "NotePage",
+                                   "TaskPage", "WebhookPage", "Record", "RecordResponse"],
+}  # fmt: skip
+
+
+@cache
+def schema_of(version: str, name: str) -> dict[str, Any]:
+    spec = load_spec(version)
+    return {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+
+
+@cache
+def instances(version: str, name: str) -> st.SearchStrategy[Any]:
+    return from_schema(schema_of(version, name))
+
+
+def lossless(older: str, newer: str, name: str) -> bool:
+    """Whether every instruction of the step that ``name`` can hold is lossless."""
+    from overlay.migrations._migrate import _reaching
+
+    step = migrations.VERSIONS[newer]
+    touched = {i.schema: i for change in step.changes for i in change.schema_instructions()}
+    reach = _reaching(older, frozenset(touched))
+    return name in reach and all(i.lossless for s, i in touched.items() if s in reach)
+
+
+CASES = [(old, new, name) for (old, new), names in SCHEMAS.items() for name in names]
+
+
+@pytest.mark.parametrize(("older", "newer", "name"), CASES, ids=[f"{n}@{o}" for o, _, n in CASES])
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_upgraded_instances_validate_against_the_newer_schema(
+    older: str, newer: str, name: str, data: st.DataObject
+) -> None:
+    instance = data.draw(instances(older, name))
+    original = copy.deepcopy(instance)
+    upgraded = migrations.upgrade(instance, name, from_version=older, to_version=newer)
+    assert instance == original, "upgrade leaves its input alone"
+    jsonschema.validate(upgraded, schema_of(newer, name))
+    back = migrations.downgrade(upgraded, name, from_version=newer, to_version=older)
+    jsonschema.validate(back, schema_of(older, name))
+    if lossless(older, newer, name):
+        assert back == original
+
+
+def test_two_steps_at_once_and_the_examples_of_the_spec() -> None:
+    task = {
+        "id": {"workspace_id": "w", "task_id": "t"}, "content_plaintext": "Call", "due_date": "2025-03-04",
+        "is_completed": False, "linked_records": [], "assignees": [],
+        "created_by_actor": {"type": "api-token", "id": "a"}, "created_at": "2025-01-01T09:00:00+00:00",
+    }  # fmt: skip
+    latest = migrations.upgrade(task, "Task", from_version="2025-01-01")
+    assert latest["deadline_at"] == "2025-03-04T00:00:00+00:00" and "due_date" not in latest
+    assert migrations.downgrade(latest, "Task", to_version="2025-01-01") == task
+    money = {"attribute_type": "currency", "active_from": "2025-01-01T00:00:00+00:00", "active_until": None,
+             "created_by_actor": {"type": "system", "id": None}, "currency_value": 12.5, "currency_code": "BHD"}  # fmt: skip
+    record = {"id": {"workspace_id": "w", "object_id": "o", "record_id": "r"},
+              "created_at": "2025-01-01T00:00:00+00:00", "web_url": "https://app.crm.example/records/o/r",
+              "values": {"price": [money]}}  # fmt: skip
+    up = migrations.upgrade(record, "Record", from_version="2025-01-01")
+    assert up["values"]["price"][0]["amount_minor"] == 12500 and up["updated_at"] == record["created_at"]
+    assert "web_url" not in up
+    assert migrations.downgrade(up, "Record", to_version="2025-01-01") == record
+    body = {"webhook_id": "h", "events": [{"event_type": "list_entry_created", "id": {}, "actor": {}}]}
+    assert (
+        migrations.upgrade(body, "WebhookDeliveryBody", from_version="2025-01-01")["events"][0]["event_type"]
+        == "list-entry.created"
+    )
+    error = migrations.upgrade(
+        {"error": {"code": "not_found", "message": "No."}}, "Error", from_version="2025-01-01"
+    )
+    assert error == {
+        "status_code": 404,
+        "type": "invalid_request_error",
+        "code": "not_found",
+        "message": "No.",
+    }
+
+
+def test_an_unknown_schema_or_version_is_named() -> None:
+    with pytest.raises(migrations.MigrationDefinitionError, match="unknown API version '2024-01-01'"):
+        migrations.upgrade({}, "Task", from_version="2024-01-01")
+    with pytest.raises(ValueError, match="No schema 'Tsk' in API version 2025-01-01. Did you mean 'Task'"):
+        migrations.upgrade({}, "Tsk", from_version="2025-01-01")
+
+
+def test_changes_are_checked_when_defined() -> None:
+    with pytest.raises(MigrationDefinitionError, match="needs a docstring"):
+
+        class NoDoc(VersionChange):
+            instructions = (FieldRenamed("Task", "a", "b"),)
+
+    with pytest.raises(MigrationDefinitionError, match="renames 'a' to itself"):
+
+        class Same(VersionChange):
+            """Renames nothing."""
+
+            instructions = (FieldRenamed("Task", "a", "a"),)
+
+    with pytest.raises(MigrationDefinitionError, match="non-empty tuple"):
+
+        class Empty(VersionChange):
+            """Does nothing."""
+
+    with pytest.raises(MigrationDefinitionError, match="converters both ways"):
+
+        class OneWay(VersionChange):
+            """Converts one way."""
+
+            instructions = (FieldTypeChanged("Task", "a", str, None),)  # type: ignore[arg-type]
+
+    class Fine(VersionChange):
+        """Renames a to b."""
+
+        instructions = (FieldRenamed("Task", "a", "b"),)
+
+    with pytest.raises(MigrationDefinitionError, match="strictly ascending"):
+        VersionBundle(Version("2025-02-01"), Version("2025-01-01", Fine))
+    with pytest.raises(MigrationDefinitionError, match="the base: it has no changes"):
+        VersionBundle(Version("2025-01-01", Fine))
+    with pytest.raises(MigrationDefinitionError, match="in both 2025-02-01 and 2025-03-01"):
+        VersionBundle(Version("2025-01-01"), Version("2025-02-01", Fine), Version("2025-03-01", Fine))
+
+
+def test_the_changelog_lists_every_change_newest_first() -> None:
+    log = migrations.changelog()
+    assert log.index("## 2026-04-01") < log.index("## 2025-08-01") < log.index("## 2025-01-01")
+    assert (
+        "- Tasks: `due_date` (a date) is now `deadline_at` (a date-time); a date becomes midnight UTC." in log
+    )
+    assert log.count("\n- ") == 12
