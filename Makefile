@@ -25,9 +25,11 @@ $(SPECTRAL): | install
 
 regen: install
 	$(PY) scripts/regen.py
+	$(PY) scripts/specdiff.py --changelog openapi/CHANGELOG.md
 
 regen-check: install
 	$(PY) scripts/regen.py --check
+	$(PY) scripts/specdiff.py --check openapi/CHANGELOG.md
 
 # The sync client is generated from the async one; never edit overlay/_sync by hand.
 sync: install

@@ -89,7 +89,8 @@ def test_two_steps_at_once_and_the_examples_of_the_spec() -> None:
     assert latest["deadline_at"] == "2025-03-04T00:00:00+00:00" and "due_date" not in latest
     assert migrations.downgrade(latest, "Task", to_version="2025-01-01") == task
     money = {"attribute_type": "currency", "active_from": "2025-01-01T00:00:00+00:00", "active_until": None,
-             "created_by_actor": {"type": "system", "id": None}, "currency_value": 12.5, "currency_code": "BHD"}  # fmt: skip
+             "created_by_actor": {"type": "system", "id": None},
+             "currency_value": 12.5, "currency_code": "BHD"}  # fmt: skip
     record = {"id": {"workspace_id": "w", "object_id": "o", "record_id": "r"},
               "created_at": "2025-01-01T00:00:00+00:00", "web_url": "https://app.crm.example/records/o/r",
               "values": {"price": [money]}}  # fmt: skip
@@ -116,7 +117,7 @@ def test_two_steps_at_once_and_the_examples_of_the_spec() -> None:
 def test_an_unknown_schema_or_version_is_named() -> None:
     with pytest.raises(migrations.MigrationDefinitionError, match="unknown API version '2024-01-01'"):
         migrations.upgrade({}, "Task", from_version="2024-01-01")
-    with pytest.raises(ValueError, match="No schema 'Tsk' in API version 2025-01-01. Did you mean 'Task'"):
+    with pytest.raises(ValueError, match=r"No schema 'Tsk' in API version 2025-01-01\. Did you mean 'Task'"):
         migrations.upgrade({}, "Tsk", from_version="2025-01-01")
 
 

@@ -16,6 +16,8 @@ GENERATED = ROOT / "generated" / "crm_client"
 
 
 def load_regen() -> ModuleType:
+    if str(ROOT / "scripts") not in sys.path:  # regen imports its sibling schema_graph
+        sys.path.insert(0, str(ROOT / "scripts"))
     spec = importlib.util.spec_from_file_location("regen", ROOT / "scripts" / "regen.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

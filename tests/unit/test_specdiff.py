@@ -1,0 +1,56 @@
+"""scripts/specdiff.py: every breaking change between the specs is migrated; a planted one is caught."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests._spec import ROOT, SPEC_DIR, load_spec
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import specdiff
+
+
+def test_the_committed_specs_have_no_unmigrated_breaking_change() -> None:
+    changes, missing = specdiff.uncovered(load_spec("2025-08-01"), load_spec("2026-04-01"), "2026-04-01")
+    assert missing == [] and len(changes) >= 10
+    kinds = {c.kind for c in changes}
+    assert {"removed field", "new required field", "type changed", "pagination changed"} <= kinds
+    changes, missing = specdiff.uncovered(load_spec("2025-01-01"), load_spec("2025-08-01"), "2025-08-01")
+    assert missing == []
+    assert {
+        "enum value removed",
+        "constant changed",
+        "endpoint moved",
+        "webhook signature headers changed",
+    } <= {c.kind for c in changes}
+
+
+def test_a_planted_unmigrated_change_is_caught(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    planted = copy.deepcopy(load_spec("2026-04-01"))
+    task = planted["components"]["schemas"]["Task"]
+    task["properties"]["is_done"] = task["properties"].pop("is_completed")  # a rename nobody declared
+    task["required"] = ["is_done" if r == "is_completed" else r for r in task["required"]]
+    planted["components"]["schemas"]["NoteFormat"]["enum"].pop()  # an enum value dropped
+    for version in ("2025-01-01", "2025-08-01"):
+        shutil.copy(SPEC_DIR / f"crm-{version}.yaml", tmp_path)
+    (tmp_path / "crm-2026-04-01.yaml").write_text(yaml.safe_dump(planted))
+    assert specdiff.main(["--spec-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "NOT MIGRATED  removed field: Task.is_completed" in out
+    assert "NOT MIGRATED  new required field: Task.is_done" in out
+    assert "NOT MIGRATED  enum value removed: NoteFormat" in out
+    assert out.count("NOT MIGRATED") == 3
+
+
+def test_the_changelog_file_must_match_the_declarations(tmp_path: Path) -> None:
+    stale = tmp_path / "CHANGELOG.md"
+    stale.write_text("# API changelog\n")
+    assert specdiff.main(["--check", str(stale)]) == 1
+    assert specdiff.main(["--changelog", str(stale), "--check", str(stale)]) == 0
+    assert stale.read_text() == (SPEC_DIR / "CHANGELOG.md").read_text()
