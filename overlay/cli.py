@@ -266,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_import(commands)
     add_export(commands)
+    add_migrate(commands)
 
     webhooks = commands.add_parser("webhooks", help="work with webhook deliveries")
     webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
@@ -338,6 +339,75 @@ def add_export(commands: Any) -> None:
     add("--quiet", action="store_true", help="no progress bar")
     add("--sandbox", action="store_true", help="export from a fresh sandbox with the sample data")
     command.set_defaults(run=run_export)
+
+
+def add_migrate(commands: Any) -> None:
+    command = commands.add_parser(
+        "migrate",
+        help="move stored payloads (JSON lines) from one API version to another",
+        description="Each line is one instance of --schema. Lines that cannot be read or moved go to "
+        "FILE.errors.jsonl with their line number and the reason. Exits 0 when every line moved, "
+        "1 when some did not, 2 on an error.",
+    )
+    add = command.add_argument
+    add("file", help="a .jsonl file, one payload per line")
+    add("--schema", required=True, help="the schema of each line, e.g. Record, Task, WebhookDeliveryBody")
+    add("--from", dest="from_version", required=True, help="the version the payloads are in")
+    add("--to", dest="to_version", help="the version to move them to (default: the latest)")
+    add("-o", "--output", help="where the moved payloads go (default: standard output)")
+    command.set_defaults(run=run_migrate)
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    import contextlib
+    import json
+    from pathlib import Path
+
+    from . import migrations
+    from ._errors import CRMError
+
+    source = Path(args.file)
+    to_version = args.to_version or migrations.LATEST
+    try:
+        ordered = migrations.VERSIONS.index(args.from_version) <= migrations.VERSIONS.index(to_version)
+        moved = migrations.upgrade if ordered else migrations.downgrade
+        lines = source.open(encoding="utf-8")
+    except (CRMError, OSError) as exc:
+        print(f"crm migrate: {exc}", file=sys.stderr)
+        return 2
+    errors_path = source.with_name(source.name.removesuffix(".jsonl") + ".errors.jsonl")
+    done = failed = 0
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(lines)
+        out = stack.enter_context(Path(args.output).open("w")) if args.output else sys.stdout
+        errors = None
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                payload = json.loads(line)
+                result = moved(payload, args.schema, from_version=args.from_version, to_version=to_version,
+                               copy_payload=False)  # fmt: skip
+            except CRMError as exc:  # a wrong schema or version: every line would fail alike
+                print(f"crm migrate: {exc}", file=sys.stderr)
+                return 2
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                if errors is None:
+                    errors = stack.enter_context(errors_path.open("w"))
+                reason = (
+                    f"not JSON: {exc.msg} at column {exc.colno}"
+                    if isinstance(exc, json.JSONDecodeError)
+                    else f"cannot move it: {exc}"
+                )
+                errors.write(json.dumps({"line": number, "error": reason, "text": line.rstrip("\n")}) + "\n")
+                failed += 1
+                continue
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            done += 1
+    where = f"; {failed} not moved, listed in {errors_path}" if failed else ""
+    print(f"{source}: {done} {args.schema} payloads moved from {args.from_version} to {to_version}{where}",
+          file=sys.stderr)  # fmt: skip
+    return 1 if failed else 0
 
 
 def _attach_values(argv: Sequence[str]) -> list[str]:

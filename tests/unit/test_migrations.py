@@ -8,7 +8,9 @@ change is lossless, downgrading gives the instance back.
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -17,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from overlay import migrations
+from overlay import cli, migrations
 from overlay.migrations import (
     FieldRenamed,
     FieldTypeChanged,
@@ -35,6 +37,12 @@ SCHEMAS = {
                                    "WebhookSubscription", "Error"],
     ("2025-08-01", "2026-04-01"): ["CurrencyValue", "CurrencyInput", "Note", "NoteWrite", "NotePage",
                                    "TaskPage", "WebhookPage", "Record", "RecordResponse"],
+}  # fmt: skip
+
+OLD_TASK = {
+    "id": {"workspace_id": "w", "task_id": "t"}, "content_plaintext": "Call", "due_date": "2025-03-04",
+    "is_completed": False, "linked_records": [], "assignees": [],
+    "created_by_actor": {"type": "api-token", "id": "a"}, "created_at": "2025-01-01T09:00:00+00:00",
 }  # fmt: skip
 
 
@@ -80,11 +88,7 @@ def test_upgraded_instances_validate_against_the_newer_schema(
 
 
 def test_two_steps_at_once_and_the_examples_of_the_spec() -> None:
-    task = {
-        "id": {"workspace_id": "w", "task_id": "t"}, "content_plaintext": "Call", "due_date": "2025-03-04",
-        "is_completed": False, "linked_records": [], "assignees": [],
-        "created_by_actor": {"type": "api-token", "id": "a"}, "created_at": "2025-01-01T09:00:00+00:00",
-    }  # fmt: skip
+    task = OLD_TASK
     latest = migrations.upgrade(task, "Task", from_version="2025-01-01")
     assert latest["deadline_at"] == "2025-03-04T00:00:00+00:00" and "due_date" not in latest
     assert migrations.downgrade(latest, "Task", to_version="2025-01-01") == task
@@ -166,3 +170,27 @@ def test_the_changelog_lists_every_change_newest_first() -> None:
         "- Tasks: `due_date` (a date) is now `deadline_at` (a date-time); a date becomes midnight UTC." in log
     )
     assert log.count("\n- ") == 12
+
+
+def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    task = OLD_TASK
+    source = tmp_path / "tasks.jsonl"
+    source.write_text(json.dumps(task) + "\nnot json\n" + json.dumps({"due_date": "2025-13-45"}) + "\n")
+    out = tmp_path / "latest.jsonl"
+    assert cli.main(["migrate", str(source), "--schema", "Task", "--from", "2025-01-01", "-o", str(out)]) == 1
+    moved = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [m["deadline_at"] for m in moved] == ["2025-03-04T00:00:00+00:00"]
+    errors = [json.loads(line) for line in (tmp_path / "tasks.errors.jsonl").read_text().splitlines()]
+    assert [(e["line"], e["error"]) for e in errors] == [
+        (2, "not JSON: Expecting value at column 1"),
+        (3, "cannot move it: month must be in 1..12"),
+    ]
+    assert "1 Task payloads moved from 2025-01-01 to 2026-04-01; 2 not moved" in capsys.readouterr().err
+    back = tmp_path / "back.jsonl"
+    assert cli.main(["migrate", str(out), "--schema", "Task", "--from", "2026-04-01", "--to", "2025-01-01",
+                     "-o", str(back)]) == 0  # fmt: skip
+    assert json.loads(back.read_text()) == task
+    assert cli.main(["migrate", str(source), "--schema", "Tsk", "--from", "2025-01-01"]) == 2
+    assert "Did you mean 'Task'?" in capsys.readouterr().err
