@@ -31,7 +31,10 @@ from ._instructions import (
 
 
 def _day_to_instant(day: str, _: Obj) -> str:
-    return f"{dt.date.fromisoformat(day).isoformat()}T00:00:00+00:00"
+    try:
+        return f"{dt.date.fromisoformat(day).isoformat()}T00:00:00+00:00"
+    except (TypeError, ValueError):
+        raise ValueError(f"due_date must be a date (YYYY-MM-DD), got {day!r}") from None
 
 
 def _instant_to_day(instant: str, _: Obj) -> str:
@@ -128,7 +131,10 @@ class UpsertIsAPut(VersionChange):
 
 def _to_minor(value: Any, money: Obj) -> int:
     digits = minor_digits(str(money.get("currency_code") or ""))
-    return int((Decimal(str(value)) * 10**digits).to_integral_value())
+    try:
+        return int((Decimal(str(value)) * 10**digits).to_integral_value())
+    except ArithmeticError:
+        raise ValueError(f"currency_value must be a finite number, got {value!r}") from None
 
 
 def _to_major(value: Any, money: Obj) -> float:
@@ -180,6 +186,8 @@ def _page_up(pagination: Obj, page: Obj) -> Obj:
 
 
 def _page_down(pagination: Obj, page: Obj) -> Obj:
+    if "offset" in pagination:  # already paged by offset (a server of the older version)
+        return pagination
     size = len(page.get("data") or [])
     after = pagination.get("next_cursor")
     offset = offset_of(after) - size if after else 0

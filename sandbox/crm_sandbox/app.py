@@ -32,6 +32,7 @@ from .errors import APIError
 from .guards import ChaosMonkey, DropConnection, Idempotency, RateLimiter
 from .operations import Operation, operations
 from .store import Store, dumps, new_id
+from .versions import answer_down, body_up
 from .webhooks import Deliveries
 
 log = logging.getLogger("crm_sandbox")
@@ -71,11 +72,13 @@ class Sandbox:
 
 
 def error_response(exc: APIError, version: str = LATEST) -> JSONResponse:
-    return JSONResponse(exc.body(), exc.status, headers={**exc.headers, "CRM-Version": version})
+    body = answer_down(exc.body(), "Error", version)
+    return JSONResponse(body, exc.status, headers={**exc.headers, "CRM-Version": version})
 
 
 def _version(request: Request) -> str:
-    version = request.headers.get("crm-version", LATEST)
+    """The ``CRM-Version`` asked for, or the sandbox's default version."""
+    version = request.headers.get("crm-version", request.app.state.sandbox.config.api_version)
     if version not in VERSIONS:
         raise APIError(
             400,
@@ -110,8 +113,8 @@ def _known_query(op: Operation, request: Request) -> dict[str, str]:
     return dict(request.query_params)
 
 
-def endpoint(op: Operation) -> Any:
-    handle = HANDLERS[op.id]
+def endpoint(by_version: dict[str, Operation]) -> Any:
+    """The handler of one method and path, for each version that has the operation there."""
 
     async def run(request: Request) -> Response:
         sandbox: Sandbox = request.app.state.sandbox
@@ -122,6 +125,8 @@ def endpoint(op: Operation) -> Any:
             raise sandbox.chaos.error(fate.fault)
         token = sandbox.authenticate(request)
         version = _version(request)
+        op = by_version[version]
+        handle = HANDLERS[op.id]
         limit_headers = sandbox.limiter.take(token, "write" if op.is_write else "read")
         path = op.coerce_params("path", dict(request.path_params))
         query = op.coerce_params("query", _known_query(op, request))
@@ -131,7 +136,7 @@ def endpoint(op: Operation) -> Any:
         body = await _json_body(request, op, sandbox.config.max_body_bytes)
         op.check_body(body)
         key = headers.get("Idempotency-Key") if op.is_write else None
-        ctx = Ctx(sandbox, path, query, body, token, version)
+        ctx = Ctx(sandbox, path, query, body_up(body, op.body_schema, version), token, version)
         extra = {**limit_headers, "CRM-Version": version}
         with sandbox.store.transaction():
             replay = None
@@ -143,6 +148,7 @@ def endpoint(op: Operation) -> Any:
                 extra["Idempotent-Replayed"] = "true"
             else:
                 status, payload = handle(ctx)
+                payload = answer_down(payload, op.answer_schema(status), version)
                 content = b"" if payload is None else dumps(payload).encode()
                 if key:
                     sandbox.idempotency.save(token, key, fingerprint, status, content)
@@ -199,9 +205,16 @@ class RequestIds:
                 await send({"type": "http.response.body", "body": b"", "more_body": True})
 
 
+def _answering_version(request: Request) -> str:
+    """The version an answer is shaped for: the request's if we serve it, else the default."""
+    fallback: str = request.app.state.sandbox.config.api_version
+    version = request.headers.get("crm-version", fallback)
+    return version if version in VERSIONS else fallback
+
+
 async def on_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, APIError)
-    return error_response(exc)
+    return error_response(exc, _answering_version(request))
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
@@ -211,22 +224,30 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
         404: f"No route {request.url.path!r}.",
         405: f"{request.method} is not allowed here.",
     }.get(exc.status_code, str(exc.detail))
-    return error_response(APIError(exc.status_code, code, message, dict(exc.headers or {})))
+    return error_response(
+        APIError(exc.status_code, code, message, dict(exc.headers or {})), _answering_version(request)
+    )
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error in %s %s", request.method, request.url.path)
     return error_response(
-        APIError(500, "internal_error", "The sandbox failed; this is a bug in the sandbox.")
+        APIError(500, "internal_error", "The sandbox failed; this is a bug in the sandbox."),
+        _answering_version(request),
     )
 
 
 def create_app(config: SandboxConfig | None = None) -> Starlette:
     sandbox = Sandbox(config or SandboxConfig())
-    missing = [op.id for op in operations(LATEST) if op.id not in HANDLERS]
+    served: dict[str, dict[str, dict[str, Operation]]] = {}  # path -> method -> version -> operation
+    for version in VERSIONS:
+        for op in operations(version):
+            served.setdefault(op.path, {}).setdefault(op.method.upper(), {})[version] = op
+    missing = sorted(
+        {op.id for m in served.values() for ops in m.values() for op in ops.values()} - HANDLERS.keys()
+    )
     if missing:
         raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
-    routes = [Route(op.path, endpoint(op), methods=[op.method.upper()]) for op in operations(LATEST)]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
@@ -239,7 +260,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
             await sandbox.deliveries.aclose()
 
     app = Starlette(
-        routes=_merge_methods(routes),
+        routes=_routes(served),
         exception_handlers={
             APIError: on_api_error,
             HTTPException: on_http_error,
@@ -252,18 +273,28 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     return app
 
 
-def _merge_methods(routes: list[Route]) -> list[Route]:
-    """One Route per path serving all of its methods, so a wrong method gets 405, not 404."""
-    by_path: dict[str, dict[str, Any]] = {}
-    for route in routes:
-        for method in route.methods or ():
-            if method != "HEAD":
-                by_path.setdefault(route.path, {})[method] = route.endpoint
+def _routes(served: dict[str, dict[str, dict[str, Operation]]]) -> list[Route]:
+    """One Route per path, dispatching on the method and the version: a method the version
+    does not have there gets 405 (with that version's Allow), a path it lacks gets 404."""
 
-    def dispatch(endpoints: dict[str, Any]) -> Any:
+    def dispatch(path: str, methods: dict[str, dict[str, Operation]]) -> Any:
+        endpoints = {method: endpoint(ops) for method, ops in methods.items()}
+
         async def run(request: Request) -> Response:
-            return await endpoints[request.method](request)  # type: ignore[no-any-return]
+            version = _answering_version(request)
+            if version in methods.get(request.method, {}):
+                return await endpoints[request.method](request)  # type: ignore[no-any-return]
+            allowed = sorted(m for m, ops in methods.items() if version in ops)
+            if not allowed:
+                raise APIError(404, "not_found", f"No route {request.url.path!r} in API version {version}.")
+            raise APIError(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here.",
+                {"Allow": ", ".join(allowed)},
+            )
 
         return run
 
-    return [Route(path, dispatch(eps), methods=list(eps)) for path, eps in by_path.items()]
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]
+    return [Route(path, dispatch(path, by_method), methods=methods) for path, by_method in served.items()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-VERSIONS = ("2026-04-01",)
+VERSIONS = ("2025-01-01", "2025-08-01", "2026-04-01")
 LATEST = VERSIONS[-1]
 DEFAULT_TOKEN = "sk_sandbox_local"
 
@@ -64,3 +64,5 @@ class SandboxConfig:
     max_body_bytes: int = 2_000_000
     webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)  # then give up
     workspace_name: str = "Sandbox"
+    # The version of a request without CRM-Version (and of an answer to a bad one).
+    api_version: str = LATEST

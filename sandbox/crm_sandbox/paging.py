@@ -1,4 +1,5 @@
-"""Cursor pagination over a table's ``seq`` column, newest first."""
+"""Pagination over a table's ``seq`` column, newest first: by cursor, or by offset in the
+versions before 2026-04-01 (their list operations take ``offset``)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,19 @@ def page(
     query: dict[str, Any],
     render: Callable[[sqlite3.Row], dict[str, Any]],
 ) -> dict[str, Any]:
-    """One page: ``{"data": [...], "pagination": {"next_cursor": ...}}``."""
+    """One page: ``{"data": [...], "pagination": {"next_cursor": ...}}``, or with
+    ``{"offset", "limit", "has_more"}`` when the query pages by offset."""
     limit = query["limit"]
+    if "offset" in query:
+        offset = query["offset"]
+        rows = store.all(
+            f"SELECT * FROM {table} WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            [*params, limit + 1, offset],
+        )
+        return {
+            "data": [render(r) for r in rows[:limit]],
+            "pagination": {"offset": offset, "limit": limit, "has_more": len(rows) > limit},
+        }
     if query.get("cursor"):
         where, params = f"({where}) AND seq < ?", [*params, decode(query["cursor"])]
     rows = store.all(f"SELECT * FROM {table} WHERE {where} ORDER BY seq DESC LIMIT ?", [*params, limit + 1])

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from .store import Store, dumps, new_id, now, random_bytes
+from .versions import answer_down, signing_scheme
 
 log = logging.getLogger("crm_sandbox.webhooks")
 
@@ -85,10 +86,14 @@ class Deliveries:
             subscriptions = json.loads(hook["subscriptions"])
             for event in events:
                 if any(matches(s, event) for s in subscriptions):
-                    self.queue_message(hook["id"], [event])
+                    self.queue_message(hook, [event])
 
-    def queue_message(self, webhook_id: str, events: list[dict[str, Any]]) -> Any:
-        payload = dumps({"webhook_id": webhook_id, "events": events})
+    def queue_message(self, hook: Any, events: list[dict[str, Any]]) -> Any:
+        """Queue one delivery of ``events`` to ``hook``, shaped for the webhook's API version."""
+        webhook_id = hook["id"]
+        body = {"webhook_id": webhook_id, "events": events}  # events are shared by every webhook
+        body = answer_down(body, "WebhookDeliveryBody", hook["api_version"], copy_payload=True)
+        payload = dumps(body)
         delivery_id = new_id()
         self.store.db.execute(
             "INSERT INTO deliveries VALUES (?, ?, ?, 1, 'pending', ?, ?, NULL, ?, ?, ?)",
@@ -125,13 +130,14 @@ class Deliveries:
     async def attempt(self, row: Any) -> None:
         body = row["payload"].encode()
         timestamp = int(time.time())
-        headers = {
-            "content-type": "application/json",
-            "webhook-id": row["message_id"],
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(signing_secrets(row), row["message_id"], timestamp, body),
-            "crm-version": row["api_version"],
-        }
+        headers = {"content-type": "application/json", "crm-version": row["api_version"]}
+        if signing_scheme(row["api_version"]) == "crm-signature":
+            key = base64.b64decode(row["secret"].removeprefix("whsec_"))
+            headers["crm-signature"] = hmac.new(key, body, hashlib.sha256).hexdigest()
+        else:
+            headers["webhook-id"] = row["message_id"]
+            headers["webhook-timestamp"] = str(timestamp)
+            headers["webhook-signature"] = sign(signing_secrets(row), row["message_id"], timestamp, body)
         status: int | None = None
         assert self.client is not None
         try:

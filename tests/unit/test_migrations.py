@@ -185,7 +185,7 @@ def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
     errors = [json.loads(line) for line in (tmp_path / "tasks.errors.jsonl").read_text().splitlines()]
     assert [(e["line"], e["error"]) for e in errors] == [
         (2, "not JSON: Expecting value at column 1"),
-        (3, "cannot move it: month must be in 1..12"),
+        (3, "cannot move it: due_date must be a date (YYYY-MM-DD), got '2025-13-45'"),
     ]
     assert "1 Task payloads moved from 2025-01-01 to 2026-04-01; 2 not moved" in capsys.readouterr().err
     back = tmp_path / "back.jsonl"

@@ -7,8 +7,9 @@ import sqlite3
 from typing import Any
 
 from .. import paging
+from ..config import VERSIONS
 from ..context import Ctx, Reply, handler
-from ..errors import APIError
+from ..errors import APIError, bad_request
 from ..store import dumps, new_id, now
 from ..webhooks import new_secret, utc_after
 
@@ -43,6 +44,15 @@ def list_webhooks(ctx: Ctx) -> Reply:
     return 200, paging.page(ctx.sandbox.store, "webhooks", "1", [], ctx.query, lambda r: _webhook(ctx, r))
 
 
+def _api_version(version: str) -> str:
+    """A webhook's version: one this API serves, since its deliveries take that version's shape."""
+    if version not in VERSIONS:
+        raise bad_request(
+            "unsupported_version", f"api_version {version!r} is not one of {', '.join(VERSIONS)}."
+        )
+    return version
+
+
 @handler("create_webhook")
 def create_webhook(ctx: Ctx) -> Reply:
     data, store = ctx.data, ctx.sandbox.store
@@ -53,7 +63,7 @@ def create_webhook(ctx: Ctx) -> Reply:
             webhook_id,
             data["target_url"],
             _subscriptions(data["subscriptions"]),
-            data.get("api_version", ctx.version),
+            _api_version(data.get("api_version", ctx.version)),
             new_secret(),
             now(),
             store.next_seq("webhooks"),
@@ -76,7 +86,7 @@ def update_webhook(ctx: Ctx) -> Reply:
         (
             data.get("target_url", row["target_url"]),
             _subscriptions(data["subscriptions"]) if "subscriptions" in data else row["subscriptions"],
-            data.get("api_version", row["api_version"]),
+            _api_version(data.get("api_version", row["api_version"])),
             data.get("status", row["status"]),
             row["id"],
         ),
@@ -107,7 +117,7 @@ def test_webhook(ctx: Ctx) -> Reply:
         },
         "actor": {"type": actor_type, "id": actor_id},
     }
-    delivery = ctx.sandbox.deliveries.queue_message(row["id"], [event])
+    delivery = ctx.sandbox.deliveries.queue_message(row, [event])
     return 202, {"data": ctx.sandbox.deliveries.render(delivery)}
 
 

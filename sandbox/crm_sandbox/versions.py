@@ -1,0 +1,38 @@
+"""Serving older API versions: the handlers speak the latest version only.
+
+A request at an older ``CRM-Version`` is checked against that version's spec, its body is
+brought up to the latest, and the answer (an error too) goes back down, through the
+changes declared once in ``overlay.migrations``. The older specs, checked by the contract
+tests, say what each version must look like.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from overlay import migrations
+
+from .config import LATEST
+from .errors import bad_request
+
+
+def body_up(body: Any, schema: str | None, version: str) -> Any:
+    """A request body of ``version`` in the latest shape; 400 if a value cannot be converted."""
+    if body is None or schema is None or version == LATEST:
+        return body
+    try:
+        return migrations.upgrade(body, schema, from_version=version, copy_payload=False)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise bad_request("invalid_value", f"Invalid request body: {exc}") from None
+
+
+def answer_down(payload: Any, schema: str | None, version: str, *, copy_payload: bool = False) -> Any:
+    """``payload`` as ``version`` shapes it (changed in place unless ``copy_payload``)."""
+    if payload is None or schema is None or version == LATEST:
+        return payload
+    return migrations.downgrade(payload, schema, to_version=version, copy_payload=copy_payload)
+
+
+def signing_scheme(version: str) -> str:
+    """How deliveries to a webhook of ``version`` are signed."""
+    return migrations.VERSIONS.signing(version)
