@@ -27,7 +27,7 @@ from . import _logging
 from ._errors import ConfigurationError
 
 LATEST_VERSION = "2026-04-01"
-SUPPORTED_VERSIONS = (LATEST_VERSION,)
+SUPPORTED_VERSIONS = ("2025-01-01", "2025-08-01", LATEST_VERSION)  # = overlay.migrations.VERSIONS
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 METADATA_TTL = 300.0

@@ -21,8 +21,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from .migrations._http import VersionMigration
 
 from ._logging import logger, redact_body, redact_headers, request_line
 from ._ratelimit import RateLimiter
@@ -210,6 +214,43 @@ class AsyncAPITransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self.owns_inner:
             await self.inner.aclose()
+
+
+class MigratingTransport(httpx.BaseTransport):
+    """The outermost layer of a client pinned to an older API version: each request is
+    rewritten for that version, and each answer brought up to the latest."""
+
+    def __init__(self, inner: httpx.BaseTransport, migration: VersionMigration) -> None:
+        self.inner = inner
+        self.migration = migration
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        sent, operation = self.migration.request(request)
+        response = self.inner.handle_request(sent)
+        response.read()
+        return self.migration.response(response, operation)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncMigratingTransport(httpx.AsyncBaseTransport):
+    """``MigratingTransport`` for ``AsyncClient``."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, migration: VersionMigration) -> None:
+        self.inner = inner
+        self.migration = migration
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        sent, operation = self.migration.request(request)
+        response = await self.inner.handle_async_request(sent)
+        await response.aread()
+        return self.migration.response(response, operation)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 class ClientTransport(httpx.BaseTransport):

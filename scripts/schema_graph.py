@@ -1,4 +1,5 @@
-"""Where each schema of each API version sits inside the others: the map the migrators walk.
+"""Where each schema of each API version sits inside the others, and each version's
+operations: the maps the migrators walk.
 
 ``make regen`` writes it to ``generated/crm_client/api_versions.py`` from every dated spec,
 so ``overlay.migrations`` can find, say, each ``CurrencyValue`` inside a ``Record`` payload
@@ -79,16 +80,43 @@ def graph(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _named(message: dict[str, Any], spec: dict[str, Any]) -> str | None:
+    if "$ref" in message:  # a shared response
+        message = spec["components"]["responses"][message["$ref"].rsplit("/", 1)[-1]]
+    ref = message.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+    return ref.removeprefix(REF) or None
+
+
+def operations(spec: dict[str, Any]) -> dict[str, Any]:
+    """Operation id → (method, path template, request body schema, {status: answer schema})."""
+    out = {}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                body = op.get("requestBody")
+                answers = {
+                    int(code): name
+                    for code, answer in op.get("responses", {}).items()
+                    if code.isdigit() and (name := _named(answer, spec))
+                }
+                out[op["operationId"]] = (method.upper(), path, _named(body, spec) if body else None, answers)
+    return out
+
+
 def render(spec_dir: Path) -> str:
-    """The module's source: every version, oldest first, and its graph."""
-    graphs = {}
+    """The module's source: every version, oldest first, with its schemas and operations."""
+    graphs, ops = {}, {}
     for path in sorted(spec_dir.glob("crm-????-??-??.yaml")):
         with path.open() as f:
             spec = yaml.safe_load(f)
         graphs[spec["info"]["version"]] = graph(spec)
+        ops[spec["info"]["version"]] = operations(spec)
     return (
-        '"""The API\'s versions and where each schema sits in the others (scripts/schema_graph.py)."""\n\n'
+        '"""The API\'s versions, where each schema sits in the others, and each version\'s\n'
+        'operations (scripts/schema_graph.py)."""\n\n'
         "from typing import Any\n\n"
         f"VERSIONS = {tuple(graphs)!r}\n"
         f"SHAPES: dict[str, dict[str, Any]] = {pprint.pformat(graphs, width=100, sort_dicts=True)}\n"
+        "# version -> operation id -> (method, path, request body schema, {status: answer schema})\n"
+        f"OPERATIONS: dict[str, dict[str, Any]] = {pprint.pformat(ops, width=100, sort_dicts=True)}\n"
     )

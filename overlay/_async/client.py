@@ -11,13 +11,13 @@ import httpx
 from crm_client import models
 
 from .. import _logging
-from .._config import METADATA_TTL, Hook, Options, async_event_hooks, resolve
+from .._config import LATEST_VERSION, METADATA_TTL, Hook, Options, async_event_hooks, resolve
 from .._errors import APIConnectionError, APIStatusError, APITimeoutError, ConfigurationError
 from .._metadata import SUGGESTIBLE, Names, TTLCache
 from .._ratelimit import RateLimiter
 from .._response import NOT_GIVEN, RawResponse, build_body, data_of, decode, decode_page, op, request_kwargs
 from .._retry import RetryPolicy
-from .._transport import AsyncAPITransport, AsyncClientTransport, Stack
+from .._transport import AsyncAPITransport, AsyncClientTransport, AsyncMigratingTransport, Stack
 from .bulk import AsyncBulk
 from .metadata import AsyncMetadata
 from .resources import (
@@ -64,7 +64,9 @@ class AsyncClient:
     Settings not given are read from ``CRM_API_KEY``, ``CRM_BASE_URL``, ``CRM_VERSION`` and
     ``CRM_LOG``. ``transport`` replaces the innermost transport (the overlay's retries,
     pacing and logging still wrap it); ``http_client`` sends through a client you
-    configured and still own.
+    configured and still own. ``api_version`` pins an older API version: the transport
+    rewrites requests for it and answers back to the latest, so the code and the types
+    stay those of the latest version.
     """
 
     def __init__(
@@ -72,7 +74,7 @@ class AsyncClient:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        version: str | None = None,
+        api_version: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         rate_limit: bool = True,
@@ -87,7 +89,7 @@ class AsyncClient:
         options = resolve(
             api_key=api_key,
             base_url=base_url,
-            version=version,
+            version=api_version,
             log=log,
             timeout=timeout,
             max_retries=max_retries,
@@ -115,11 +117,16 @@ class AsyncClient:
             shared.limiter if options.rate_limit else None,
             options.idempotency_keys,
         )
+        transport: httpx.AsyncBaseTransport = AsyncAPITransport(shared.transport, stack, owns_inner=False)
+        if options.version != LATEST_VERSION:
+            from ..migrations._http import VersionMigration
+
+            transport = AsyncMigratingTransport(transport, VersionMigration(options.version))
         self._http = httpx.AsyncClient(
             base_url=options.base_url,
             headers=options.headers(),
             timeout=options.timeout,
-            transport=AsyncAPITransport(shared.transport, stack, owns_inner=False),
+            transport=transport,
             event_hooks=async_event_hooks(options),
         )
         self.metadata = AsyncMetadata(self, shared.cache)
@@ -132,7 +139,9 @@ class AsyncClient:
         self.bulk = AsyncBulk(self)
 
     def __repr__(self) -> str:
-        return f"<overlay.AsyncClient base_url={self._options.base_url!r} version={self._options.version}>"
+        return (
+            f"<overlay.AsyncClient base_url={self._options.base_url!r} api_version={self._options.version}>"
+        )
 
     @property
     def options(self) -> Options:
@@ -144,7 +153,7 @@ class AsyncClient:
         *,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-        version: str | None = None,
+        api_version: str | None = None,
         rate_limit: bool | None = None,
         idempotency_keys: bool | None = None,
         log: str | None = None,
@@ -153,7 +162,7 @@ class AsyncClient:
         changes: dict[str, Any] = {
             "timeout": timeout,
             "max_retries": max_retries,
-            "version": version,
+            "version": api_version,
             "rate_limit": rate_limit,
             "idempotency_keys": idempotency_keys,
             "log": log,

@@ -12,13 +12,13 @@ import httpx
 from crm_client import models
 
 from .. import _logging
-from .._config import METADATA_TTL, Hook, Options, resolve, sync_event_hooks
+from .._config import LATEST_VERSION, METADATA_TTL, Hook, Options, resolve, sync_event_hooks
 from .._errors import APIConnectionError, APIStatusError, APITimeoutError, ConfigurationError
 from .._metadata import SUGGESTIBLE, Names, TTLCache
 from .._ratelimit import RateLimiter
 from .._response import NOT_GIVEN, RawResponse, build_body, data_of, decode, decode_page, op, request_kwargs
 from .._retry import RetryPolicy
-from .._transport import APITransport, ClientTransport, Stack
+from .._transport import APITransport, ClientTransport, MigratingTransport, Stack
 from .bulk import Bulk
 from .metadata import Metadata
 from .resources import (
@@ -65,7 +65,9 @@ class Client:
     Settings not given are read from ``CRM_API_KEY``, ``CRM_BASE_URL``, ``CRM_VERSION`` and
     ``CRM_LOG``. ``transport`` replaces the innermost transport (the overlay's retries,
     pacing and logging still wrap it); ``http_client`` sends through a client you
-    configured and still own.
+    configured and still own. ``api_version`` pins an older API version: the transport
+    rewrites requests for it and answers back to the latest, so the code and the types
+    stay those of the latest version.
     """
 
     def __init__(
@@ -73,7 +75,7 @@ class Client:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        version: str | None = None,
+        api_version: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         rate_limit: bool = True,
@@ -88,7 +90,7 @@ class Client:
         options = resolve(
             api_key=api_key,
             base_url=base_url,
-            version=version,
+            version=api_version,
             log=log,
             timeout=timeout,
             max_retries=max_retries,
@@ -116,11 +118,16 @@ class Client:
             shared.limiter if options.rate_limit else None,
             options.idempotency_keys,
         )
+        transport: httpx.BaseTransport = APITransport(shared.transport, stack, owns_inner=False)
+        if options.version != LATEST_VERSION:
+            from ..migrations._http import VersionMigration
+
+            transport = MigratingTransport(transport, VersionMigration(options.version))
         self._http = httpx.Client(
             base_url=options.base_url,
             headers=options.headers(),
             timeout=options.timeout,
-            transport=APITransport(shared.transport, stack, owns_inner=False),
+            transport=transport,
             event_hooks=sync_event_hooks(options),
         )
         self.metadata = Metadata(self, shared.cache)
@@ -133,7 +140,7 @@ class Client:
         self.bulk = Bulk(self)
 
     def __repr__(self) -> str:
-        return f"<overlay.Client base_url={self._options.base_url!r} version={self._options.version}>"
+        return f"<overlay.Client base_url={self._options.base_url!r} api_version={self._options.version}>"
 
     @property
     def options(self) -> Options:
@@ -145,7 +152,7 @@ class Client:
         *,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-        version: str | None = None,
+        api_version: str | None = None,
         rate_limit: bool | None = None,
         idempotency_keys: bool | None = None,
         log: str | None = None,
@@ -154,7 +161,7 @@ class Client:
         changes: dict[str, Any] = {
             "timeout": timeout,
             "max_retries": max_retries,
-            "version": version,
+            "version": api_version,
             "rate_limit": rate_limit,
             "idempotency_keys": idempotency_keys,
             "log": log,

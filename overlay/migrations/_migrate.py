@@ -9,6 +9,7 @@ already hold).
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -17,7 +18,7 @@ from crm_client.api_versions import SHAPES
 
 from .._errors import InvalidArgumentError
 from ._bundle import Version
-from ._instructions import EnumValuesRenamed, SchemaInstruction
+from ._instructions import EnumValuesRenamed, ErrorShapeChanged, SchemaInstruction
 from ._versions import VERSIONS
 
 Apply = Callable[[SchemaInstruction, Any], Any]
@@ -116,10 +117,12 @@ class _Walk:
         return value
 
 
-def _up(instruction: SchemaInstruction, value: Any) -> Any:
+def _up(instruction: SchemaInstruction, value: Any, status: int | None = None) -> Any:
     if isinstance(instruction, EnumValuesRenamed) and instruction.field is None:
         return instruction.value_up(value)
-    if isinstance(value, dict):
+    if isinstance(instruction, ErrorShapeChanged) and isinstance(value, dict):
+        instruction.up(value, status)
+    elif isinstance(value, dict):
         instruction.up(value)
     return value
 
@@ -153,16 +156,24 @@ def _check(schema: str, version: str) -> None:
 
 
 def upgrade(
-    payload: Any, schema: str, *, from_version: str, to_version: str | None = None, copy_payload: bool = True
+    payload: Any,
+    schema: str,
+    *,
+    from_version: str,
+    to_version: str | None = None,
+    copy_payload: bool = True,
+    status: int | None = None,
 ) -> Any:
     """``payload``, an instance of ``schema`` at ``from_version``, as of ``to_version``
-    (the latest by default). The input is left alone unless ``copy_payload=False``."""
+    (the latest by default). The input is left alone unless ``copy_payload=False``.
+    ``status`` is the HTTP status of an error body (the newer error shapes carry it)."""
     to_version = to_version or VERSIONS.latest
     _check(schema, from_version)
     value = copy.deepcopy(payload) if copy_payload else payload
+    apply = _up if status is None else functools.partial(_up, status=status)
     current = from_version
     for step in VERSIONS.steps(from_version, to_version):
-        value = _Walk(current, _by_schema(step, False), _up).schema(schema, value)
+        value = _Walk(current, _by_schema(step, False), apply).schema(schema, value)
         current = step.date
     return value
 

@@ -1,0 +1,117 @@
+"""The same integrator code at every API version: the client migrates, the sandbox serves.
+
+A client pinned to an older version speaks the latest types; its transport rewrites each
+request for that version and brings each answer (pages, errors, batch results) up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+import pytest
+
+import overlay
+from overlay import migrations
+
+VERSIONS = migrations.VERSIONS.dates
+
+
+def journey(crm: overlay.Client) -> dict[str, Any]:
+    """Everything a typical integration does, reduced to what must not depend on the version."""
+    company = crm.records("companies").create({"name": "Acme", "domains": ["acme.example"]})
+    person = crm.records("people").upsert(
+        {"email_addresses": ["ada@acme.example"], "name": "Ada Lovelace", "company": company.id},
+        matching_attribute="email_addresses",
+    )
+    again = crm.records("people").upsert(
+        {"email_addresses": ["ada@acme.example"], "job_title": "Analyst"},
+        matching_attribute="email_addresses",
+    )
+    deal = crm.records("deals").create(
+        {"name": "Big one", "value": {"amount_minor": 1250, "currency_code": "EUR"}}
+    )
+    for i in range(5):
+        crm.notes.create(parent_object="people", parent_record_id=person.id, title=f"Call {i}", content="...")
+    notes = list(crm.notes.list(page_size=2))
+    task = crm.tasks.create(content="Send the proposal", deadline_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+    crm.tasks.update(task.id.task_id, is_completed=True)
+    tasks = list(crm.tasks.list(page_size=1))
+    with pytest.raises(overlay.NotFoundError) as missing:
+        crm.records("people").get("00000000-0000-4000-8000-000000000000")
+    batch = crm.bulk.create("companies", [{"name": "Fine"}, {"name": "Bad", "domains": "not a domain !!"}])
+    hook = crm.webhooks.create(target_url="https://example.invalid/hook", subscriptions=["record.created"])
+    return {
+        "same person": again.id == person.id,
+        "job title": again["job_title"],
+        "company": person.first("company"),
+        "money": deal.values("value")[0].to_dict(),
+        "notes": sorted((n.title, n.parent.object_, n.parent.record_id == person.id) for n in notes),
+        "tasks": [(t.content_plaintext, t.is_completed, t.deadline_at.isoformat()) for t in tasks],
+        "missing": (missing.value.status, missing.value.code),
+        "batch": (batch.succeeded, [(e.index, e.status, e.code) for e in batch.errors]),
+        "hook": [str(s.event_type) for s in hook.subscriptions],
+        "updated_at": person.updated_at is not None,
+    }
+
+
+def normalised(outcome: dict[str, Any]) -> dict[str, Any]:
+    money = outcome["money"]
+    if money:
+        money = {k: v for k, v in money.items() if k in ("amount_minor", "currency_code")}
+    return {**outcome, "company": bool(outcome["company"]), "money": money}
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> dict[str, dict[str, Any]]:
+    out = {}
+    for version in VERSIONS:
+        with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect(api_version=version) as crm:
+            out[version] = normalised(journey(crm))
+    return out
+
+
+@pytest.mark.parametrize("version", VERSIONS[:-1])
+def test_the_same_code_gives_the_same_results_at_an_older_version(
+    outcomes: dict[str, dict[str, Any]], version: str
+) -> None:
+    assert outcomes[version] == outcomes[VERSIONS[-1]]
+
+
+def test_the_latest_outcome_is_what_the_code_asked_for(outcomes: dict[str, dict[str, Any]]) -> None:
+    latest = outcomes[VERSIONS[-1]]
+    assert latest["same person"] and latest["job title"] == "Analyst" and latest["company"]
+    assert latest["money"] == {"amount_minor": 1250, "currency_code": "EUR"}
+    assert [n[0] for n in latest["notes"]] == [f"Call {i}" for i in range(5)]
+    assert latest["tasks"] == [("Send the proposal", True, "2026-05-01T00:00:00+00:00")]
+    assert latest["missing"] == (404, "not_found")
+    assert latest["batch"][0] == 1 and latest["batch"][1][0][:2] == (1, 400)
+    assert latest["hook"] == ["record.created"]
+
+
+def test_the_wire_carries_each_versions_own_shapes() -> None:
+    seen: list[httpx.Request] = []
+    with (
+        overlay.Sandbox(read_rate=None, write_rate=None) as sb,
+        sb.connect(api_version="2025-01-01", on_request=[seen.append]) as crm,
+    ):
+        crm.records("people").upsert(
+            {"email_addresses": ["x@y.example"]}, matching_attribute="email_addresses"
+        )
+        task = crm.tasks.create(content="Old style", deadline_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+        assert task.deadline_at == dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+        raw = httpx.get(
+            f"{sb.url}/v2/tasks", headers={"Authorization": f"Bearer {sb.token}", "CRM-Version": "2025-01-01"}
+        )
+        assert raw.json()["data"][0]["due_date"] == "2026-05-01" and "offset" in raw.json()["pagination"]
+        error = httpx.get(
+            f"{sb.url}/v2/nowhere",
+            headers={"Authorization": f"Bearer {sb.token}", "CRM-Version": "2025-01-01"},
+        )
+        assert error.json() == {"error": {"code": "not_found", "message": "No route '/v2/nowhere'."}}
+        with pytest.raises(
+            overlay.InvalidArgumentError, match="rotate_webhook_secret is not in API version 2025-01-01"
+        ):
+            crm.webhooks.rotate_secret("anything")
+    assert all(r.headers["CRM-Version"] == "2025-01-01" for r in seen)
