@@ -46,8 +46,10 @@ class Delivery:
     ``message_id`` is the ``webhook-id`` (the same on every retry; None under the legacy
     scheme, which has none), ``signed_at`` the signature's time, ``scheme`` ``"v1"`` or
     ``"crm-signature"``, ``api_version`` the version that shaped the events (the
-    ``crm-version`` header) when the sender said. ``events`` parses the body on first use
-    and raises ``ResponseParseError`` when it does not have the delivery shape.
+    ``crm-version`` header) when the sender said. ``events`` parses the body on first use,
+    brought up to the latest version first when an older one shaped it (``json()`` stays
+    the body as sent), and raises ``ResponseParseError`` when it does not have the
+    delivery shape.
     """
 
     __slots__ = ("_parsed", "api_version", "body", "message_id", "scheme", "timestamp")
@@ -82,12 +84,26 @@ class Delivery:
 
     @property
     def payload(self) -> WebhookDeliveryBody:
-        """The body as the spec's ``WebhookDeliveryBody``."""
+        """The body as the spec's ``WebhookDeliveryBody`` (of the latest version)."""
         if self._parsed is None:
             from crm_client.models import WebhookDeliveryBody
 
-            self._parsed = parse(WebhookDeliveryBody, self.body)
+            self._parsed = parse(WebhookDeliveryBody, self._latest_body())
         return self._parsed
+
+    def _latest_body(self) -> bytes:
+        from .._config import LATEST_VERSION, SUPPORTED_VERSIONS
+
+        if self.api_version in (None, LATEST_VERSION) or self.api_version not in SUPPORTED_VERSIONS:
+            return self.body
+        from .. import migrations
+
+        try:
+            body = json.loads(self.body)
+        except ValueError:
+            return self.body  # not JSON: parse() says so
+        upgraded = migrations.upgrade(body, "WebhookDeliveryBody", from_version=self.api_version)
+        return json.dumps(upgraded).encode()
 
     @property
     def webhook_id(self) -> str:

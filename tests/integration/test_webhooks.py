@@ -93,6 +93,34 @@ def test_deliveries_are_verified_typed_and_dispatched(sandbox: overlay.Sandbox) 
     assert by_type["task.created"].id.task_id == task.id.task_id
 
 
+def test_a_2025_01_01_webhook_gets_its_own_event_names_and_crm_signature(sandbox: overlay.Sandbox) -> None:
+    router = webhooks.Router(legacy=True)
+    seen: list[Any] = []
+    router.on("record.created", "list-entry.*")(seen.append)
+    tap = Tap(router)
+    server = receiver(tap)
+    try:
+        with sandbox.connect(api_version="2025-01-01") as old:
+            hook = old.webhooks.create(target_url=f"{server.url}/hooks", subscriptions=["record.created"])
+            assert [str(s.event_type) for s in hook.subscriptions] == ["record.created"], (
+                "latest names in code"
+            )
+            router.set_secrets([hook.secret])
+            raw = httpx.get(
+                f"{sandbox.url}/v2/webhooks/{hook.id.webhook_id}",
+                headers={"Authorization": f"Bearer {sandbox.token}", "CRM-Version": "2025-01-01"},
+            ).json()
+            assert raw["data"]["subscriptions"][0]["event_type"] == "record_created", "old names on the wire"
+        person = sandbox.client.records("people").create({"name": "Grace Hopper"})
+        wait_until(lambda: len(seen) == 1)
+    finally:
+        server.stop()
+    assert isinstance(seen[0], RecordCreatedEvent) and seen[0].id.record_id == person.id
+    headers = tap.headers[0]
+    assert headers["crm-version"] == "2025-01-01" and len(headers["crm-signature"]) == 64
+    assert "webhook-signature" not in headers
+
+
 def test_a_retried_delivery_is_deduped(sandbox: overlay.Sandbox) -> None:
     crm = sandbox.client
     router = webhooks.Router()
