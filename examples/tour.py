@@ -4,7 +4,8 @@ It shows the generated client's models at work on the API's JSON (typed values, 
 newer server's unknown values become, the error for a body that does not fit), then
 starts the sandbox and uses ``overlay.Client`` on it: queries, pages, included records,
 errors that suggest a fix, retries under injected faults, bulk writes, the async client,
-and a webhook delivery received, verified and dispatched.
+a webhook delivery received, verified and dispatched, an import and an export, and
+the same code against a workspace pinned to an older API version.
 """
 
 from __future__ import annotations
@@ -161,6 +162,35 @@ def sandbox_step() -> None:
 
     webhooks_step()
     import_export_step()
+    versions_step()
+
+
+def versions_step() -> None:
+    step("11. API versions: code of the latest version against a workspace pinned to 2025-01-01")
+    import datetime as dt
+
+    import httpx
+
+    from overlay import migrations
+
+    with overlay.Sandbox() as sb, sb.connect(api_version="2025-01-01") as crm:
+        deadline = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+        task = crm.tasks.create(content="Send the proposal", deadline_at=deadline)
+        print(f"the code wrote deadline_at and reads back {task.deadline_at.isoformat()}")
+        headers = {"Authorization": f"Bearer {sb.token}", "CRM-Version": "2025-01-01"}
+        held = httpx.get(f"{sb.url}/v2/tasks/{task.id.task_id}", headers=headers).json()["data"]
+        print(f"what the 2025-01-01 API holds: due_date={held['due_date']!r}")
+        try:
+            crm.records("people").get("00000000-0000-4000-8000-000000000000")
+        except overlay.NotFoundError as exc:
+            print(f"an old-style error, read as the latest: {type(exc).__name__} {exc.status} {exc.code}")
+    event = {"event_type": "list_entry_created", "id": {}, "actor": {"type": "system", "id": None}}
+    body = {"webhook_id": "w", "events": [event]}
+    latest = migrations.upgrade(body, "WebhookDeliveryBody", from_version="2025-01-01")
+    print(f"a stored 2025-01-01 event upgraded: {event['event_type']} → {latest['events'][0]['event_type']}")
+    print("the changelog, newest first:")
+    for line in migrations.changelog().splitlines()[2:9]:
+        print(f"  {line}")
 
 
 def import_export_step() -> None:

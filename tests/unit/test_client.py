@@ -114,7 +114,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.parametrize(
     ("options", "problem"),
     [
-        ({"version": "2024-01-01"}, "not supported"),
+        ({"api_version": "2024-01-01"}, "not supported"),
         ({"base_url": "api.test"}, "http://"),
         ({"max_retries": -1}, "max_retries"),
         ({"log": "loud"}, "log must be"),
