@@ -8,6 +8,9 @@ NODE_PATH_ENV := PATH="$(CURDIR)/$(BIN):$$PATH"
 SPECTRAL := .tools/node_modules/.bin/spectral
 SPECTRAL_VERSION := 6.16.3
 SPECS := $(wildcard openapi/crm-*.yaml)
+# make test runs these again with clients pinned to each older version (CRM_VERSION).
+OLDER_VERSIONS := 2025-01-01 2025-08-01
+EVERY_VERSION_TESTS := tests/integration/test_client.py tests/integration/test_query.py tests/integration/test_bulk.py
 PYTEST_ARGS ?=
 
 .PHONY: install regen regen-check sync sync-check cassettes lint lint-spec typecheck test test-slow demo bench clean
@@ -58,6 +61,9 @@ typecheck: install
 test: lint typecheck regen-check sync-check
 	$(BIN)/pytest -p no:schemathesis -m "not slow" --ignore=tests/contract $(PYTEST_ARGS)
 	$(BIN)/pytest -m "not slow" tests/contract $(PYTEST_ARGS)
+	for version in $(OLDER_VERSIONS); do \
+		CRM_VERSION=$$version $(BIN)/pytest -p no:schemathesis -m "not slow" $(EVERY_VERSION_TESTS) $(PYTEST_ARGS) || exit 1; \
+	done
 
 # Long runs with fresh random examples (make test replays a fixed set).
 test-slow: install

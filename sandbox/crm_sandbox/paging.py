@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from overlay.migrations._versions import cursor_of
+
 from .errors import bad_request
 from .store import Store
 
@@ -14,14 +16,9 @@ MAX_SEQ = 2**62  # a cursor past every row; SQLite integers are 64-bit
 
 
 def encode(seq: int) -> str:
-    """A position as a cursor: base 36, so every cursor the spec's pattern admits is a position."""
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        seq, rest = divmod(seq, 36)
-        out = digits[rest] + out
-        if not seq:
-            return out
+    """A position as a cursor: base 36, so every cursor the spec's pattern admits is a position
+    (the encoding the client uses for the offsets of older versions)."""
+    return cursor_of(seq)
 
 
 def decode(cursor: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..config import LATEST
 from ..context import Ctx, Reply, handler
 
 
@@ -30,7 +29,7 @@ def get_self(ctx: Ctx) -> Reply:
                 "webhook:read",
                 "webhook:write",
             ],
-            "api_version": LATEST,
+            "api_version": sb.config.api_version,  # the default of requests without CRM-Version
         }
     }
 
