@@ -22,12 +22,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
+from crm_client.api_versions import VERSIONS
 
 from . import _logging
 from ._errors import ConfigurationError
 
-LATEST_VERSION = "2026-04-01"
-SUPPORTED_VERSIONS = ("2025-01-01", "2025-08-01", LATEST_VERSION)  # = overlay.migrations.VERSIONS
+SUPPORTED_VERSIONS = VERSIONS  # every dated spec, oldest first (make regen lists them)
+LATEST_VERSION = VERSIONS[-1]
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 METADATA_TTL = 300.0

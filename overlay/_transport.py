@@ -218,7 +218,8 @@ class AsyncAPITransport(httpx.AsyncBaseTransport):
 
 class MigratingTransport(httpx.BaseTransport):
     """The outermost layer of a client pinned to an older API version: each request is
-    rewritten for that version, and each answer brought up to the latest."""
+    rewritten for that version, and each answer brought up to the latest. A write whose
+    currency amounts leave their code out first looks up the attributes' default currencies."""
 
     def __init__(self, inner: httpx.BaseTransport, migration: VersionMigration) -> None:
         self.inner = inner
@@ -226,6 +227,12 @@ class MigratingTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
+        lookup = self.migration.lookup(request)
+        if lookup is not None:
+            answer = self.inner.handle_request(lookup)
+            answer.read()
+            if not self.migration.learn(lookup, answer):
+                return self.migration.response(answer, None)
         sent, operation = self.migration.request(request)
         response = self.inner.handle_request(sent)
         response.read()
@@ -244,6 +251,12 @@ class AsyncMigratingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
+        lookup = self.migration.lookup(request)
+        if lookup is not None:
+            answer = await self.inner.handle_async_request(lookup)
+            await answer.aread()
+            if not self.migration.learn(lookup, answer):
+                return self.migration.response(answer, None)
         sent, operation = self.migration.request(request)
         response = await self.inner.handle_async_request(sent)
         await response.aread()

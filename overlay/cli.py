@@ -365,6 +365,7 @@ def run_migrate(args: argparse.Namespace) -> int:
 
     from . import migrations
     from ._errors import CRMError
+    from .io._write import tagged
 
     source = Path(args.file)
     to_version = args.to_version or migrations.LATEST
@@ -375,7 +376,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     except (CRMError, OSError) as exc:
         print(f"crm migrate: {exc}", file=sys.stderr)
         return 2
-    errors_path = source.with_name(source.name.removesuffix(".jsonl") + ".errors.jsonl")
+    errors_path = tagged(source, ".errors")
     done = failed = 0
     with contextlib.ExitStack() as stack:
         stack.enter_context(lines)

@@ -3,3839 +3,9379 @@
 """The API's versions, where each schema sits in the others, and each version's
 operations (scripts/schema_graph.py)."""
 
+import json
 from typing import Any
 
-VERSIONS = ("2025-01-01", "2025-08-01", "2026-04-01")
-SHAPES: dict[str, dict[str, Any]] = {
-    "2025-01-01": {
-        "Actor": {"keys": ["id", "type"], "props": {"type": {"ref": "ActorType"}}, "required": ["type"]},
-        "ActorType": {},
-        "ApiVersion": {},
-        "Attribute": {
-            "keys": [
-                "api_slug",
-                "config",
-                "created_at",
-                "description",
-                "id",
-                "is_archived",
-                "is_multiselect",
-                "is_required",
-                "is_system_attribute",
-                "is_unique",
-                "is_writable",
-                "title",
-                "type",
-            ],
-            "props": {
-                "config": {"ref": "AttributeConfig"},
-                "id": {"ref": "AttributeIdentifier"},
-                "type": {"ref": "AttributeType"},
-            },
-            "required": [
-                "api_slug",
-                "config",
-                "created_at",
-                "id",
-                "is_archived",
-                "is_multiselect",
-                "is_required",
-                "is_system_attribute",
-                "is_unique",
-                "is_writable",
-                "title",
-                "type",
-            ],
-        },
-        "AttributeCondition": {"any": ["FilterScalar", "FilterOperators", "PropertyConditions"]},
-        "AttributeConfig": {
-            "keys": ["currency", "record_reference"],
-            "props": {"currency": {"ref": "CurrencyConfig"}, "record_reference": {"ref": "RecordReferenceConfig"}},
-            "required": [],
-        },
-        "AttributeCreateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "AttributeWrite"}},
-            "required": ["data"],
-        },
-        "AttributeIdentifier": {
-            "keys": ["attribute_id", "list_id", "object_id", "workspace_id"],
-            "required": ["attribute_id", "workspace_id"],
-        },
-        "AttributeListResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "Attribute"}}},
-            "required": ["data"],
-        },
-        "AttributePatch": {
-            "keys": ["api_slug", "config", "description", "is_archived", "is_required", "is_unique", "title"],
-            "props": {"api_slug": {"ref": "Slug"}, "config": {"ref": "AttributeConfig"}},
-            "required": [],
-        },
-        "AttributeResponse": {"keys": ["data"], "props": {"data": {"ref": "Attribute"}}, "required": ["data"]},
-        "AttributeSort": {
-            "keys": ["attribute", "direction", "field"],
-            "props": {"direction": {"ref": "SortDirection"}},
-            "required": ["attribute", "direction"],
-        },
-        "AttributeType": {},
-        "AttributeUpdateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "AttributePatch"}},
-            "required": ["data"],
-        },
-        "AttributeValue": {
-            "by": "attribute_type",
-            "map": {
-                "checkbox": "CheckboxValue",
-                "currency": "CurrencyValue",
-                "date": "DateValue",
-                "domain": "DomainValue",
-                "email-address": "EmailAddressValue",
-                "number": "NumberValue",
-                "personal-name": "PersonalNameValue",
-                "phone-number": "PhoneNumberValue",
-                "rating": "RatingValue",
-                "record-reference": "RecordReferenceValue",
-                "select": "SelectValue",
-                "status": "StatusValue",
-                "text": "TextValue",
-                "timestamp": "TimestampValue",
-            },
-        },
-        "AttributeValueListResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "AttributeValue"}}},
-            "required": ["data"],
-        },
-        "AttributeWrite": {
-            "keys": [
-                "api_slug",
-                "config",
-                "description",
-                "is_multiselect",
-                "is_required",
-                "is_unique",
-                "title",
-                "type",
-            ],
-            "props": {
-                "api_slug": {"ref": "Slug"},
-                "config": {"ref": "AttributeConfig"},
-                "type": {"ref": "AttributeType"},
-            },
-            "required": ["api_slug", "title", "type"],
-        },
-        "BatchItemStatus": {},
-        "BatchOperation": {},
-        "CheckboxValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "ConditionFilter": {
-            "extra": {"ref": "AttributeCondition"},
-            "keys": ["$and", "$not", "$or"],
-            "props": {
-                "$and": {"items": {"ref": "Filter"}},
-                "$not": {"ref": "Filter"},
-                "$or": {"items": {"ref": "Filter"}},
-            },
-            "required": [],
-        },
-        "CurrencyCode": {},
-        "CurrencyConfig": {
-            "keys": ["default_currency_code"],
-            "props": {"default_currency_code": {"ref": "CurrencyCode"}},
-            "required": ["default_currency_code"],
-        },
-        "CurrencyInput": {
-            "keys": ["currency_code", "currency_value"],
-            "props": {"currency_code": {"ref": "CurrencyCode"}},
-            "required": ["currency_value"],
-        },
-        "CurrencyValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "currency_code",
-                "currency_value",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}, "currency_code": {"ref": "CurrencyCode"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "currency_code",
-                "currency_value",
-            ],
-        },
-        "CursorPagination": {"keys": ["next_cursor"], "required": ["next_cursor"]},
-        "DateValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "DeliveryStatus": {},
-        "DomainInput": {"keys": ["domain"], "required": ["domain"]},
-        "DomainValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "domain", "root_domain"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "domain", "root_domain"],
-        },
-        "EmailAddressInput": {"keys": ["email_address"], "required": ["email_address"]},
-        "EmailAddressValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "email_address",
-                "email_domain",
-                "email_local_specifier",
-                "email_root_domain",
-                "original_email_address",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "email_address",
-                "email_domain",
-                "email_local_specifier",
-                "email_root_domain",
-                "original_email_address",
-            ],
-        },
-        "Entry": {
-            "keys": ["created_at", "entry_values", "id", "parent_object", "parent_record_id"],
-            "props": {"entry_values": {"ref": "RecordValues"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["created_at", "entry_values", "id", "parent_object", "parent_record_id"],
-        },
-        "EntryCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "EntryWrite"}}, "required": ["data"]},
-        "EntryIdentifier": {
-            "keys": ["entry_id", "list_id", "workspace_id"],
-            "required": ["entry_id", "list_id", "workspace_id"],
-        },
-        "EntryListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "Entry"}}}, "required": ["data"]},
-        "EntryPatch": {
-            "keys": ["entry_values"],
-            "props": {"entry_values": {"ref": "RecordValuesInput"}},
-            "required": ["entry_values"],
-        },
-        "EntryResponse": {"keys": ["data"], "props": {"data": {"ref": "Entry"}}, "required": ["data"]},
-        "EntryUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "EntryPatch"}}, "required": ["data"]},
-        "EntryWrite": {
-            "keys": ["entry_values", "parent_object", "parent_record_id"],
-            "props": {"entry_values": {"ref": "RecordValuesInput"}},
-            "required": ["parent_object", "parent_record_id"],
-        },
-        "Error": {"keys": ["error"], "required": ["error"]},
-        "Filter": {"any": ["ConditionFilter", "PathFilter"]},
-        "FilterOperators": {
-            "keys": [
-                "$contains",
-                "$ends_with",
-                "$eq",
-                "$gt",
-                "$gte",
-                "$in",
-                "$lt",
-                "$lte",
-                "$not_empty",
-                "$starts_with",
-            ],
-            "props": {"$eq": {"ref": "FilterScalar"}, "$in": {"items": {"ref": "FilterScalar"}}},
-            "required": [],
-        },
-        "FilterPath": {},
-        "FilterScalar": {},
-        "List": {
-            "keys": ["api_slug", "created_at", "id", "name", "parent_objects"],
-            "props": {"id": {"ref": "ListIdentifier"}},
-            "required": ["api_slug", "created_at", "id", "name", "parent_objects"],
-        },
-        "ListCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "ListWrite"}}, "required": ["data"]},
-        "ListEntryCreatedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "ListEntryDeletedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "ListEntryUpdatedEvent": {
-            "keys": ["actor", "attribute_id", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["actor", "attribute_id", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "ListIdentifier": {"keys": ["list_id", "workspace_id"], "required": ["list_id", "workspace_id"]},
-        "ListListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "List"}}}, "required": ["data"]},
-        "ListPatch": {"keys": ["api_slug", "name"], "props": {"api_slug": {"ref": "Slug"}}, "required": []},
-        "ListResponse": {"keys": ["data"], "props": {"data": {"ref": "List"}}, "required": ["data"]},
-        "ListUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "ListPatch"}}, "required": ["data"]},
-        "ListWrite": {
-            "keys": ["api_slug", "name", "parent_objects"],
-            "props": {"api_slug": {"ref": "Slug"}},
-            "required": ["api_slug", "name", "parent_objects"],
-        },
-        "Note": {
-            "keys": [
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "format",
-                "id",
-                "parent_object",
-                "parent_record_id",
-                "title",
-            ],
-            "props": {
-                "created_by_actor": {"ref": "Actor"},
-                "format": {"ref": "NoteFormat"},
-                "id": {"ref": "NoteIdentifier"},
-            },
-            "required": [
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "format",
-                "id",
-                "parent_object",
-                "parent_record_id",
-                "title",
-            ],
-        },
-        "NoteCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "NoteWrite"}}, "required": ["data"]},
-        "NoteCreatedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "NoteIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "NoteDeletedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "NoteIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "NoteFormat": {},
-        "NoteIdentifier": {"keys": ["note_id", "workspace_id"], "required": ["note_id", "workspace_id"]},
-        "NotePage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "Note"}}, "pagination": {"ref": "OffsetPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "NoteResponse": {"keys": ["data"], "props": {"data": {"ref": "Note"}}, "required": ["data"]},
-        "NoteWrite": {
-            "keys": ["content", "format", "parent_object", "parent_record_id", "title"],
-            "props": {"format": {"ref": "NoteFormat"}},
-            "required": ["content", "parent_object", "parent_record_id", "title"],
-        },
-        "NumberValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "Object": {
-            "keys": ["api_slug", "created_at", "id", "plural_noun", "singular_noun"],
-            "props": {"id": {"ref": "ObjectIdentifier"}},
-            "required": ["api_slug", "created_at", "id", "plural_noun", "singular_noun"],
-        },
-        "ObjectCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "ObjectWrite"}}, "required": ["data"]},
-        "ObjectIdentifier": {"keys": ["object_id", "workspace_id"], "required": ["object_id", "workspace_id"]},
-        "ObjectListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "Object"}}}, "required": ["data"]},
-        "ObjectPatch": {
-            "keys": ["api_slug", "plural_noun", "singular_noun"],
-            "props": {"api_slug": {"ref": "Slug"}},
-            "required": [],
-        },
-        "ObjectResponse": {"keys": ["data"], "props": {"data": {"ref": "Object"}}, "required": ["data"]},
-        "ObjectUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "ObjectPatch"}}, "required": ["data"]},
-        "ObjectWrite": {
-            "keys": ["api_slug", "plural_noun", "singular_noun"],
-            "props": {"api_slug": {"ref": "Slug"}},
-            "required": ["api_slug", "plural_noun", "singular_noun"],
-        },
-        "OffsetPagination": {"keys": ["has_more", "limit", "offset"], "required": ["has_more", "limit", "offset"]},
-        "PathFilter": {
-            "keys": ["constraints", "path"],
-            "props": {"constraints": {"ref": "AttributeCondition"}, "path": {"ref": "FilterPath"}},
-            "required": ["constraints", "path"],
-        },
-        "PathSort": {
-            "keys": ["direction", "field", "path"],
-            "props": {"direction": {"ref": "SortDirection"}, "path": {"ref": "FilterPath"}},
-            "required": ["direction", "path"],
-        },
-        "PersonalNameInput": {
-            "keys": ["first_name", "full_name", "last_name"],
-            "required": ["first_name", "last_name"],
-        },
-        "PersonalNameValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "first_name",
-                "full_name",
-                "last_name",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "first_name",
-                "full_name",
-                "last_name",
-            ],
-        },
-        "PhoneNumberInput": {"keys": ["country_code", "original_phone_number"], "required": ["original_phone_number"]},
-        "PhoneNumberValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "country_code",
-                "created_by_actor",
-                "original_phone_number",
-                "phone_number",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "country_code",
-                "created_by_actor",
-                "original_phone_number",
-                "phone_number",
-            ],
-        },
-        "PlainValueInput": {"keys": ["value"], "required": ["value"]},
-        "PropertyConditions": {"extra": {"any": ["FilterScalar", "FilterOperators"]}, "props": {}},
-        "RatingValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "Record": {
-            "keys": ["created_at", "id", "values", "web_url"],
-            "props": {"id": {"ref": "RecordIdentifier"}, "values": {"ref": "RecordValues"}},
-            "required": ["created_at", "id", "values", "web_url"],
-        },
-        "RecordBatch": {
-            "keys": ["items"],
-            "props": {"items": {"items": {"ref": "RecordBatchItem"}}},
-            "required": ["items"],
-        },
-        "RecordBatchItem": {
-            "keys": ["idempotency_key", "matching_attribute", "operation", "values"],
-            "props": {"operation": {"ref": "BatchOperation"}, "values": {"ref": "RecordValuesInput"}},
-            "required": ["operation", "values"],
-        },
-        "RecordBatchOutcome": {
-            "keys": ["results"],
-            "props": {"results": {"items": {"ref": "RecordBatchResult"}}},
-            "required": ["results"],
-        },
-        "RecordBatchRequest": {"keys": ["data"], "props": {"data": {"ref": "RecordBatch"}}, "required": ["data"]},
-        "RecordBatchResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "RecordBatchOutcome"}},
-            "required": ["data"],
-        },
-        "RecordBatchResult": {
-            "keys": ["error", "index", "record", "replayed", "status"],
-            "props": {"error": {"ref": "Error"}, "record": {"ref": "Record"}, "status": {"ref": "BatchItemStatus"}},
-            "required": ["error", "index", "record", "replayed", "status"],
-        },
-        "RecordCreatedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "RecordIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "RecordDeletedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "RecordIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "RecordIdentifier": {
-            "keys": ["object_id", "record_id", "workspace_id"],
-            "required": ["object_id", "record_id", "workspace_id"],
-        },
-        "RecordListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "Record"}}}, "required": ["data"]},
-        "RecordQueryRequest": {
-            "keys": ["filter", "limit", "offset", "sorts"],
-            "props": {"filter": {"ref": "Filter"}, "sorts": {"items": {"ref": "Sort"}}},
-            "required": [],
-        },
-        "RecordRef": {"keys": ["object", "record_id"], "required": ["object", "record_id"]},
-        "RecordReferenceConfig": {"keys": ["allowed_objects"], "required": ["allowed_objects"]},
-        "RecordReferenceInput": {
-            "keys": ["target_object", "target_record_id"],
-            "required": ["target_object", "target_record_id"],
-        },
-        "RecordReferenceValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "target_object",
-                "target_record_id",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "target_object",
-                "target_record_id",
-            ],
-        },
-        "RecordResponse": {"keys": ["data"], "props": {"data": {"ref": "Record"}}, "required": ["data"]},
-        "RecordUpdatedEvent": {
-            "keys": ["actor", "attribute_id", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "RecordIdentifier"}},
-            "required": ["actor", "attribute_id", "event_type", "id"],
-        },
-        "RecordValues": {"extra": {"items": {"ref": "AttributeValue"}}, "props": {}},
-        "RecordValuesInput": {"extra": {"ref": "ValueInputs"}, "props": {}},
-        "RecordWrite": {"keys": ["values"], "props": {"values": {"ref": "RecordValuesInput"}}, "required": ["values"]},
-        "RecordWriteRequest": {"keys": ["data"], "props": {"data": {"ref": "RecordWrite"}}, "required": ["data"]},
-        "SearchRequest": {"keys": ["limit", "objects", "query"], "required": ["query"]},
-        "SearchResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "SearchResult"}}},
-            "required": ["data"],
-        },
-        "SearchResult": {
-            "keys": ["id", "object", "record_text", "score"],
-            "props": {"id": {"ref": "RecordIdentifier"}},
-            "required": ["id", "object", "record_text", "score"],
-        },
-        "SelectInput": {"keys": ["option"], "required": ["option"]},
-        "SelectOption": {
-            "keys": ["id", "is_archived", "title"],
-            "props": {"id": {"ref": "SelectOptionIdentifier"}},
-            "required": ["id", "is_archived", "title"],
-        },
-        "SelectOptionCreateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "SelectOptionWrite"}},
-            "required": ["data"],
-        },
-        "SelectOptionIdentifier": {
-            "keys": ["attribute_id", "list_id", "object_id", "option_id", "workspace_id"],
-            "required": ["attribute_id", "option_id", "workspace_id"],
-        },
-        "SelectOptionListResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "SelectOption"}}},
-            "required": ["data"],
-        },
-        "SelectOptionPatch": {"keys": ["is_archived", "title"], "required": []},
-        "SelectOptionResponse": {"keys": ["data"], "props": {"data": {"ref": "SelectOption"}}, "required": ["data"]},
-        "SelectOptionUpdateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "SelectOptionPatch"}},
-            "required": ["data"],
-        },
-        "SelectOptionWrite": {"keys": ["title"], "required": ["title"]},
-        "SelectValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "option"],
-            "props": {"created_by_actor": {"ref": "Actor"}, "option": {"ref": "SelectOption"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "option"],
-        },
-        "SelfResponse": {"keys": ["data"], "props": {"data": {"ref": "TokenInfo"}}, "required": ["data"]},
-        "Slug": {},
-        "Sort": {"any": ["AttributeSort", "PathSort"]},
-        "SortDirection": {},
-        "StatusInput": {"keys": ["status"], "required": ["status"]},
-        "StatusValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "status"],
-            "props": {"created_by_actor": {"ref": "Actor"}, "status": {"ref": "SelectOption"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "status"],
-        },
-        "Task": {
-            "keys": [
-                "assignees",
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "due_date",
-                "id",
-                "is_completed",
-                "linked_records",
-            ],
-            "props": {
-                "assignees": {"items": {"ref": "Actor"}},
-                "created_by_actor": {"ref": "Actor"},
-                "id": {"ref": "TaskIdentifier"},
-                "linked_records": {"items": {"ref": "RecordRef"}},
-            },
-            "required": [
-                "assignees",
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "due_date",
-                "id",
-                "is_completed",
-                "linked_records",
-            ],
-        },
-        "TaskCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "TaskWrite"}}, "required": ["data"]},
-        "TaskCreatedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "TaskIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "TaskDeletedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "TaskIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "TaskIdentifier": {"keys": ["task_id", "workspace_id"], "required": ["task_id", "workspace_id"]},
-        "TaskPage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "Task"}}, "pagination": {"ref": "OffsetPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "TaskPatch": {
-            "keys": ["assignees", "content", "due_date", "is_completed", "linked_records"],
-            "props": {"linked_records": {"items": {"ref": "RecordRef"}}},
-            "required": [],
-        },
-        "TaskResponse": {"keys": ["data"], "props": {"data": {"ref": "Task"}}, "required": ["data"]},
-        "TaskUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "TaskPatch"}}, "required": ["data"]},
-        "TaskUpdatedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "TaskIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "TaskWrite": {
-            "keys": ["assignees", "content", "due_date", "is_completed", "linked_records"],
-            "props": {"linked_records": {"items": {"ref": "RecordRef"}}},
-            "required": ["content"],
-        },
-        "TextValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "TimestampValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "TokenInfo": {
-            "keys": ["active", "api_version", "scopes", "token_id", "workspace_id", "workspace_name", "workspace_slug"],
-            "required": [
-                "active",
-                "api_version",
-                "scopes",
-                "token_id",
-                "workspace_id",
-                "workspace_name",
-                "workspace_slug",
-            ],
-        },
-        "ValueInput": {
-            "any": [
-                "PlainValueInput",
-                "CurrencyInput",
-                "PersonalNameInput",
-                "EmailAddressInput",
-                "PhoneNumberInput",
-                "DomainInput",
-                "RecordReferenceInput",
-                "SelectInput",
-                "StatusInput",
-            ]
-        },
-        "ValueInputs": {"ref": "ValueInput"},
-        "Webhook": {
-            "keys": ["api_version", "created_at", "id", "status", "subscriptions", "target_url"],
-            "props": {
-                "id": {"ref": "WebhookIdentifier"},
-                "status": {"ref": "WebhookStatus"},
-                "subscriptions": {"items": {"ref": "WebhookSubscription"}},
-            },
-            "required": ["api_version", "created_at", "id", "status", "subscriptions", "target_url"],
-        },
-        "WebhookCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "WebhookWrite"}}, "required": ["data"]},
-        "WebhookCreatedResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "WebhookWithSecret"}},
-            "required": ["data"],
-        },
-        "WebhookDelivery": {
-            "keys": [
-                "attempt",
-                "created_at",
-                "event_types",
-                "id",
-                "message_id",
-                "next_attempt_at",
-                "response_status_code",
-                "status",
-                "webhook_id",
-            ],
-            "props": {"event_types": {"items": {"ref": "WebhookEventType"}}, "status": {"ref": "DeliveryStatus"}},
-            "required": [
-                "attempt",
-                "created_at",
-                "event_types",
-                "id",
-                "message_id",
-                "next_attempt_at",
-                "response_status_code",
-                "status",
-                "webhook_id",
-            ],
-        },
-        "WebhookDeliveryBody": {
-            "keys": ["events", "webhook_id"],
-            "props": {"events": {"items": {"ref": "WebhookEvent"}}},
-            "required": ["events", "webhook_id"],
-        },
-        "WebhookDeliveryPage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "WebhookDelivery"}}, "pagination": {"ref": "CursorPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "WebhookDeliveryResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "WebhookDelivery"}},
-            "required": ["data"],
-        },
-        "WebhookEvent": {
-            "by": "event_type",
-            "map": {
-                "list_entry_created": "ListEntryCreatedEvent",
-                "list_entry_deleted": "ListEntryDeletedEvent",
-                "list_entry_updated": "ListEntryUpdatedEvent",
-                "note_created": "NoteCreatedEvent",
-                "note_deleted": "NoteDeletedEvent",
-                "record_created": "RecordCreatedEvent",
-                "record_deleted": "RecordDeletedEvent",
-                "record_updated": "RecordUpdatedEvent",
-                "task_created": "TaskCreatedEvent",
-                "task_deleted": "TaskDeletedEvent",
-                "task_updated": "TaskUpdatedEvent",
-            },
-        },
-        "WebhookEventType": {},
-        "WebhookFilter": {},
-        "WebhookIdentifier": {"keys": ["webhook_id", "workspace_id"], "required": ["webhook_id", "workspace_id"]},
-        "WebhookPage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "Webhook"}}, "pagination": {"ref": "OffsetPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "WebhookPatch": {
-            "keys": ["api_version", "status", "subscriptions", "target_url"],
-            "props": {"status": {"ref": "WebhookStatus"}, "subscriptions": {"items": {"ref": "WebhookSubscription"}}},
-            "required": [],
-        },
-        "WebhookResponse": {"keys": ["data"], "props": {"data": {"ref": "Webhook"}}, "required": ["data"]},
-        "WebhookStatus": {},
-        "WebhookSubscription": {
-            "keys": ["event_type", "filter"],
-            "props": {"event_type": {"ref": "WebhookEventType"}, "filter": {"ref": "WebhookFilter"}},
-            "required": ["event_type", "filter"],
-        },
-        "WebhookUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "WebhookPatch"}}, "required": ["data"]},
-        "WebhookWithSecret": {
-            "keys": ["api_version", "created_at", "id", "secret", "status", "subscriptions", "target_url"],
-            "props": {
-                "id": {"ref": "WebhookIdentifier"},
-                "status": {"ref": "WebhookStatus"},
-                "subscriptions": {"items": {"ref": "WebhookSubscription"}},
-            },
-            "required": ["api_version", "created_at", "id", "secret", "status", "subscriptions", "target_url"],
-        },
-        "WebhookWrite": {
-            "keys": ["api_version", "subscriptions", "target_url"],
-            "props": {"subscriptions": {"items": {"ref": "WebhookSubscription"}}},
-            "required": ["subscriptions", "target_url"],
-        },
+_MAPS: dict[str, Any] = json.loads("""
+{
+ "operations": {
+  "2025-01-01": {
+   "batch_records": {
+    "answers": {
+     "200": "RecordBatchResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
     },
-    "2025-08-01": {
-        "Actor": {"keys": ["id", "type"], "props": {"type": {"ref": "ActorType"}}, "required": ["type"]},
-        "ActorType": {},
-        "ApiVersion": {},
-        "Attribute": {
-            "keys": [
-                "api_slug",
-                "config",
-                "created_at",
-                "description",
-                "id",
-                "is_archived",
-                "is_multiselect",
-                "is_required",
-                "is_system_attribute",
-                "is_unique",
-                "is_writable",
-                "title",
-                "type",
-            ],
-            "props": {
-                "config": {"ref": "AttributeConfig"},
-                "id": {"ref": "AttributeIdentifier"},
-                "type": {"ref": "AttributeType"},
-            },
-            "required": [
-                "api_slug",
-                "config",
-                "created_at",
-                "id",
-                "is_archived",
-                "is_multiselect",
-                "is_required",
-                "is_system_attribute",
-                "is_unique",
-                "is_writable",
-                "title",
-                "type",
-            ],
-        },
-        "AttributeCondition": {"any": ["FilterScalar", "FilterOperators", "PropertyConditions"]},
-        "AttributeConfig": {
-            "keys": ["currency", "record_reference"],
-            "props": {"currency": {"ref": "CurrencyConfig"}, "record_reference": {"ref": "RecordReferenceConfig"}},
-            "required": [],
-        },
-        "AttributeCreateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "AttributeWrite"}},
-            "required": ["data"],
-        },
-        "AttributeIdentifier": {
-            "keys": ["attribute_id", "list_id", "object_id", "workspace_id"],
-            "required": ["attribute_id", "workspace_id"],
-        },
-        "AttributeListResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "Attribute"}}},
-            "required": ["data"],
-        },
-        "AttributePatch": {
-            "keys": ["api_slug", "config", "description", "is_archived", "is_required", "is_unique", "title"],
-            "props": {"api_slug": {"ref": "Slug"}, "config": {"ref": "AttributeConfig"}},
-            "required": [],
-        },
-        "AttributeResponse": {"keys": ["data"], "props": {"data": {"ref": "Attribute"}}, "required": ["data"]},
-        "AttributeSort": {
-            "keys": ["attribute", "direction", "field"],
-            "props": {"direction": {"ref": "SortDirection"}},
-            "required": ["attribute", "direction"],
-        },
-        "AttributeType": {},
-        "AttributeUpdateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "AttributePatch"}},
-            "required": ["data"],
-        },
-        "AttributeValue": {
-            "by": "attribute_type",
-            "map": {
-                "checkbox": "CheckboxValue",
-                "currency": "CurrencyValue",
-                "date": "DateValue",
-                "domain": "DomainValue",
-                "email-address": "EmailAddressValue",
-                "number": "NumberValue",
-                "personal-name": "PersonalNameValue",
-                "phone-number": "PhoneNumberValue",
-                "rating": "RatingValue",
-                "record-reference": "RecordReferenceValue",
-                "select": "SelectValue",
-                "status": "StatusValue",
-                "text": "TextValue",
-                "timestamp": "TimestampValue",
-            },
-        },
-        "AttributeValueListResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "AttributeValue"}}},
-            "required": ["data"],
-        },
-        "AttributeWrite": {
-            "keys": [
-                "api_slug",
-                "config",
-                "description",
-                "is_multiselect",
-                "is_required",
-                "is_unique",
-                "title",
-                "type",
-            ],
-            "props": {
-                "api_slug": {"ref": "Slug"},
-                "config": {"ref": "AttributeConfig"},
-                "type": {"ref": "AttributeType"},
-            },
-            "required": ["api_slug", "title", "type"],
-        },
-        "BatchItemStatus": {},
-        "BatchOperation": {},
-        "CheckboxValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "ConditionFilter": {
-            "extra": {"ref": "AttributeCondition"},
-            "keys": ["$and", "$not", "$or"],
-            "props": {
-                "$and": {"items": {"ref": "Filter"}},
-                "$not": {"ref": "Filter"},
-                "$or": {"items": {"ref": "Filter"}},
-            },
-            "required": [],
-        },
-        "CurrencyCode": {},
-        "CurrencyConfig": {
-            "keys": ["default_currency_code"],
-            "props": {"default_currency_code": {"ref": "CurrencyCode"}},
-            "required": ["default_currency_code"],
-        },
-        "CurrencyInput": {
-            "keys": ["currency_code", "currency_value"],
-            "props": {"currency_code": {"ref": "CurrencyCode"}},
-            "required": ["currency_value"],
-        },
-        "CurrencyValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "currency_code",
-                "currency_value",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}, "currency_code": {"ref": "CurrencyCode"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "currency_code",
-                "currency_value",
-            ],
-        },
-        "CursorPagination": {"keys": ["next_cursor"], "required": ["next_cursor"]},
-        "DateValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "DeliveryStatus": {},
-        "DomainInput": {"keys": ["domain"], "required": ["domain"]},
-        "DomainValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "domain", "root_domain"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "domain", "root_domain"],
-        },
-        "EmailAddressInput": {"keys": ["email_address"], "required": ["email_address"]},
-        "EmailAddressValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "email_address",
-                "email_domain",
-                "email_local_specifier",
-                "email_root_domain",
-                "original_email_address",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "email_address",
-                "email_domain",
-                "email_local_specifier",
-                "email_root_domain",
-                "original_email_address",
-            ],
-        },
-        "Entry": {
-            "keys": ["created_at", "entry_values", "id", "parent_object", "parent_record_id"],
-            "props": {"entry_values": {"ref": "RecordValues"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["created_at", "entry_values", "id", "parent_object", "parent_record_id"],
-        },
-        "EntryCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "EntryWrite"}}, "required": ["data"]},
-        "EntryIdentifier": {
-            "keys": ["entry_id", "list_id", "workspace_id"],
-            "required": ["entry_id", "list_id", "workspace_id"],
-        },
-        "EntryListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "Entry"}}}, "required": ["data"]},
-        "EntryPatch": {
-            "keys": ["entry_values"],
-            "props": {"entry_values": {"ref": "RecordValuesInput"}},
-            "required": ["entry_values"],
-        },
-        "EntryResponse": {"keys": ["data"], "props": {"data": {"ref": "Entry"}}, "required": ["data"]},
-        "EntryUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "EntryPatch"}}, "required": ["data"]},
-        "EntryWrite": {
-            "keys": ["entry_values", "parent_object", "parent_record_id"],
-            "props": {"entry_values": {"ref": "RecordValuesInput"}},
-            "required": ["parent_object", "parent_record_id"],
-        },
-        "Error": {
-            "keys": ["code", "message", "status_code", "type"],
-            "props": {"type": {"ref": "ErrorType"}},
-            "required": ["code", "message", "status_code", "type"],
-        },
-        "ErrorType": {},
-        "Filter": {"any": ["ConditionFilter", "PathFilter"]},
-        "FilterOperators": {
-            "keys": [
-                "$contains",
-                "$ends_with",
-                "$eq",
-                "$gt",
-                "$gte",
-                "$in",
-                "$lt",
-                "$lte",
-                "$not_empty",
-                "$starts_with",
-            ],
-            "props": {"$eq": {"ref": "FilterScalar"}, "$in": {"items": {"ref": "FilterScalar"}}},
-            "required": [],
-        },
-        "FilterPath": {},
-        "FilterScalar": {},
-        "List": {
-            "keys": ["api_slug", "created_at", "id", "name", "parent_objects"],
-            "props": {"id": {"ref": "ListIdentifier"}},
-            "required": ["api_slug", "created_at", "id", "name", "parent_objects"],
-        },
-        "ListCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "ListWrite"}}, "required": ["data"]},
-        "ListEntryCreatedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "ListEntryDeletedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "ListEntryUpdatedEvent": {
-            "keys": ["actor", "attribute_id", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["actor", "attribute_id", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "ListIdentifier": {"keys": ["list_id", "workspace_id"], "required": ["list_id", "workspace_id"]},
-        "ListListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "List"}}}, "required": ["data"]},
-        "ListPatch": {"keys": ["api_slug", "name"], "props": {"api_slug": {"ref": "Slug"}}, "required": []},
-        "ListResponse": {"keys": ["data"], "props": {"data": {"ref": "List"}}, "required": ["data"]},
-        "ListUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "ListPatch"}}, "required": ["data"]},
-        "ListWrite": {
-            "keys": ["api_slug", "name", "parent_objects"],
-            "props": {"api_slug": {"ref": "Slug"}},
-            "required": ["api_slug", "name", "parent_objects"],
-        },
-        "Note": {
-            "keys": [
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "format",
-                "id",
-                "parent_object",
-                "parent_record_id",
-                "title",
-            ],
-            "props": {
-                "created_by_actor": {"ref": "Actor"},
-                "format": {"ref": "NoteFormat"},
-                "id": {"ref": "NoteIdentifier"},
-            },
-            "required": [
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "format",
-                "id",
-                "parent_object",
-                "parent_record_id",
-                "title",
-            ],
-        },
-        "NoteCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "NoteWrite"}}, "required": ["data"]},
-        "NoteCreatedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "NoteIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "NoteDeletedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "NoteIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "NoteFormat": {},
-        "NoteIdentifier": {"keys": ["note_id", "workspace_id"], "required": ["note_id", "workspace_id"]},
-        "NotePage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "Note"}}, "pagination": {"ref": "OffsetPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "NoteResponse": {"keys": ["data"], "props": {"data": {"ref": "Note"}}, "required": ["data"]},
-        "NoteWrite": {
-            "keys": ["content", "format", "parent_object", "parent_record_id", "title"],
-            "props": {"format": {"ref": "NoteFormat"}},
-            "required": ["content", "parent_object", "parent_record_id", "title"],
-        },
-        "NumberValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "Object": {
-            "keys": ["api_slug", "created_at", "id", "plural_noun", "singular_noun"],
-            "props": {"id": {"ref": "ObjectIdentifier"}},
-            "required": ["api_slug", "created_at", "id", "plural_noun", "singular_noun"],
-        },
-        "ObjectCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "ObjectWrite"}}, "required": ["data"]},
-        "ObjectIdentifier": {"keys": ["object_id", "workspace_id"], "required": ["object_id", "workspace_id"]},
-        "ObjectListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "Object"}}}, "required": ["data"]},
-        "ObjectPatch": {
-            "keys": ["api_slug", "plural_noun", "singular_noun"],
-            "props": {"api_slug": {"ref": "Slug"}},
-            "required": [],
-        },
-        "ObjectResponse": {"keys": ["data"], "props": {"data": {"ref": "Object"}}, "required": ["data"]},
-        "ObjectUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "ObjectPatch"}}, "required": ["data"]},
-        "ObjectWrite": {
-            "keys": ["api_slug", "plural_noun", "singular_noun"],
-            "props": {"api_slug": {"ref": "Slug"}},
-            "required": ["api_slug", "plural_noun", "singular_noun"],
-        },
-        "OffsetPagination": {"keys": ["has_more", "limit", "offset"], "required": ["has_more", "limit", "offset"]},
-        "PathFilter": {
-            "keys": ["constraints", "path"],
-            "props": {"constraints": {"ref": "AttributeCondition"}, "path": {"ref": "FilterPath"}},
-            "required": ["constraints", "path"],
-        },
-        "PathSort": {
-            "keys": ["direction", "field", "path"],
-            "props": {"direction": {"ref": "SortDirection"}, "path": {"ref": "FilterPath"}},
-            "required": ["direction", "path"],
-        },
-        "PersonalNameInput": {
-            "keys": ["first_name", "full_name", "last_name"],
-            "required": ["first_name", "last_name"],
-        },
-        "PersonalNameValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "first_name",
-                "full_name",
-                "last_name",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "first_name",
-                "full_name",
-                "last_name",
-            ],
-        },
-        "PhoneNumberInput": {"keys": ["country_code", "original_phone_number"], "required": ["original_phone_number"]},
-        "PhoneNumberValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "country_code",
-                "created_by_actor",
-                "original_phone_number",
-                "phone_number",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "country_code",
-                "created_by_actor",
-                "original_phone_number",
-                "phone_number",
-            ],
-        },
-        "PlainValueInput": {"keys": ["value"], "required": ["value"]},
-        "PropertyConditions": {"extra": {"any": ["FilterScalar", "FilterOperators"]}, "props": {}},
-        "RatingValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "Record": {
-            "keys": ["created_at", "id", "values", "web_url"],
-            "props": {"id": {"ref": "RecordIdentifier"}, "values": {"ref": "RecordValues"}},
-            "required": ["created_at", "id", "values", "web_url"],
-        },
-        "RecordBatch": {
-            "keys": ["items"],
-            "props": {"items": {"items": {"ref": "RecordBatchItem"}}},
-            "required": ["items"],
-        },
-        "RecordBatchItem": {
-            "keys": ["idempotency_key", "matching_attribute", "operation", "values"],
-            "props": {"operation": {"ref": "BatchOperation"}, "values": {"ref": "RecordValuesInput"}},
-            "required": ["operation", "values"],
-        },
-        "RecordBatchOutcome": {
-            "keys": ["results"],
-            "props": {"results": {"items": {"ref": "RecordBatchResult"}}},
-            "required": ["results"],
-        },
-        "RecordBatchRequest": {"keys": ["data"], "props": {"data": {"ref": "RecordBatch"}}, "required": ["data"]},
-        "RecordBatchResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "RecordBatchOutcome"}},
-            "required": ["data"],
-        },
-        "RecordBatchResult": {
-            "keys": ["error", "index", "record", "replayed", "status"],
-            "props": {"error": {"ref": "Error"}, "record": {"ref": "Record"}, "status": {"ref": "BatchItemStatus"}},
-            "required": ["error", "index", "record", "replayed", "status"],
-        },
-        "RecordCreatedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "RecordIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "RecordDeletedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "RecordIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "RecordIdentifier": {
-            "keys": ["object_id", "record_id", "workspace_id"],
-            "required": ["object_id", "record_id", "workspace_id"],
-        },
-        "RecordListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "Record"}}}, "required": ["data"]},
-        "RecordQueryRequest": {
-            "keys": ["filter", "limit", "offset", "sorts"],
-            "props": {"filter": {"ref": "Filter"}, "sorts": {"items": {"ref": "Sort"}}},
-            "required": [],
-        },
-        "RecordRef": {"keys": ["object", "record_id"], "required": ["object", "record_id"]},
-        "RecordReferenceConfig": {"keys": ["allowed_objects"], "required": ["allowed_objects"]},
-        "RecordReferenceInput": {
-            "keys": ["target_object", "target_record_id"],
-            "required": ["target_object", "target_record_id"],
-        },
-        "RecordReferenceValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "target_object",
-                "target_record_id",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "target_object",
-                "target_record_id",
-            ],
-        },
-        "RecordResponse": {"keys": ["data"], "props": {"data": {"ref": "Record"}}, "required": ["data"]},
-        "RecordUpdatedEvent": {
-            "keys": ["actor", "attribute_id", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "RecordIdentifier"}},
-            "required": ["actor", "attribute_id", "event_type", "id"],
-        },
-        "RecordValues": {"extra": {"items": {"ref": "AttributeValue"}}, "props": {}},
-        "RecordValuesInput": {"extra": {"ref": "ValueInputs"}, "props": {}},
-        "RecordWrite": {"keys": ["values"], "props": {"values": {"ref": "RecordValuesInput"}}, "required": ["values"]},
-        "RecordWriteRequest": {"keys": ["data"], "props": {"data": {"ref": "RecordWrite"}}, "required": ["data"]},
-        "SearchRequest": {"keys": ["limit", "objects", "query"], "required": ["query"]},
-        "SearchResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "SearchResult"}}},
-            "required": ["data"],
-        },
-        "SearchResult": {
-            "keys": ["id", "object", "record_text", "score"],
-            "props": {"id": {"ref": "RecordIdentifier"}},
-            "required": ["id", "object", "record_text", "score"],
-        },
-        "SelectInput": {"keys": ["option"], "required": ["option"]},
-        "SelectOption": {
-            "keys": ["id", "is_archived", "title"],
-            "props": {"id": {"ref": "SelectOptionIdentifier"}},
-            "required": ["id", "is_archived", "title"],
-        },
-        "SelectOptionCreateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "SelectOptionWrite"}},
-            "required": ["data"],
-        },
-        "SelectOptionIdentifier": {
-            "keys": ["attribute_id", "list_id", "object_id", "option_id", "workspace_id"],
-            "required": ["attribute_id", "option_id", "workspace_id"],
-        },
-        "SelectOptionListResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "SelectOption"}}},
-            "required": ["data"],
-        },
-        "SelectOptionPatch": {"keys": ["is_archived", "title"], "required": []},
-        "SelectOptionResponse": {"keys": ["data"], "props": {"data": {"ref": "SelectOption"}}, "required": ["data"]},
-        "SelectOptionUpdateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "SelectOptionPatch"}},
-            "required": ["data"],
-        },
-        "SelectOptionWrite": {"keys": ["title"], "required": ["title"]},
-        "SelectValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "option"],
-            "props": {"created_by_actor": {"ref": "Actor"}, "option": {"ref": "SelectOption"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "option"],
-        },
-        "SelfResponse": {"keys": ["data"], "props": {"data": {"ref": "TokenInfo"}}, "required": ["data"]},
-        "Slug": {},
-        "Sort": {"any": ["AttributeSort", "PathSort"]},
-        "SortDirection": {},
-        "StatusInput": {"keys": ["status"], "required": ["status"]},
-        "StatusValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "status"],
-            "props": {"created_by_actor": {"ref": "Actor"}, "status": {"ref": "SelectOption"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "status"],
-        },
-        "Task": {
-            "keys": [
-                "assignees",
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "deadline_at",
-                "id",
-                "is_completed",
-                "linked_records",
-            ],
-            "props": {
-                "assignees": {"items": {"ref": "Actor"}},
-                "created_by_actor": {"ref": "Actor"},
-                "id": {"ref": "TaskIdentifier"},
-                "linked_records": {"items": {"ref": "RecordRef"}},
-            },
-            "required": [
-                "assignees",
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "deadline_at",
-                "id",
-                "is_completed",
-                "linked_records",
-            ],
-        },
-        "TaskCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "TaskWrite"}}, "required": ["data"]},
-        "TaskCreatedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "TaskIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "TaskDeletedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "TaskIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "TaskIdentifier": {"keys": ["task_id", "workspace_id"], "required": ["task_id", "workspace_id"]},
-        "TaskPage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "Task"}}, "pagination": {"ref": "OffsetPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "TaskPatch": {
-            "keys": ["assignees", "content", "deadline_at", "is_completed", "linked_records"],
-            "props": {"linked_records": {"items": {"ref": "RecordRef"}}},
-            "required": [],
-        },
-        "TaskResponse": {"keys": ["data"], "props": {"data": {"ref": "Task"}}, "required": ["data"]},
-        "TaskUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "TaskPatch"}}, "required": ["data"]},
-        "TaskUpdatedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "TaskIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "TaskWrite": {
-            "keys": ["assignees", "content", "deadline_at", "is_completed", "linked_records"],
-            "props": {"linked_records": {"items": {"ref": "RecordRef"}}},
-            "required": ["content"],
-        },
-        "TextValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "TimestampValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "TokenInfo": {
-            "keys": ["active", "api_version", "scopes", "token_id", "workspace_id", "workspace_name", "workspace_slug"],
-            "required": [
-                "active",
-                "api_version",
-                "scopes",
-                "token_id",
-                "workspace_id",
-                "workspace_name",
-                "workspace_slug",
-            ],
-        },
-        "ValueInput": {
-            "any": [
-                "PlainValueInput",
-                "CurrencyInput",
-                "PersonalNameInput",
-                "EmailAddressInput",
-                "PhoneNumberInput",
-                "DomainInput",
-                "RecordReferenceInput",
-                "SelectInput",
-                "StatusInput",
-            ]
-        },
-        "ValueInputs": {"ref": "ValueInput"},
-        "Webhook": {
-            "keys": ["api_version", "created_at", "id", "status", "subscriptions", "target_url"],
-            "props": {
-                "id": {"ref": "WebhookIdentifier"},
-                "status": {"ref": "WebhookStatus"},
-                "subscriptions": {"items": {"ref": "WebhookSubscription"}},
-            },
-            "required": ["api_version", "created_at", "id", "status", "subscriptions", "target_url"],
-        },
-        "WebhookCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "WebhookWrite"}}, "required": ["data"]},
-        "WebhookCreatedResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "WebhookWithSecret"}},
-            "required": ["data"],
-        },
-        "WebhookDelivery": {
-            "keys": [
-                "attempt",
-                "created_at",
-                "event_types",
-                "id",
-                "message_id",
-                "next_attempt_at",
-                "response_status_code",
-                "status",
-                "webhook_id",
-            ],
-            "props": {"event_types": {"items": {"ref": "WebhookEventType"}}, "status": {"ref": "DeliveryStatus"}},
-            "required": [
-                "attempt",
-                "created_at",
-                "event_types",
-                "id",
-                "message_id",
-                "next_attempt_at",
-                "response_status_code",
-                "status",
-                "webhook_id",
-            ],
-        },
-        "WebhookDeliveryBody": {
-            "keys": ["events", "webhook_id"],
-            "props": {"events": {"items": {"ref": "WebhookEvent"}}},
-            "required": ["events", "webhook_id"],
-        },
-        "WebhookDeliveryPage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "WebhookDelivery"}}, "pagination": {"ref": "CursorPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "WebhookDeliveryResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "WebhookDelivery"}},
-            "required": ["data"],
-        },
-        "WebhookEvent": {
-            "by": "event_type",
-            "map": {
-                "list-entry.created": "ListEntryCreatedEvent",
-                "list-entry.deleted": "ListEntryDeletedEvent",
-                "list-entry.updated": "ListEntryUpdatedEvent",
-                "note.created": "NoteCreatedEvent",
-                "note.deleted": "NoteDeletedEvent",
-                "record.created": "RecordCreatedEvent",
-                "record.deleted": "RecordDeletedEvent",
-                "record.updated": "RecordUpdatedEvent",
-                "task.created": "TaskCreatedEvent",
-                "task.deleted": "TaskDeletedEvent",
-                "task.updated": "TaskUpdatedEvent",
-            },
-        },
-        "WebhookEventType": {},
-        "WebhookFilter": {},
-        "WebhookIdentifier": {"keys": ["webhook_id", "workspace_id"], "required": ["webhook_id", "workspace_id"]},
-        "WebhookPage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "Webhook"}}, "pagination": {"ref": "OffsetPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "WebhookPatch": {
-            "keys": ["api_version", "status", "subscriptions", "target_url"],
-            "props": {"status": {"ref": "WebhookStatus"}, "subscriptions": {"items": {"ref": "WebhookSubscription"}}},
-            "required": [],
-        },
-        "WebhookResponse": {"keys": ["data"], "props": {"data": {"ref": "Webhook"}}, "required": ["data"]},
-        "WebhookStatus": {},
-        "WebhookSubscription": {
-            "keys": ["event_type", "filter"],
-            "props": {"event_type": {"ref": "WebhookEventType"}, "filter": {"ref": "WebhookFilter"}},
-            "required": ["event_type", "filter"],
-        },
-        "WebhookUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "WebhookPatch"}}, "required": ["data"]},
-        "WebhookWithSecret": {
-            "keys": ["api_version", "created_at", "id", "secret", "status", "subscriptions", "target_url"],
-            "props": {
-                "id": {"ref": "WebhookIdentifier"},
-                "status": {"ref": "WebhookStatus"},
-                "subscriptions": {"items": {"ref": "WebhookSubscription"}},
-            },
-            "required": ["api_version", "created_at", "id", "secret", "status", "subscriptions", "target_url"],
-        },
-        "WebhookWrite": {
-            "keys": ["api_version", "subscriptions", "target_url"],
-            "props": {"subscriptions": {"items": {"ref": "WebhookSubscription"}}},
-            "required": ["subscriptions", "target_url"],
-        },
+    "body": "RecordBatchRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records/batch"
+   },
+   "create_attribute": {
+    "answers": {
+     "201": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
     },
-    "2026-04-01": {
-        "Actor": {"keys": ["id", "type"], "props": {"type": {"ref": "ActorType"}}, "required": ["type"]},
-        "ActorType": {},
-        "ApiVersion": {},
-        "Attribute": {
-            "keys": [
-                "api_slug",
-                "config",
-                "created_at",
-                "description",
-                "id",
-                "is_archived",
-                "is_multiselect",
-                "is_required",
-                "is_system_attribute",
-                "is_unique",
-                "is_writable",
-                "title",
-                "type",
-            ],
-            "props": {
-                "config": {"ref": "AttributeConfig"},
-                "id": {"ref": "AttributeIdentifier"},
-                "type": {"ref": "AttributeType"},
-            },
-            "required": [
-                "api_slug",
-                "config",
-                "created_at",
-                "id",
-                "is_archived",
-                "is_multiselect",
-                "is_required",
-                "is_system_attribute",
-                "is_unique",
-                "is_writable",
-                "title",
-                "type",
-            ],
-        },
-        "AttributeCondition": {"any": ["FilterScalar", "FilterOperators", "PropertyConditions"]},
-        "AttributeConfig": {
-            "keys": ["currency", "record_reference"],
-            "props": {"currency": {"ref": "CurrencyConfig"}, "record_reference": {"ref": "RecordReferenceConfig"}},
-            "required": [],
-        },
-        "AttributeCreateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "AttributeWrite"}},
-            "required": ["data"],
-        },
-        "AttributeIdentifier": {
-            "keys": ["attribute_id", "list_id", "object_id", "workspace_id"],
-            "required": ["attribute_id", "workspace_id"],
-        },
-        "AttributeListResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "Attribute"}}},
-            "required": ["data"],
-        },
-        "AttributePatch": {
-            "keys": ["api_slug", "config", "description", "is_archived", "is_required", "is_unique", "title"],
-            "props": {"api_slug": {"ref": "Slug"}, "config": {"ref": "AttributeConfig"}},
-            "required": [],
-        },
-        "AttributeResponse": {"keys": ["data"], "props": {"data": {"ref": "Attribute"}}, "required": ["data"]},
-        "AttributeSort": {
-            "keys": ["attribute", "direction", "field"],
-            "props": {"direction": {"ref": "SortDirection"}},
-            "required": ["attribute", "direction"],
-        },
-        "AttributeType": {},
-        "AttributeUpdateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "AttributePatch"}},
-            "required": ["data"],
-        },
-        "AttributeValue": {
-            "by": "attribute_type",
-            "map": {
-                "checkbox": "CheckboxValue",
-                "currency": "CurrencyValue",
-                "date": "DateValue",
-                "domain": "DomainValue",
-                "email-address": "EmailAddressValue",
-                "number": "NumberValue",
-                "personal-name": "PersonalNameValue",
-                "phone-number": "PhoneNumberValue",
-                "rating": "RatingValue",
-                "record-reference": "RecordReferenceValue",
-                "select": "SelectValue",
-                "status": "StatusValue",
-                "text": "TextValue",
-                "timestamp": "TimestampValue",
-            },
-        },
-        "AttributeValueListResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "AttributeValue"}}},
-            "required": ["data"],
-        },
-        "AttributeWrite": {
-            "keys": [
-                "api_slug",
-                "config",
-                "description",
-                "is_multiselect",
-                "is_required",
-                "is_unique",
-                "title",
-                "type",
-            ],
-            "props": {
-                "api_slug": {"ref": "Slug"},
-                "config": {"ref": "AttributeConfig"},
-                "type": {"ref": "AttributeType"},
-            },
-            "required": ["api_slug", "title", "type"],
-        },
-        "BatchItemStatus": {},
-        "BatchOperation": {},
-        "CheckboxValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "ConditionFilter": {
-            "extra": {"ref": "AttributeCondition"},
-            "keys": ["$and", "$not", "$or"],
-            "props": {
-                "$and": {"items": {"ref": "Filter"}},
-                "$not": {"ref": "Filter"},
-                "$or": {"items": {"ref": "Filter"}},
-            },
-            "required": [],
-        },
-        "CurrencyCode": {},
-        "CurrencyConfig": {
-            "keys": ["default_currency_code"],
-            "props": {"default_currency_code": {"ref": "CurrencyCode"}},
-            "required": ["default_currency_code"],
-        },
-        "CurrencyInput": {
-            "keys": ["amount_minor", "currency_code"],
-            "props": {"currency_code": {"ref": "CurrencyCode"}},
-            "required": ["amount_minor"],
-        },
-        "CurrencyValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "amount_minor",
-                "attribute_type",
-                "created_by_actor",
-                "currency_code",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}, "currency_code": {"ref": "CurrencyCode"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "amount_minor",
-                "attribute_type",
-                "created_by_actor",
-                "currency_code",
-            ],
-        },
-        "CursorPagination": {"keys": ["next_cursor"], "required": ["next_cursor"]},
-        "DateValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "DeliveryStatus": {},
-        "DomainInput": {"keys": ["domain"], "required": ["domain"]},
-        "DomainValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "domain", "root_domain"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "domain", "root_domain"],
-        },
-        "EmailAddressInput": {"keys": ["email_address"], "required": ["email_address"]},
-        "EmailAddressValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "email_address",
-                "email_domain",
-                "email_local_specifier",
-                "email_root_domain",
-                "original_email_address",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "email_address",
-                "email_domain",
-                "email_local_specifier",
-                "email_root_domain",
-                "original_email_address",
-            ],
-        },
-        "Entry": {
-            "keys": ["created_at", "entry_values", "id", "parent_object", "parent_record_id"],
-            "props": {"entry_values": {"ref": "RecordValues"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["created_at", "entry_values", "id", "parent_object", "parent_record_id"],
-        },
-        "EntryCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "EntryWrite"}}, "required": ["data"]},
-        "EntryIdentifier": {
-            "keys": ["entry_id", "list_id", "workspace_id"],
-            "required": ["entry_id", "list_id", "workspace_id"],
-        },
-        "EntryListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "Entry"}}}, "required": ["data"]},
-        "EntryPatch": {
-            "keys": ["entry_values"],
-            "props": {"entry_values": {"ref": "RecordValuesInput"}},
-            "required": ["entry_values"],
-        },
-        "EntryResponse": {"keys": ["data"], "props": {"data": {"ref": "Entry"}}, "required": ["data"]},
-        "EntryUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "EntryPatch"}}, "required": ["data"]},
-        "EntryWrite": {
-            "keys": ["entry_values", "parent_object", "parent_record_id"],
-            "props": {"entry_values": {"ref": "RecordValuesInput"}},
-            "required": ["parent_object", "parent_record_id"],
-        },
-        "Error": {
-            "keys": ["code", "message", "status_code", "type"],
-            "props": {"type": {"ref": "ErrorType"}},
-            "required": ["code", "message", "status_code", "type"],
-        },
-        "ErrorType": {},
-        "Filter": {"any": ["ConditionFilter", "PathFilter"]},
-        "FilterOperators": {
-            "keys": [
-                "$contains",
-                "$ends_with",
-                "$eq",
-                "$gt",
-                "$gte",
-                "$in",
-                "$lt",
-                "$lte",
-                "$not_empty",
-                "$starts_with",
-            ],
-            "props": {"$eq": {"ref": "FilterScalar"}, "$in": {"items": {"ref": "FilterScalar"}}},
-            "required": [],
-        },
-        "FilterPath": {},
-        "FilterScalar": {},
-        "List": {
-            "keys": ["api_slug", "created_at", "id", "name", "parent_objects"],
-            "props": {"id": {"ref": "ListIdentifier"}},
-            "required": ["api_slug", "created_at", "id", "name", "parent_objects"],
-        },
-        "ListCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "ListWrite"}}, "required": ["data"]},
-        "ListEntryCreatedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "ListEntryDeletedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "ListEntryUpdatedEvent": {
-            "keys": ["actor", "attribute_id", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "EntryIdentifier"}},
-            "required": ["actor", "attribute_id", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "ListIdentifier": {"keys": ["list_id", "workspace_id"], "required": ["list_id", "workspace_id"]},
-        "ListListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "List"}}}, "required": ["data"]},
-        "ListPatch": {"keys": ["api_slug", "name"], "props": {"api_slug": {"ref": "Slug"}}, "required": []},
-        "ListResponse": {"keys": ["data"], "props": {"data": {"ref": "List"}}, "required": ["data"]},
-        "ListUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "ListPatch"}}, "required": ["data"]},
-        "ListWrite": {
-            "keys": ["api_slug", "name", "parent_objects"],
-            "props": {"api_slug": {"ref": "Slug"}},
-            "required": ["api_slug", "name", "parent_objects"],
-        },
-        "Note": {
-            "keys": ["content_plaintext", "created_at", "created_by_actor", "format", "id", "parent", "title"],
-            "props": {
-                "created_by_actor": {"ref": "Actor"},
-                "format": {"ref": "NoteFormat"},
-                "id": {"ref": "NoteIdentifier"},
-                "parent": {"ref": "RecordRef"},
-            },
-            "required": ["content_plaintext", "created_at", "created_by_actor", "format", "id", "parent", "title"],
-        },
-        "NoteCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "NoteWrite"}}, "required": ["data"]},
-        "NoteCreatedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "NoteIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "NoteDeletedEvent": {
-            "keys": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "NoteIdentifier"}},
-            "required": ["actor", "event_type", "id", "parent_object_id", "parent_record_id"],
-        },
-        "NoteFormat": {},
-        "NoteIdentifier": {"keys": ["note_id", "workspace_id"], "required": ["note_id", "workspace_id"]},
-        "NotePage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "Note"}}, "pagination": {"ref": "CursorPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "NoteResponse": {"keys": ["data"], "props": {"data": {"ref": "Note"}}, "required": ["data"]},
-        "NoteWrite": {
-            "keys": ["content", "format", "parent", "title"],
-            "props": {"format": {"ref": "NoteFormat"}, "parent": {"ref": "RecordRef"}},
-            "required": ["content", "parent", "title"],
-        },
-        "NumberValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "Object": {
-            "keys": ["api_slug", "created_at", "id", "plural_noun", "singular_noun"],
-            "props": {"id": {"ref": "ObjectIdentifier"}},
-            "required": ["api_slug", "created_at", "id", "plural_noun", "singular_noun"],
-        },
-        "ObjectCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "ObjectWrite"}}, "required": ["data"]},
-        "ObjectIdentifier": {"keys": ["object_id", "workspace_id"], "required": ["object_id", "workspace_id"]},
-        "ObjectListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "Object"}}}, "required": ["data"]},
-        "ObjectPatch": {
-            "keys": ["api_slug", "plural_noun", "singular_noun"],
-            "props": {"api_slug": {"ref": "Slug"}},
-            "required": [],
-        },
-        "ObjectResponse": {"keys": ["data"], "props": {"data": {"ref": "Object"}}, "required": ["data"]},
-        "ObjectUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "ObjectPatch"}}, "required": ["data"]},
-        "ObjectWrite": {
-            "keys": ["api_slug", "plural_noun", "singular_noun"],
-            "props": {"api_slug": {"ref": "Slug"}},
-            "required": ["api_slug", "plural_noun", "singular_noun"],
-        },
-        "PathFilter": {
-            "keys": ["constraints", "path"],
-            "props": {"constraints": {"ref": "AttributeCondition"}, "path": {"ref": "FilterPath"}},
-            "required": ["constraints", "path"],
-        },
-        "PathSort": {
-            "keys": ["direction", "field", "path"],
-            "props": {"direction": {"ref": "SortDirection"}, "path": {"ref": "FilterPath"}},
-            "required": ["direction", "path"],
-        },
-        "PersonalNameInput": {
-            "keys": ["first_name", "full_name", "last_name"],
-            "required": ["first_name", "last_name"],
-        },
-        "PersonalNameValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "first_name",
-                "full_name",
-                "last_name",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "first_name",
-                "full_name",
-                "last_name",
-            ],
-        },
-        "PhoneNumberInput": {"keys": ["country_code", "original_phone_number"], "required": ["original_phone_number"]},
-        "PhoneNumberValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "country_code",
-                "created_by_actor",
-                "original_phone_number",
-                "phone_number",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "country_code",
-                "created_by_actor",
-                "original_phone_number",
-                "phone_number",
-            ],
-        },
-        "PlainValueInput": {"keys": ["value"], "required": ["value"]},
-        "PropertyConditions": {"extra": {"any": ["FilterScalar", "FilterOperators"]}, "props": {}},
-        "RatingValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "Record": {
-            "keys": ["created_at", "id", "updated_at", "values"],
-            "props": {"id": {"ref": "RecordIdentifier"}, "values": {"ref": "RecordValues"}},
-            "required": ["created_at", "id", "values"],
-        },
-        "RecordBatch": {
-            "keys": ["items"],
-            "props": {"items": {"items": {"ref": "RecordBatchItem"}}},
-            "required": ["items"],
-        },
-        "RecordBatchItem": {
-            "keys": ["idempotency_key", "matching_attribute", "operation", "values"],
-            "props": {"operation": {"ref": "BatchOperation"}, "values": {"ref": "RecordValuesInput"}},
-            "required": ["operation", "values"],
-        },
-        "RecordBatchOutcome": {
-            "keys": ["results"],
-            "props": {"results": {"items": {"ref": "RecordBatchResult"}}},
-            "required": ["results"],
-        },
-        "RecordBatchRequest": {"keys": ["data"], "props": {"data": {"ref": "RecordBatch"}}, "required": ["data"]},
-        "RecordBatchResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "RecordBatchOutcome"}},
-            "required": ["data"],
-        },
-        "RecordBatchResult": {
-            "keys": ["error", "index", "record", "replayed", "status"],
-            "props": {"error": {"ref": "Error"}, "record": {"ref": "Record"}, "status": {"ref": "BatchItemStatus"}},
-            "required": ["error", "index", "record", "replayed", "status"],
-        },
-        "RecordCreatedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "RecordIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "RecordDeletedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "RecordIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "RecordIdentifier": {
-            "keys": ["object_id", "record_id", "workspace_id"],
-            "required": ["object_id", "record_id", "workspace_id"],
-        },
-        "RecordListResponse": {"keys": ["data"], "props": {"data": {"items": {"ref": "Record"}}}, "required": ["data"]},
-        "RecordQueryRequest": {
-            "keys": ["filter", "limit", "offset", "sorts"],
-            "props": {"filter": {"ref": "Filter"}, "sorts": {"items": {"ref": "Sort"}}},
-            "required": [],
-        },
-        "RecordRef": {"keys": ["object", "record_id"], "required": ["object", "record_id"]},
-        "RecordReferenceConfig": {"keys": ["allowed_objects"], "required": ["allowed_objects"]},
-        "RecordReferenceInput": {
-            "keys": ["target_object", "target_record_id"],
-            "required": ["target_object", "target_record_id"],
-        },
-        "RecordReferenceValue": {
-            "keys": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "target_object",
-                "target_record_id",
-            ],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": [
-                "active_from",
-                "active_until",
-                "attribute_type",
-                "created_by_actor",
-                "target_object",
-                "target_record_id",
-            ],
-        },
-        "RecordResponse": {"keys": ["data"], "props": {"data": {"ref": "Record"}}, "required": ["data"]},
-        "RecordUpdatedEvent": {
-            "keys": ["actor", "attribute_id", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "RecordIdentifier"}},
-            "required": ["actor", "attribute_id", "event_type", "id"],
-        },
-        "RecordValues": {"extra": {"items": {"ref": "AttributeValue"}}, "props": {}},
-        "RecordValuesInput": {"extra": {"ref": "ValueInputs"}, "props": {}},
-        "RecordWrite": {"keys": ["values"], "props": {"values": {"ref": "RecordValuesInput"}}, "required": ["values"]},
-        "RecordWriteRequest": {"keys": ["data"], "props": {"data": {"ref": "RecordWrite"}}, "required": ["data"]},
-        "SearchRequest": {"keys": ["limit", "objects", "query"], "required": ["query"]},
-        "SearchResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "SearchResult"}}},
-            "required": ["data"],
-        },
-        "SearchResult": {
-            "keys": ["id", "object", "record_text", "score"],
-            "props": {"id": {"ref": "RecordIdentifier"}},
-            "required": ["id", "object", "record_text", "score"],
-        },
-        "SelectInput": {"keys": ["option"], "required": ["option"]},
-        "SelectOption": {
-            "keys": ["id", "is_archived", "title"],
-            "props": {"id": {"ref": "SelectOptionIdentifier"}},
-            "required": ["id", "is_archived", "title"],
-        },
-        "SelectOptionCreateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "SelectOptionWrite"}},
-            "required": ["data"],
-        },
-        "SelectOptionIdentifier": {
-            "keys": ["attribute_id", "list_id", "object_id", "option_id", "workspace_id"],
-            "required": ["attribute_id", "option_id", "workspace_id"],
-        },
-        "SelectOptionListResponse": {
-            "keys": ["data"],
-            "props": {"data": {"items": {"ref": "SelectOption"}}},
-            "required": ["data"],
-        },
-        "SelectOptionPatch": {"keys": ["is_archived", "title"], "required": []},
-        "SelectOptionResponse": {"keys": ["data"], "props": {"data": {"ref": "SelectOption"}}, "required": ["data"]},
-        "SelectOptionUpdateRequest": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "SelectOptionPatch"}},
-            "required": ["data"],
-        },
-        "SelectOptionWrite": {"keys": ["title"], "required": ["title"]},
-        "SelectValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "option"],
-            "props": {"created_by_actor": {"ref": "Actor"}, "option": {"ref": "SelectOption"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "option"],
-        },
-        "SelfResponse": {"keys": ["data"], "props": {"data": {"ref": "TokenInfo"}}, "required": ["data"]},
-        "Slug": {},
-        "Sort": {"any": ["AttributeSort", "PathSort"]},
-        "SortDirection": {},
-        "StatusInput": {"keys": ["status"], "required": ["status"]},
-        "StatusValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "status"],
-            "props": {"created_by_actor": {"ref": "Actor"}, "status": {"ref": "SelectOption"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "status"],
-        },
-        "Task": {
-            "keys": [
-                "assignees",
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "deadline_at",
-                "id",
-                "is_completed",
-                "linked_records",
-            ],
-            "props": {
-                "assignees": {"items": {"ref": "Actor"}},
-                "created_by_actor": {"ref": "Actor"},
-                "id": {"ref": "TaskIdentifier"},
-                "linked_records": {"items": {"ref": "RecordRef"}},
-            },
-            "required": [
-                "assignees",
-                "content_plaintext",
-                "created_at",
-                "created_by_actor",
-                "deadline_at",
-                "id",
-                "is_completed",
-                "linked_records",
-            ],
-        },
-        "TaskCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "TaskWrite"}}, "required": ["data"]},
-        "TaskCreatedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "TaskIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "TaskDeletedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "TaskIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "TaskIdentifier": {"keys": ["task_id", "workspace_id"], "required": ["task_id", "workspace_id"]},
-        "TaskPage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "Task"}}, "pagination": {"ref": "CursorPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "TaskPatch": {
-            "keys": ["assignees", "content", "deadline_at", "is_completed", "linked_records"],
-            "props": {"linked_records": {"items": {"ref": "RecordRef"}}},
-            "required": [],
-        },
-        "TaskResponse": {"keys": ["data"], "props": {"data": {"ref": "Task"}}, "required": ["data"]},
-        "TaskUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "TaskPatch"}}, "required": ["data"]},
-        "TaskUpdatedEvent": {
-            "keys": ["actor", "event_type", "id"],
-            "props": {"actor": {"ref": "Actor"}, "id": {"ref": "TaskIdentifier"}},
-            "required": ["actor", "event_type", "id"],
-        },
-        "TaskWrite": {
-            "keys": ["assignees", "content", "deadline_at", "is_completed", "linked_records"],
-            "props": {"linked_records": {"items": {"ref": "RecordRef"}}},
-            "required": ["content"],
-        },
-        "TextValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "TimestampValue": {
-            "keys": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-            "props": {"created_by_actor": {"ref": "Actor"}},
-            "required": ["active_from", "active_until", "attribute_type", "created_by_actor", "value"],
-        },
-        "TokenInfo": {
-            "keys": ["active", "api_version", "scopes", "token_id", "workspace_id", "workspace_name", "workspace_slug"],
-            "required": [
-                "active",
-                "api_version",
-                "scopes",
-                "token_id",
-                "workspace_id",
-                "workspace_name",
-                "workspace_slug",
-            ],
-        },
-        "ValueInput": {
-            "any": [
-                "PlainValueInput",
-                "CurrencyInput",
-                "PersonalNameInput",
-                "EmailAddressInput",
-                "PhoneNumberInput",
-                "DomainInput",
-                "RecordReferenceInput",
-                "SelectInput",
-                "StatusInput",
-            ]
-        },
-        "ValueInputs": {"ref": "ValueInput"},
-        "Webhook": {
-            "keys": ["api_version", "created_at", "id", "status", "subscriptions", "target_url"],
-            "props": {
-                "id": {"ref": "WebhookIdentifier"},
-                "status": {"ref": "WebhookStatus"},
-                "subscriptions": {"items": {"ref": "WebhookSubscription"}},
-            },
-            "required": ["api_version", "created_at", "id", "status", "subscriptions", "target_url"],
-        },
-        "WebhookCreateRequest": {"keys": ["data"], "props": {"data": {"ref": "WebhookWrite"}}, "required": ["data"]},
-        "WebhookCreatedResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "WebhookWithSecret"}},
-            "required": ["data"],
-        },
-        "WebhookDelivery": {
-            "keys": [
-                "attempt",
-                "created_at",
-                "event_types",
-                "id",
-                "message_id",
-                "next_attempt_at",
-                "response_status_code",
-                "status",
-                "webhook_id",
-            ],
-            "props": {"event_types": {"items": {"ref": "WebhookEventType"}}, "status": {"ref": "DeliveryStatus"}},
-            "required": [
-                "attempt",
-                "created_at",
-                "event_types",
-                "id",
-                "message_id",
-                "next_attempt_at",
-                "response_status_code",
-                "status",
-                "webhook_id",
-            ],
-        },
-        "WebhookDeliveryBody": {
-            "keys": ["events", "webhook_id"],
-            "props": {"events": {"items": {"ref": "WebhookEvent"}}},
-            "required": ["events", "webhook_id"],
-        },
-        "WebhookDeliveryPage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "WebhookDelivery"}}, "pagination": {"ref": "CursorPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "WebhookDeliveryResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "WebhookDelivery"}},
-            "required": ["data"],
-        },
-        "WebhookEvent": {
-            "by": "event_type",
-            "map": {
-                "list-entry.created": "ListEntryCreatedEvent",
-                "list-entry.deleted": "ListEntryDeletedEvent",
-                "list-entry.updated": "ListEntryUpdatedEvent",
-                "note.created": "NoteCreatedEvent",
-                "note.deleted": "NoteDeletedEvent",
-                "record.created": "RecordCreatedEvent",
-                "record.deleted": "RecordDeletedEvent",
-                "record.updated": "RecordUpdatedEvent",
-                "task.created": "TaskCreatedEvent",
-                "task.deleted": "TaskDeletedEvent",
-                "task.updated": "TaskUpdatedEvent",
-            },
-        },
-        "WebhookEventType": {},
-        "WebhookFilter": {},
-        "WebhookIdentifier": {"keys": ["webhook_id", "workspace_id"], "required": ["webhook_id", "workspace_id"]},
-        "WebhookPage": {
-            "keys": ["data", "pagination"],
-            "props": {"data": {"items": {"ref": "Webhook"}}, "pagination": {"ref": "CursorPagination"}},
-            "required": ["data", "pagination"],
-        },
-        "WebhookPatch": {
-            "keys": ["api_version", "status", "subscriptions", "target_url"],
-            "props": {"status": {"ref": "WebhookStatus"}, "subscriptions": {"items": {"ref": "WebhookSubscription"}}},
-            "required": [],
-        },
-        "WebhookResponse": {"keys": ["data"], "props": {"data": {"ref": "Webhook"}}, "required": ["data"]},
-        "WebhookRotateRequest": {"keys": ["data"], "props": {"data": {"ref": "WebhookRotation"}}, "required": ["data"]},
-        "WebhookRotation": {"keys": ["overlap_seconds"], "required": []},
-        "WebhookSecretRotation": {
-            "keys": ["id", "previous_secret_expires_at", "secret"],
-            "props": {"id": {"ref": "WebhookIdentifier"}},
-            "required": ["id", "previous_secret_expires_at", "secret"],
-        },
-        "WebhookSecretRotationResponse": {
-            "keys": ["data"],
-            "props": {"data": {"ref": "WebhookSecretRotation"}},
-            "required": ["data"],
-        },
-        "WebhookStatus": {},
-        "WebhookSubscription": {
-            "keys": ["event_type", "filter"],
-            "props": {"event_type": {"ref": "WebhookEventType"}, "filter": {"ref": "WebhookFilter"}},
-            "required": ["event_type", "filter"],
-        },
-        "WebhookUpdateRequest": {"keys": ["data"], "props": {"data": {"ref": "WebhookPatch"}}, "required": ["data"]},
-        "WebhookWithSecret": {
-            "keys": ["api_version", "created_at", "id", "secret", "status", "subscriptions", "target_url"],
-            "props": {
-                "id": {"ref": "WebhookIdentifier"},
-                "status": {"ref": "WebhookStatus"},
-                "subscriptions": {"items": {"ref": "WebhookSubscription"}},
-            },
-            "required": ["api_version", "created_at", "id", "secret", "status", "subscriptions", "target_url"],
-        },
-        "WebhookWrite": {
-            "keys": ["api_version", "subscriptions", "target_url"],
-            "props": {"subscriptions": {"items": {"ref": "WebhookSubscription"}}},
-            "required": ["subscriptions", "target_url"],
-        },
+    "body": "AttributeCreateRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/attributes"
+   },
+   "create_entry": {
+    "answers": {
+     "201": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
     },
+    "body": "EntryCreateRequest",
+    "method": "POST",
+    "path": "/v2/lists/{list}/entries"
+   },
+   "create_list": {
+    "answers": {
+     "201": "ListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ListCreateRequest",
+    "method": "POST",
+    "path": "/v2/lists"
+   },
+   "create_list_attribute": {
+    "answers": {
+     "201": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "AttributeCreateRequest",
+    "method": "POST",
+    "path": "/v2/lists/{list}/attributes"
+   },
+   "create_note": {
+    "answers": {
+     "201": "NoteResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "NoteCreateRequest",
+    "method": "POST",
+    "path": "/v2/notes"
+   },
+   "create_object": {
+    "answers": {
+     "201": "ObjectResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ObjectCreateRequest",
+    "method": "POST",
+    "path": "/v2/objects"
+   },
+   "create_record": {
+    "answers": {
+     "201": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records"
+   },
+   "create_select_option": {
+    "answers": {
+     "201": "SelectOptionResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "SelectOptionCreateRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/attributes/{attribute}/options"
+   },
+   "create_task": {
+    "answers": {
+     "201": "TaskResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "TaskCreateRequest",
+    "method": "POST",
+    "path": "/v2/tasks"
+   },
+   "create_webhook": {
+    "answers": {
+     "201": "WebhookCreatedResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "WebhookCreateRequest",
+    "method": "POST",
+    "path": "/v2/webhooks"
+   },
+   "delete_entry": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/lists/{list}/entries/{entry_id}"
+   },
+   "delete_note": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/notes/{note_id}"
+   },
+   "delete_record": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "delete_task": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/tasks/{task_id}"
+   },
+   "delete_webhook": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/webhooks/{webhook_id}"
+   },
+   "get_attribute": {
+    "answers": {
+     "200": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/attributes/{attribute}"
+   },
+   "get_entry": {
+    "answers": {
+     "200": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists/{list}/entries/{entry_id}"
+   },
+   "get_list": {
+    "answers": {
+     "200": "ListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists/{list}"
+   },
+   "get_note": {
+    "answers": {
+     "200": "NoteResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/notes/{note_id}"
+   },
+   "get_object": {
+    "answers": {
+     "200": "ObjectResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}"
+   },
+   "get_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "get_self": {
+    "answers": {
+     "200": "SelfResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/self"
+   },
+   "get_task": {
+    "answers": {
+     "200": "TaskResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/tasks/{task_id}"
+   },
+   "get_webhook": {
+    "answers": {
+     "200": "WebhookResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/webhooks/{webhook_id}"
+   },
+   "list_attributes": {
+    "answers": {
+     "200": "AttributeListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/attributes"
+   },
+   "list_list_attributes": {
+    "answers": {
+     "200": "AttributeListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists/{list}/attributes"
+   },
+   "list_lists": {
+    "answers": {
+     "200": "ListListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists"
+   },
+   "list_notes": {
+    "answers": {
+     "200": "NotePage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/notes"
+   },
+   "list_objects": {
+    "answers": {
+     "200": "ObjectListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects"
+   },
+   "list_record_attribute_values": {
+    "answers": {
+     "200": "AttributeValueListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/records/{record_id}/attributes/{attribute}/values"
+   },
+   "list_select_options": {
+    "answers": {
+     "200": "SelectOptionListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/attributes/{attribute}/options"
+   },
+   "list_tasks": {
+    "answers": {
+     "200": "TaskPage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/tasks"
+   },
+   "list_webhook_deliveries": {
+    "answers": {
+     "200": "WebhookDeliveryPage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/webhooks/{webhook_id}/deliveries"
+   },
+   "list_webhooks": {
+    "answers": {
+     "200": "WebhookPage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/webhooks"
+   },
+   "query_entries": {
+    "answers": {
+     "200": "EntryListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordQueryRequest",
+    "method": "POST",
+    "path": "/v2/lists/{list}/entries/query"
+   },
+   "query_records": {
+    "answers": {
+     "200": "RecordListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordQueryRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records/query"
+   },
+   "replace_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "PUT",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "search_records": {
+    "answers": {
+     "200": "SearchResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "SearchRequest",
+    "method": "POST",
+    "path": "/v2/objects/records/search"
+   },
+   "test_webhook": {
+    "answers": {
+     "202": "WebhookDeliveryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "POST",
+    "path": "/v2/webhooks/{webhook_id}/test"
+   },
+   "update_attribute": {
+    "answers": {
+     "200": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "AttributeUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}/attributes/{attribute}"
+   },
+   "update_entry": {
+    "answers": {
+     "200": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "EntryUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/lists/{list}/entries/{entry_id}"
+   },
+   "update_list": {
+    "answers": {
+     "200": "ListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ListUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/lists/{list}"
+   },
+   "update_object": {
+    "answers": {
+     "200": "ObjectResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ObjectUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}"
+   },
+   "update_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "update_select_option": {
+    "answers": {
+     "200": "SelectOptionResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "SelectOptionUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}/attributes/{attribute}/options/{option}"
+   },
+   "update_task": {
+    "answers": {
+     "200": "TaskResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "TaskUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/tasks/{task_id}"
+   },
+   "update_webhook": {
+    "answers": {
+     "200": "WebhookResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "WebhookUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/webhooks/{webhook_id}"
+   },
+   "upsert_entry": {
+    "answers": {
+     "200": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "EntryCreateRequest",
+    "method": "PUT",
+    "path": "/v2/lists/{list}/entries"
+   },
+   "upsert_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records/assert"
+   }
+  },
+  "2025-08-01": {
+   "batch_records": {
+    "answers": {
+     "200": "RecordBatchResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordBatchRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records/batch"
+   },
+   "create_attribute": {
+    "answers": {
+     "201": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "AttributeCreateRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/attributes"
+   },
+   "create_entry": {
+    "answers": {
+     "201": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "EntryCreateRequest",
+    "method": "POST",
+    "path": "/v2/lists/{list}/entries"
+   },
+   "create_list": {
+    "answers": {
+     "201": "ListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ListCreateRequest",
+    "method": "POST",
+    "path": "/v2/lists"
+   },
+   "create_list_attribute": {
+    "answers": {
+     "201": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "AttributeCreateRequest",
+    "method": "POST",
+    "path": "/v2/lists/{list}/attributes"
+   },
+   "create_note": {
+    "answers": {
+     "201": "NoteResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "NoteCreateRequest",
+    "method": "POST",
+    "path": "/v2/notes"
+   },
+   "create_object": {
+    "answers": {
+     "201": "ObjectResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ObjectCreateRequest",
+    "method": "POST",
+    "path": "/v2/objects"
+   },
+   "create_record": {
+    "answers": {
+     "201": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records"
+   },
+   "create_select_option": {
+    "answers": {
+     "201": "SelectOptionResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "SelectOptionCreateRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/attributes/{attribute}/options"
+   },
+   "create_task": {
+    "answers": {
+     "201": "TaskResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "TaskCreateRequest",
+    "method": "POST",
+    "path": "/v2/tasks"
+   },
+   "create_webhook": {
+    "answers": {
+     "201": "WebhookCreatedResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "WebhookCreateRequest",
+    "method": "POST",
+    "path": "/v2/webhooks"
+   },
+   "delete_entry": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/lists/{list}/entries/{entry_id}"
+   },
+   "delete_note": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/notes/{note_id}"
+   },
+   "delete_record": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "delete_task": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/tasks/{task_id}"
+   },
+   "delete_webhook": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/webhooks/{webhook_id}"
+   },
+   "get_attribute": {
+    "answers": {
+     "200": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/attributes/{attribute}"
+   },
+   "get_entry": {
+    "answers": {
+     "200": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists/{list}/entries/{entry_id}"
+   },
+   "get_list": {
+    "answers": {
+     "200": "ListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists/{list}"
+   },
+   "get_note": {
+    "answers": {
+     "200": "NoteResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/notes/{note_id}"
+   },
+   "get_object": {
+    "answers": {
+     "200": "ObjectResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}"
+   },
+   "get_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "get_self": {
+    "answers": {
+     "200": "SelfResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/self"
+   },
+   "get_task": {
+    "answers": {
+     "200": "TaskResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/tasks/{task_id}"
+   },
+   "get_webhook": {
+    "answers": {
+     "200": "WebhookResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/webhooks/{webhook_id}"
+   },
+   "list_attributes": {
+    "answers": {
+     "200": "AttributeListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/attributes"
+   },
+   "list_list_attributes": {
+    "answers": {
+     "200": "AttributeListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists/{list}/attributes"
+   },
+   "list_lists": {
+    "answers": {
+     "200": "ListListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists"
+   },
+   "list_notes": {
+    "answers": {
+     "200": "NotePage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/notes"
+   },
+   "list_objects": {
+    "answers": {
+     "200": "ObjectListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects"
+   },
+   "list_record_attribute_values": {
+    "answers": {
+     "200": "AttributeValueListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/records/{record_id}/attributes/{attribute}/values"
+   },
+   "list_select_options": {
+    "answers": {
+     "200": "SelectOptionListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/attributes/{attribute}/options"
+   },
+   "list_tasks": {
+    "answers": {
+     "200": "TaskPage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/tasks"
+   },
+   "list_webhook_deliveries": {
+    "answers": {
+     "200": "WebhookDeliveryPage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/webhooks/{webhook_id}/deliveries"
+   },
+   "list_webhooks": {
+    "answers": {
+     "200": "WebhookPage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/webhooks"
+   },
+   "query_entries": {
+    "answers": {
+     "200": "EntryListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordQueryRequest",
+    "method": "POST",
+    "path": "/v2/lists/{list}/entries/query"
+   },
+   "query_records": {
+    "answers": {
+     "200": "RecordListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordQueryRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records/query"
+   },
+   "replace_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "PUT",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "search_records": {
+    "answers": {
+     "200": "SearchResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "SearchRequest",
+    "method": "POST",
+    "path": "/v2/objects/records/search"
+   },
+   "test_webhook": {
+    "answers": {
+     "202": "WebhookDeliveryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "POST",
+    "path": "/v2/webhooks/{webhook_id}/test"
+   },
+   "update_attribute": {
+    "answers": {
+     "200": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "AttributeUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}/attributes/{attribute}"
+   },
+   "update_entry": {
+    "answers": {
+     "200": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "EntryUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/lists/{list}/entries/{entry_id}"
+   },
+   "update_list": {
+    "answers": {
+     "200": "ListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ListUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/lists/{list}"
+   },
+   "update_object": {
+    "answers": {
+     "200": "ObjectResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ObjectUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}"
+   },
+   "update_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "update_select_option": {
+    "answers": {
+     "200": "SelectOptionResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "SelectOptionUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}/attributes/{attribute}/options/{option}"
+   },
+   "update_task": {
+    "answers": {
+     "200": "TaskResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "TaskUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/tasks/{task_id}"
+   },
+   "update_webhook": {
+    "answers": {
+     "200": "WebhookResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "WebhookUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/webhooks/{webhook_id}"
+   },
+   "upsert_entry": {
+    "answers": {
+     "200": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "EntryCreateRequest",
+    "method": "PUT",
+    "path": "/v2/lists/{list}/entries"
+   },
+   "upsert_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "PUT",
+    "path": "/v2/objects/{object}/records"
+   }
+  },
+  "2026-04-01": {
+   "batch_records": {
+    "answers": {
+     "200": "RecordBatchResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordBatchRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records/batch"
+   },
+   "create_attribute": {
+    "answers": {
+     "201": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "AttributeCreateRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/attributes"
+   },
+   "create_entry": {
+    "answers": {
+     "201": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "EntryCreateRequest",
+    "method": "POST",
+    "path": "/v2/lists/{list}/entries"
+   },
+   "create_list": {
+    "answers": {
+     "201": "ListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ListCreateRequest",
+    "method": "POST",
+    "path": "/v2/lists"
+   },
+   "create_list_attribute": {
+    "answers": {
+     "201": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "AttributeCreateRequest",
+    "method": "POST",
+    "path": "/v2/lists/{list}/attributes"
+   },
+   "create_note": {
+    "answers": {
+     "201": "NoteResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "NoteCreateRequest",
+    "method": "POST",
+    "path": "/v2/notes"
+   },
+   "create_object": {
+    "answers": {
+     "201": "ObjectResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ObjectCreateRequest",
+    "method": "POST",
+    "path": "/v2/objects"
+   },
+   "create_record": {
+    "answers": {
+     "201": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records"
+   },
+   "create_select_option": {
+    "answers": {
+     "201": "SelectOptionResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "SelectOptionCreateRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/attributes/{attribute}/options"
+   },
+   "create_task": {
+    "answers": {
+     "201": "TaskResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "TaskCreateRequest",
+    "method": "POST",
+    "path": "/v2/tasks"
+   },
+   "create_webhook": {
+    "answers": {
+     "201": "WebhookCreatedResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "WebhookCreateRequest",
+    "method": "POST",
+    "path": "/v2/webhooks"
+   },
+   "delete_entry": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/lists/{list}/entries/{entry_id}"
+   },
+   "delete_note": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/notes/{note_id}"
+   },
+   "delete_record": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "delete_task": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/tasks/{task_id}"
+   },
+   "delete_webhook": {
+    "answers": {
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "DELETE",
+    "path": "/v2/webhooks/{webhook_id}"
+   },
+   "get_attribute": {
+    "answers": {
+     "200": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/attributes/{attribute}"
+   },
+   "get_entry": {
+    "answers": {
+     "200": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists/{list}/entries/{entry_id}"
+   },
+   "get_list": {
+    "answers": {
+     "200": "ListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists/{list}"
+   },
+   "get_note": {
+    "answers": {
+     "200": "NoteResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/notes/{note_id}"
+   },
+   "get_object": {
+    "answers": {
+     "200": "ObjectResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}"
+   },
+   "get_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "get_self": {
+    "answers": {
+     "200": "SelfResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/self"
+   },
+   "get_task": {
+    "answers": {
+     "200": "TaskResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/tasks/{task_id}"
+   },
+   "get_webhook": {
+    "answers": {
+     "200": "WebhookResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/webhooks/{webhook_id}"
+   },
+   "list_attributes": {
+    "answers": {
+     "200": "AttributeListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/attributes"
+   },
+   "list_list_attributes": {
+    "answers": {
+     "200": "AttributeListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists/{list}/attributes"
+   },
+   "list_lists": {
+    "answers": {
+     "200": "ListListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/lists"
+   },
+   "list_notes": {
+    "answers": {
+     "200": "NotePage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/notes"
+   },
+   "list_objects": {
+    "answers": {
+     "200": "ObjectListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects"
+   },
+   "list_record_attribute_values": {
+    "answers": {
+     "200": "AttributeValueListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/records/{record_id}/attributes/{attribute}/values"
+   },
+   "list_select_options": {
+    "answers": {
+     "200": "SelectOptionListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/objects/{object}/attributes/{attribute}/options"
+   },
+   "list_tasks": {
+    "answers": {
+     "200": "TaskPage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/tasks"
+   },
+   "list_webhook_deliveries": {
+    "answers": {
+     "200": "WebhookDeliveryPage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/webhooks/{webhook_id}/deliveries"
+   },
+   "list_webhooks": {
+    "answers": {
+     "200": "WebhookPage",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "GET",
+    "path": "/v2/webhooks"
+   },
+   "query_entries": {
+    "answers": {
+     "200": "EntryListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordQueryRequest",
+    "method": "POST",
+    "path": "/v2/lists/{list}/entries/query"
+   },
+   "query_records": {
+    "answers": {
+     "200": "RecordListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordQueryRequest",
+    "method": "POST",
+    "path": "/v2/objects/{object}/records/query"
+   },
+   "replace_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "PUT",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "rotate_webhook_secret": {
+    "answers": {
+     "200": "WebhookSecretRotationResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": "WebhookRotateRequest",
+    "method": "POST",
+    "path": "/v2/webhooks/{webhook_id}/rotate-secret"
+   },
+   "search_records": {
+    "answers": {
+     "200": "SearchResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "SearchRequest",
+    "method": "POST",
+    "path": "/v2/objects/records/search"
+   },
+   "test_webhook": {
+    "answers": {
+     "202": "WebhookDeliveryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "429": "Error"
+    },
+    "body": null,
+    "method": "POST",
+    "path": "/v2/webhooks/{webhook_id}/test"
+   },
+   "update_attribute": {
+    "answers": {
+     "200": "AttributeResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "AttributeUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}/attributes/{attribute}"
+   },
+   "update_entry": {
+    "answers": {
+     "200": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "EntryUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/lists/{list}/entries/{entry_id}"
+   },
+   "update_list": {
+    "answers": {
+     "200": "ListResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ListUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/lists/{list}"
+   },
+   "update_object": {
+    "answers": {
+     "200": "ObjectResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "ObjectUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}"
+   },
+   "update_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}/records/{record_id}"
+   },
+   "update_select_option": {
+    "answers": {
+     "200": "SelectOptionResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "SelectOptionUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/objects/{object}/attributes/{attribute}/options/{option}"
+   },
+   "update_task": {
+    "answers": {
+     "200": "TaskResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "TaskUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/tasks/{task_id}"
+   },
+   "update_webhook": {
+    "answers": {
+     "200": "WebhookResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "WebhookUpdateRequest",
+    "method": "PATCH",
+    "path": "/v2/webhooks/{webhook_id}"
+   },
+   "upsert_entry": {
+    "answers": {
+     "200": "EntryResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "EntryCreateRequest",
+    "method": "PUT",
+    "path": "/v2/lists/{list}/entries"
+   },
+   "upsert_record": {
+    "answers": {
+     "200": "RecordResponse",
+     "400": "Error",
+     "401": "Error",
+     "403": "Error",
+     "404": "Error",
+     "409": "Error",
+     "413": "Error",
+     "429": "Error"
+    },
+    "body": "RecordWriteRequest",
+    "method": "PUT",
+    "path": "/v2/objects/{object}/records"
+   }
+  }
+ },
+ "shapes": {
+  "2025-01-01": {
+   "Actor": {
+    "keys": [
+     "id",
+     "type"
+    ],
+    "props": {
+     "type": {
+      "ref": "ActorType"
+     }
+    },
+    "required": [
+     "type"
+    ]
+   },
+   "ActorType": {},
+   "ApiVersion": {},
+   "Attribute": {
+    "keys": [
+     "api_slug",
+     "config",
+     "created_at",
+     "description",
+     "id",
+     "is_archived",
+     "is_multiselect",
+     "is_required",
+     "is_system_attribute",
+     "is_unique",
+     "is_writable",
+     "title",
+     "type"
+    ],
+    "props": {
+     "config": {
+      "ref": "AttributeConfig"
+     },
+     "id": {
+      "ref": "AttributeIdentifier"
+     },
+     "type": {
+      "ref": "AttributeType"
+     }
+    },
+    "required": [
+     "api_slug",
+     "config",
+     "created_at",
+     "id",
+     "is_archived",
+     "is_multiselect",
+     "is_required",
+     "is_system_attribute",
+     "is_unique",
+     "is_writable",
+     "title",
+     "type"
+    ]
+   },
+   "AttributeCondition": {
+    "any": [
+     "FilterScalar",
+     "FilterOperators",
+     "PropertyConditions"
+    ]
+   },
+   "AttributeConfig": {
+    "keys": [
+     "currency",
+     "record_reference"
+    ],
+    "props": {
+     "currency": {
+      "ref": "CurrencyConfig"
+     },
+     "record_reference": {
+      "ref": "RecordReferenceConfig"
+     }
+    },
+    "required": []
+   },
+   "AttributeCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "AttributeWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeIdentifier": {
+    "keys": [
+     "attribute_id",
+     "list_id",
+     "object_id",
+     "workspace_id"
+    ],
+    "required": [
+     "attribute_id",
+     "workspace_id"
+    ]
+   },
+   "AttributeListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Attribute"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributePatch": {
+    "keys": [
+     "api_slug",
+     "config",
+     "description",
+     "is_archived",
+     "is_required",
+     "is_unique",
+     "title"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     },
+     "config": {
+      "ref": "AttributeConfig"
+     }
+    },
+    "required": []
+   },
+   "AttributeResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Attribute"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeSort": {
+    "keys": [
+     "attribute",
+     "direction",
+     "field"
+    ],
+    "props": {
+     "direction": {
+      "ref": "SortDirection"
+     }
+    },
+    "required": [
+     "attribute",
+     "direction"
+    ]
+   },
+   "AttributeType": {},
+   "AttributeUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "AttributePatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeValue": {
+    "by": "attribute_type",
+    "map": {
+     "checkbox": "CheckboxValue",
+     "currency": "CurrencyValue",
+     "date": "DateValue",
+     "domain": "DomainValue",
+     "email-address": "EmailAddressValue",
+     "number": "NumberValue",
+     "personal-name": "PersonalNameValue",
+     "phone-number": "PhoneNumberValue",
+     "rating": "RatingValue",
+     "record-reference": "RecordReferenceValue",
+     "select": "SelectValue",
+     "status": "StatusValue",
+     "text": "TextValue",
+     "timestamp": "TimestampValue"
+    }
+   },
+   "AttributeValueListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "AttributeValue"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeWrite": {
+    "keys": [
+     "api_slug",
+     "config",
+     "description",
+     "is_multiselect",
+     "is_required",
+     "is_unique",
+     "title",
+     "type"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     },
+     "config": {
+      "ref": "AttributeConfig"
+     },
+     "type": {
+      "ref": "AttributeType"
+     }
+    },
+    "required": [
+     "api_slug",
+     "title",
+     "type"
+    ]
+   },
+   "BatchItemStatus": {},
+   "BatchOperation": {},
+   "CheckboxValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "ConditionFilter": {
+    "extra": {
+     "ref": "AttributeCondition"
+    },
+    "keys": [
+     "$and",
+     "$not",
+     "$or"
+    ],
+    "props": {
+     "$and": {
+      "items": {
+       "ref": "Filter"
+      }
+     },
+     "$not": {
+      "ref": "Filter"
+     },
+     "$or": {
+      "items": {
+       "ref": "Filter"
+      }
+     }
+    },
+    "required": []
+   },
+   "CurrencyCode": {},
+   "CurrencyConfig": {
+    "keys": [
+     "default_currency_code"
+    ],
+    "props": {
+     "default_currency_code": {
+      "ref": "CurrencyCode"
+     }
+    },
+    "required": [
+     "default_currency_code"
+    ]
+   },
+   "CurrencyInput": {
+    "keys": [
+     "currency_code",
+     "currency_value"
+    ],
+    "props": {
+     "currency_code": {
+      "ref": "CurrencyCode"
+     }
+    },
+    "required": [
+     "currency_value"
+    ]
+   },
+   "CurrencyValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "currency_code",
+     "currency_value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "currency_code": {
+      "ref": "CurrencyCode"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "currency_code",
+     "currency_value"
+    ]
+   },
+   "CursorPagination": {
+    "keys": [
+     "next_cursor"
+    ],
+    "required": [
+     "next_cursor"
+    ]
+   },
+   "DateValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "DeliveryStatus": {},
+   "DomainInput": {
+    "keys": [
+     "domain"
+    ],
+    "required": [
+     "domain"
+    ]
+   },
+   "DomainValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "domain",
+     "root_domain"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "domain",
+     "root_domain"
+    ]
+   },
+   "EmailAddressInput": {
+    "keys": [
+     "email_address"
+    ],
+    "required": [
+     "email_address"
+    ]
+   },
+   "EmailAddressValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "email_address",
+     "email_domain",
+     "email_local_specifier",
+     "email_root_domain",
+     "original_email_address"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "email_address",
+     "email_domain",
+     "email_local_specifier",
+     "email_root_domain",
+     "original_email_address"
+    ]
+   },
+   "Entry": {
+    "keys": [
+     "created_at",
+     "entry_values",
+     "id",
+     "parent_object",
+     "parent_record_id"
+    ],
+    "props": {
+     "entry_values": {
+      "ref": "RecordValues"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "created_at",
+     "entry_values",
+     "id",
+     "parent_object",
+     "parent_record_id"
+    ]
+   },
+   "EntryCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "EntryWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryIdentifier": {
+    "keys": [
+     "entry_id",
+     "list_id",
+     "workspace_id"
+    ],
+    "required": [
+     "entry_id",
+     "list_id",
+     "workspace_id"
+    ]
+   },
+   "EntryListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Entry"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryPatch": {
+    "keys": [
+     "entry_values"
+    ],
+    "props": {
+     "entry_values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "entry_values"
+    ]
+   },
+   "EntryResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Entry"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "EntryPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryWrite": {
+    "keys": [
+     "entry_values",
+     "parent_object",
+     "parent_record_id"
+    ],
+    "props": {
+     "entry_values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "parent_object",
+     "parent_record_id"
+    ]
+   },
+   "Error": {
+    "keys": [
+     "error"
+    ],
+    "required": [
+     "error"
+    ]
+   },
+   "Filter": {
+    "any": [
+     "ConditionFilter",
+     "PathFilter"
+    ]
+   },
+   "FilterOperators": {
+    "keys": [
+     "$contains",
+     "$ends_with",
+     "$eq",
+     "$gt",
+     "$gte",
+     "$in",
+     "$lt",
+     "$lte",
+     "$not_empty",
+     "$starts_with"
+    ],
+    "props": {
+     "$eq": {
+      "ref": "FilterScalar"
+     },
+     "$in": {
+      "items": {
+       "ref": "FilterScalar"
+      }
+     }
+    },
+    "required": []
+   },
+   "FilterPath": {},
+   "FilterScalar": {},
+   "List": {
+    "keys": [
+     "api_slug",
+     "created_at",
+     "id",
+     "name",
+     "parent_objects"
+    ],
+    "props": {
+     "id": {
+      "ref": "ListIdentifier"
+     }
+    },
+    "required": [
+     "api_slug",
+     "created_at",
+     "id",
+     "name",
+     "parent_objects"
+    ]
+   },
+   "ListCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ListWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListEntryCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "ListEntryDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "ListEntryUpdatedEvent": {
+    "keys": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "ListIdentifier": {
+    "keys": [
+     "list_id",
+     "workspace_id"
+    ],
+    "required": [
+     "list_id",
+     "workspace_id"
+    ]
+   },
+   "ListListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "List"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListPatch": {
+    "keys": [
+     "api_slug",
+     "name"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": []
+   },
+   "ListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "List"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ListPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListWrite": {
+    "keys": [
+     "api_slug",
+     "name",
+     "parent_objects"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": [
+     "api_slug",
+     "name",
+     "parent_objects"
+    ]
+   },
+   "Note": {
+    "keys": [
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "format",
+     "id",
+     "parent_object",
+     "parent_record_id",
+     "title"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "format": {
+      "ref": "NoteFormat"
+     },
+     "id": {
+      "ref": "NoteIdentifier"
+     }
+    },
+    "required": [
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "format",
+     "id",
+     "parent_object",
+     "parent_record_id",
+     "title"
+    ]
+   },
+   "NoteCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "NoteWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "NoteCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "NoteIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "NoteDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "NoteIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "NoteFormat": {},
+   "NoteIdentifier": {
+    "keys": [
+     "note_id",
+     "workspace_id"
+    ],
+    "required": [
+     "note_id",
+     "workspace_id"
+    ]
+   },
+   "NotePage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Note"
+      }
+     },
+     "pagination": {
+      "ref": "OffsetPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "NoteResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Note"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "NoteWrite": {
+    "keys": [
+     "content",
+     "format",
+     "parent_object",
+     "parent_record_id",
+     "title"
+    ],
+    "props": {
+     "format": {
+      "ref": "NoteFormat"
+     }
+    },
+    "required": [
+     "content",
+     "parent_object",
+     "parent_record_id",
+     "title"
+    ]
+   },
+   "NumberValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "Object": {
+    "keys": [
+     "api_slug",
+     "created_at",
+     "id",
+     "plural_noun",
+     "singular_noun"
+    ],
+    "props": {
+     "id": {
+      "ref": "ObjectIdentifier"
+     }
+    },
+    "required": [
+     "api_slug",
+     "created_at",
+     "id",
+     "plural_noun",
+     "singular_noun"
+    ]
+   },
+   "ObjectCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ObjectWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectIdentifier": {
+    "keys": [
+     "object_id",
+     "workspace_id"
+    ],
+    "required": [
+     "object_id",
+     "workspace_id"
+    ]
+   },
+   "ObjectListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Object"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectPatch": {
+    "keys": [
+     "api_slug",
+     "plural_noun",
+     "singular_noun"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": []
+   },
+   "ObjectResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Object"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ObjectPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectWrite": {
+    "keys": [
+     "api_slug",
+     "plural_noun",
+     "singular_noun"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": [
+     "api_slug",
+     "plural_noun",
+     "singular_noun"
+    ]
+   },
+   "OffsetPagination": {
+    "keys": [
+     "has_more",
+     "limit",
+     "offset"
+    ],
+    "required": [
+     "has_more",
+     "limit",
+     "offset"
+    ]
+   },
+   "PathFilter": {
+    "keys": [
+     "constraints",
+     "path"
+    ],
+    "props": {
+     "constraints": {
+      "ref": "AttributeCondition"
+     },
+     "path": {
+      "ref": "FilterPath"
+     }
+    },
+    "required": [
+     "constraints",
+     "path"
+    ]
+   },
+   "PathSort": {
+    "keys": [
+     "direction",
+     "field",
+     "path"
+    ],
+    "props": {
+     "direction": {
+      "ref": "SortDirection"
+     },
+     "path": {
+      "ref": "FilterPath"
+     }
+    },
+    "required": [
+     "direction",
+     "path"
+    ]
+   },
+   "PersonalNameInput": {
+    "keys": [
+     "first_name",
+     "full_name",
+     "last_name"
+    ],
+    "required": [
+     "first_name",
+     "last_name"
+    ]
+   },
+   "PersonalNameValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "first_name",
+     "full_name",
+     "last_name"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "first_name",
+     "full_name",
+     "last_name"
+    ]
+   },
+   "PhoneNumberInput": {
+    "keys": [
+     "country_code",
+     "original_phone_number"
+    ],
+    "required": [
+     "original_phone_number"
+    ]
+   },
+   "PhoneNumberValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "country_code",
+     "created_by_actor",
+     "original_phone_number",
+     "phone_number"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "country_code",
+     "created_by_actor",
+     "original_phone_number",
+     "phone_number"
+    ]
+   },
+   "PlainValueInput": {
+    "keys": [
+     "value"
+    ],
+    "required": [
+     "value"
+    ]
+   },
+   "PropertyConditions": {
+    "extra": {
+     "any": [
+      "FilterScalar",
+      "FilterOperators"
+     ]
+    },
+    "props": {}
+   },
+   "RatingValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "Record": {
+    "keys": [
+     "created_at",
+     "id",
+     "values",
+     "web_url"
+    ],
+    "props": {
+     "id": {
+      "ref": "RecordIdentifier"
+     },
+     "values": {
+      "ref": "RecordValues"
+     }
+    },
+    "required": [
+     "created_at",
+     "id",
+     "values",
+     "web_url"
+    ]
+   },
+   "RecordBatch": {
+    "keys": [
+     "items"
+    ],
+    "props": {
+     "items": {
+      "items": {
+       "ref": "RecordBatchItem"
+      }
+     }
+    },
+    "required": [
+     "items"
+    ]
+   },
+   "RecordBatchItem": {
+    "keys": [
+     "idempotency_key",
+     "matching_attribute",
+     "operation",
+     "values"
+    ],
+    "props": {
+     "operation": {
+      "ref": "BatchOperation"
+     },
+     "values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "operation",
+     "values"
+    ]
+   },
+   "RecordBatchOutcome": {
+    "keys": [
+     "results"
+    ],
+    "props": {
+     "results": {
+      "items": {
+       "ref": "RecordBatchResult"
+      }
+     }
+    },
+    "required": [
+     "results"
+    ]
+   },
+   "RecordBatchRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "RecordBatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordBatchResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "RecordBatchOutcome"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordBatchResult": {
+    "keys": [
+     "error",
+     "index",
+     "record",
+     "replayed",
+     "status"
+    ],
+    "props": {
+     "error": {
+      "ref": "Error"
+     },
+     "record": {
+      "ref": "Record"
+     },
+     "status": {
+      "ref": "BatchItemStatus"
+     }
+    },
+    "required": [
+     "error",
+     "index",
+     "record",
+     "replayed",
+     "status"
+    ]
+   },
+   "RecordCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "RecordDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "RecordIdentifier": {
+    "keys": [
+     "object_id",
+     "record_id",
+     "workspace_id"
+    ],
+    "required": [
+     "object_id",
+     "record_id",
+     "workspace_id"
+    ]
+   },
+   "RecordListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Record"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordQueryRequest": {
+    "keys": [
+     "filter",
+     "limit",
+     "offset",
+     "sorts"
+    ],
+    "props": {
+     "filter": {
+      "ref": "Filter"
+     },
+     "sorts": {
+      "items": {
+       "ref": "Sort"
+      }
+     }
+    },
+    "required": []
+   },
+   "RecordRef": {
+    "keys": [
+     "object",
+     "record_id"
+    ],
+    "required": [
+     "object",
+     "record_id"
+    ]
+   },
+   "RecordReferenceConfig": {
+    "keys": [
+     "allowed_objects"
+    ],
+    "required": [
+     "allowed_objects"
+    ]
+   },
+   "RecordReferenceInput": {
+    "keys": [
+     "target_object",
+     "target_record_id"
+    ],
+    "required": [
+     "target_object",
+     "target_record_id"
+    ]
+   },
+   "RecordReferenceValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "target_object",
+     "target_record_id"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "target_object",
+     "target_record_id"
+    ]
+   },
+   "RecordResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Record"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordUpdatedEvent": {
+    "keys": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id"
+    ]
+   },
+   "RecordValues": {
+    "extra": {
+     "items": {
+      "ref": "AttributeValue"
+     }
+    },
+    "props": {}
+   },
+   "RecordValuesInput": {
+    "extra": {
+     "ref": "ValueInputs"
+    },
+    "props": {}
+   },
+   "RecordWrite": {
+    "keys": [
+     "values"
+    ],
+    "props": {
+     "values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "values"
+    ]
+   },
+   "RecordWriteRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "RecordWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SearchRequest": {
+    "keys": [
+     "limit",
+     "objects",
+     "query"
+    ],
+    "required": [
+     "query"
+    ]
+   },
+   "SearchResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "SearchResult"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SearchResult": {
+    "keys": [
+     "id",
+     "object",
+     "record_text",
+     "score"
+    ],
+    "props": {
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "id",
+     "object",
+     "record_text",
+     "score"
+    ]
+   },
+   "SelectInput": {
+    "keys": [
+     "option"
+    ],
+    "required": [
+     "option"
+    ]
+   },
+   "SelectOption": {
+    "keys": [
+     "id",
+     "is_archived",
+     "title"
+    ],
+    "props": {
+     "id": {
+      "ref": "SelectOptionIdentifier"
+     }
+    },
+    "required": [
+     "id",
+     "is_archived",
+     "title"
+    ]
+   },
+   "SelectOptionCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "SelectOptionWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionIdentifier": {
+    "keys": [
+     "attribute_id",
+     "list_id",
+     "object_id",
+     "option_id",
+     "workspace_id"
+    ],
+    "required": [
+     "attribute_id",
+     "option_id",
+     "workspace_id"
+    ]
+   },
+   "SelectOptionListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "SelectOption"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionPatch": {
+    "keys": [
+     "is_archived",
+     "title"
+    ],
+    "required": []
+   },
+   "SelectOptionResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "SelectOption"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "SelectOptionPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionWrite": {
+    "keys": [
+     "title"
+    ],
+    "required": [
+     "title"
+    ]
+   },
+   "SelectValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "option"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "option": {
+      "ref": "SelectOption"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "option"
+    ]
+   },
+   "SelfResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "TokenInfo"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "Slug": {},
+   "Sort": {
+    "any": [
+     "AttributeSort",
+     "PathSort"
+    ]
+   },
+   "SortDirection": {},
+   "StatusInput": {
+    "keys": [
+     "status"
+    ],
+    "required": [
+     "status"
+    ]
+   },
+   "StatusValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "status"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "status": {
+      "ref": "SelectOption"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "status"
+    ]
+   },
+   "Task": {
+    "keys": [
+     "assignees",
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "due_date",
+     "id",
+     "is_completed",
+     "linked_records"
+    ],
+    "props": {
+     "assignees": {
+      "items": {
+       "ref": "Actor"
+      }
+     },
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     },
+     "linked_records": {
+      "items": {
+       "ref": "RecordRef"
+      }
+     }
+    },
+    "required": [
+     "assignees",
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "due_date",
+     "id",
+     "is_completed",
+     "linked_records"
+    ]
+   },
+   "TaskCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "TaskWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "TaskCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "TaskDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "TaskIdentifier": {
+    "keys": [
+     "task_id",
+     "workspace_id"
+    ],
+    "required": [
+     "task_id",
+     "workspace_id"
+    ]
+   },
+   "TaskPage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Task"
+      }
+     },
+     "pagination": {
+      "ref": "OffsetPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "TaskPatch": {
+    "keys": [
+     "assignees",
+     "content",
+     "due_date",
+     "is_completed",
+     "linked_records"
+    ],
+    "props": {
+     "linked_records": {
+      "items": {
+       "ref": "RecordRef"
+      }
+     }
+    },
+    "required": []
+   },
+   "TaskResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Task"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "TaskUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "TaskPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "TaskUpdatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "TaskWrite": {
+    "keys": [
+     "assignees",
+     "content",
+     "due_date",
+     "is_completed",
+     "linked_records"
+    ],
+    "props": {
+     "linked_records": {
+      "items": {
+       "ref": "RecordRef"
+      }
+     }
+    },
+    "required": [
+     "content"
+    ]
+   },
+   "TextValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "TimestampValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "TokenInfo": {
+    "keys": [
+     "active",
+     "api_version",
+     "scopes",
+     "token_id",
+     "workspace_id",
+     "workspace_name",
+     "workspace_slug"
+    ],
+    "required": [
+     "active",
+     "api_version",
+     "scopes",
+     "token_id",
+     "workspace_id",
+     "workspace_name",
+     "workspace_slug"
+    ]
+   },
+   "ValueInput": {
+    "any": [
+     "PlainValueInput",
+     "CurrencyInput",
+     "PersonalNameInput",
+     "EmailAddressInput",
+     "PhoneNumberInput",
+     "DomainInput",
+     "RecordReferenceInput",
+     "SelectInput",
+     "StatusInput"
+    ]
+   },
+   "ValueInputs": {
+    "items": {
+     "ref": "ValueInput"
+    },
+    "ref": "ValueInput"
+   },
+   "Webhook": {
+    "keys": [
+     "api_version",
+     "created_at",
+     "id",
+     "status",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "id": {
+      "ref": "WebhookIdentifier"
+     },
+     "status": {
+      "ref": "WebhookStatus"
+     },
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": [
+     "api_version",
+     "created_at",
+     "id",
+     "status",
+     "subscriptions",
+     "target_url"
+    ]
+   },
+   "WebhookCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookCreatedResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookWithSecret"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookDelivery": {
+    "keys": [
+     "attempt",
+     "created_at",
+     "event_types",
+     "id",
+     "message_id",
+     "next_attempt_at",
+     "response_status_code",
+     "status",
+     "webhook_id"
+    ],
+    "props": {
+     "event_types": {
+      "items": {
+       "ref": "WebhookEventType"
+      }
+     },
+     "status": {
+      "ref": "DeliveryStatus"
+     }
+    },
+    "required": [
+     "attempt",
+     "created_at",
+     "event_types",
+     "id",
+     "message_id",
+     "next_attempt_at",
+     "response_status_code",
+     "status",
+     "webhook_id"
+    ]
+   },
+   "WebhookDeliveryBody": {
+    "keys": [
+     "events",
+     "webhook_id"
+    ],
+    "props": {
+     "events": {
+      "items": {
+       "ref": "WebhookEvent"
+      }
+     }
+    },
+    "required": [
+     "events",
+     "webhook_id"
+    ]
+   },
+   "WebhookDeliveryPage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "WebhookDelivery"
+      }
+     },
+     "pagination": {
+      "ref": "CursorPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "WebhookDeliveryResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookDelivery"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookEvent": {
+    "by": "event_type",
+    "map": {
+     "list_entry_created": "ListEntryCreatedEvent",
+     "list_entry_deleted": "ListEntryDeletedEvent",
+     "list_entry_updated": "ListEntryUpdatedEvent",
+     "note_created": "NoteCreatedEvent",
+     "note_deleted": "NoteDeletedEvent",
+     "record_created": "RecordCreatedEvent",
+     "record_deleted": "RecordDeletedEvent",
+     "record_updated": "RecordUpdatedEvent",
+     "task_created": "TaskCreatedEvent",
+     "task_deleted": "TaskDeletedEvent",
+     "task_updated": "TaskUpdatedEvent"
+    }
+   },
+   "WebhookEventType": {},
+   "WebhookFilter": {},
+   "WebhookIdentifier": {
+    "keys": [
+     "webhook_id",
+     "workspace_id"
+    ],
+    "required": [
+     "webhook_id",
+     "workspace_id"
+    ]
+   },
+   "WebhookPage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Webhook"
+      }
+     },
+     "pagination": {
+      "ref": "OffsetPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "WebhookPatch": {
+    "keys": [
+     "api_version",
+     "status",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "status": {
+      "ref": "WebhookStatus"
+     },
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": []
+   },
+   "WebhookResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Webhook"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookStatus": {},
+   "WebhookSubscription": {
+    "keys": [
+     "event_type",
+     "filter"
+    ],
+    "props": {
+     "event_type": {
+      "ref": "WebhookEventType"
+     },
+     "filter": {
+      "ref": "WebhookFilter"
+     }
+    },
+    "required": [
+     "event_type",
+     "filter"
+    ]
+   },
+   "WebhookUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookWithSecret": {
+    "keys": [
+     "api_version",
+     "created_at",
+     "id",
+     "secret",
+     "status",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "id": {
+      "ref": "WebhookIdentifier"
+     },
+     "status": {
+      "ref": "WebhookStatus"
+     },
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": [
+     "api_version",
+     "created_at",
+     "id",
+     "secret",
+     "status",
+     "subscriptions",
+     "target_url"
+    ]
+   },
+   "WebhookWrite": {
+    "keys": [
+     "api_version",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": [
+     "subscriptions",
+     "target_url"
+    ]
+   }
+  },
+  "2025-08-01": {
+   "Actor": {
+    "keys": [
+     "id",
+     "type"
+    ],
+    "props": {
+     "type": {
+      "ref": "ActorType"
+     }
+    },
+    "required": [
+     "type"
+    ]
+   },
+   "ActorType": {},
+   "ApiVersion": {},
+   "Attribute": {
+    "keys": [
+     "api_slug",
+     "config",
+     "created_at",
+     "description",
+     "id",
+     "is_archived",
+     "is_multiselect",
+     "is_required",
+     "is_system_attribute",
+     "is_unique",
+     "is_writable",
+     "title",
+     "type"
+    ],
+    "props": {
+     "config": {
+      "ref": "AttributeConfig"
+     },
+     "id": {
+      "ref": "AttributeIdentifier"
+     },
+     "type": {
+      "ref": "AttributeType"
+     }
+    },
+    "required": [
+     "api_slug",
+     "config",
+     "created_at",
+     "id",
+     "is_archived",
+     "is_multiselect",
+     "is_required",
+     "is_system_attribute",
+     "is_unique",
+     "is_writable",
+     "title",
+     "type"
+    ]
+   },
+   "AttributeCondition": {
+    "any": [
+     "FilterScalar",
+     "FilterOperators",
+     "PropertyConditions"
+    ]
+   },
+   "AttributeConfig": {
+    "keys": [
+     "currency",
+     "record_reference"
+    ],
+    "props": {
+     "currency": {
+      "ref": "CurrencyConfig"
+     },
+     "record_reference": {
+      "ref": "RecordReferenceConfig"
+     }
+    },
+    "required": []
+   },
+   "AttributeCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "AttributeWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeIdentifier": {
+    "keys": [
+     "attribute_id",
+     "list_id",
+     "object_id",
+     "workspace_id"
+    ],
+    "required": [
+     "attribute_id",
+     "workspace_id"
+    ]
+   },
+   "AttributeListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Attribute"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributePatch": {
+    "keys": [
+     "api_slug",
+     "config",
+     "description",
+     "is_archived",
+     "is_required",
+     "is_unique",
+     "title"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     },
+     "config": {
+      "ref": "AttributeConfig"
+     }
+    },
+    "required": []
+   },
+   "AttributeResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Attribute"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeSort": {
+    "keys": [
+     "attribute",
+     "direction",
+     "field"
+    ],
+    "props": {
+     "direction": {
+      "ref": "SortDirection"
+     }
+    },
+    "required": [
+     "attribute",
+     "direction"
+    ]
+   },
+   "AttributeType": {},
+   "AttributeUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "AttributePatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeValue": {
+    "by": "attribute_type",
+    "map": {
+     "checkbox": "CheckboxValue",
+     "currency": "CurrencyValue",
+     "date": "DateValue",
+     "domain": "DomainValue",
+     "email-address": "EmailAddressValue",
+     "number": "NumberValue",
+     "personal-name": "PersonalNameValue",
+     "phone-number": "PhoneNumberValue",
+     "rating": "RatingValue",
+     "record-reference": "RecordReferenceValue",
+     "select": "SelectValue",
+     "status": "StatusValue",
+     "text": "TextValue",
+     "timestamp": "TimestampValue"
+    }
+   },
+   "AttributeValueListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "AttributeValue"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeWrite": {
+    "keys": [
+     "api_slug",
+     "config",
+     "description",
+     "is_multiselect",
+     "is_required",
+     "is_unique",
+     "title",
+     "type"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     },
+     "config": {
+      "ref": "AttributeConfig"
+     },
+     "type": {
+      "ref": "AttributeType"
+     }
+    },
+    "required": [
+     "api_slug",
+     "title",
+     "type"
+    ]
+   },
+   "BatchItemStatus": {},
+   "BatchOperation": {},
+   "CheckboxValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "ConditionFilter": {
+    "extra": {
+     "ref": "AttributeCondition"
+    },
+    "keys": [
+     "$and",
+     "$not",
+     "$or"
+    ],
+    "props": {
+     "$and": {
+      "items": {
+       "ref": "Filter"
+      }
+     },
+     "$not": {
+      "ref": "Filter"
+     },
+     "$or": {
+      "items": {
+       "ref": "Filter"
+      }
+     }
+    },
+    "required": []
+   },
+   "CurrencyCode": {},
+   "CurrencyConfig": {
+    "keys": [
+     "default_currency_code"
+    ],
+    "props": {
+     "default_currency_code": {
+      "ref": "CurrencyCode"
+     }
+    },
+    "required": [
+     "default_currency_code"
+    ]
+   },
+   "CurrencyInput": {
+    "keys": [
+     "currency_code",
+     "currency_value"
+    ],
+    "props": {
+     "currency_code": {
+      "ref": "CurrencyCode"
+     }
+    },
+    "required": [
+     "currency_value"
+    ]
+   },
+   "CurrencyValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "currency_code",
+     "currency_value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "currency_code": {
+      "ref": "CurrencyCode"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "currency_code",
+     "currency_value"
+    ]
+   },
+   "CursorPagination": {
+    "keys": [
+     "next_cursor"
+    ],
+    "required": [
+     "next_cursor"
+    ]
+   },
+   "DateValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "DeliveryStatus": {},
+   "DomainInput": {
+    "keys": [
+     "domain"
+    ],
+    "required": [
+     "domain"
+    ]
+   },
+   "DomainValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "domain",
+     "root_domain"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "domain",
+     "root_domain"
+    ]
+   },
+   "EmailAddressInput": {
+    "keys": [
+     "email_address"
+    ],
+    "required": [
+     "email_address"
+    ]
+   },
+   "EmailAddressValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "email_address",
+     "email_domain",
+     "email_local_specifier",
+     "email_root_domain",
+     "original_email_address"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "email_address",
+     "email_domain",
+     "email_local_specifier",
+     "email_root_domain",
+     "original_email_address"
+    ]
+   },
+   "Entry": {
+    "keys": [
+     "created_at",
+     "entry_values",
+     "id",
+     "parent_object",
+     "parent_record_id"
+    ],
+    "props": {
+     "entry_values": {
+      "ref": "RecordValues"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "created_at",
+     "entry_values",
+     "id",
+     "parent_object",
+     "parent_record_id"
+    ]
+   },
+   "EntryCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "EntryWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryIdentifier": {
+    "keys": [
+     "entry_id",
+     "list_id",
+     "workspace_id"
+    ],
+    "required": [
+     "entry_id",
+     "list_id",
+     "workspace_id"
+    ]
+   },
+   "EntryListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Entry"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryPatch": {
+    "keys": [
+     "entry_values"
+    ],
+    "props": {
+     "entry_values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "entry_values"
+    ]
+   },
+   "EntryResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Entry"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "EntryPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryWrite": {
+    "keys": [
+     "entry_values",
+     "parent_object",
+     "parent_record_id"
+    ],
+    "props": {
+     "entry_values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "parent_object",
+     "parent_record_id"
+    ]
+   },
+   "Error": {
+    "keys": [
+     "code",
+     "message",
+     "status_code",
+     "type"
+    ],
+    "props": {
+     "type": {
+      "ref": "ErrorType"
+     }
+    },
+    "required": [
+     "code",
+     "message",
+     "status_code",
+     "type"
+    ]
+   },
+   "ErrorType": {},
+   "Filter": {
+    "any": [
+     "ConditionFilter",
+     "PathFilter"
+    ]
+   },
+   "FilterOperators": {
+    "keys": [
+     "$contains",
+     "$ends_with",
+     "$eq",
+     "$gt",
+     "$gte",
+     "$in",
+     "$lt",
+     "$lte",
+     "$not_empty",
+     "$starts_with"
+    ],
+    "props": {
+     "$eq": {
+      "ref": "FilterScalar"
+     },
+     "$in": {
+      "items": {
+       "ref": "FilterScalar"
+      }
+     }
+    },
+    "required": []
+   },
+   "FilterPath": {},
+   "FilterScalar": {},
+   "List": {
+    "keys": [
+     "api_slug",
+     "created_at",
+     "id",
+     "name",
+     "parent_objects"
+    ],
+    "props": {
+     "id": {
+      "ref": "ListIdentifier"
+     }
+    },
+    "required": [
+     "api_slug",
+     "created_at",
+     "id",
+     "name",
+     "parent_objects"
+    ]
+   },
+   "ListCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ListWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListEntryCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "ListEntryDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "ListEntryUpdatedEvent": {
+    "keys": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "ListIdentifier": {
+    "keys": [
+     "list_id",
+     "workspace_id"
+    ],
+    "required": [
+     "list_id",
+     "workspace_id"
+    ]
+   },
+   "ListListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "List"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListPatch": {
+    "keys": [
+     "api_slug",
+     "name"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": []
+   },
+   "ListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "List"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ListPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListWrite": {
+    "keys": [
+     "api_slug",
+     "name",
+     "parent_objects"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": [
+     "api_slug",
+     "name",
+     "parent_objects"
+    ]
+   },
+   "Note": {
+    "keys": [
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "format",
+     "id",
+     "parent_object",
+     "parent_record_id",
+     "title"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "format": {
+      "ref": "NoteFormat"
+     },
+     "id": {
+      "ref": "NoteIdentifier"
+     }
+    },
+    "required": [
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "format",
+     "id",
+     "parent_object",
+     "parent_record_id",
+     "title"
+    ]
+   },
+   "NoteCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "NoteWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "NoteCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "NoteIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "NoteDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "NoteIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "NoteFormat": {},
+   "NoteIdentifier": {
+    "keys": [
+     "note_id",
+     "workspace_id"
+    ],
+    "required": [
+     "note_id",
+     "workspace_id"
+    ]
+   },
+   "NotePage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Note"
+      }
+     },
+     "pagination": {
+      "ref": "OffsetPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "NoteResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Note"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "NoteWrite": {
+    "keys": [
+     "content",
+     "format",
+     "parent_object",
+     "parent_record_id",
+     "title"
+    ],
+    "props": {
+     "format": {
+      "ref": "NoteFormat"
+     }
+    },
+    "required": [
+     "content",
+     "parent_object",
+     "parent_record_id",
+     "title"
+    ]
+   },
+   "NumberValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "Object": {
+    "keys": [
+     "api_slug",
+     "created_at",
+     "id",
+     "plural_noun",
+     "singular_noun"
+    ],
+    "props": {
+     "id": {
+      "ref": "ObjectIdentifier"
+     }
+    },
+    "required": [
+     "api_slug",
+     "created_at",
+     "id",
+     "plural_noun",
+     "singular_noun"
+    ]
+   },
+   "ObjectCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ObjectWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectIdentifier": {
+    "keys": [
+     "object_id",
+     "workspace_id"
+    ],
+    "required": [
+     "object_id",
+     "workspace_id"
+    ]
+   },
+   "ObjectListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Object"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectPatch": {
+    "keys": [
+     "api_slug",
+     "plural_noun",
+     "singular_noun"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": []
+   },
+   "ObjectResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Object"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ObjectPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectWrite": {
+    "keys": [
+     "api_slug",
+     "plural_noun",
+     "singular_noun"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": [
+     "api_slug",
+     "plural_noun",
+     "singular_noun"
+    ]
+   },
+   "OffsetPagination": {
+    "keys": [
+     "has_more",
+     "limit",
+     "offset"
+    ],
+    "required": [
+     "has_more",
+     "limit",
+     "offset"
+    ]
+   },
+   "PathFilter": {
+    "keys": [
+     "constraints",
+     "path"
+    ],
+    "props": {
+     "constraints": {
+      "ref": "AttributeCondition"
+     },
+     "path": {
+      "ref": "FilterPath"
+     }
+    },
+    "required": [
+     "constraints",
+     "path"
+    ]
+   },
+   "PathSort": {
+    "keys": [
+     "direction",
+     "field",
+     "path"
+    ],
+    "props": {
+     "direction": {
+      "ref": "SortDirection"
+     },
+     "path": {
+      "ref": "FilterPath"
+     }
+    },
+    "required": [
+     "direction",
+     "path"
+    ]
+   },
+   "PersonalNameInput": {
+    "keys": [
+     "first_name",
+     "full_name",
+     "last_name"
+    ],
+    "required": [
+     "first_name",
+     "last_name"
+    ]
+   },
+   "PersonalNameValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "first_name",
+     "full_name",
+     "last_name"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "first_name",
+     "full_name",
+     "last_name"
+    ]
+   },
+   "PhoneNumberInput": {
+    "keys": [
+     "country_code",
+     "original_phone_number"
+    ],
+    "required": [
+     "original_phone_number"
+    ]
+   },
+   "PhoneNumberValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "country_code",
+     "created_by_actor",
+     "original_phone_number",
+     "phone_number"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "country_code",
+     "created_by_actor",
+     "original_phone_number",
+     "phone_number"
+    ]
+   },
+   "PlainValueInput": {
+    "keys": [
+     "value"
+    ],
+    "required": [
+     "value"
+    ]
+   },
+   "PropertyConditions": {
+    "extra": {
+     "any": [
+      "FilterScalar",
+      "FilterOperators"
+     ]
+    },
+    "props": {}
+   },
+   "RatingValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "Record": {
+    "keys": [
+     "created_at",
+     "id",
+     "values",
+     "web_url"
+    ],
+    "props": {
+     "id": {
+      "ref": "RecordIdentifier"
+     },
+     "values": {
+      "ref": "RecordValues"
+     }
+    },
+    "required": [
+     "created_at",
+     "id",
+     "values",
+     "web_url"
+    ]
+   },
+   "RecordBatch": {
+    "keys": [
+     "items"
+    ],
+    "props": {
+     "items": {
+      "items": {
+       "ref": "RecordBatchItem"
+      }
+     }
+    },
+    "required": [
+     "items"
+    ]
+   },
+   "RecordBatchItem": {
+    "keys": [
+     "idempotency_key",
+     "matching_attribute",
+     "operation",
+     "values"
+    ],
+    "props": {
+     "operation": {
+      "ref": "BatchOperation"
+     },
+     "values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "operation",
+     "values"
+    ]
+   },
+   "RecordBatchOutcome": {
+    "keys": [
+     "results"
+    ],
+    "props": {
+     "results": {
+      "items": {
+       "ref": "RecordBatchResult"
+      }
+     }
+    },
+    "required": [
+     "results"
+    ]
+   },
+   "RecordBatchRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "RecordBatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordBatchResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "RecordBatchOutcome"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordBatchResult": {
+    "keys": [
+     "error",
+     "index",
+     "record",
+     "replayed",
+     "status"
+    ],
+    "props": {
+     "error": {
+      "ref": "Error"
+     },
+     "record": {
+      "ref": "Record"
+     },
+     "status": {
+      "ref": "BatchItemStatus"
+     }
+    },
+    "required": [
+     "error",
+     "index",
+     "record",
+     "replayed",
+     "status"
+    ]
+   },
+   "RecordCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "RecordDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "RecordIdentifier": {
+    "keys": [
+     "object_id",
+     "record_id",
+     "workspace_id"
+    ],
+    "required": [
+     "object_id",
+     "record_id",
+     "workspace_id"
+    ]
+   },
+   "RecordListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Record"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordQueryRequest": {
+    "keys": [
+     "filter",
+     "limit",
+     "offset",
+     "sorts"
+    ],
+    "props": {
+     "filter": {
+      "ref": "Filter"
+     },
+     "sorts": {
+      "items": {
+       "ref": "Sort"
+      }
+     }
+    },
+    "required": []
+   },
+   "RecordRef": {
+    "keys": [
+     "object",
+     "record_id"
+    ],
+    "required": [
+     "object",
+     "record_id"
+    ]
+   },
+   "RecordReferenceConfig": {
+    "keys": [
+     "allowed_objects"
+    ],
+    "required": [
+     "allowed_objects"
+    ]
+   },
+   "RecordReferenceInput": {
+    "keys": [
+     "target_object",
+     "target_record_id"
+    ],
+    "required": [
+     "target_object",
+     "target_record_id"
+    ]
+   },
+   "RecordReferenceValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "target_object",
+     "target_record_id"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "target_object",
+     "target_record_id"
+    ]
+   },
+   "RecordResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Record"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordUpdatedEvent": {
+    "keys": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id"
+    ]
+   },
+   "RecordValues": {
+    "extra": {
+     "items": {
+      "ref": "AttributeValue"
+     }
+    },
+    "props": {}
+   },
+   "RecordValuesInput": {
+    "extra": {
+     "ref": "ValueInputs"
+    },
+    "props": {}
+   },
+   "RecordWrite": {
+    "keys": [
+     "values"
+    ],
+    "props": {
+     "values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "values"
+    ]
+   },
+   "RecordWriteRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "RecordWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SearchRequest": {
+    "keys": [
+     "limit",
+     "objects",
+     "query"
+    ],
+    "required": [
+     "query"
+    ]
+   },
+   "SearchResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "SearchResult"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SearchResult": {
+    "keys": [
+     "id",
+     "object",
+     "record_text",
+     "score"
+    ],
+    "props": {
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "id",
+     "object",
+     "record_text",
+     "score"
+    ]
+   },
+   "SelectInput": {
+    "keys": [
+     "option"
+    ],
+    "required": [
+     "option"
+    ]
+   },
+   "SelectOption": {
+    "keys": [
+     "id",
+     "is_archived",
+     "title"
+    ],
+    "props": {
+     "id": {
+      "ref": "SelectOptionIdentifier"
+     }
+    },
+    "required": [
+     "id",
+     "is_archived",
+     "title"
+    ]
+   },
+   "SelectOptionCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "SelectOptionWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionIdentifier": {
+    "keys": [
+     "attribute_id",
+     "list_id",
+     "object_id",
+     "option_id",
+     "workspace_id"
+    ],
+    "required": [
+     "attribute_id",
+     "option_id",
+     "workspace_id"
+    ]
+   },
+   "SelectOptionListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "SelectOption"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionPatch": {
+    "keys": [
+     "is_archived",
+     "title"
+    ],
+    "required": []
+   },
+   "SelectOptionResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "SelectOption"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "SelectOptionPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionWrite": {
+    "keys": [
+     "title"
+    ],
+    "required": [
+     "title"
+    ]
+   },
+   "SelectValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "option"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "option": {
+      "ref": "SelectOption"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "option"
+    ]
+   },
+   "SelfResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "TokenInfo"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "Slug": {},
+   "Sort": {
+    "any": [
+     "AttributeSort",
+     "PathSort"
+    ]
+   },
+   "SortDirection": {},
+   "StatusInput": {
+    "keys": [
+     "status"
+    ],
+    "required": [
+     "status"
+    ]
+   },
+   "StatusValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "status"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "status": {
+      "ref": "SelectOption"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "status"
+    ]
+   },
+   "Task": {
+    "keys": [
+     "assignees",
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "deadline_at",
+     "id",
+     "is_completed",
+     "linked_records"
+    ],
+    "props": {
+     "assignees": {
+      "items": {
+       "ref": "Actor"
+      }
+     },
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     },
+     "linked_records": {
+      "items": {
+       "ref": "RecordRef"
+      }
+     }
+    },
+    "required": [
+     "assignees",
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "deadline_at",
+     "id",
+     "is_completed",
+     "linked_records"
+    ]
+   },
+   "TaskCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "TaskWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "TaskCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "TaskDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "TaskIdentifier": {
+    "keys": [
+     "task_id",
+     "workspace_id"
+    ],
+    "required": [
+     "task_id",
+     "workspace_id"
+    ]
+   },
+   "TaskPage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Task"
+      }
+     },
+     "pagination": {
+      "ref": "OffsetPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "TaskPatch": {
+    "keys": [
+     "assignees",
+     "content",
+     "deadline_at",
+     "is_completed",
+     "linked_records"
+    ],
+    "props": {
+     "linked_records": {
+      "items": {
+       "ref": "RecordRef"
+      }
+     }
+    },
+    "required": []
+   },
+   "TaskResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Task"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "TaskUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "TaskPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "TaskUpdatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "TaskWrite": {
+    "keys": [
+     "assignees",
+     "content",
+     "deadline_at",
+     "is_completed",
+     "linked_records"
+    ],
+    "props": {
+     "linked_records": {
+      "items": {
+       "ref": "RecordRef"
+      }
+     }
+    },
+    "required": [
+     "content"
+    ]
+   },
+   "TextValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "TimestampValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "TokenInfo": {
+    "keys": [
+     "active",
+     "api_version",
+     "scopes",
+     "token_id",
+     "workspace_id",
+     "workspace_name",
+     "workspace_slug"
+    ],
+    "required": [
+     "active",
+     "api_version",
+     "scopes",
+     "token_id",
+     "workspace_id",
+     "workspace_name",
+     "workspace_slug"
+    ]
+   },
+   "ValueInput": {
+    "any": [
+     "PlainValueInput",
+     "CurrencyInput",
+     "PersonalNameInput",
+     "EmailAddressInput",
+     "PhoneNumberInput",
+     "DomainInput",
+     "RecordReferenceInput",
+     "SelectInput",
+     "StatusInput"
+    ]
+   },
+   "ValueInputs": {
+    "items": {
+     "ref": "ValueInput"
+    },
+    "ref": "ValueInput"
+   },
+   "Webhook": {
+    "keys": [
+     "api_version",
+     "created_at",
+     "id",
+     "status",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "id": {
+      "ref": "WebhookIdentifier"
+     },
+     "status": {
+      "ref": "WebhookStatus"
+     },
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": [
+     "api_version",
+     "created_at",
+     "id",
+     "status",
+     "subscriptions",
+     "target_url"
+    ]
+   },
+   "WebhookCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookCreatedResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookWithSecret"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookDelivery": {
+    "keys": [
+     "attempt",
+     "created_at",
+     "event_types",
+     "id",
+     "message_id",
+     "next_attempt_at",
+     "response_status_code",
+     "status",
+     "webhook_id"
+    ],
+    "props": {
+     "event_types": {
+      "items": {
+       "ref": "WebhookEventType"
+      }
+     },
+     "status": {
+      "ref": "DeliveryStatus"
+     }
+    },
+    "required": [
+     "attempt",
+     "created_at",
+     "event_types",
+     "id",
+     "message_id",
+     "next_attempt_at",
+     "response_status_code",
+     "status",
+     "webhook_id"
+    ]
+   },
+   "WebhookDeliveryBody": {
+    "keys": [
+     "events",
+     "webhook_id"
+    ],
+    "props": {
+     "events": {
+      "items": {
+       "ref": "WebhookEvent"
+      }
+     }
+    },
+    "required": [
+     "events",
+     "webhook_id"
+    ]
+   },
+   "WebhookDeliveryPage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "WebhookDelivery"
+      }
+     },
+     "pagination": {
+      "ref": "CursorPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "WebhookDeliveryResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookDelivery"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookEvent": {
+    "by": "event_type",
+    "map": {
+     "list-entry.created": "ListEntryCreatedEvent",
+     "list-entry.deleted": "ListEntryDeletedEvent",
+     "list-entry.updated": "ListEntryUpdatedEvent",
+     "note.created": "NoteCreatedEvent",
+     "note.deleted": "NoteDeletedEvent",
+     "record.created": "RecordCreatedEvent",
+     "record.deleted": "RecordDeletedEvent",
+     "record.updated": "RecordUpdatedEvent",
+     "task.created": "TaskCreatedEvent",
+     "task.deleted": "TaskDeletedEvent",
+     "task.updated": "TaskUpdatedEvent"
+    }
+   },
+   "WebhookEventType": {},
+   "WebhookFilter": {},
+   "WebhookIdentifier": {
+    "keys": [
+     "webhook_id",
+     "workspace_id"
+    ],
+    "required": [
+     "webhook_id",
+     "workspace_id"
+    ]
+   },
+   "WebhookPage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Webhook"
+      }
+     },
+     "pagination": {
+      "ref": "OffsetPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "WebhookPatch": {
+    "keys": [
+     "api_version",
+     "status",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "status": {
+      "ref": "WebhookStatus"
+     },
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": []
+   },
+   "WebhookResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Webhook"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookStatus": {},
+   "WebhookSubscription": {
+    "keys": [
+     "event_type",
+     "filter"
+    ],
+    "props": {
+     "event_type": {
+      "ref": "WebhookEventType"
+     },
+     "filter": {
+      "ref": "WebhookFilter"
+     }
+    },
+    "required": [
+     "event_type",
+     "filter"
+    ]
+   },
+   "WebhookUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookWithSecret": {
+    "keys": [
+     "api_version",
+     "created_at",
+     "id",
+     "secret",
+     "status",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "id": {
+      "ref": "WebhookIdentifier"
+     },
+     "status": {
+      "ref": "WebhookStatus"
+     },
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": [
+     "api_version",
+     "created_at",
+     "id",
+     "secret",
+     "status",
+     "subscriptions",
+     "target_url"
+    ]
+   },
+   "WebhookWrite": {
+    "keys": [
+     "api_version",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": [
+     "subscriptions",
+     "target_url"
+    ]
+   }
+  },
+  "2026-04-01": {
+   "Actor": {
+    "keys": [
+     "id",
+     "type"
+    ],
+    "props": {
+     "type": {
+      "ref": "ActorType"
+     }
+    },
+    "required": [
+     "type"
+    ]
+   },
+   "ActorType": {},
+   "ApiVersion": {},
+   "Attribute": {
+    "keys": [
+     "api_slug",
+     "config",
+     "created_at",
+     "description",
+     "id",
+     "is_archived",
+     "is_multiselect",
+     "is_required",
+     "is_system_attribute",
+     "is_unique",
+     "is_writable",
+     "title",
+     "type"
+    ],
+    "props": {
+     "config": {
+      "ref": "AttributeConfig"
+     },
+     "id": {
+      "ref": "AttributeIdentifier"
+     },
+     "type": {
+      "ref": "AttributeType"
+     }
+    },
+    "required": [
+     "api_slug",
+     "config",
+     "created_at",
+     "id",
+     "is_archived",
+     "is_multiselect",
+     "is_required",
+     "is_system_attribute",
+     "is_unique",
+     "is_writable",
+     "title",
+     "type"
+    ]
+   },
+   "AttributeCondition": {
+    "any": [
+     "FilterScalar",
+     "FilterOperators",
+     "PropertyConditions"
+    ]
+   },
+   "AttributeConfig": {
+    "keys": [
+     "currency",
+     "record_reference"
+    ],
+    "props": {
+     "currency": {
+      "ref": "CurrencyConfig"
+     },
+     "record_reference": {
+      "ref": "RecordReferenceConfig"
+     }
+    },
+    "required": []
+   },
+   "AttributeCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "AttributeWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeIdentifier": {
+    "keys": [
+     "attribute_id",
+     "list_id",
+     "object_id",
+     "workspace_id"
+    ],
+    "required": [
+     "attribute_id",
+     "workspace_id"
+    ]
+   },
+   "AttributeListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Attribute"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributePatch": {
+    "keys": [
+     "api_slug",
+     "config",
+     "description",
+     "is_archived",
+     "is_required",
+     "is_unique",
+     "title"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     },
+     "config": {
+      "ref": "AttributeConfig"
+     }
+    },
+    "required": []
+   },
+   "AttributeResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Attribute"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeSort": {
+    "keys": [
+     "attribute",
+     "direction",
+     "field"
+    ],
+    "props": {
+     "direction": {
+      "ref": "SortDirection"
+     }
+    },
+    "required": [
+     "attribute",
+     "direction"
+    ]
+   },
+   "AttributeType": {},
+   "AttributeUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "AttributePatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeValue": {
+    "by": "attribute_type",
+    "map": {
+     "checkbox": "CheckboxValue",
+     "currency": "CurrencyValue",
+     "date": "DateValue",
+     "domain": "DomainValue",
+     "email-address": "EmailAddressValue",
+     "number": "NumberValue",
+     "personal-name": "PersonalNameValue",
+     "phone-number": "PhoneNumberValue",
+     "rating": "RatingValue",
+     "record-reference": "RecordReferenceValue",
+     "select": "SelectValue",
+     "status": "StatusValue",
+     "text": "TextValue",
+     "timestamp": "TimestampValue"
+    }
+   },
+   "AttributeValueListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "AttributeValue"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "AttributeWrite": {
+    "keys": [
+     "api_slug",
+     "config",
+     "description",
+     "is_multiselect",
+     "is_required",
+     "is_unique",
+     "title",
+     "type"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     },
+     "config": {
+      "ref": "AttributeConfig"
+     },
+     "type": {
+      "ref": "AttributeType"
+     }
+    },
+    "required": [
+     "api_slug",
+     "title",
+     "type"
+    ]
+   },
+   "BatchItemStatus": {},
+   "BatchOperation": {},
+   "CheckboxValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "ConditionFilter": {
+    "extra": {
+     "ref": "AttributeCondition"
+    },
+    "keys": [
+     "$and",
+     "$not",
+     "$or"
+    ],
+    "props": {
+     "$and": {
+      "items": {
+       "ref": "Filter"
+      }
+     },
+     "$not": {
+      "ref": "Filter"
+     },
+     "$or": {
+      "items": {
+       "ref": "Filter"
+      }
+     }
+    },
+    "required": []
+   },
+   "CurrencyCode": {},
+   "CurrencyConfig": {
+    "keys": [
+     "default_currency_code"
+    ],
+    "props": {
+     "default_currency_code": {
+      "ref": "CurrencyCode"
+     }
+    },
+    "required": [
+     "default_currency_code"
+    ]
+   },
+   "CurrencyInput": {
+    "keys": [
+     "amount_minor",
+     "currency_code"
+    ],
+    "props": {
+     "currency_code": {
+      "ref": "CurrencyCode"
+     }
+    },
+    "required": [
+     "amount_minor"
+    ]
+   },
+   "CurrencyValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "amount_minor",
+     "attribute_type",
+     "created_by_actor",
+     "currency_code"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "currency_code": {
+      "ref": "CurrencyCode"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "amount_minor",
+     "attribute_type",
+     "created_by_actor",
+     "currency_code"
+    ]
+   },
+   "CursorPagination": {
+    "keys": [
+     "next_cursor"
+    ],
+    "required": [
+     "next_cursor"
+    ]
+   },
+   "DateValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "DeliveryStatus": {},
+   "DomainInput": {
+    "keys": [
+     "domain"
+    ],
+    "required": [
+     "domain"
+    ]
+   },
+   "DomainValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "domain",
+     "root_domain"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "domain",
+     "root_domain"
+    ]
+   },
+   "EmailAddressInput": {
+    "keys": [
+     "email_address"
+    ],
+    "required": [
+     "email_address"
+    ]
+   },
+   "EmailAddressValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "email_address",
+     "email_domain",
+     "email_local_specifier",
+     "email_root_domain",
+     "original_email_address"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "email_address",
+     "email_domain",
+     "email_local_specifier",
+     "email_root_domain",
+     "original_email_address"
+    ]
+   },
+   "Entry": {
+    "keys": [
+     "created_at",
+     "entry_values",
+     "id",
+     "parent_object",
+     "parent_record_id"
+    ],
+    "props": {
+     "entry_values": {
+      "ref": "RecordValues"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "created_at",
+     "entry_values",
+     "id",
+     "parent_object",
+     "parent_record_id"
+    ]
+   },
+   "EntryCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "EntryWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryIdentifier": {
+    "keys": [
+     "entry_id",
+     "list_id",
+     "workspace_id"
+    ],
+    "required": [
+     "entry_id",
+     "list_id",
+     "workspace_id"
+    ]
+   },
+   "EntryListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Entry"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryPatch": {
+    "keys": [
+     "entry_values"
+    ],
+    "props": {
+     "entry_values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "entry_values"
+    ]
+   },
+   "EntryResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Entry"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "EntryPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "EntryWrite": {
+    "keys": [
+     "entry_values",
+     "parent_object",
+     "parent_record_id"
+    ],
+    "props": {
+     "entry_values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "parent_object",
+     "parent_record_id"
+    ]
+   },
+   "Error": {
+    "keys": [
+     "code",
+     "message",
+     "status_code",
+     "type"
+    ],
+    "props": {
+     "type": {
+      "ref": "ErrorType"
+     }
+    },
+    "required": [
+     "code",
+     "message",
+     "status_code",
+     "type"
+    ]
+   },
+   "ErrorType": {},
+   "Filter": {
+    "any": [
+     "ConditionFilter",
+     "PathFilter"
+    ]
+   },
+   "FilterOperators": {
+    "keys": [
+     "$contains",
+     "$ends_with",
+     "$eq",
+     "$gt",
+     "$gte",
+     "$in",
+     "$lt",
+     "$lte",
+     "$not_empty",
+     "$starts_with"
+    ],
+    "props": {
+     "$eq": {
+      "ref": "FilterScalar"
+     },
+     "$in": {
+      "items": {
+       "ref": "FilterScalar"
+      }
+     }
+    },
+    "required": []
+   },
+   "FilterPath": {},
+   "FilterScalar": {},
+   "List": {
+    "keys": [
+     "api_slug",
+     "created_at",
+     "id",
+     "name",
+     "parent_objects"
+    ],
+    "props": {
+     "id": {
+      "ref": "ListIdentifier"
+     }
+    },
+    "required": [
+     "api_slug",
+     "created_at",
+     "id",
+     "name",
+     "parent_objects"
+    ]
+   },
+   "ListCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ListWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListEntryCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "ListEntryDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "ListEntryUpdatedEvent": {
+    "keys": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "EntryIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "ListIdentifier": {
+    "keys": [
+     "list_id",
+     "workspace_id"
+    ],
+    "required": [
+     "list_id",
+     "workspace_id"
+    ]
+   },
+   "ListListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "List"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListPatch": {
+    "keys": [
+     "api_slug",
+     "name"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": []
+   },
+   "ListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "List"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ListPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ListWrite": {
+    "keys": [
+     "api_slug",
+     "name",
+     "parent_objects"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": [
+     "api_slug",
+     "name",
+     "parent_objects"
+    ]
+   },
+   "Note": {
+    "keys": [
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "format",
+     "id",
+     "parent",
+     "title"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "format": {
+      "ref": "NoteFormat"
+     },
+     "id": {
+      "ref": "NoteIdentifier"
+     },
+     "parent": {
+      "ref": "RecordRef"
+     }
+    },
+    "required": [
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "format",
+     "id",
+     "parent",
+     "title"
+    ]
+   },
+   "NoteCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "NoteWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "NoteCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "NoteIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "NoteDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "NoteIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id",
+     "parent_object_id",
+     "parent_record_id"
+    ]
+   },
+   "NoteFormat": {},
+   "NoteIdentifier": {
+    "keys": [
+     "note_id",
+     "workspace_id"
+    ],
+    "required": [
+     "note_id",
+     "workspace_id"
+    ]
+   },
+   "NotePage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Note"
+      }
+     },
+     "pagination": {
+      "ref": "CursorPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "NoteResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Note"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "NoteWrite": {
+    "keys": [
+     "content",
+     "format",
+     "parent",
+     "title"
+    ],
+    "props": {
+     "format": {
+      "ref": "NoteFormat"
+     },
+     "parent": {
+      "ref": "RecordRef"
+     }
+    },
+    "required": [
+     "content",
+     "parent",
+     "title"
+    ]
+   },
+   "NumberValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "Object": {
+    "keys": [
+     "api_slug",
+     "created_at",
+     "id",
+     "plural_noun",
+     "singular_noun"
+    ],
+    "props": {
+     "id": {
+      "ref": "ObjectIdentifier"
+     }
+    },
+    "required": [
+     "api_slug",
+     "created_at",
+     "id",
+     "plural_noun",
+     "singular_noun"
+    ]
+   },
+   "ObjectCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ObjectWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectIdentifier": {
+    "keys": [
+     "object_id",
+     "workspace_id"
+    ],
+    "required": [
+     "object_id",
+     "workspace_id"
+    ]
+   },
+   "ObjectListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Object"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectPatch": {
+    "keys": [
+     "api_slug",
+     "plural_noun",
+     "singular_noun"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": []
+   },
+   "ObjectResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Object"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "ObjectPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "ObjectWrite": {
+    "keys": [
+     "api_slug",
+     "plural_noun",
+     "singular_noun"
+    ],
+    "props": {
+     "api_slug": {
+      "ref": "Slug"
+     }
+    },
+    "required": [
+     "api_slug",
+     "plural_noun",
+     "singular_noun"
+    ]
+   },
+   "PathFilter": {
+    "keys": [
+     "constraints",
+     "path"
+    ],
+    "props": {
+     "constraints": {
+      "ref": "AttributeCondition"
+     },
+     "path": {
+      "ref": "FilterPath"
+     }
+    },
+    "required": [
+     "constraints",
+     "path"
+    ]
+   },
+   "PathSort": {
+    "keys": [
+     "direction",
+     "field",
+     "path"
+    ],
+    "props": {
+     "direction": {
+      "ref": "SortDirection"
+     },
+     "path": {
+      "ref": "FilterPath"
+     }
+    },
+    "required": [
+     "direction",
+     "path"
+    ]
+   },
+   "PersonalNameInput": {
+    "keys": [
+     "first_name",
+     "full_name",
+     "last_name"
+    ],
+    "required": [
+     "first_name",
+     "last_name"
+    ]
+   },
+   "PersonalNameValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "first_name",
+     "full_name",
+     "last_name"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "first_name",
+     "full_name",
+     "last_name"
+    ]
+   },
+   "PhoneNumberInput": {
+    "keys": [
+     "country_code",
+     "original_phone_number"
+    ],
+    "required": [
+     "original_phone_number"
+    ]
+   },
+   "PhoneNumberValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "country_code",
+     "created_by_actor",
+     "original_phone_number",
+     "phone_number"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "country_code",
+     "created_by_actor",
+     "original_phone_number",
+     "phone_number"
+    ]
+   },
+   "PlainValueInput": {
+    "keys": [
+     "value"
+    ],
+    "required": [
+     "value"
+    ]
+   },
+   "PropertyConditions": {
+    "extra": {
+     "any": [
+      "FilterScalar",
+      "FilterOperators"
+     ]
+    },
+    "props": {}
+   },
+   "RatingValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "Record": {
+    "keys": [
+     "created_at",
+     "id",
+     "updated_at",
+     "values"
+    ],
+    "props": {
+     "id": {
+      "ref": "RecordIdentifier"
+     },
+     "values": {
+      "ref": "RecordValues"
+     }
+    },
+    "required": [
+     "created_at",
+     "id",
+     "values"
+    ]
+   },
+   "RecordBatch": {
+    "keys": [
+     "items"
+    ],
+    "props": {
+     "items": {
+      "items": {
+       "ref": "RecordBatchItem"
+      }
+     }
+    },
+    "required": [
+     "items"
+    ]
+   },
+   "RecordBatchItem": {
+    "keys": [
+     "idempotency_key",
+     "matching_attribute",
+     "operation",
+     "values"
+    ],
+    "props": {
+     "operation": {
+      "ref": "BatchOperation"
+     },
+     "values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "operation",
+     "values"
+    ]
+   },
+   "RecordBatchOutcome": {
+    "keys": [
+     "results"
+    ],
+    "props": {
+     "results": {
+      "items": {
+       "ref": "RecordBatchResult"
+      }
+     }
+    },
+    "required": [
+     "results"
+    ]
+   },
+   "RecordBatchRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "RecordBatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordBatchResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "RecordBatchOutcome"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordBatchResult": {
+    "keys": [
+     "error",
+     "index",
+     "record",
+     "replayed",
+     "status"
+    ],
+    "props": {
+     "error": {
+      "ref": "Error"
+     },
+     "record": {
+      "ref": "Record"
+     },
+     "status": {
+      "ref": "BatchItemStatus"
+     }
+    },
+    "required": [
+     "error",
+     "index",
+     "record",
+     "replayed",
+     "status"
+    ]
+   },
+   "RecordCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "RecordDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "RecordIdentifier": {
+    "keys": [
+     "object_id",
+     "record_id",
+     "workspace_id"
+    ],
+    "required": [
+     "object_id",
+     "record_id",
+     "workspace_id"
+    ]
+   },
+   "RecordListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Record"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordQueryRequest": {
+    "keys": [
+     "filter",
+     "limit",
+     "offset",
+     "sorts"
+    ],
+    "props": {
+     "filter": {
+      "ref": "Filter"
+     },
+     "sorts": {
+      "items": {
+       "ref": "Sort"
+      }
+     }
+    },
+    "required": []
+   },
+   "RecordRef": {
+    "keys": [
+     "object",
+     "record_id"
+    ],
+    "required": [
+     "object",
+     "record_id"
+    ]
+   },
+   "RecordReferenceConfig": {
+    "keys": [
+     "allowed_objects"
+    ],
+    "required": [
+     "allowed_objects"
+    ]
+   },
+   "RecordReferenceInput": {
+    "keys": [
+     "target_object",
+     "target_record_id"
+    ],
+    "required": [
+     "target_object",
+     "target_record_id"
+    ]
+   },
+   "RecordReferenceValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "target_object",
+     "target_record_id"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "target_object",
+     "target_record_id"
+    ]
+   },
+   "RecordResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Record"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "RecordUpdatedEvent": {
+    "keys": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "attribute_id",
+     "event_type",
+     "id"
+    ]
+   },
+   "RecordValues": {
+    "extra": {
+     "items": {
+      "ref": "AttributeValue"
+     }
+    },
+    "props": {}
+   },
+   "RecordValuesInput": {
+    "extra": {
+     "ref": "ValueInputs"
+    },
+    "props": {}
+   },
+   "RecordWrite": {
+    "keys": [
+     "values"
+    ],
+    "props": {
+     "values": {
+      "ref": "RecordValuesInput"
+     }
+    },
+    "required": [
+     "values"
+    ]
+   },
+   "RecordWriteRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "RecordWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SearchRequest": {
+    "keys": [
+     "limit",
+     "objects",
+     "query"
+    ],
+    "required": [
+     "query"
+    ]
+   },
+   "SearchResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "SearchResult"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SearchResult": {
+    "keys": [
+     "id",
+     "object",
+     "record_text",
+     "score"
+    ],
+    "props": {
+     "id": {
+      "ref": "RecordIdentifier"
+     }
+    },
+    "required": [
+     "id",
+     "object",
+     "record_text",
+     "score"
+    ]
+   },
+   "SelectInput": {
+    "keys": [
+     "option"
+    ],
+    "required": [
+     "option"
+    ]
+   },
+   "SelectOption": {
+    "keys": [
+     "id",
+     "is_archived",
+     "title"
+    ],
+    "props": {
+     "id": {
+      "ref": "SelectOptionIdentifier"
+     }
+    },
+    "required": [
+     "id",
+     "is_archived",
+     "title"
+    ]
+   },
+   "SelectOptionCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "SelectOptionWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionIdentifier": {
+    "keys": [
+     "attribute_id",
+     "list_id",
+     "object_id",
+     "option_id",
+     "workspace_id"
+    ],
+    "required": [
+     "attribute_id",
+     "option_id",
+     "workspace_id"
+    ]
+   },
+   "SelectOptionListResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "SelectOption"
+      }
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionPatch": {
+    "keys": [
+     "is_archived",
+     "title"
+    ],
+    "required": []
+   },
+   "SelectOptionResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "SelectOption"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "SelectOptionPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "SelectOptionWrite": {
+    "keys": [
+     "title"
+    ],
+    "required": [
+     "title"
+    ]
+   },
+   "SelectValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "option"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "option": {
+      "ref": "SelectOption"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "option"
+    ]
+   },
+   "SelfResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "TokenInfo"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "Slug": {},
+   "Sort": {
+    "any": [
+     "AttributeSort",
+     "PathSort"
+    ]
+   },
+   "SortDirection": {},
+   "StatusInput": {
+    "keys": [
+     "status"
+    ],
+    "required": [
+     "status"
+    ]
+   },
+   "StatusValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "status"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "status": {
+      "ref": "SelectOption"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "status"
+    ]
+   },
+   "Task": {
+    "keys": [
+     "assignees",
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "deadline_at",
+     "id",
+     "is_completed",
+     "linked_records"
+    ],
+    "props": {
+     "assignees": {
+      "items": {
+       "ref": "Actor"
+      }
+     },
+     "created_by_actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     },
+     "linked_records": {
+      "items": {
+       "ref": "RecordRef"
+      }
+     }
+    },
+    "required": [
+     "assignees",
+     "content_plaintext",
+     "created_at",
+     "created_by_actor",
+     "deadline_at",
+     "id",
+     "is_completed",
+     "linked_records"
+    ]
+   },
+   "TaskCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "TaskWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "TaskCreatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "TaskDeletedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "TaskIdentifier": {
+    "keys": [
+     "task_id",
+     "workspace_id"
+    ],
+    "required": [
+     "task_id",
+     "workspace_id"
+    ]
+   },
+   "TaskPage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Task"
+      }
+     },
+     "pagination": {
+      "ref": "CursorPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "TaskPatch": {
+    "keys": [
+     "assignees",
+     "content",
+     "deadline_at",
+     "is_completed",
+     "linked_records"
+    ],
+    "props": {
+     "linked_records": {
+      "items": {
+       "ref": "RecordRef"
+      }
+     }
+    },
+    "required": []
+   },
+   "TaskResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Task"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "TaskUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "TaskPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "TaskUpdatedEvent": {
+    "keys": [
+     "actor",
+     "event_type",
+     "id"
+    ],
+    "props": {
+     "actor": {
+      "ref": "Actor"
+     },
+     "id": {
+      "ref": "TaskIdentifier"
+     }
+    },
+    "required": [
+     "actor",
+     "event_type",
+     "id"
+    ]
+   },
+   "TaskWrite": {
+    "keys": [
+     "assignees",
+     "content",
+     "deadline_at",
+     "is_completed",
+     "linked_records"
+    ],
+    "props": {
+     "linked_records": {
+      "items": {
+       "ref": "RecordRef"
+      }
+     }
+    },
+    "required": [
+     "content"
+    ]
+   },
+   "TextValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "TimestampValue": {
+    "keys": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ],
+    "props": {
+     "created_by_actor": {
+      "ref": "Actor"
+     }
+    },
+    "required": [
+     "active_from",
+     "active_until",
+     "attribute_type",
+     "created_by_actor",
+     "value"
+    ]
+   },
+   "TokenInfo": {
+    "keys": [
+     "active",
+     "api_version",
+     "scopes",
+     "token_id",
+     "workspace_id",
+     "workspace_name",
+     "workspace_slug"
+    ],
+    "required": [
+     "active",
+     "api_version",
+     "scopes",
+     "token_id",
+     "workspace_id",
+     "workspace_name",
+     "workspace_slug"
+    ]
+   },
+   "ValueInput": {
+    "any": [
+     "PlainValueInput",
+     "CurrencyInput",
+     "PersonalNameInput",
+     "EmailAddressInput",
+     "PhoneNumberInput",
+     "DomainInput",
+     "RecordReferenceInput",
+     "SelectInput",
+     "StatusInput"
+    ]
+   },
+   "ValueInputs": {
+    "items": {
+     "ref": "ValueInput"
+    },
+    "ref": "ValueInput"
+   },
+   "Webhook": {
+    "keys": [
+     "api_version",
+     "created_at",
+     "id",
+     "status",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "id": {
+      "ref": "WebhookIdentifier"
+     },
+     "status": {
+      "ref": "WebhookStatus"
+     },
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": [
+     "api_version",
+     "created_at",
+     "id",
+     "status",
+     "subscriptions",
+     "target_url"
+    ]
+   },
+   "WebhookCreateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookWrite"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookCreatedResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookWithSecret"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookDelivery": {
+    "keys": [
+     "attempt",
+     "created_at",
+     "event_types",
+     "id",
+     "message_id",
+     "next_attempt_at",
+     "response_status_code",
+     "status",
+     "webhook_id"
+    ],
+    "props": {
+     "event_types": {
+      "items": {
+       "ref": "WebhookEventType"
+      }
+     },
+     "status": {
+      "ref": "DeliveryStatus"
+     }
+    },
+    "required": [
+     "attempt",
+     "created_at",
+     "event_types",
+     "id",
+     "message_id",
+     "next_attempt_at",
+     "response_status_code",
+     "status",
+     "webhook_id"
+    ]
+   },
+   "WebhookDeliveryBody": {
+    "keys": [
+     "events",
+     "webhook_id"
+    ],
+    "props": {
+     "events": {
+      "items": {
+       "ref": "WebhookEvent"
+      }
+     }
+    },
+    "required": [
+     "events",
+     "webhook_id"
+    ]
+   },
+   "WebhookDeliveryPage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "WebhookDelivery"
+      }
+     },
+     "pagination": {
+      "ref": "CursorPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "WebhookDeliveryResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookDelivery"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookEvent": {
+    "by": "event_type",
+    "map": {
+     "list-entry.created": "ListEntryCreatedEvent",
+     "list-entry.deleted": "ListEntryDeletedEvent",
+     "list-entry.updated": "ListEntryUpdatedEvent",
+     "note.created": "NoteCreatedEvent",
+     "note.deleted": "NoteDeletedEvent",
+     "record.created": "RecordCreatedEvent",
+     "record.deleted": "RecordDeletedEvent",
+     "record.updated": "RecordUpdatedEvent",
+     "task.created": "TaskCreatedEvent",
+     "task.deleted": "TaskDeletedEvent",
+     "task.updated": "TaskUpdatedEvent"
+    }
+   },
+   "WebhookEventType": {},
+   "WebhookFilter": {},
+   "WebhookIdentifier": {
+    "keys": [
+     "webhook_id",
+     "workspace_id"
+    ],
+    "required": [
+     "webhook_id",
+     "workspace_id"
+    ]
+   },
+   "WebhookPage": {
+    "keys": [
+     "data",
+     "pagination"
+    ],
+    "props": {
+     "data": {
+      "items": {
+       "ref": "Webhook"
+      }
+     },
+     "pagination": {
+      "ref": "CursorPagination"
+     }
+    },
+    "required": [
+     "data",
+     "pagination"
+    ]
+   },
+   "WebhookPatch": {
+    "keys": [
+     "api_version",
+     "status",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "status": {
+      "ref": "WebhookStatus"
+     },
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": []
+   },
+   "WebhookResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "Webhook"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookRotateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookRotation"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookRotation": {
+    "keys": [
+     "overlap_seconds"
+    ],
+    "required": []
+   },
+   "WebhookSecretRotation": {
+    "keys": [
+     "id",
+     "previous_secret_expires_at",
+     "secret"
+    ],
+    "props": {
+     "id": {
+      "ref": "WebhookIdentifier"
+     }
+    },
+    "required": [
+     "id",
+     "previous_secret_expires_at",
+     "secret"
+    ]
+   },
+   "WebhookSecretRotationResponse": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookSecretRotation"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookStatus": {},
+   "WebhookSubscription": {
+    "keys": [
+     "event_type",
+     "filter"
+    ],
+    "props": {
+     "event_type": {
+      "ref": "WebhookEventType"
+     },
+     "filter": {
+      "ref": "WebhookFilter"
+     }
+    },
+    "required": [
+     "event_type",
+     "filter"
+    ]
+   },
+   "WebhookUpdateRequest": {
+    "keys": [
+     "data"
+    ],
+    "props": {
+     "data": {
+      "ref": "WebhookPatch"
+     }
+    },
+    "required": [
+     "data"
+    ]
+   },
+   "WebhookWithSecret": {
+    "keys": [
+     "api_version",
+     "created_at",
+     "id",
+     "secret",
+     "status",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "id": {
+      "ref": "WebhookIdentifier"
+     },
+     "status": {
+      "ref": "WebhookStatus"
+     },
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": [
+     "api_version",
+     "created_at",
+     "id",
+     "secret",
+     "status",
+     "subscriptions",
+     "target_url"
+    ]
+   },
+   "WebhookWrite": {
+    "keys": [
+     "api_version",
+     "subscriptions",
+     "target_url"
+    ],
+    "props": {
+     "subscriptions": {
+      "items": {
+       "ref": "WebhookSubscription"
+      }
+     }
+    },
+    "required": [
+     "subscriptions",
+     "target_url"
+    ]
+   }
+  }
+ },
+ "versions": [
+  "2025-01-01",
+  "2025-08-01",
+  "2026-04-01"
+ ]
 }
-# version -> operation id -> (method, path, request body schema, {status: answer schema})
-OPERATIONS: dict[str, dict[str, Any]] = {
-    "2025-01-01": {
-        "batch_records": (
-            "POST",
-            "/v2/objects/{object}/records/batch",
-            "RecordBatchRequest",
-            {
-                200: "RecordBatchResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_attribute": (
-            "POST",
-            "/v2/objects/{object}/attributes",
-            "AttributeCreateRequest",
-            {
-                201: "AttributeResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_entry": (
-            "POST",
-            "/v2/lists/{list}/entries",
-            "EntryCreateRequest",
-            {
-                201: "EntryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_list": (
-            "POST",
-            "/v2/lists",
-            "ListCreateRequest",
-            {201: "ListResponse", 400: "Error", 401: "Error", 403: "Error", 409: "Error", 413: "Error", 429: "Error"},
-        ),
-        "create_list_attribute": (
-            "POST",
-            "/v2/lists/{list}/attributes",
-            "AttributeCreateRequest",
-            {
-                201: "AttributeResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_note": (
-            "POST",
-            "/v2/notes",
-            "NoteCreateRequest",
-            {
-                201: "NoteResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_object": (
-            "POST",
-            "/v2/objects",
-            "ObjectCreateRequest",
-            {201: "ObjectResponse", 400: "Error", 401: "Error", 403: "Error", 409: "Error", 413: "Error", 429: "Error"},
-        ),
-        "create_record": (
-            "POST",
-            "/v2/objects/{object}/records",
-            "RecordWriteRequest",
-            {
-                201: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_select_option": (
-            "POST",
-            "/v2/objects/{object}/attributes/{attribute}/options",
-            "SelectOptionCreateRequest",
-            {
-                201: "SelectOptionResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_task": (
-            "POST",
-            "/v2/tasks",
-            "TaskCreateRequest",
-            {
-                201: "TaskResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_webhook": (
-            "POST",
-            "/v2/webhooks",
-            "WebhookCreateRequest",
-            {
-                201: "WebhookCreatedResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "delete_entry": (
-            "DELETE",
-            "/v2/lists/{list}/entries/{entry_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_note": (
-            "DELETE",
-            "/v2/notes/{note_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_record": (
-            "DELETE",
-            "/v2/objects/{object}/records/{record_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_task": (
-            "DELETE",
-            "/v2/tasks/{task_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_webhook": (
-            "DELETE",
-            "/v2/webhooks/{webhook_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "get_attribute": (
-            "GET",
-            "/v2/objects/{object}/attributes/{attribute}",
-            None,
-            {200: "AttributeResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_entry": (
-            "GET",
-            "/v2/lists/{list}/entries/{entry_id}",
-            None,
-            {200: "EntryResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_list": (
-            "GET",
-            "/v2/lists/{list}",
-            None,
-            {200: "ListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_note": (
-            "GET",
-            "/v2/notes/{note_id}",
-            None,
-            {200: "NoteResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_object": (
-            "GET",
-            "/v2/objects/{object}",
-            None,
-            {200: "ObjectResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_record": (
-            "GET",
-            "/v2/objects/{object}/records/{record_id}",
-            None,
-            {200: "RecordResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_self": (
-            "GET",
-            "/v2/self",
-            None,
-            {200: "SelfResponse", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "get_task": (
-            "GET",
-            "/v2/tasks/{task_id}",
-            None,
-            {200: "TaskResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_webhook": (
-            "GET",
-            "/v2/webhooks/{webhook_id}",
-            None,
-            {200: "WebhookResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_attributes": (
-            "GET",
-            "/v2/objects/{object}/attributes",
-            None,
-            {200: "AttributeListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_list_attributes": (
-            "GET",
-            "/v2/lists/{list}/attributes",
-            None,
-            {200: "AttributeListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_lists": (
-            "GET",
-            "/v2/lists",
-            None,
-            {200: "ListListResponse", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_notes": (
-            "GET",
-            "/v2/notes",
-            None,
-            {200: "NotePage", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_objects": (
-            "GET",
-            "/v2/objects",
-            None,
-            {200: "ObjectListResponse", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_record_attribute_values": (
-            "GET",
-            "/v2/objects/{object}/records/{record_id}/attributes/{attribute}/values",
-            None,
-            {200: "AttributeValueListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_select_options": (
-            "GET",
-            "/v2/objects/{object}/attributes/{attribute}/options",
-            None,
-            {200: "SelectOptionListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_tasks": (
-            "GET",
-            "/v2/tasks",
-            None,
-            {200: "TaskPage", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_webhook_deliveries": (
-            "GET",
-            "/v2/webhooks/{webhook_id}/deliveries",
-            None,
-            {200: "WebhookDeliveryPage", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_webhooks": (
-            "GET",
-            "/v2/webhooks",
-            None,
-            {200: "WebhookPage", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "query_entries": (
-            "POST",
-            "/v2/lists/{list}/entries/query",
-            "RecordQueryRequest",
-            {
-                200: "EntryListResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "query_records": (
-            "POST",
-            "/v2/objects/{object}/records/query",
-            "RecordQueryRequest",
-            {
-                200: "RecordListResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "replace_record": (
-            "PUT",
-            "/v2/objects/{object}/records/{record_id}",
-            "RecordWriteRequest",
-            {
-                200: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "search_records": (
-            "POST",
-            "/v2/objects/records/search",
-            "SearchRequest",
-            {200: "SearchResponse", 400: "Error", 401: "Error", 403: "Error", 413: "Error", 429: "Error"},
-        ),
-        "test_webhook": (
-            "POST",
-            "/v2/webhooks/{webhook_id}/test",
-            None,
-            {
-                202: "WebhookDeliveryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                429: "Error",
-            },
-        ),
-        "update_attribute": (
-            "PATCH",
-            "/v2/objects/{object}/attributes/{attribute}",
-            "AttributeUpdateRequest",
-            {
-                200: "AttributeResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_entry": (
-            "PATCH",
-            "/v2/lists/{list}/entries/{entry_id}",
-            "EntryUpdateRequest",
-            {
-                200: "EntryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_list": (
-            "PATCH",
-            "/v2/lists/{list}",
-            "ListUpdateRequest",
-            {
-                200: "ListResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_object": (
-            "PATCH",
-            "/v2/objects/{object}",
-            "ObjectUpdateRequest",
-            {
-                200: "ObjectResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_record": (
-            "PATCH",
-            "/v2/objects/{object}/records/{record_id}",
-            "RecordWriteRequest",
-            {
-                200: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_select_option": (
-            "PATCH",
-            "/v2/objects/{object}/attributes/{attribute}/options/{option}",
-            "SelectOptionUpdateRequest",
-            {
-                200: "SelectOptionResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_task": (
-            "PATCH",
-            "/v2/tasks/{task_id}",
-            "TaskUpdateRequest",
-            {
-                200: "TaskResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_webhook": (
-            "PATCH",
-            "/v2/webhooks/{webhook_id}",
-            "WebhookUpdateRequest",
-            {
-                200: "WebhookResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "upsert_entry": (
-            "PUT",
-            "/v2/lists/{list}/entries",
-            "EntryCreateRequest",
-            {
-                200: "EntryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "upsert_record": (
-            "POST",
-            "/v2/objects/{object}/records/assert",
-            "RecordWriteRequest",
-            {
-                200: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-    },
-    "2025-08-01": {
-        "batch_records": (
-            "POST",
-            "/v2/objects/{object}/records/batch",
-            "RecordBatchRequest",
-            {
-                200: "RecordBatchResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_attribute": (
-            "POST",
-            "/v2/objects/{object}/attributes",
-            "AttributeCreateRequest",
-            {
-                201: "AttributeResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_entry": (
-            "POST",
-            "/v2/lists/{list}/entries",
-            "EntryCreateRequest",
-            {
-                201: "EntryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_list": (
-            "POST",
-            "/v2/lists",
-            "ListCreateRequest",
-            {201: "ListResponse", 400: "Error", 401: "Error", 403: "Error", 409: "Error", 413: "Error", 429: "Error"},
-        ),
-        "create_list_attribute": (
-            "POST",
-            "/v2/lists/{list}/attributes",
-            "AttributeCreateRequest",
-            {
-                201: "AttributeResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_note": (
-            "POST",
-            "/v2/notes",
-            "NoteCreateRequest",
-            {
-                201: "NoteResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_object": (
-            "POST",
-            "/v2/objects",
-            "ObjectCreateRequest",
-            {201: "ObjectResponse", 400: "Error", 401: "Error", 403: "Error", 409: "Error", 413: "Error", 429: "Error"},
-        ),
-        "create_record": (
-            "POST",
-            "/v2/objects/{object}/records",
-            "RecordWriteRequest",
-            {
-                201: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_select_option": (
-            "POST",
-            "/v2/objects/{object}/attributes/{attribute}/options",
-            "SelectOptionCreateRequest",
-            {
-                201: "SelectOptionResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_task": (
-            "POST",
-            "/v2/tasks",
-            "TaskCreateRequest",
-            {
-                201: "TaskResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_webhook": (
-            "POST",
-            "/v2/webhooks",
-            "WebhookCreateRequest",
-            {
-                201: "WebhookCreatedResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "delete_entry": (
-            "DELETE",
-            "/v2/lists/{list}/entries/{entry_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_note": (
-            "DELETE",
-            "/v2/notes/{note_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_record": (
-            "DELETE",
-            "/v2/objects/{object}/records/{record_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_task": (
-            "DELETE",
-            "/v2/tasks/{task_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_webhook": (
-            "DELETE",
-            "/v2/webhooks/{webhook_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "get_attribute": (
-            "GET",
-            "/v2/objects/{object}/attributes/{attribute}",
-            None,
-            {200: "AttributeResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_entry": (
-            "GET",
-            "/v2/lists/{list}/entries/{entry_id}",
-            None,
-            {200: "EntryResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_list": (
-            "GET",
-            "/v2/lists/{list}",
-            None,
-            {200: "ListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_note": (
-            "GET",
-            "/v2/notes/{note_id}",
-            None,
-            {200: "NoteResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_object": (
-            "GET",
-            "/v2/objects/{object}",
-            None,
-            {200: "ObjectResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_record": (
-            "GET",
-            "/v2/objects/{object}/records/{record_id}",
-            None,
-            {200: "RecordResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_self": (
-            "GET",
-            "/v2/self",
-            None,
-            {200: "SelfResponse", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "get_task": (
-            "GET",
-            "/v2/tasks/{task_id}",
-            None,
-            {200: "TaskResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_webhook": (
-            "GET",
-            "/v2/webhooks/{webhook_id}",
-            None,
-            {200: "WebhookResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_attributes": (
-            "GET",
-            "/v2/objects/{object}/attributes",
-            None,
-            {200: "AttributeListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_list_attributes": (
-            "GET",
-            "/v2/lists/{list}/attributes",
-            None,
-            {200: "AttributeListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_lists": (
-            "GET",
-            "/v2/lists",
-            None,
-            {200: "ListListResponse", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_notes": (
-            "GET",
-            "/v2/notes",
-            None,
-            {200: "NotePage", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_objects": (
-            "GET",
-            "/v2/objects",
-            None,
-            {200: "ObjectListResponse", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_record_attribute_values": (
-            "GET",
-            "/v2/objects/{object}/records/{record_id}/attributes/{attribute}/values",
-            None,
-            {200: "AttributeValueListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_select_options": (
-            "GET",
-            "/v2/objects/{object}/attributes/{attribute}/options",
-            None,
-            {200: "SelectOptionListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_tasks": (
-            "GET",
-            "/v2/tasks",
-            None,
-            {200: "TaskPage", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_webhook_deliveries": (
-            "GET",
-            "/v2/webhooks/{webhook_id}/deliveries",
-            None,
-            {200: "WebhookDeliveryPage", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_webhooks": (
-            "GET",
-            "/v2/webhooks",
-            None,
-            {200: "WebhookPage", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "query_entries": (
-            "POST",
-            "/v2/lists/{list}/entries/query",
-            "RecordQueryRequest",
-            {
-                200: "EntryListResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "query_records": (
-            "POST",
-            "/v2/objects/{object}/records/query",
-            "RecordQueryRequest",
-            {
-                200: "RecordListResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "replace_record": (
-            "PUT",
-            "/v2/objects/{object}/records/{record_id}",
-            "RecordWriteRequest",
-            {
-                200: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "search_records": (
-            "POST",
-            "/v2/objects/records/search",
-            "SearchRequest",
-            {200: "SearchResponse", 400: "Error", 401: "Error", 403: "Error", 413: "Error", 429: "Error"},
-        ),
-        "test_webhook": (
-            "POST",
-            "/v2/webhooks/{webhook_id}/test",
-            None,
-            {
-                202: "WebhookDeliveryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                429: "Error",
-            },
-        ),
-        "update_attribute": (
-            "PATCH",
-            "/v2/objects/{object}/attributes/{attribute}",
-            "AttributeUpdateRequest",
-            {
-                200: "AttributeResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_entry": (
-            "PATCH",
-            "/v2/lists/{list}/entries/{entry_id}",
-            "EntryUpdateRequest",
-            {
-                200: "EntryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_list": (
-            "PATCH",
-            "/v2/lists/{list}",
-            "ListUpdateRequest",
-            {
-                200: "ListResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_object": (
-            "PATCH",
-            "/v2/objects/{object}",
-            "ObjectUpdateRequest",
-            {
-                200: "ObjectResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_record": (
-            "PATCH",
-            "/v2/objects/{object}/records/{record_id}",
-            "RecordWriteRequest",
-            {
-                200: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_select_option": (
-            "PATCH",
-            "/v2/objects/{object}/attributes/{attribute}/options/{option}",
-            "SelectOptionUpdateRequest",
-            {
-                200: "SelectOptionResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_task": (
-            "PATCH",
-            "/v2/tasks/{task_id}",
-            "TaskUpdateRequest",
-            {
-                200: "TaskResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_webhook": (
-            "PATCH",
-            "/v2/webhooks/{webhook_id}",
-            "WebhookUpdateRequest",
-            {
-                200: "WebhookResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "upsert_entry": (
-            "PUT",
-            "/v2/lists/{list}/entries",
-            "EntryCreateRequest",
-            {
-                200: "EntryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "upsert_record": (
-            "PUT",
-            "/v2/objects/{object}/records",
-            "RecordWriteRequest",
-            {
-                200: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-    },
-    "2026-04-01": {
-        "batch_records": (
-            "POST",
-            "/v2/objects/{object}/records/batch",
-            "RecordBatchRequest",
-            {
-                200: "RecordBatchResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_attribute": (
-            "POST",
-            "/v2/objects/{object}/attributes",
-            "AttributeCreateRequest",
-            {
-                201: "AttributeResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_entry": (
-            "POST",
-            "/v2/lists/{list}/entries",
-            "EntryCreateRequest",
-            {
-                201: "EntryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_list": (
-            "POST",
-            "/v2/lists",
-            "ListCreateRequest",
-            {201: "ListResponse", 400: "Error", 401: "Error", 403: "Error", 409: "Error", 413: "Error", 429: "Error"},
-        ),
-        "create_list_attribute": (
-            "POST",
-            "/v2/lists/{list}/attributes",
-            "AttributeCreateRequest",
-            {
-                201: "AttributeResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_note": (
-            "POST",
-            "/v2/notes",
-            "NoteCreateRequest",
-            {
-                201: "NoteResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_object": (
-            "POST",
-            "/v2/objects",
-            "ObjectCreateRequest",
-            {201: "ObjectResponse", 400: "Error", 401: "Error", 403: "Error", 409: "Error", 413: "Error", 429: "Error"},
-        ),
-        "create_record": (
-            "POST",
-            "/v2/objects/{object}/records",
-            "RecordWriteRequest",
-            {
-                201: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_select_option": (
-            "POST",
-            "/v2/objects/{object}/attributes/{attribute}/options",
-            "SelectOptionCreateRequest",
-            {
-                201: "SelectOptionResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_task": (
-            "POST",
-            "/v2/tasks",
-            "TaskCreateRequest",
-            {
-                201: "TaskResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "create_webhook": (
-            "POST",
-            "/v2/webhooks",
-            "WebhookCreateRequest",
-            {
-                201: "WebhookCreatedResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "delete_entry": (
-            "DELETE",
-            "/v2/lists/{list}/entries/{entry_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_note": (
-            "DELETE",
-            "/v2/notes/{note_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_record": (
-            "DELETE",
-            "/v2/objects/{object}/records/{record_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_task": (
-            "DELETE",
-            "/v2/tasks/{task_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "delete_webhook": (
-            "DELETE",
-            "/v2/webhooks/{webhook_id}",
-            None,
-            {400: "Error", 401: "Error", 403: "Error", 404: "Error", 409: "Error", 429: "Error"},
-        ),
-        "get_attribute": (
-            "GET",
-            "/v2/objects/{object}/attributes/{attribute}",
-            None,
-            {200: "AttributeResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_entry": (
-            "GET",
-            "/v2/lists/{list}/entries/{entry_id}",
-            None,
-            {200: "EntryResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_list": (
-            "GET",
-            "/v2/lists/{list}",
-            None,
-            {200: "ListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_note": (
-            "GET",
-            "/v2/notes/{note_id}",
-            None,
-            {200: "NoteResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_object": (
-            "GET",
-            "/v2/objects/{object}",
-            None,
-            {200: "ObjectResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_record": (
-            "GET",
-            "/v2/objects/{object}/records/{record_id}",
-            None,
-            {200: "RecordResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_self": (
-            "GET",
-            "/v2/self",
-            None,
-            {200: "SelfResponse", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "get_task": (
-            "GET",
-            "/v2/tasks/{task_id}",
-            None,
-            {200: "TaskResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "get_webhook": (
-            "GET",
-            "/v2/webhooks/{webhook_id}",
-            None,
-            {200: "WebhookResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_attributes": (
-            "GET",
-            "/v2/objects/{object}/attributes",
-            None,
-            {200: "AttributeListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_list_attributes": (
-            "GET",
-            "/v2/lists/{list}/attributes",
-            None,
-            {200: "AttributeListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_lists": (
-            "GET",
-            "/v2/lists",
-            None,
-            {200: "ListListResponse", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_notes": (
-            "GET",
-            "/v2/notes",
-            None,
-            {200: "NotePage", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_objects": (
-            "GET",
-            "/v2/objects",
-            None,
-            {200: "ObjectListResponse", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_record_attribute_values": (
-            "GET",
-            "/v2/objects/{object}/records/{record_id}/attributes/{attribute}/values",
-            None,
-            {200: "AttributeValueListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_select_options": (
-            "GET",
-            "/v2/objects/{object}/attributes/{attribute}/options",
-            None,
-            {200: "SelectOptionListResponse", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_tasks": (
-            "GET",
-            "/v2/tasks",
-            None,
-            {200: "TaskPage", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "list_webhook_deliveries": (
-            "GET",
-            "/v2/webhooks/{webhook_id}/deliveries",
-            None,
-            {200: "WebhookDeliveryPage", 400: "Error", 401: "Error", 403: "Error", 404: "Error", 429: "Error"},
-        ),
-        "list_webhooks": (
-            "GET",
-            "/v2/webhooks",
-            None,
-            {200: "WebhookPage", 400: "Error", 401: "Error", 403: "Error", 429: "Error"},
-        ),
-        "query_entries": (
-            "POST",
-            "/v2/lists/{list}/entries/query",
-            "RecordQueryRequest",
-            {
-                200: "EntryListResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "query_records": (
-            "POST",
-            "/v2/objects/{object}/records/query",
-            "RecordQueryRequest",
-            {
-                200: "RecordListResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "replace_record": (
-            "PUT",
-            "/v2/objects/{object}/records/{record_id}",
-            "RecordWriteRequest",
-            {
-                200: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "rotate_webhook_secret": (
-            "POST",
-            "/v2/webhooks/{webhook_id}/rotate-secret",
-            "WebhookRotateRequest",
-            {
-                200: "WebhookSecretRotationResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                429: "Error",
-            },
-        ),
-        "search_records": (
-            "POST",
-            "/v2/objects/records/search",
-            "SearchRequest",
-            {200: "SearchResponse", 400: "Error", 401: "Error", 403: "Error", 413: "Error", 429: "Error"},
-        ),
-        "test_webhook": (
-            "POST",
-            "/v2/webhooks/{webhook_id}/test",
-            None,
-            {
-                202: "WebhookDeliveryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                429: "Error",
-            },
-        ),
-        "update_attribute": (
-            "PATCH",
-            "/v2/objects/{object}/attributes/{attribute}",
-            "AttributeUpdateRequest",
-            {
-                200: "AttributeResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_entry": (
-            "PATCH",
-            "/v2/lists/{list}/entries/{entry_id}",
-            "EntryUpdateRequest",
-            {
-                200: "EntryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_list": (
-            "PATCH",
-            "/v2/lists/{list}",
-            "ListUpdateRequest",
-            {
-                200: "ListResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_object": (
-            "PATCH",
-            "/v2/objects/{object}",
-            "ObjectUpdateRequest",
-            {
-                200: "ObjectResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_record": (
-            "PATCH",
-            "/v2/objects/{object}/records/{record_id}",
-            "RecordWriteRequest",
-            {
-                200: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_select_option": (
-            "PATCH",
-            "/v2/objects/{object}/attributes/{attribute}/options/{option}",
-            "SelectOptionUpdateRequest",
-            {
-                200: "SelectOptionResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_task": (
-            "PATCH",
-            "/v2/tasks/{task_id}",
-            "TaskUpdateRequest",
-            {
-                200: "TaskResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "update_webhook": (
-            "PATCH",
-            "/v2/webhooks/{webhook_id}",
-            "WebhookUpdateRequest",
-            {
-                200: "WebhookResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "upsert_entry": (
-            "PUT",
-            "/v2/lists/{list}/entries",
-            "EntryCreateRequest",
-            {
-                200: "EntryResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-        "upsert_record": (
-            "PUT",
-            "/v2/objects/{object}/records",
-            "RecordWriteRequest",
-            {
-                200: "RecordResponse",
-                400: "Error",
-                401: "Error",
-                403: "Error",
-                404: "Error",
-                409: "Error",
-                413: "Error",
-                429: "Error",
-            },
-        ),
-    },
-}
+""")
+
+VERSIONS: tuple[str, ...] = tuple(_MAPS["versions"])
+SHAPES: dict[str, dict[str, Any]] = _MAPS["shapes"]
+# version -> operation id -> {method, path, body (schema), answers: {status text: schema}}
+OPERATIONS: dict[str, dict[str, Any]] = _MAPS["operations"]

@@ -121,7 +121,7 @@ class AsyncClient:
         if options.version != LATEST_VERSION:
             from ..migrations._http import VersionMigration
 
-            transport = AsyncMigratingTransport(transport, VersionMigration(options.version))
+            transport = AsyncMigratingTransport(transport, VersionMigration(options.version, shared.cache))
         self._http = httpx.AsyncClient(
             base_url=options.base_url,
             headers=options.headers(),

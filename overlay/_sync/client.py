@@ -122,7 +122,7 @@ class Client:
         if options.version != LATEST_VERSION:
             from ..migrations._http import VersionMigration
 
-            transport = MigratingTransport(transport, VersionMigration(options.version))
+            transport = MigratingTransport(transport, VersionMigration(options.version, shared.cache))
         self._http = httpx.Client(
             base_url=options.base_url,
             headers=options.headers(),

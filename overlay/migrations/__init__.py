@@ -25,7 +25,7 @@ from ._instructions import (
     SchemaInstruction,
     SigningChanged,
 )
-from ._migrate import downgrade, upgrade
+from ._migrate import downgrade, spell_out_currencies, upgrade
 from ._versions import VERSIONS
 
 LATEST = VERSIONS.latest
@@ -66,5 +66,6 @@ __all__ = [
     "VersionChange",
     "changelog",
     "downgrade",
+    "spell_out_currencies",
     "upgrade",
 ]

@@ -16,7 +16,8 @@ import httpx
 from crm_client.api_versions import OPERATIONS
 
 from .._errors import InvalidArgumentError
-from ._migrate import downgrade, upgrade
+from .._metadata import TTLCache
+from ._migrate import _reaching, downgrade, spell_out_currencies, upgrade
 from ._versions import VERSIONS, offset_of
 
 Route = tuple[str, re.Pattern[str], list[str]]  # (operation id, path regex, parameter names)
@@ -26,7 +27,8 @@ Route = tuple[str, re.Pattern[str], list[str]]  # (operation id, path regex, par
 def _routes() -> dict[str, list[Route]]:
     """Method → the latest version's operations, as path patterns."""
     out: dict[str, list[Route]] = {}
-    for op_id, (method, template, _, _) in OPERATIONS[VERSIONS.latest].items():
+    for op_id, operation in OPERATIONS[VERSIONS.latest].items():
+        method, template = operation["method"], operation["path"]
         names = re.findall(r"{(\w+)}", template)
         pattern = re.compile("^" + re.sub(r"{\w+}", "([^/]+)", template) + "$")
         out.setdefault(method, []).append((op_id, pattern, names))
@@ -43,16 +45,71 @@ def _operation(method: str, path: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
-class VersionMigration:
-    """The rewriting for one older ``version``; one instance serves every request."""
+@cache
+def _writes_values() -> frozenset[str]:
+    """The operations whose bodies write attribute values (and so may write amounts)."""
+    reach = _reaching(VERSIONS.latest, frozenset({"RecordValuesInput"}))
+    return frozenset(op for op, spec in OPERATIONS[VERSIONS.latest].items() if spec["body"] in reach)
 
-    def __init__(self, version: str) -> None:
+
+def _currencies_key(op_id: str, params: dict[str, str]) -> tuple[str, ...] | None:
+    """For an operation that writes values: the metadata cache's key for the currency
+    attributes of the object or list it writes to; its last part is where they are listed."""
+    if op_id not in _writes_values():
+        return None
+    template = OPERATIONS[VERSIONS.latest][op_id]["path"]
+    for parent, param in (("objects", "object"), ("lists", "list")):
+        if template.startswith(f"/v2/{parent}/{{{param}}}/"):
+            return ("attributes", params[param], f"/v2/{parent}/{params[param]}/attributes")
+    return None
+
+
+class VersionMigration:
+    """The rewriting for one older ``version``; one instance serves every request.
+
+    An amount converts between versions only once its currency is known, and an amount
+    written as a bare number or without a code is in its attribute's default currency:
+    before a write of values, ``lookup`` asks for the currency attributes of the object
+    (kept in the client's metadata ``cache``, so once per ``metadata_ttl``).
+    """
+
+    def __init__(self, version: str, cache: TTLCache) -> None:
         VERSIONS.index(version)
         self.version = version
+        self.cache = cache
         self.moved = VERSIONS.moved(version)
         self.missing = VERSIONS.missing(version)
         self.offset_paged = VERSIONS.offset_paged(version)
-        self.answers = OPERATIONS[version]
+        self.operations = OPERATIONS[version]
+
+    def lookup(self, request: httpx.Request) -> httpx.Request | None:
+        """The request for the currency attributes that ``request`` may write and the cache lacks."""
+        found = _operation(request.method, request.url.path)
+        key = _currencies_key(*found) if found else None
+        if key is None or self.cache.get(key) is not None:
+            return None
+        headers = [
+            (k, v)
+            for k, v in request.headers.multi_items()
+            if k.lower() not in ("content-length", "content-type", "idempotency-key")
+        ]
+        return httpx.Request("GET", request.url.copy_with(path=key[-1], query=None), headers=headers)
+
+    def learn(self, lookup: httpx.Request, answer: httpx.Response) -> bool:
+        """Keep the currency attributes (slug → default code) that ``answer`` to ``lookup``
+        lists; False if it failed."""
+        if answer.status_code != 200:
+            return False
+        currencies = {
+            attribute["api_slug"]: ((attribute.get("config") or {}).get("currency") or {}).get(
+                "default_currency_code"
+            )
+            for attribute in json.loads(answer.content)["data"]
+            if attribute.get("type") == "currency"
+        }
+        parent = lookup.url.path.split("/")[-2]
+        self.cache.put(("attributes", parent, lookup.url.path), currencies)
+        return True
 
     def request(self, request: httpx.Request) -> tuple[httpx.Request, str | None]:
         """The request as ``version`` takes it, and the operation it is (None if unknown)."""
@@ -73,9 +130,14 @@ class VersionMigration:
             query = url.params.remove("cursor").set("offset", str(offset_of(url.params["cursor"])))
             url = url.copy_with(params=query)
         content = request.content
-        body_schema = OPERATIONS[VERSIONS.latest][op_id][2]
+        body_schema = OPERATIONS[VERSIONS.latest][op_id]["body"]
         if body_schema and content:
-            body = downgrade(json.loads(content), body_schema, to_version=self.version, copy_payload=False)
+            body = json.loads(content)
+            key = _currencies_key(op_id, params)
+            if key is not None:
+                currencies = lambda: self.cache.get(key) or {}  # noqa: E731
+                spell_out_currencies(body, body_schema, version=VERSIONS.latest, currencies=currencies)
+            body = downgrade(body, body_schema, to_version=self.version, copy_payload=False)
             content = json.dumps(body, separators=(",", ":")).encode()
         if (method, url, content) == (request.method, request.url, request.content):
             return request, op_id
@@ -87,7 +149,8 @@ class VersionMigration:
     def response(self, response: httpx.Response, op_id: str | None) -> httpx.Response:
         """``response`` (read) as the latest version would have answered."""
         status = response.status_code
-        schema = self.answers.get(op_id, (None, None, None, {}))[3].get(status) if op_id else None
+        operation = self.operations.get(op_id) if op_id else None
+        schema = operation["answers"].get(str(status)) if operation else None
         if schema is None and status >= 400:
             schema = "Error"
         if schema is None or not response.content:

@@ -42,11 +42,6 @@ class Instruction:
     def validate(self) -> None:
         """Raise MigrationDefinitionError if the instruction is declared wrongly."""
 
-    @property
-    def breaking(self) -> bool:
-        """Whether a client of the older version would break without it (specdiff's view)."""
-        return True
-
 
 @dataclass(frozen=True)
 class SchemaInstruction(Instruction):
@@ -62,6 +57,19 @@ class SchemaInstruction(Instruction):
 
     def down(self, obj: Obj) -> None:
         """Newer → older, in place."""
+
+    def upgrade(self, value: Any, status: int | None = None) -> Any:
+        """``value`` (an instance of ``schema``) as of the newer version; objects change in place.
+        ``status`` is the HTTP status when ``value`` is a response body."""
+        if isinstance(value, dict):
+            self.up(value)
+        return value
+
+    def downgrade(self, value: Any) -> Any:
+        """``value`` as of the older version; objects change in place."""
+        if isinstance(value, dict):
+            self.down(value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -100,10 +108,6 @@ class FieldAdded(SchemaInstruction):
 
     def down(self, obj: Obj) -> None:
         obj.pop(self.name, None)
-
-    @property
-    def breaking(self) -> bool:
-        return False
 
 
 @dataclass(frozen=True)
@@ -175,19 +179,23 @@ class EnumValuesRenamed(SchemaInstruction):
         _need(len(self._back) == len(self.mapping), self, "two old values map to one new value")
         _need(all(_name(k) and _name(v) and k != v for k, v in self.mapping.items()), self, "bad value")
 
-    def value_up(self, value: Any) -> Any:
-        return self.mapping.get(value, value) if isinstance(value, str) else value
+    def upgrade(self, value: Any, status: int | None = None) -> Any:
+        if self.field is None:  # the enum schema itself: value is one of its values
+            return self.mapping.get(value, value) if isinstance(value, str) else value
+        return super().upgrade(value)
 
-    def value_down(self, value: Any) -> Any:
-        return self._back.get(value, value) if isinstance(value, str) else value
+    def downgrade(self, value: Any) -> Any:
+        if self.field is None:
+            return self._back.get(value, value) if isinstance(value, str) else value
+        return super().downgrade(value)
 
     def up(self, obj: Obj) -> None:
-        if self.field is not None and self.field in obj:
-            obj[self.field] = self.value_up(obj[self.field])
+        if self.field in obj:
+            obj[self.field] = self.mapping.get(obj[self.field], obj[self.field])
 
     def down(self, obj: Obj) -> None:
-        if self.field is not None and self.field in obj:
-            obj[self.field] = self.value_down(obj[self.field])
+        if self.field in obj:
+            obj[self.field] = self._back.get(obj[self.field], obj[self.field])
 
 
 @dataclass(frozen=True)
@@ -230,8 +238,11 @@ class ErrorShapeChanged(SchemaInstruction):
         super().validate()
         _need(callable(self.to_new) and callable(self.to_old), self, "needs converters both ways")
 
-    def up(self, obj: Obj, status: int | None = None) -> None:
-        new = self.to_new(obj, status)
+    def upgrade(self, value: Any, status: int | None = None) -> Any:
+        return self.to_new(value, status) if isinstance(value, dict) else value
+
+    def up(self, obj: Obj) -> None:
+        new = self.to_new(obj, None)
         obj.clear()
         obj.update(new)
 
@@ -265,10 +276,6 @@ class EndpointAdded(Instruction):
 
     def validate(self) -> None:
         _need(_name(self.operation), self, "operation must be an operation id")
-
-    @property
-    def breaking(self) -> bool:
-        return False
 
 
 @dataclass(frozen=True)

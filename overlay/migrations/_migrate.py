@@ -9,8 +9,7 @@ already hold).
 from __future__ import annotations
 
 import copy
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -18,24 +17,19 @@ from crm_client.api_versions import SHAPES
 
 from .._errors import InvalidArgumentError
 from ._bundle import Version
-from ._instructions import EnumValuesRenamed, ErrorShapeChanged, SchemaInstruction
+from ._instructions import SchemaInstruction
 from ._versions import VERSIONS
 
-Apply = Callable[[SchemaInstruction, Any], Any]
+Apply = Callable[[Any, Any], Any]  # (what by_schema holds for the schema, instance) -> instance
 
 
 def _refs(shape: dict[str, Any]) -> set[str]:
+    out = set(shape.get("any", ())) | set(shape.get("map", {}).values())
     if "ref" in shape:
-        return {shape["ref"]}
-    if "items" in shape:
-        return _refs(shape["items"])
-    if "map" in shape:
-        return set(shape["map"].values())
-    if "any" in shape:
-        return set(shape["any"])
-    out = set().union(*(_refs(s) for s in shape.get("props", {}).values())) if shape.get("props") else set()
-    if "extra" in shape:
-        out |= _refs(shape["extra"])
+        out.add(shape["ref"])
+    for inner in (shape.get("items"), shape.get("extra"), *shape.get("props", {}).values()):
+        if inner:
+            out |= _refs(inner)
     return out
 
 
@@ -55,8 +49,13 @@ def _reaching(version: str, targets: frozenset[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+def _fits(entry: dict[str, Any], keys: Any) -> bool:
+    """Whether an object with ``keys`` can be an instance of the object schema ``entry``."""
+    return "keys" in entry and set(entry["required"]) <= keys and keys <= set(entry["keys"])
+
+
 class _Walk:
-    def __init__(self, version: str, by_schema: dict[str, list[SchemaInstruction]], apply: Apply) -> None:
+    def __init__(self, version: str, by_schema: Mapping[str, Sequence[Any]], apply: Apply) -> None:
         self.graph = SHAPES[version]
         self.by_schema = by_schema
         self.reach = _reaching(version, frozenset(by_schema))
@@ -66,17 +65,12 @@ class _Walk:
         if name not in self.reach:
             return value
         entry = self.graph.get(name, {})
-        if isinstance(value, dict):
-            if "map" in entry:
-                branch = entry["map"].get(value.get(entry["by"]))
-                if branch is not None:
-                    value = self.schema(branch, value)
-            elif "any" in entry:
-                branch = self._matching(entry["any"], value)
-                if branch is not None:
-                    value = self.schema(branch, value)
-            else:
-                self.object(entry, value)
+        if "map" in entry:
+            branch = entry["map"].get(value.get(entry["by"])) if isinstance(value, dict) else None
+            if branch is not None:
+                value = self.schema(branch, value)
+        else:
+            value = self.shape(entry, value)
         for instruction in self.by_schema.get(name, ()):
             value = self.apply(instruction, value)
         return value
@@ -84,8 +78,7 @@ class _Walk:
     def _matching(self, names: list[str], value: dict[str, Any]) -> str | None:
         keys = value.keys()
         for name in names:
-            entry = self.graph.get(name, {})
-            if "keys" in entry and set(entry["required"]) <= keys and keys <= set(entry["keys"]):
+            if _fits(self.graph.get(name, {}), keys):
                 return name
         return None
 
@@ -101,38 +94,19 @@ class _Walk:
                     value[key] = self.shape(extra, value[key])
 
     def shape(self, shape: dict[str, Any], value: Any) -> Any:
-        if "ref" in shape:
-            return self.schema(shape["ref"], value)
-        if "items" in shape:
-            if isinstance(value, list):
-                inner = shape["items"]
-                for i, item in enumerate(value):
-                    value[i] = self.shape(inner, item)
+        if isinstance(value, list) and "items" in shape:
+            inner = shape["items"]
+            for i, item in enumerate(value):
+                value[i] = self.shape(inner, item)
             return value
-        if "any" in shape and isinstance(value, dict):
-            branch = self._matching(shape["any"], value)
+        if "ref" in shape:  # the named schema may be an array, or one value or several
+            return self.schema(shape["ref"], value)
+        if "any" in shape:
+            branch = self._matching(shape["any"], value) if isinstance(value, dict) else None
             return self.schema(branch, value) if branch is not None else value
         if isinstance(value, dict):
             self.object(shape, value)
         return value
-
-
-def _up(instruction: SchemaInstruction, value: Any, status: int | None = None) -> Any:
-    if isinstance(instruction, EnumValuesRenamed) and instruction.field is None:
-        return instruction.value_up(value)
-    if isinstance(instruction, ErrorShapeChanged) and isinstance(value, dict):
-        instruction.up(value, status)
-    elif isinstance(value, dict):
-        instruction.up(value)
-    return value
-
-
-def _down(instruction: SchemaInstruction, value: Any) -> Any:
-    if isinstance(instruction, EnumValuesRenamed) and instruction.field is None:
-        return instruction.value_down(value)
-    if isinstance(value, dict):
-        instruction.down(value)
-    return value
 
 
 @cache
@@ -170,7 +144,10 @@ def upgrade(
     to_version = to_version or VERSIONS.latest
     _check(schema, from_version)
     value = copy.deepcopy(payload) if copy_payload else payload
-    apply = _up if status is None else functools.partial(_up, status=status)
+
+    def apply(instruction: SchemaInstruction, value: Any) -> Any:
+        return instruction.upgrade(value, status)
+
     current = from_version
     for step in VERSIONS.steps(from_version, to_version):
         value = _Walk(current, _by_schema(step, False), apply).schema(schema, value)
@@ -186,6 +163,48 @@ def downgrade(
     from_version = from_version or VERSIONS.latest
     _check(schema, from_version)
     value = copy.deepcopy(payload) if copy_payload else payload
+
+    def apply(instruction: SchemaInstruction, value: Any) -> Any:
+        return instruction.downgrade(value)
+
     for step in reversed(VERSIONS.steps(to_version, from_version)):
-        value = _Walk(step.date, _by_schema(step, True), _down).schema(schema, value)
+        value = _Walk(step.date, _by_schema(step, True), apply).schema(schema, value)
     return value
+
+
+def spell_out_currencies(
+    payload: Any, schema: str, *, version: str, currencies: Callable[[], Mapping[str, str | None]]
+) -> None:
+    """Write out in full each currency amount that ``payload`` (an instance of ``schema`` at
+    ``version``) writes: a bare number becomes the version's currency object, and an
+    object without a code gets its attribute's default.
+
+    An amount changes unit between versions (major units before 2026-04-01, minor after),
+    so it converts right only once its currency is known. ``currencies()`` maps each
+    currency attribute's slug to its default code (or None); it is called only when some
+    value could be an amount.
+    """
+    _check(schema, version)
+    currency = SHAPES[version].get("CurrencyInput", {})
+    amount_field = next((k for k in currency.get("required", ()) if k != "currency_code"), None)
+    pending: list[tuple[Any, Any, str]] = []  # (container, key or index, attribute slug)
+
+    def collect(_: Any, values: Any) -> Any:
+        for slug, given in values.items() if isinstance(values, dict) else ():
+            many = isinstance(given, list)
+            for at, value in enumerate(given) if many else [(slug, given)]:
+                bare = isinstance(value, int | float) and not isinstance(value, bool)
+                uncoded = isinstance(value, dict) and "currency_code" not in value
+                if bare or (uncoded and _fits(currency, value.keys())):
+                    pending.append((given if many else values, at, slug))
+        return values
+
+    _Walk(version, {"RecordValuesInput": [None]}, collect).schema(schema, payload)
+    known = currencies() if pending and amount_field else {}
+    for container, at, slug in pending:
+        if slug not in known:
+            continue
+        if not isinstance(container[at], dict):
+            container[at] = {amount_field: container[at]}
+        if known[slug] is not None:
+            container[at].setdefault("currency_code", known[slug])

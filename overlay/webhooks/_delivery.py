@@ -92,9 +92,9 @@ class Delivery:
         return self._parsed
 
     def _latest_body(self) -> bytes:
-        from .._config import LATEST_VERSION, SUPPORTED_VERSIONS
+        from crm_client.api_versions import VERSIONS
 
-        if self.api_version in (None, LATEST_VERSION) or self.api_version not in SUPPORTED_VERSIONS:
+        if self.api_version not in VERSIONS[:-1]:  # the latest, or a version this SDK does not know
             return self.body
         from .. import migrations
 
@@ -102,7 +102,9 @@ class Delivery:
             body = json.loads(self.body)
         except ValueError:
             return self.body  # not JSON: parse() says so
-        upgraded = migrations.upgrade(body, "WebhookDeliveryBody", from_version=self.api_version)
+        upgraded = migrations.upgrade(
+            body, "WebhookDeliveryBody", from_version=self.api_version, copy_payload=False
+        )
         return json.dumps(upgraded).encode()
 
     @property

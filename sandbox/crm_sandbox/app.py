@@ -32,7 +32,7 @@ from .errors import APIError
 from .guards import ChaosMonkey, DropConnection, Idempotency, RateLimiter
 from .operations import Operation, operations
 from .store import Store, dumps, new_id
-from .versions import answer_down, body_up
+from .versions import answer_down, answer_schema, body_up
 from .webhooks import Deliveries
 
 log = logging.getLogger("crm_sandbox")
@@ -136,7 +136,8 @@ def endpoint(by_version: dict[str, Operation]) -> Any:
         body = await _json_body(request, op, sandbox.config.max_body_bytes)
         op.check_body(body)
         key = headers.get("Idempotency-Key") if op.is_write else None
-        ctx = Ctx(sandbox, path, query, body_up(body, op.body_schema, version), token, version)
+        currencies = lambda: sandbox.catalog.currencies(path)  # noqa: E731
+        ctx = Ctx(sandbox, path, query, body_up(body, op.id, version, currencies), token, version)
         extra = {**limit_headers, "CRM-Version": version}
         with sandbox.store.transaction():
             replay = None
@@ -148,7 +149,7 @@ def endpoint(by_version: dict[str, Operation]) -> Any:
                 extra["Idempotent-Replayed"] = "true"
             else:
                 status, payload = handle(ctx)
-                payload = answer_down(payload, op.answer_schema(status), version)
+                payload = answer_down(payload, answer_schema(op.id, status, version), version)
                 content = b"" if payload is None else dumps(payload).encode()
                 if key:
                     sandbox.idempotency.save(token, key, fingerprint, status, content)

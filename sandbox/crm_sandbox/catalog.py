@@ -231,6 +231,20 @@ class Catalog:
             )
         return row
 
+    def currencies(self, path: dict[str, Any]) -> dict[str, str | None]:
+        """The currency attributes of the object or list that ``path`` names: slug → default code."""
+        if "object" in path:
+            parent = self.object_row(path["object"])
+        elif "list" in path:
+            parent = self.list_row(path["list"])
+        else:
+            return {}
+        return {
+            row["api_slug"]: (json.loads(row["config"]).get("currency") or {}).get("default_currency_code")
+            for row in self.attributes(parent["id"])
+            if row["type"] == "currency"
+        }
+
     def render_attribute(self, row: sqlite3.Row) -> dict[str, Any]:
         owner = "object_id" if row["parent_kind"] == "object" else "list_id"
         config = json.loads(row["config"])

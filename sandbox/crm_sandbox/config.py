@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-VERSIONS = ("2025-01-01", "2025-08-01", "2026-04-01")
+from crm_client.api_versions import VERSIONS  # one per spec in openapi/, oldest first
+
 LATEST = VERSIONS[-1]
 DEFAULT_TOKEN = "sk_sandbox_local"
 

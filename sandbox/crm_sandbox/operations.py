@@ -70,12 +70,6 @@ class Operation:
     params: tuple[Param, ...]
     body: Schema | None
     body_required: bool
-    version: str = ""
-    body_schema: str | None = None  # the component schema of the request body
-    answers: tuple[tuple[int, str], ...] = ()  # (status, component schema of that response's body)
-
-    def answer_schema(self, status: int) -> str | None:
-        return next((name for code, name in self.answers if code == status), None)
 
     @property
     def is_write(self) -> bool:
@@ -175,11 +169,6 @@ def operations(version: str) -> list[Operation]:
             )
             body = op.get("requestBody")
             schema = body["content"]["application/json"]["schema"] if body else None
-            answers = tuple(
-                (int(code), name)
-                for code, answer in op.get("responses", {}).items()
-                if code.isdigit() and (name := _schema_name(_resolve(spec, answer)))
-            )
             ops.append(
                 Operation(
                     op["operationId"],
@@ -188,16 +177,6 @@ def operations(version: str) -> list[Operation]:
                     params,
                     validator(schema, body_root) if schema else None,
                     bool(body and body.get("required")),
-                    version,
-                    _schema_name(body) if body else None,
-                    answers,
                 )
             )
     return ops
-
-
-def _schema_name(message: dict[str, Any]) -> str | None:
-    """The component schema a request body or response carries, if it names one."""
-    schema = message.get("content", {}).get("application/json", {}).get("schema", {})
-    ref = schema.get("$ref", "")
-    return ref.rsplit("/", 1)[-1] if ref else None

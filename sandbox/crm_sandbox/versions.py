@@ -8,7 +8,10 @@ tests, say what each version must look like.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from crm_client.api_versions import OPERATIONS
 
 from overlay import migrations
 
@@ -16,14 +19,24 @@ from .config import LATEST
 from .errors import bad_request
 
 
-def body_up(body: Any, schema: str | None, version: str) -> Any:
-    """A request body of ``version`` in the latest shape; 400 if a value cannot be converted."""
+def body_up(body: Any, operation: str, version: str, currencies: Callable[[], dict[str, str | None]]) -> Any:
+    """A request body of ``operation`` at ``version``, in the latest shape; 400 if a value
+    cannot be converted. ``currencies()`` gives the currency attributes' default codes: an
+    amount written without a code is in its attribute's default currency."""
+    schema = OPERATIONS[version][operation]["body"]
     if body is None or schema is None or version == LATEST:
         return body
+    migrations.spell_out_currencies(body, schema, version=version, currencies=currencies)
     try:
         return migrations.upgrade(body, schema, from_version=version, copy_payload=False)
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise bad_request("invalid_value", f"Invalid request body: {exc}") from None
+
+
+def answer_schema(operation: str, status: int, version: str) -> str | None:
+    """The schema of ``operation``'s answer with ``status``, as ``version``'s spec says."""
+    answers: dict[str, str] = OPERATIONS[version][operation]["answers"]
+    return answers.get(str(status))
 
 
 def answer_down(payload: Any, schema: str | None, version: str, *, copy_payload: bool = False) -> Any:

@@ -7,6 +7,7 @@ request for that version and brings each answer (pages, errors, batch results) u
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import httpx
@@ -29,9 +30,12 @@ def journey(crm: overlay.Client) -> dict[str, Any]:
         {"email_addresses": ["ada@acme.example"], "job_title": "Analyst"},
         matching_attribute="email_addresses",
     )
+    yen = {"currency": {"default_currency_code": "JPY"}}
+    crm.attributes.create("deals", title="Budget", api_slug="budget", type="currency", config=yen)
     deal = crm.records("deals").create(
-        {"name": "Big one", "value": {"amount_minor": 1250, "currency_code": "EUR"}}
+        {"name": "Big one", "value": {"amount_minor": 1250, "currency_code": "EUR"}, "budget": 1250}
     )
+    repriced = crm.records("deals").update(deal.id, {"value": [{"amount_minor": 999}]})
     for i in range(5):
         crm.notes.create(parent_object="people", parent_record_id=person.id, title=f"Call {i}", content="...")
     notes = list(crm.notes.list(page_size=2))
@@ -46,7 +50,9 @@ def journey(crm: overlay.Client) -> dict[str, Any]:
         "same person": again.id == person.id,
         "job title": again["job_title"],
         "company": person.first("company"),
-        "money": deal.values("value")[0].to_dict(),
+        "money": [
+            v.to_dict() for v in deal.values("value") + deal.values("budget") + repriced.values("value")
+        ],
         "notes": sorted((n.title, n.parent.object_, n.parent.record_id == person.id) for n in notes),
         "tasks": [(t.content_plaintext, t.is_completed, t.deadline_at.isoformat()) for t in tasks],
         "missing": (missing.value.status, missing.value.code),
@@ -57,9 +63,7 @@ def journey(crm: overlay.Client) -> dict[str, Any]:
 
 
 def normalised(outcome: dict[str, Any]) -> dict[str, Any]:
-    money = outcome["money"]
-    if money:
-        money = {k: v for k, v in money.items() if k in ("amount_minor", "currency_code")}
+    money = [(m["amount_minor"], m["currency_code"]) for m in outcome["money"]]
     return {**outcome, "company": bool(outcome["company"]), "money": money}
 
 
@@ -82,7 +86,7 @@ def test_the_same_code_gives_the_same_results_at_an_older_version(
 def test_the_latest_outcome_is_what_the_code_asked_for(outcomes: dict[str, dict[str, Any]]) -> None:
     latest = outcomes[VERSIONS[-1]]
     assert latest["same person"] and latest["job title"] == "Analyst" and latest["company"]
-    assert latest["money"] == {"amount_minor": 1250, "currency_code": "EUR"}
+    assert latest["money"] == [(1250, "EUR"), (1250, "JPY"), (999, "USD")]
     assert [n[0] for n in latest["notes"]] == [f"Call {i}" for i in range(5)]
     assert latest["tasks"] == [("Send the proposal", True, "2026-05-01T00:00:00+00:00")]
     assert latest["missing"] == (404, "not_found")
@@ -115,3 +119,35 @@ def test_the_wire_carries_each_versions_own_shapes() -> None:
         ):
             crm.webhooks.rotate_secret("anything")
     assert all(r.headers["CRM-Version"] == "2025-01-01" for r in seen)
+
+
+def test_amounts_go_in_the_old_unit_of_their_own_currency() -> None:
+    """At 2025-01-01 amounts are in major units: 1250 yen stays 1250, 1250 cents is 12.5.
+    The attributes' default currencies are looked up once, then kept."""
+    wire: list[tuple[str, str, bytes]] = []
+
+    class Spy(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            wire.append((request.method, request.url.path, request.read()))
+            return super().handle_request(request)
+
+    yen = {"currency": {"default_currency_code": "JPY"}}
+    with (
+        overlay.Sandbox(read_rate=None, write_rate=None) as sb,
+        sb.connect(api_version="2025-01-01", transport=Spy()) as crm,
+    ):
+        crm.attributes.create("deals", title="Budget", api_slug="budget", type="currency", config=yen)
+        first = crm.records("deals").create({"name": "A", "budget": 1250, "value": {"amount_minor": 1250}})
+        crm.records("deals").create({"name": "B", "budget": [{"amount_minor": 7}], "value": 5})
+    sent = [json.loads(body)["data"]["values"] for method, path, body in wire if path.endswith("/records")]
+    assert sent == [
+        {"name": "A", "budget": {"currency_value": 1250, "currency_code": "JPY"},
+         "value": {"currency_value": 12.5, "currency_code": "USD"}},
+        {"name": "B", "budget": [{"currency_value": 7, "currency_code": "JPY"}],
+         "value": {"currency_value": 0.05, "currency_code": "USD"}},
+    ]  # fmt: skip
+    assert [path for method, path, _ in wire if method == "GET"] == ["/v2/objects/deals/attributes"]
+    assert [(v.amount_minor, v.currency_code) for v in first.values("budget") + first.values("value")] == [
+        (1250, "JPY"),
+        (1250, "USD"),
+    ]

@@ -36,7 +36,8 @@ SCHEMAS = {
     ("2025-01-01", "2025-08-01"): ["Task", "TaskWrite", "TaskPatch", "TaskPage", "WebhookDeliveryBody",
                                    "WebhookSubscription", "Error"],
     ("2025-08-01", "2026-04-01"): ["CurrencyValue", "CurrencyInput", "Note", "NoteWrite", "NotePage",
-                                   "TaskPage", "WebhookPage", "Record", "RecordResponse"],
+                                   "TaskPage", "WebhookPage", "Record", "RecordResponse",
+                                   "RecordWriteRequest"],
 }  # fmt: skip
 
 OLD_TASK = {
@@ -116,6 +117,36 @@ def test_two_steps_at_once_and_the_examples_of_the_spec() -> None:
         "code": "not_found",
         "message": "No.",
     }
+
+
+def test_written_amounts_convert_in_their_attributes_currency() -> None:
+    """One value or several, bare or in full, with or without a code: each amount converts
+    in its own currency, once its attribute's default is filled in."""
+    body = {"data": {"values": {"budget": 1250, "price": [{"amount_minor": 1250}], "fee": {"amount_minor": 5},
+                                "cost": [{"amount_minor": 5, "currency_code": "KWD"}], "rating": 3,
+                                "plain": {"amount_minor": 1}}}}  # fmt: skip
+    migrations.spell_out_currencies(
+        body,
+        "RecordWriteRequest",
+        version="2026-04-01",
+        currencies=lambda: {"budget": "JPY", "price": "USD", "fee": "BHD", "cost": "USD", "plain": None},
+    )
+    old = migrations.downgrade(body, "RecordWriteRequest", to_version="2025-01-01")
+    assert old["data"]["values"] == {
+        "budget": {"currency_value": 1250.0, "currency_code": "JPY"},
+        "price": [{"currency_value": 12.5, "currency_code": "USD"}],
+        "fee": {"currency_value": 0.005, "currency_code": "BHD"},
+        "cost": [{"currency_value": 0.005, "currency_code": "KWD"}],
+        "rating": 3,
+        "plain": {"currency_value": 0.01},
+    }
+    assert migrations.upgrade(old, "RecordWriteRequest", from_version="2025-01-01") == body
+    asked: list[int] = []
+    untouched = {"data": {"values": {"name": "Acme", "tags": ["a", "b"]}}}
+    migrations.spell_out_currencies(
+        untouched, "RecordWriteRequest", version="2025-01-01", currencies=lambda: asked.append(1) or {}
+    )
+    assert asked == [] and untouched == {"data": {"values": {"name": "Acme", "tags": ["a", "b"]}}}
 
 
 def test_an_unknown_schema_or_version_is_named() -> None:
