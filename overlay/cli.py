@@ -267,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import(commands)
     add_export(commands)
     add_migrate(commands)
+    add_migrate_code(commands)
 
     webhooks = commands.add_parser("webhooks", help="work with webhook deliveries")
     webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
@@ -356,6 +357,63 @@ def add_migrate(commands: Any) -> None:
     add("--to", dest="to_version", help="the version to move them to (default: the latest)")
     add("-o", "--output", help="where the moved payloads go (default: standard output)")
     command.set_defaults(run=run_migrate)
+
+
+def add_migrate_code(commands: Any) -> None:
+    command = commands.add_parser(
+        "migrate-code",
+        help="rewrite Python code written for an older API version (renamed fields and event names)",
+        description="Renames what the version changes declare: fields (attributes, keyword arguments, "
+        "string keys), fields nested into an object, and enum values such as webhook event names. "
+        "Lists each change by line, and the places to review by hand: a value whose type or unit "
+        "changed, a field that is gone. Needs crm-sdk[codemod]. Exits 0 when every file was read, "
+        "1 when some could not be, 2 on an error.",
+    )
+    add = command.add_argument
+    add("paths", nargs="+", help="Python files, or folders to search for them")
+    add("--from", dest="from_version", required=True, help="the version the code was written for")
+    add("--to", dest="to_version", help="the version to move it to (default: the latest)")
+    add("--diff", action="store_true", help="print a unified diff and write nothing")
+    command.set_defaults(run=run_migrate_code)
+
+
+def run_migrate_code(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import migrations
+    from ._errors import CRMError
+
+    try:
+        from .migrations._codemod import CodeChanges, rewrite_paths
+    except ImportError:
+        print("crm migrate-code: needs libcst: pip install 'crm-sdk[codemod]'", file=sys.stderr)
+        return 2
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    try:
+        if missing:
+            raise CRMError(f"no such file or folder: {', '.join(missing)}")
+        changes = CodeChanges.between(args.from_version, args.to_version or migrations.LATEST)
+    except CRMError as exc:
+        print(f"crm migrate-code: {exc}", file=sys.stderr)
+        return 2
+    results = rewrite_paths(paths, changes, write=not args.diff)
+    for result in results:
+        if result.error:
+            print(f"{result.path}: {result.error}", file=sys.stderr)
+        for edit in result.edits:
+            print(f"{result.path}:{edit.line}: {edit}", file=sys.stderr)
+        if args.diff:
+            sys.stdout.write(result.diff)
+    changed = sum(1 for r in results if r.diff)
+    edits = sum(1 for r in results for e in r.edits if e.after is not None)
+    review = sum(1 for r in results for e in r.edits if e.note)
+    failed = sum(1 for r in results if r.error)
+    done = "shown, nothing written" if args.diff else "written"
+    print(f"crm migrate-code: {len(results)} files read, {changed} changed ({edits} edits, {done}); "
+          f"{review} places to review" + (f"; {failed} could not be read" if failed else ""),
+          file=sys.stderr)  # fmt: skip
+    return 1 if failed else 0
 
 
 def run_migrate(args: argparse.Namespace) -> int:

@@ -5,7 +5,9 @@
     >>> migrations.downgrade(record, "Record", to_version="2025-08-01")
 
 Each change is a ``VersionChange`` class in ``_versions.py``; its docstring is its line
-in the changelog (``changelog()``), its ``instructions`` say what it does.
+in the changelog (``changelog()``), its ``instructions`` say what it does. The client's
+transport (``_http.py``), ``crm migrate`` and ``crm migrate-code`` (``_codemod.py``) all
+read them.
 """
 
 from ._bundle import Version, VersionBundle, VersionChange
