@@ -1,14 +1,15 @@
 """Schemathesis: the sandbox answers every operation of every version's spec as it says.
 
 Stateless: generated (and deliberately invalid) requests to every operation, all default
-checks, for each version (against a sandbox serving that version by default). Stateful
-(latest): sequences of calls that follow the spec's links (create, then get, update and
-delete what was created).
+checks, for each version (against a sandbox serving that version by default). Stateful,
+for the latest and the oldest version: sequences of calls that follow the spec's links
+(create, then get, update and delete what was created).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import schemathesis
 from crm_sandbox import SandboxConfig, create_app
@@ -28,12 +29,12 @@ SANDBOX_CONFIG = SandboxConfig(tokens=(TOKEN,), read_rate=None, write_rate=None,
 APP = create_app(SANDBOX_CONFIG)
 
 
-def reset_sandbox() -> None:
+def reset_sandbox(app: Any) -> None:
     """Empty the sandbox and restart its ids and clock from the same seed, so that replaying a
     scenario replays its answers exactly, as hypothesis requires of a state machine. The app
     object stays the same: schemathesis hands copies of the schema (and so of the app) around."""
     deterministic(0)
-    APP.state.sandbox = Sandbox(SANDBOX_CONFIG)
+    app.state.sandbox = Sandbox(app.state.sandbox.config)
 
 
 CONFIG = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
@@ -71,17 +72,25 @@ def test_every_operation_of_2025_08_01_conforms_to_its_spec(case: schemathesis.C
     case.call_and_validate(headers=AUTH)
 
 
-class Workflows(schema.as_state_machine()):  # type: ignore[misc]
-    """Each scenario starts from a fresh sandbox, so replaying a scenario replays its answers."""
+def workflows(spec: schemathesis.schemas.BaseSchema, max_examples: int) -> Any:
+    """A state machine over ``spec``'s links; each scenario starts from a fresh sandbox, so
+    replaying a scenario replays its answers."""
 
-    def setup(self) -> None:
-        reset_sandbox()
+    class Workflows(spec.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            reset_sandbox(spec.app)
 
-    def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
-        return {"headers": AUTH}
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            return {"headers": AUTH}
+
+    Workflows.TestCase.settings = settings(
+        max_examples=max_examples,
+        stateful_step_count=6,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    return Workflows.TestCase
 
 
-Workflows.TestCase.settings = settings(
-    max_examples=30, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
-)
-TestWorkflowsThroughLinks = Workflows.TestCase
+TestWorkflowsThroughLinks = workflows(schema, 30)
+TestWorkflowsThroughLinksAt2025_01_01 = workflows(schema_2025_01_01, 15)
