@@ -11,7 +11,10 @@ the same code against a workspace pinned to an older API version.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from crm_client.types import UnknownVariant
 from crm_sandbox import Chaos
 
 import overlay
-from overlay import F, webhooks
+from overlay import F, cli, webhooks
 
 DATA = Path(__file__).parent / "data" / "people_page.json"
 
@@ -184,6 +187,14 @@ def versions_step() -> None:
             crm.records("people").get("00000000-0000-4000-8000-000000000000")
         except overlay.NotFoundError as exc:
             print(f"an old-style error, read as the latest: {type(exc).__name__} {exc.status} {exc.code}")
+        yen = {"currency": {"default_currency_code": "JPY"}}
+        crm.attributes.create("deals", title="Budget", api_slug="budget", type="currency", config=yen)
+        deal = crm.records("deals").create({"name": "Tokyo office", "budget": 150_000})
+        url = f"{sb.url}/v2/objects/deals/records/{deal.id}"
+        old = httpx.get(url, headers=headers).json()["data"]["values"]["budget"][0]
+        minor = deal.values("budget")[0].amount_minor
+        print(f"150000 yen (no cents): amount_minor={minor} to the code, "
+              f"currency_value={old['currency_value']:g} in the 2025-01-01 API")  # fmt: skip
     event = {"event_type": "list_entry_created", "id": {}, "actor": {"type": "system", "id": None}}
     body = {"webhook_id": "w", "events": [event]}
     latest = migrations.upgrade(body, "WebhookDeliveryBody", from_version="2025-01-01")
@@ -191,6 +202,13 @@ def versions_step() -> None:
     print("the changelog, newest first:")
     for line in migrations.changelog().splitlines()[2:9]:
         print(f"  {line}")
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        code = Path("sync.py")
+        code.write_text('hook = crm.webhooks.create(target_url=URL, subscriptions=["task_created"])\n'
+                        "print(task.due_date, note.parent_object)\n")  # fmt: skip
+        print(f"$ crm migrate-code {code} --from 2025-01-01 --diff   (code written for 2025-01-01)")
+        with contextlib.redirect_stderr(sys.stdout):
+            cli.main(["migrate-code", str(code), "--from", "2025-01-01", "--diff"])
 
 
 def import_export_step() -> None:

@@ -410,9 +410,10 @@ def run_migrate_code(args: argparse.Namespace) -> int:
     review = sum(1 for r in results for e in r.edits if e.note)
     failed = sum(1 for r in results if r.error)
     done = "shown, nothing written" if args.diff else "written"
-    print(f"crm migrate-code: {len(results)} files read, {changed} changed ({edits} edits, {done}); "
-          f"{review} places to review" + (f"; {failed} could not be read" if failed else ""),
-          file=sys.stderr)  # fmt: skip
+    files = f"{len(results)} file{'s' * (len(results) != 1)}"
+    places = f"{review} place{'s' * (review != 1)}"
+    print(f"crm migrate-code: {files} read, {changed} changed ({edits} edits, {done}); {places} to review"
+          + (f"; {failed} could not be read" if failed else ""), file=sys.stderr)  # fmt: skip
     return 1 if failed else 0
 
 
