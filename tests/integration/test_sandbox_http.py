@@ -60,16 +60,17 @@ def test_an_idempotency_key_reused_with_another_body_is_a_409(api: httpx.Client)
 
 
 def test_writes_beyond_the_rate_limit_get_429_with_retry_after(start_sandbox: Start) -> None:
-    _, api = start_sandbox(write_rate=3.0, read_rate=1000.0)
+    # One write a second (a burst of one): the margin holds on a slow, loaded machine.
+    _, api = start_sandbox(write_rate=1.0, read_rate=1000.0)
     statuses = [
-        api.post("/v2/objects/people/records", json={"data": {"values": {"name": f"P{i}"}}}) for i in range(5)
+        api.post("/v2/objects/people/records", json={"data": {"values": {"name": f"P{i}"}}}) for i in range(3)
     ]
     limited = [r for r in statuses if r.status_code == 429]
-    assert [r.status_code for r in statuses[:3]] == [201, 201, 201]
-    assert limited, "the fourth write within a second should be limited"
+    assert statuses[0].status_code == 201
+    assert limited, "a second write within the second should be limited"
     headers = limited[0].headers
     assert int(headers["retry-after"]) >= 1
-    assert headers["x-ratelimit-limit"] == "3" and headers["x-ratelimit-remaining"] == "0"
+    assert headers["x-ratelimit-limit"] == "1" and headers["x-ratelimit-remaining"] == "0"
     assert float(headers["x-ratelimit-reset"]) > 0
     assert limited[0].json()["type"] == "rate_limit_error"
     assert api.get("/v2/self").status_code == 200, "reads have their own bucket"
