@@ -97,16 +97,20 @@ class VersionMigration:
 
     def learn(self, lookup: httpx.Request, answer: httpx.Response) -> bool:
         """Keep the currency attributes (slug → default code) that ``answer`` to ``lookup``
-        lists; False if it failed."""
+        lists; False if it failed. A list it cannot read counts as none: amounts then keep
+        the usual two decimals."""
         if answer.status_code != 200:
             return False
-        currencies = {
-            attribute["api_slug"]: ((attribute.get("config") or {}).get("currency") or {}).get(
-                "default_currency_code"
-            )
-            for attribute in json.loads(answer.content)["data"]
-            if attribute.get("type") == "currency"
-        }
+        try:
+            currencies = {
+                attribute["api_slug"]: ((attribute.get("config") or {}).get("currency") or {}).get(
+                    "default_currency_code"
+                )
+                for attribute in json.loads(answer.content)["data"]
+                if attribute.get("type") == "currency"
+            }
+        except (ValueError, KeyError, TypeError, AttributeError):
+            currencies = {}
         parent = lookup.url.path.split("/")[-2]
         self.cache.put(("attributes", parent, lookup.url.path), currencies)
         return True

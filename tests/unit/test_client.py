@@ -493,3 +493,40 @@ def test_a_page_item_without_the_shape_of_a_record_fails_at_once(make: Callable[
     client = make(Script(ok([{"id": {"record_id": "r1"}}])))
     with pytest.raises(overlay.ResponseParseError, match=r"id\.record_id, created_at and values"):
         client.records("people").query(check=False).to_list()
+
+
+# ------------------------------------------------------------------ pinned to an older version
+
+
+def test_a_pinned_client_reads_the_currency_attributes_once(make: Callable[..., overlay.Client]) -> None:
+    """An amount without a code is in its attribute's default currency, which the conversion
+    to 2025-01-01's major units needs: the client reads it once, then keeps it."""
+    attributes = [
+        {"api_slug": "budget", "type": "currency", "config": {"currency": {"default_currency_code": "JPY"}}},
+        {"api_slug": "name", "type": "text", "config": {"currency": None}},
+    ]
+    script = Script(ok(attributes), ok(record(), 201), ok(record(), 201))
+    deals = make(script, api_version="2025-01-01").records("deals")
+    deals.create({"budget": 1250})
+    deals.create({"budget": [{"amount_minor": 7}], "name": "Kept"})
+    assert [(r.method, r.url.path) for r in script.seen] == [
+        ("GET", "/v2/objects/deals/attributes"),
+        ("POST", "/v2/objects/deals/records"),
+        ("POST", "/v2/objects/deals/records"),
+    ]
+    sent = [json.loads(r.content)["data"]["values"] for r in script.seen[1:]]
+    assert sent == [
+        {"budget": {"currency_value": 1250, "currency_code": "JPY"}},
+        {"budget": [{"currency_value": 7, "currency_code": "JPY"}], "name": "Kept"},
+    ]
+
+
+def test_a_failed_currency_look_up_fails_the_write(make: Callable[..., overlay.Client]) -> None:
+    missing = httpx.Response(404, json={"error": {"code": "not_found", "message": "No object 'dealz'."}})
+    script = Script(missing)
+    with pytest.raises(overlay.NotFoundError, match="No object 'dealz'"):
+        make(script, api_version="2025-01-01").records("dealz").create({"budget": 1250})
+    assert {r.method for r in script.seen} == {"GET"}, "the write was not sent"
+    script = Script(httpx.Response(200, text="<html>"), ok(record(), 201))
+    make(script, api_version="2025-01-01").records("deals").create({"budget": {"amount_minor": 1250}})
+    assert json.loads(script.seen[1].content)["data"]["values"] == {"budget": {"currency_value": 12.5}}
