@@ -12,6 +12,10 @@ SPECS := $(wildcard openapi/crm-*.yaml)
 OLDER_VERSIONS := 2025-01-01 2025-08-01
 EVERY_VERSION_TESTS := tests/integration/test_client.py tests/integration/test_query.py tests/integration/test_bulk.py
 PYTEST_ARGS ?=
+# pytest-xdist workers (one per core by default; 0 runs in this process). Test files stay
+# whole on one worker, so module fixtures run once; the contract suite spreads its cases.
+TEST_WORKERS ?= auto
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install regen regen-check sync sync-check cassettes lint lint-spec typecheck test test-slow demo bench clean
 
@@ -59,16 +63,16 @@ typecheck: install
 # The schemathesis plugin alters how hypothesis reports failures in other tests, so it is
 # loaded only for the contract suite.
 test: lint typecheck regen-check sync-check
-	$(BIN)/pytest -p no:schemathesis -m "not slow" --ignore=tests/contract $(PYTEST_ARGS)
-	$(BIN)/pytest -m "not slow" tests/contract $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:schemathesis -m "not slow" --ignore=tests/contract $(PARALLEL) $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not slow" tests/contract -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	for version in $(OLDER_VERSIONS); do \
-		CRM_VERSION=$$version $(BIN)/pytest -p no:schemathesis -m "not slow" $(EVERY_VERSION_TESTS) $(PYTEST_ARGS) || exit 1; \
+		CRM_VERSION=$$version $(BIN)/pytest -p no:schemathesis -m "not slow" $(EVERY_VERSION_TESTS) $(PARALLEL) $(PYTEST_ARGS) || exit 1; \
 	done
 
 # Long runs with fresh random examples (make test replays a fixed set).
 test-slow: install
-	CRM_HYPOTHESIS_PROFILE=explore $(BIN)/pytest -p no:schemathesis -m slow --ignore=tests/contract $(PYTEST_ARGS)
-	CRM_HYPOTHESIS_PROFILE=explore $(BIN)/pytest tests/contract $(PYTEST_ARGS)
+	CRM_HYPOTHESIS_PROFILE=explore $(BIN)/pytest -p no:schemathesis -m slow --ignore=tests/contract $(PARALLEL) $(PYTEST_ARGS)
+	CRM_HYPOTHESIS_PROFILE=explore $(BIN)/pytest tests/contract -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 demo: install
 	$(PY) examples/tour.py
