@@ -33,16 +33,16 @@ def stock_models() -> object:
 def run() -> list[Result]:
     from crm_client.models import RecordListResponse
 
-    stock = stock_models().RecordListResponse  # type: ignore[attr-defined]
     page = query_page_bytes(500)
     assert RecordListResponse.from_dict(json.loads(page)).to_dict() == json.loads(page)
-
+    # Ours first, before the stock client is loaded: a second generated client in the heap
+    # slows every garbage collection, and a user's process holds only ours.
     times = median_times(
-        {
-            "json": lambda: json.loads(page),
-            "ours": lambda: RecordListResponse.from_dict(json.loads(page)),
-            "stock": lambda: stock.from_dict(json.loads(page)),
-        }
+        {"json": lambda: json.loads(page), "ours": lambda: RecordListResponse.from_dict(json.loads(page))}
+    )
+    stock = stock_models().RecordListResponse  # type: ignore[attr-defined]
+    stock_times = median_times(
+        {"json": lambda: json.loads(page), "stock": lambda: stock.from_dict(json.loads(page))}
     )
     size = f"{len(page) / 1e6:.1f} MB, 500 records x 10 attributes"
     return [
@@ -55,9 +55,9 @@ def run() -> list[Result]:
         ),
         Result(
             "parse_query_page_stock_templates",
-            times["stock"] / times["json"],
+            stock_times["stock"] / stock_times["json"],
             None,
             "json.loads of the same bytes",
-            detail=f"{times['stock'] * 1e3:.1f} ms: the stock generator, for comparison",
+            detail=f"{stock_times['stock'] * 1e3:.1f} ms: the stock generator, for comparison",
         ),
     ]
