@@ -218,8 +218,8 @@ class AsyncAPITransport(httpx.AsyncBaseTransport):
 
 class MigratingTransport(httpx.BaseTransport):
     """The outermost layer of a client pinned to an older API version: each request is
-    rewritten for that version, and each answer brought up to the latest. A write whose
-    currency amounts leave their code out first looks up the attributes' default currencies."""
+    rewritten for that version, and each answer brought up to the latest. Before a write of
+    values it reads the object's currency attributes, unless the metadata cache has them."""
 
     def __init__(self, inner: httpx.BaseTransport, migration: VersionMigration) -> None:
         self.inner = inner

@@ -84,6 +84,8 @@ class VersionMigration:
 
     def lookup(self, request: httpx.Request) -> httpx.Request | None:
         """The request for the currency attributes that ``request`` may write and the cache lacks."""
+        if request.method == "GET" or not request.content:  # reads, the hot path, write no values
+            return None
         found = _operation(request.method, request.url.path)
         key = _currencies_key(*found) if found else None
         if key is None or self.cache.get(key) is not None:
