@@ -10,6 +10,10 @@ argument           environment        default
 ``timeout``                           60 s, 5 s to connect
 ``max_retries``                       2
 =================  =================  =========================================
+
+The API key is stripped of surrounding whitespace (a key read from a file ends in a
+newline); a key that still holds a character HTTP cannot carry in a header is refused with
+``ConfigurationError`` naming the character's kind and position, never the key.
 """
 
 from __future__ import annotations
@@ -75,7 +79,37 @@ class Options:
         given = {k: v for k, v in changes.items() if v is not None}
         if "timeout" in given:
             given["timeout"] = _timeout(given["timeout"])
+        for name in ("on_request", "on_response"):
+            if name in given:
+                given[name] = hooks(name, given[name])
         return check(replace(self, **given))
+
+
+def hooks(name: str, value: Hook | Sequence[Hook]) -> tuple[Hook, ...]:
+    """One callable or a sequence of them, as a tuple; anything else is refused by name."""
+    given = (value,) if callable(value) else tuple(value)
+    for i, hook in enumerate(given):
+        if not callable(hook):
+            raise ConfigurationError(f"{name}[{i}] is not callable: {type(hook).__name__}.")
+    return given
+
+
+def header_value_problem(value: str) -> str | None:
+    """What keeps ``value`` out of an HTTP header, as "a non-ASCII character at position 7"
+    (counted from 0), or None. Never quotes the value: it may be a secret."""
+    for position, char in enumerate(value):
+        if char == "\x00":
+            kind = "a NUL character"
+        elif char in "\r\n":
+            kind = "a line break"
+        elif (ord(char) < 0x20 and char != "\t") or ord(char) == 0x7F:
+            kind = "a control character"
+        elif ord(char) > 0x7E:
+            kind = "a non-ASCII character"
+        else:
+            continue
+        return f"{kind} at position {position}"
+    return None
 
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -85,9 +119,14 @@ def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
 
 
 def check(options: Options) -> Options:
-    """Refuse settings the client cannot work with, saying which and why."""
+    """Refuse settings the client cannot work with, saying which and why; the API key and
+    the base URL lose surrounding whitespace (and the URL a trailing slash) first."""
+    options = replace(options, api_key=options.api_key.strip(), base_url=options.base_url.strip().rstrip("/"))
     if not options.api_key:
         raise ConfigurationError(_NO_KEY)
+    problem = header_value_problem(options.api_key)
+    if problem is not None:
+        raise ConfigurationError(f"The API key contains {problem}; an HTTP header cannot carry it.")
     if not options.base_url:
         raise ConfigurationError(_NO_URL)
     if not re.match(r"^https?://", options.base_url):
@@ -114,8 +153,8 @@ def resolve(
     rate_limit: bool,
     idempotency_keys: bool,
     metadata_ttl: float,
-    on_request: Sequence[Hook],
-    on_response: Sequence[Hook],
+    on_request: Hook | Sequence[Hook],
+    on_response: Hook | Sequence[Hook],
 ) -> Options:
     """Arguments first, then the environment, then the defaults."""
     env = os.environ
@@ -130,8 +169,8 @@ def resolve(
             idempotency_keys=idempotency_keys,
             log=log or env.get("CRM_LOG") or None,
             metadata_ttl=metadata_ttl,
-            on_request=tuple(on_request),
-            on_response=tuple(on_response),
+            on_request=hooks("on_request", on_request),
+            on_response=hooks("on_response", on_response),
         )
     )
 

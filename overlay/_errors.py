@@ -2,6 +2,7 @@
 
     CRMError                          anything the overlay raises
     ├── ConfigurationError            no API key or base URL, or an unsupported setting
+    ├── ClientClosedError             a client used after close()
     ├── InvalidArgumentError          an argument the overlay cannot turn into a request
     │   ├── QuerySyntaxError          a text query that does not parse (overlay._dsl.text)
     │   ├── FileFormatError           a file that cannot be read as its format (.path)
@@ -47,6 +48,10 @@ class CRMError(Exception):
 
 class ConfigurationError(CRMError):
     """The client is missing a setting (API key, base URL) or was given one it cannot use."""
+
+
+class ClientClosedError(CRMError, RuntimeError):
+    """The client was used after ``close()`` (or after its ``with`` block ended)."""
 
 
 class InvalidArgumentError(CRMError, ValueError):
@@ -98,9 +103,13 @@ class ResponseParseError(CRMError):
         cls, model: str, exc: Exception, *, request_id: str | None = None
     ) -> ResponseParseError:
         """The error for what the generated ``from_dict`` raised (``KeyError``: a missing field)."""
+        from ._logging import redact_text
+
         if isinstance(exc, KeyError):
-            return cls(model, f"missing field {exc.args[0]!r}", request_id=request_id)
-        return cls(model, str(exc) or type(exc).__name__, request_id=request_id)
+            reason = f"missing field {exc.args[0]!r}" if exc.args else "a missing field"
+        else:
+            reason = str(exc) or type(exc).__name__
+        return cls(model, redact_text(reason), request_id=request_id)
 
 
 class SandboxError(CRMError):
@@ -242,11 +251,20 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
+def _text(fields: Mapping[str, Any], name: str) -> str | None:
+    """A field of an error body when it is non-empty text (a list or an object is not a code)."""
+    value = fields.get(name)
+    return value if isinstance(value, str) and value else None
+
+
 def error_for_status(status: int, headers: Mapping[str, str], content: bytes) -> APIStatusError:
     """The exception for an error response, whatever shape (or lack of one) its body has."""
     request_id = headers.get("x-request-id")
+    fallback = f"HTTP {status}"
     try:
         body: Any = json.loads(content) if content else None
+    except RecursionError:
+        body, fallback = None, f"HTTP {status} (a body nested too deeply to read)"
     except ValueError:
         body = content.decode("utf-8", "replace")[:2000]
     fields = body if isinstance(body, dict) else {}
@@ -256,9 +274,9 @@ def error_for_status(status: int, headers: Mapping[str, str], content: bytes) ->
     default_type = "api_error" if status >= 500 else "invalid_request_error"
     return cls(
         status,
-        type=str(fields.get("type", default_type)),
-        code=str(fields.get("code", f"http_{status}")),
-        message=str(fields.get("message") or (body if isinstance(body, str) and body else f"HTTP {status}")),
+        type=_text(fields, "type") or default_type,
+        code=_text(fields, "code") or f"http_{status}",
+        message=_text(fields, "message") or (body if isinstance(body, str) and body else fallback),
         request_id=request_id,
         body=body,
     )

@@ -3,10 +3,13 @@
 ``CRM_LOG=debug`` (or ``Client(log="debug")``) logs every attempt with its headers and
 body; ``info`` logs one line per attempt. Authorization, cookies, webhook secrets and
 anything that looks like a token are replaced by ``[redacted]`` before a line is written.
+The same redaction filters what httpx and httpcore log (their debug lines can quote a
+header), and the text of a foreign exception before the overlay wraps it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -19,9 +22,22 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 REDACTED = "[redacted]"
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization", "webhook-secret"})
 SECRET_KEYS = frozenset({"secret", "token", "api_key", "password", "authorization"})
-# Webhook secrets and bearer tokens inside free text (error messages, non-JSON bodies).
-SECRET_TEXT = re.compile(r"whsec_[A-Za-z0-9+/=_-]+|(?i:bearer)\s+[A-Za-z0-9._~+/=-]+")
+# Webhook secrets and bearer tokens inside free text (error messages, non-JSON bodies),
+# also as the escaped text of a bytes repr (``b'Bearer sk_x\\n'``).
+SECRET_TEXT = re.compile(r"whsec_[A-Za-z0-9+/=_-]+|(?i:bearer)\s+[A-Za-z0-9._~+/=\\%-]+")
+# A secret header in a bytes repr of headers, as httpcore logs them: (b'set-cookie', b'...').
+SECRET_HEADER_BYTES = re.compile(
+    r"(b'(?i:authorization|cookie|set-cookie|proxy-authorization|webhook-secret)', b')[^']*'"
+)
 MAX_BODY = 2000
+FOREIGN_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
 
 
 def setup(level: str | None) -> None:
@@ -33,6 +49,52 @@ def setup(level: str | None) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
         logger.addHandler(handler)
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with each of ``secrets`` (also as a repr would escape it), bearer tokens,
+    webhook secrets and secret headers replaced by ``[redacted]``."""
+    for secret in secrets:
+        if secret:
+            for form in {secret, repr(secret)[1:-1], repr(secret.encode("utf-8", "backslashreplace"))[2:-1]}:
+                text = text.replace(form, REDACTED)
+    text = SECRET_HEADER_BYTES.sub(lambda m: f"{m.group(1)}{REDACTED}'", text)
+    return SECRET_TEXT.sub(REDACTED, text)
+
+
+def redact_exception(exc: BaseException, secrets: Iterable[str] = ()) -> None:
+    """Redact, in place, the text of ``exc`` and of every exception it was raised from, so a
+    traceback of the overlay's error that wraps it cannot show a secret either."""
+    secrets = tuple(secrets)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        with contextlib.suppress(AttributeError, TypeError):  # an exception type with read-only args
+            current.args = tuple(redact_text(a, secrets) if isinstance(a, str) else a for a in current.args)
+        current = current.__cause__ or current.__context__
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts secrets from the lines of loggers the overlay does not write (httpx, httpcore)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact_text(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def guard_foreign_loggers() -> None:
+    """Put the redacting filter on httpx's and httpcore's loggers (once)."""
+    for name in FOREIGN_LOGGERS:
+        foreign = logging.getLogger(name)
+        if _FILTER not in foreign.filters:
+            foreign.addFilter(_FILTER)
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -55,7 +117,7 @@ def redact_body(content: bytes) -> str:
         return ""
     try:
         text = json.dumps(_redact_json(json.loads(content)), ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         text = SECRET_TEXT.sub(REDACTED, content[: MAX_BODY * 2].decode("utf-8", "replace"))
     return text if len(text) <= MAX_BODY else f"{text[:MAX_BODY]}... ({len(text)} chars)"
 

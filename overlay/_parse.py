@@ -1,4 +1,8 @@
-"""Turning JSON into the generated client's typed models, with the overlay's own errors."""
+"""Turning JSON into the generated client's typed models, with the overlay's own errors.
+
+``loads`` is the one JSON decoder for what a server sent: a body nested too deeply for
+Python's recursion limit is a ``ValueError`` like any other JSON that cannot be read.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,14 @@ from typing import Any, Protocol, TypeVar
 from ._errors import ResponseParseError
 
 M = TypeVar("M", covariant=True)
+
+
+def loads(content: bytes | str) -> Any:
+    """``json.loads``, with a body nested past the recursion limit raised as ``ValueError``."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("nested too deeply to read") from None
 
 
 class Model(Protocol[M]):
@@ -27,7 +39,7 @@ def parse(model: Model[M], data: bytes | str | Mapping[str, Any], *, request_id:
     name = getattr(model, "__name__", type(model).__name__)
     if isinstance(data, bytes | str):
         try:
-            data = json.loads(data)
+            data = loads(data)
         except ValueError as exc:
             raise ResponseParseError(name, f"not JSON ({exc})", request_id=request_id) from None
     if not isinstance(data, Mapping):
@@ -35,5 +47,7 @@ def parse(model: Model[M], data: bytes | str | Mapping[str, Any], *, request_id:
         raise ResponseParseError(name, reason, request_id=request_id)
     try:
         return model.from_dict(data)
+    except RecursionError:
+        raise ResponseParseError(name, "nested too deeply to read", request_id=request_id) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResponseParseError.from_exception(name, exc, request_id=request_id) from None

@@ -39,8 +39,11 @@ class _Bucket:
 class RateLimiter:
     """Token buckets learnt from ``X-RateLimit-*``; unknown buckets do not limit."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time
+    ) -> None:
+        self._clock = clock  # seconds that only move forward
+        self._wall = wall  # Unix time, for a Retry-After given as an HTTP date
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
 
@@ -75,7 +78,7 @@ class RateLimiter:
                     # Requests already reserved locally are not in the server's count yet.
                     bucket.tokens = min(bucket.tokens, remaining)
             if status == 429 and bucket is not None:
-                wait = retry_after_seconds(headers)
+                wait = retry_after_seconds(headers, self._wall)
                 bucket.tokens = min(bucket.tokens, 0.0)
                 bucket.blocked_until = max(bucket.blocked_until, now + (wait if wait is not None else 1.0))
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime
 import functools
 import importlib
-import json
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 import httpx
 
+from ._config import header_value_problem
 from ._errors import InvalidArgumentError, ResponseParseError, error_for_status
+from ._parse import loads
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -29,20 +30,85 @@ def op(path: str) -> ModuleType:
 
 
 def request_kwargs(endpoint: ModuleType, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """The generated endpoint's request (method, url, params, json, headers)."""
-    return endpoint._get_kwargs(*args, **kwargs)  # type: ignore[no-any-return]
+    """The generated endpoint's request (method, url, params, json, headers); a header value
+    given by the caller that HTTP cannot carry (``Idempotency-Key="é"``) is refused by name."""
+    built: dict[str, Any] = endpoint._get_kwargs(*args, **kwargs)
+    for header, value in built.get("headers", {}).items():
+        problem = header_value_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise InvalidArgumentError(f"The {header} header contains {problem}; use ASCII text.")
+    return built
+
+
+def _unencodable(value: Any, path: str) -> tuple[str, int] | None:
+    """Where in ``value`` a string holds a lone surrogate (UTF-8 cannot encode it): path, position."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return path, exc.start
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found = _unencodable(key, f"{where} (the key)") or _unencodable(item, where)
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = _unencodable(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+_PART_NAMES = {"params": "the query parameter ", "url": "the path", "args": "the argument "}
+
+
+def unencodable_text(request: Mapping[str, Any]) -> str:
+    """What in a request (its body, query, path or arguments) is not valid Unicode text."""
+    for part in ("json", "params", "url", "args"):
+        found = _unencodable(request.get(part), "")
+        if found is not None:
+            where, position = found
+            if part == "json" and where.startswith("data."):
+                where = where[len("data.") :]
+            name = _PART_NAMES.get(part, "")
+            field = f"{name}{where!r}" if where and part != "url" else name or "the body"
+            return (
+                f"{field} holds a lone surrogate at position {position}, which is not valid "
+                "Unicode text and cannot be sent"
+            )
+    return "the request holds text that cannot be encoded"
+
+
+def endpoint_name(endpoint: ModuleType) -> str:
+    return endpoint.__name__.rpartition(".")[2]
+
+
+def _error_shaped(parsed: Any) -> bool:
+    from crm_client.models.error import Error
+
+    return isinstance(parsed, Error)
 
 
 def decode(endpoint: ModuleType, response: httpx.Response, api: Any) -> Any:
-    """The endpoint's typed result, or the overlay error for an error status or a bad body."""
+    """The endpoint's typed result, or the overlay error for an error status or a bad body
+    (one nested too deeply, or an error's shape under a success status)."""
     if response.status_code >= 400:
         raise error_for_status(response.status_code, response.headers, response.content)
     request_id = response.headers.get("x-request-id")
-    name = endpoint.__name__.rpartition(".")[2]
+    name = endpoint_name(endpoint)
     try:
         parsed = endpoint._parse_response(client=api, response=response)
+    except RecursionError:
+        raise ResponseParseError(name, "nested too deeply to read", request_id=request_id) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResponseParseError.from_exception(name, exc, request_id=request_id) from None
+    if _error_shaped(parsed):
+        code = getattr(parsed, "code", None)
+        reason = f"status {response.status_code} with an error's body (code {code!r})"
+        raise ResponseParseError(name, reason, request_id=request_id)
     return parsed
 
 
@@ -51,9 +117,9 @@ def decode_page(endpoint: ModuleType, response: httpx.Response) -> list[Any]:
     if response.status_code >= 400:
         raise error_for_status(response.status_code, response.headers, response.content)
     request_id = response.headers.get("x-request-id")
-    name = endpoint.__name__.rpartition(".")[2]
+    name = endpoint_name(endpoint)
     try:
-        body = json.loads(response.content)
+        body = loads(response.content)
     except ValueError as exc:
         raise ResponseParseError(name, f"not JSON ({exc})", request_id=request_id) from None
     data = body.get("data") if isinstance(body, dict) else None
@@ -145,7 +211,11 @@ class RawResponse(Generic[T]):
         return self.http_response.content
 
     def json(self) -> Any:
-        return self.http_response.json()
+        """The body decoded; ``ResponseParseError`` when it is not JSON."""
+        try:
+            return loads(self.http_response.content)
+        except ValueError as exc:
+            raise ResponseParseError("JSON", str(exc), request_id=self.request_id) from None
 
     def parse(self) -> T:
         return self._parse()

@@ -72,13 +72,15 @@ class RetryPolicy:
         headers: Mapping[str, str],
         error_code: str | None = None,
         rand: Callable[[], float] = random.random,
+        now: Callable[[], float] = time.time,
     ) -> float | None:
-        """Seconds to wait before retrying after an error status, or None to give up."""
+        """Seconds to wait before retrying after an error status, or None to give up.
+        ``now`` is the wall clock an HTTP-date ``Retry-After`` is read against."""
         if retry >= self.max_retries or (status not in RETRY_STATUSES and status < 500):
             return None
         if status == 409 and error_code in PERMANENT_CONFLICTS:
             return None
-        asked = retry_after_seconds(headers)
+        asked = retry_after_seconds(headers, now)
         if asked is not None:
             return asked if asked <= self.max_retry_after else None
         return self.backoff(retry, rand())

@@ -13,13 +13,11 @@ The sync and async transports only drive the loop: they send, they sleep.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,7 +26,9 @@ import httpx
 if TYPE_CHECKING:
     from .migrations._http import VersionMigration
 
+from ._clock import SYSTEM_CLOCK, Clock
 from ._logging import logger, redact_body, redact_headers, request_line
+from ._parse import loads
 from ._ratelimit import RateLimiter
 from ._retry import SAFE_METHODS, RetryPolicy
 
@@ -46,21 +46,25 @@ Attempts = Generator[Send | Sleep, Outcome | None, httpx.Response]
 
 
 def _error_code(response: httpx.Response) -> str | None:
+    """The error body's ``code`` when it is a string; whatever else the body holds, None."""
     try:
-        body = json.loads(response.content)
+        body = loads(response.content)
     except ValueError:
         return None
-    return body.get("code") if isinstance(body, dict) else None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else None
 
 
 @dataclass
 class Stack:
-    """What the attempt loop needs: the retry policy, the limiter, the idempotency switch."""
+    """What the attempt loop needs: the retry policy, the limiter, the idempotency switch,
+    and the clock the transports sleep on."""
 
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     limiter: RateLimiter | None = None
     idempotency_keys: bool = True
     rand: Callable[[], float] = random.random
+    clock: Clock = SYSTEM_CLOCK
 
 
 def _log_response(request: httpx.Request, response: httpx.Response, started: float, attempt: int) -> None:
@@ -123,7 +127,12 @@ def attempts(request: httpx.Request, stack: Stack) -> Attempts:
             if outcome.status_code < 400 or not retryable:
                 return outcome
             delay = policy.delay_after_status(
-                retry, outcome.status_code, outcome.headers, _error_code(outcome), stack.rand
+                retry,
+                outcome.status_code,
+                outcome.headers,
+                _error_code(outcome),
+                stack.rand,
+                stack.clock.time,
             )
             if delay is None:
                 return outcome
@@ -141,19 +150,13 @@ def advance(steps: Attempts, outcome: Outcome | None) -> Send | Sleep | httpx.Re
 
 
 class APITransport(httpx.BaseTransport):
-    """Sends each request through the attempt loop, over ``inner``."""
+    """Sends each request through the attempt loop, over ``inner``; waits on ``stack.clock``."""
 
     def __init__(
-        self,
-        inner: httpx.BaseTransport,
-        stack: Stack | None = None,
-        *,
-        sleep: Callable[[float], None] | None = None,
-        owns_inner: bool = True,
+        self, inner: httpx.BaseTransport, stack: Stack | None = None, *, owns_inner: bool = True
     ) -> None:
         self.inner = inner
         self.stack = stack or Stack()
-        self.sleep = sleep or time.sleep
         self.owns_inner = owns_inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -163,7 +166,7 @@ class APITransport(httpx.BaseTransport):
         while not isinstance(step, httpx.Response):
             outcome: Outcome | None = None
             if isinstance(step, Sleep):
-                self.sleep(step.seconds)
+                self.stack.clock.sleep(step.seconds)
             else:
                 try:
                     outcome = self.inner.handle_request(step)
@@ -179,19 +182,13 @@ class APITransport(httpx.BaseTransport):
 
 
 class AsyncAPITransport(httpx.AsyncBaseTransport):
-    """Sends each request through the attempt loop, over ``inner``."""
+    """Sends each request through the attempt loop, over ``inner``; waits on ``stack.clock``."""
 
     def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport,
-        stack: Stack | None = None,
-        *,
-        sleep: Callable[[float], Awaitable[object]] | None = None,
-        owns_inner: bool = True,
+        self, inner: httpx.AsyncBaseTransport, stack: Stack | None = None, *, owns_inner: bool = True
     ) -> None:
         self.inner = inner
         self.stack = stack or Stack()
-        self.sleep = sleep or asyncio.sleep
         self.owns_inner = owns_inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -201,7 +198,7 @@ class AsyncAPITransport(httpx.AsyncBaseTransport):
         while not isinstance(step, httpx.Response):
             outcome: Outcome | None = None
             if isinstance(step, Sleep):
-                await self.sleep(step.seconds)
+                await self.stack.clock.asleep(step.seconds)
             else:
                 try:
                     outcome = await self.inner.handle_async_request(step)

@@ -12,13 +12,35 @@ import httpx
 from crm_client import models
 
 from .. import _logging
+from .._clock import SYSTEM_CLOCK, Clock
 from .._config import LATEST_VERSION, METADATA_TTL, Hook, Options, resolve, sync_event_hooks
-from .._errors import APIConnectionError, APIStatusError, APITimeoutError, ConfigurationError
+from .._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ClientClosedError,
+    ConfigurationError,
+    CRMError,
+    InvalidArgumentError,
+    ResponseParseError,
+)
 from .._metadata import SUGGESTIBLE, Names, TTLCache
 from .._ratelimit import RateLimiter
-from .._response import NOT_GIVEN, RawResponse, build_body, data_of, decode, decode_page, op, request_kwargs
+from .._response import (
+    NOT_GIVEN,
+    RawResponse,
+    build_body,
+    data_of,
+    decode,
+    decode_page,
+    endpoint_name,
+    op,
+    request_kwargs,
+    unencodable_text,
+)
 from .._retry import RetryPolicy
 from .._transport import APITransport, ClientTransport, MigratingTransport, Stack
+from ..io._keywords import checked_keywords
 from .bulk import Bulk
 from .metadata import Metadata
 from .resources import (
@@ -33,8 +55,11 @@ from .resources import (
 )
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from crm_client.models import SearchResult, TokenInfo
 
+    from .._bulk import Progress
     from ..io._plan import Mapped
     from ..io._report import ImportReport
 
@@ -44,15 +69,23 @@ PARSER_SETTINGS = SimpleNamespace(raise_on_unexpected_status=False)
 Cast = Callable[[Any, str | None], T]
 
 
-class _Shared:
-    """What copies made by ``with_options`` share: the connection pool, the rate limiter,
-    the metadata cache. The pool is closed when the last copy is."""
+class _Pool:
+    """The connections under a client and its copies; closed when the last of them is."""
 
-    def __init__(self, transport: httpx.BaseTransport, metadata_ttl: float) -> None:
+    def __init__(self, transport: httpx.BaseTransport) -> None:
         self.transport = transport
-        self.limiter = RateLimiter()
-        self.cache = TTLCache(metadata_ttl)
         self.users = 0
+
+
+class _Shared:
+    """What copies made by ``with_options`` share: the pool, and, while they talk to the same
+    account with the same clock, the rate limiter and the metadata cache."""
+
+    def __init__(self, pool: _Pool, metadata_ttl: float, clock: Clock) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.limiter = RateLimiter(clock.monotonic, clock.time)
+        self.cache = TTLCache(metadata_ttl, clock.monotonic)
 
 
 class Client:
@@ -67,7 +100,8 @@ class Client:
     pacing and logging still wrap it); ``http_client`` sends through a client you
     configured and still own. ``api_version`` pins an older API version: the transport
     rewrites requests for it and answers back to the latest, so the code and the types
-    stay those of the latest version.
+    stay those of the latest version. ``on_request`` / ``on_response`` take one callable or
+    a sequence of them. ``clock`` is what retries and pacing wait on (``overlay._clock``).
     """
 
     def __init__(
@@ -82,11 +116,13 @@ class Client:
         idempotency_keys: bool = True,
         log: str | None = None,
         metadata_ttl: float = METADATA_TTL,
-        on_request: Sequence[Hook] = (),
-        on_response: Sequence[Hook] = (),
+        on_request: Hook | Sequence[Hook] = (),
+        on_response: Hook | Sequence[Hook] = (),
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        _logging.guard_foreign_loggers()
         options = resolve(
             api_key=api_key,
             base_url=base_url,
@@ -100,25 +136,21 @@ class Client:
             on_request=on_request,
             on_response=on_response,
         )
-        if http_client is not None and transport is not None:
-            raise ConfigurationError("Pass http_client or transport, not both.")
-        if http_client is not None:
-            inner: httpx.BaseTransport = ClientTransport(http_client)
-        else:
-            inner = transport or httpx.HTTPTransport()
-        self._setup(options, _Shared(inner, metadata_ttl))
+        pool = _Pool(_inner_transport(http_client, transport) or httpx.HTTPTransport())
+        self._setup(options, _Shared(pool, options.metadata_ttl, clock or SYSTEM_CLOCK))
 
     def _setup(self, options: Options, shared: _Shared) -> None:
         _logging.setup(options.log)
         self._options = options
         self._shared = shared
-        shared.users += 1
+        shared.pool.users += 1
         stack = Stack(
             RetryPolicy(max_retries=options.max_retries),
             shared.limiter if options.rate_limit else None,
             options.idempotency_keys,
+            clock=shared.clock,
         )
-        transport: httpx.BaseTransport = APITransport(shared.transport, stack, owns_inner=False)
+        transport: httpx.BaseTransport = APITransport(shared.pool.transport, stack, owns_inner=False)
         if options.version != LATEST_VERSION:
             from ..migrations._http import VersionMigration
 
@@ -150,24 +182,52 @@ class Client:
     def with_options(
         self,
         *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-        api_version: str | None = None,
         rate_limit: bool | None = None,
         idempotency_keys: bool | None = None,
         log: str | None = None,
+        metadata_ttl: float | None = None,
+        on_request: Hook | Sequence[Hook] | None = None,
+        on_response: Hook | Sequence[Hook] | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
     ) -> Client:
-        """A copy with some settings changed, sharing this client's connections and caches."""
-        changes: dict[str, Any] = {
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "version": api_version,
-            "rate_limit": rate_limit,
-            "idempotency_keys": idempotency_keys,
-            "log": log,
-        }
+        """A copy with the given settings changed (``None``: as here); it takes every argument
+        the constructor does. The copy shares this client's connections, and its rate limiter
+        and metadata cache unless it talks to another account (``api_key``, ``base_url``) or
+        changes ``metadata_ttl`` or ``clock``; ``http_client`` or ``transport`` give it its own."""
+        self._check_open()
+        old = self._options
+        options = old.updated(
+            api_key=api_key,
+            base_url=base_url,
+            version=api_version,
+            timeout=timeout,
+            max_retries=max_retries,
+            rate_limit=rate_limit,
+            idempotency_keys=idempotency_keys,
+            log=log,
+            metadata_ttl=metadata_ttl,
+            on_request=on_request,
+            on_response=on_response,
+        )
+        inner = _inner_transport(http_client, transport)
+        pool = self._shared.pool if inner is None else _Pool(inner)
+        same = (options.api_key, options.base_url, options.metadata_ttl) == (
+            old.api_key,
+            old.base_url,
+            old.metadata_ttl,
+        )
+        shared = self._shared
+        if inner is not None or clock is not None or not same:
+            shared = _Shared(pool, options.metadata_ttl, clock or self._shared.clock)
         copy = object.__new__(type(self))
-        copy._setup(self._options.updated(**changes), self._shared)
+        copy._setup(options, shared)
         return copy
 
     def records(self, object: str) -> Records:
@@ -178,6 +238,7 @@ class Client:
         """The entries of one list, by slug."""
         return Entries(self, list)
 
+    @checked_keywords
     def import_file(
         self,
         path: str | os.PathLike[str],
@@ -191,42 +252,75 @@ class Client:
         encoding: str | None = None,
         delimiter: str | None = None,
         sheet: str | None = None,
-        **options: Any,
+        constants: Mapping[str, Any] | None = None,
+        ignore: Iterable[str] = (),
+        unmapped: str = "error",
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        date_formats: Sequence[str] = (),
+        dayfirst: bool = False,
+        timezone: dt.tzinfo | None = None,
+        phone_region: str | None = None,
+        decimal: str = ".",
+        max_cell_chars: int = 10_000,
+        batch_size: int = 100,
+        total: int | None = None,
     ) -> ImportReport:
         """Import a CSV, JSON lines, Excel or Parquet file into ``object``'s records.
 
-        Columns map to attributes by header unless ``mapping`` says otherwise; cells are
-        coerced by each attribute's type. With ``match`` (a unique attribute) rows upsert,
-        else they create; a repeated ``match`` value is rejected. ``dry_run`` checks every
-        row against the schema and counts what would be created and updated, writing
-        nothing. Rejected rows go to ``error_file`` (in the input's format, with ``_row``
-        and ``_error`` columns) and to the report: ``accepted + rejected == total``.
-
-        Further options: ``constants``, ``ignore``, ``unmapped="ignore"``, ``journal``,
-        ``progress``, ``date_formats``, ``dayfirst``, ``timezone``, ``phone_region``,
-        ``decimal``, ``max_cell_chars``, ``batch_size``.
+        Columns map to attributes by header unless ``mapping`` says otherwise (``Column``,
+        from ``overlay.io``, for a split or a transform); cells are coerced by each
+        attribute's type. With ``match`` (a unique attribute) rows upsert, else they
+        create; a repeated ``match`` value is rejected. ``dry_run`` checks every row
+        against the schema and counts what would be created and updated, writing nothing.
+        Rejected rows go to ``error_file`` (in the input's format, UTF-8, with ``_row`` and
+        ``_error`` columns) and to the report: ``accepted + failed == total``. A misspelt
+        option is a ``TypeError`` naming the nearest one.
         """
         from .io import import_table, open_source
 
         table = open_source(path, format, encoding, delimiter, sheet)
         return import_table(
-            self,
-            table,
-            object,
-            match=match,
-            mapping=mapping,
-            dry_run=dry_run,
-            error_file=error_file,
-            **options,
-        )
+            self, table, object, match=match, mapping=mapping, dry_run=dry_run, error_file=error_file,
+            constants=constants, ignore=ignore, unmapped=unmapped, journal=journal, progress=progress,
+            date_formats=date_formats, dayfirst=dayfirst, timezone=timezone, phone_region=phone_region,
+            decimal=decimal, max_cell_chars=max_cell_chars, batch_size=batch_size, total=total,
+        )  # fmt: skip
 
+    @checked_keywords
     def import_rows(
-        self, rows: Iterable[Mapping[str, Any]] | Any, object: str, **options: Any
+        self,
+        rows: Iterable[Mapping[str, Any]] | Any,
+        object: str,
+        *,
+        match: str | None = None,
+        mapping: Mapping[str, Mapped] | None = None,
+        dry_run: bool = False,
+        error_file: str | os.PathLike[str] | None = None,
+        constants: Mapping[str, Any] | None = None,
+        ignore: Iterable[str] = (),
+        unmapped: str = "error",
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        date_formats: Sequence[str] = (),
+        dayfirst: bool = False,
+        timezone: dt.tzinfo | None = None,
+        phone_region: str | None = None,
+        decimal: str = ".",
+        max_cell_chars: int = 10_000,
+        batch_size: int = 100,
+        total: int | None = None,
     ) -> ImportReport:
         """Import mappings of column to value, or a pandas DataFrame, as ``import_file`` does a file."""
         from .io import import_table, open_source
 
-        return import_table(self, open_source(rows, None, None, None, None), object, **options)
+        return import_table(
+            self, open_source(rows, None, None, None, None), object, match=match, mapping=mapping,
+            dry_run=dry_run, error_file=error_file, constants=constants, ignore=ignore, unmapped=unmapped,
+            journal=journal, progress=progress, date_formats=date_formats, dayfirst=dayfirst,
+            timezone=timezone, phone_region=phone_region, decimal=decimal, max_cell_chars=max_cell_chars,
+            batch_size=batch_size, total=total,
+        )  # fmt: skip
 
     def search(
         self, query: str, *, objects: Sequence[str] = NOT_GIVEN, limit: int = NOT_GIVEN
@@ -245,13 +339,30 @@ class Client:
 
     # ------------------------------------------------------------------ the request path
 
+    def _check_open(self) -> None:
+        if self._http.is_closed:
+            raise ClientClosedError(
+                "This client was closed (close() or the end of its with block); make a new one."
+            )
+
     def _send(self, endpoint: ModuleType, *args: Any, **kwargs: Any) -> httpx.Response:
-        """Send one generated endpoint's request through the stack; transport errors become ours."""
+        """Send one generated endpoint's request through the stack; what goes wrong becomes
+        an overlay error, its text (and that of the exception it wraps) free of secrets."""
+        self._check_open()
+        built: dict[str, Any] = {}
         try:
-            return self._http.request(**request_kwargs(endpoint, args, kwargs))
+            built = request_kwargs(endpoint, args, kwargs)
+            return self._http.request(**built)
+        except UnicodeEncodeError:
+            problem = unencodable_text(built or {"args": args, **kwargs})
+            raise InvalidArgumentError(f"{endpoint_name(endpoint)}: {problem}") from None
+        except RecursionError:
+            raise ResponseParseError(endpoint_name(endpoint), "nested too deeply to read") from None
         except httpx.TimeoutException as exc:
+            _logging.redact_exception(exc, [self._options.api_key])
             raise APITimeoutError(f"The request timed out: {type(exc).__name__}.") from exc
         except httpx.HTTPError as exc:
+            _logging.redact_exception(exc, [self._options.api_key])
             raise APIConnectionError(f"Could not reach the API: {exc or type(exc).__name__}.") from exc
 
     def _fetch(
@@ -281,9 +392,20 @@ class Client:
         """``cast`` of the typed result, or the raw response (whose ``parse()`` casts) when ``raw``."""
         parsed, response = self._fetch(endpoint, *args, names=names, **kwargs)
         request_id = response.headers.get("x-request-id")
+
+        def result() -> Any:
+            try:
+                return cast(parsed, request_id)
+            except CRMError:
+                raise
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                raise ResponseParseError.from_exception(
+                    endpoint_name(endpoint), exc, request_id=request_id
+                ) from exc
+
         if raw:
-            return RawResponse(response, lambda: cast(parsed, request_id))
-        return cast(parsed, request_id)
+            return RawResponse(response, result)
+        return result()
 
     # ------------------------------------------------------------------ lifetime
 
@@ -292,9 +414,10 @@ class Client:
         if self._http.is_closed:
             return
         self._http.close()
-        self._shared.users -= 1
-        if self._shared.users == 0:
-            self._shared.transport.close()
+        pool = self._shared.pool
+        pool.users -= 1
+        if pool.users == 0:
+            pool.transport.close()
 
     def __enter__(self) -> Client:
         return self
@@ -303,3 +426,14 @@ class Client:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _inner_transport(
+    http_client: httpx.Client | None, transport: httpx.BaseTransport | None
+) -> httpx.BaseTransport | None:
+    """The innermost transport a caller gave, if any."""
+    if http_client is not None and transport is not None:
+        raise ConfigurationError("Pass http_client or transport, not both.")
+    if http_client is not None:
+        return ClientTransport(http_client)
+    return transport

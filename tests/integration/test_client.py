@@ -70,7 +70,8 @@ def test_include_hydrates_references_with_one_query_per_target_object(sandbox: o
         company = person["company"]
         assert isinstance(company, overlay.Record) and company.object == "companies"
         assert company.id == person.references("company")[0][1]
-    assert paths == ["/v2/objects/people/records/query", "/v2/objects/companies/records/query"]
+    queries = [p for p in paths if p.endswith("/records/query")]  # the rest read the schema, once
+    assert queries == ["/v2/objects/people/records/query", "/v2/objects/companies/records/query"]
 
 
 def test_cursor_pagination_over_notes(crm: overlay.Client) -> None:

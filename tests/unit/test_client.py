@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -12,6 +13,8 @@ import httpx
 import pytest
 
 import overlay
+from overlay._clock import ManualClock
+from overlay._config import LATEST_VERSION
 
 from .test_errors import STATUS_ERRORS
 
@@ -63,21 +66,25 @@ class Script:
 
 
 @pytest.fixture(autouse=True)
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    slept: list[float] = []
-    monkeypatch.setattr("time.sleep", slept.append)
+def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("CRM_API_KEY", "CRM_BASE_URL", "CRM_VERSION", "CRM_LOG"):
         monkeypatch.delenv(name, raising=False)
-    return slept
 
 
 @pytest.fixture
-def make() -> Iterator[Callable[..., overlay.Client]]:
+def clock() -> ManualClock:
+    """The clock every client of ``make`` waits on: retries and pacing take no real time."""
+    return ManualClock()
+
+
+@pytest.fixture
+def make(clock: ManualClock) -> Iterator[Callable[..., overlay.Client]]:
     made: list[overlay.Client] = []
 
     def build(script: Script, **options: Any) -> overlay.Client:
         options.setdefault("api_key", KEY)
         options.setdefault("base_url", URL)
+        options.setdefault("clock", clock)
         client = overlay.Client(transport=httpx.MockTransport(script), **options)
         made.append(client)
         return client
@@ -137,7 +144,7 @@ def test_every_request_carries_the_key_the_version_and_a_user_agent(
     make(script).records("people").get("r1")
     sent = script.seen[0]
     assert sent.headers["authorization"] == f"Bearer {KEY}"
-    assert sent.headers["crm-version"] == "2026-04-01"
+    assert sent.headers["crm-version"] == LATEST_VERSION
     assert sent.headers["user-agent"].startswith("crm-sdk-python/")
     assert sent.url == f"{URL}/v2/objects/people/records/r1"
 
@@ -154,6 +161,46 @@ def test_with_options_changes_a_copy_and_shares_the_connections(make: Callable[.
     patient.close()
     with pytest.raises(overlay.InternalServerError):
         client.with_options(max_retries=0).records("people").get("r1")
+
+
+@pytest.mark.parametrize("cls", [overlay.Client, overlay.AsyncClient])
+def test_with_options_takes_every_constructor_argument(cls: type[Any]) -> None:
+    """As openai's ``copy()`` test does: a setting added to ``__init__`` must reach ``with_options``."""
+    made = inspect.signature(cls.__init__).parameters
+    copied = inspect.signature(cls.with_options).parameters
+    assert list(copied) == list(made)
+    for name in made:
+        if name != "self":
+            assert copied[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+            assert copied[name].default is None, name
+
+
+def test_with_options_changes_the_account_hooks_and_metadata_ttl(make: Callable[..., overlay.Client]) -> None:
+    script = Script(ok(record()))
+    client = make(script)
+    seen: list[str] = []
+    other = client.with_options(
+        api_key=" tok_other\n",
+        base_url="http://other.test/",
+        metadata_ttl=5.0,
+        on_request=lambda r: seen.append(str(r.url)),
+    )
+    other.records("people").get("r1")
+    client.records("people").get("r1")
+    assert [r.headers["authorization"] for r in script.seen] == ["Bearer tok_other", f"Bearer {KEY}"]
+    assert seen == ["http://other.test/v2/objects/people/records/r1"]
+    assert other.options.metadata_ttl == 5.0 and client.options.metadata_ttl == 300.0
+    assert other._shared.limiter is not client._shared.limiter  # another account, another limit
+    assert other._shared.pool is client._shared.pool  # the same connections
+
+
+def test_with_options_can_give_a_copy_its_own_transport(make: Callable[..., overlay.Client]) -> None:
+    first, second = Script(ok(record("r1"))), Script(ok(record("r2")))
+    client = make(first)
+    copy = client.with_options(transport=httpx.MockTransport(second))
+    assert copy.records("people").get("x").id == "r2" and client.records("people").get("x").id == "r1"
+    copy.close()
+    assert client.records("people").get("x").id == "r1"
 
 
 def test_a_callers_http_client_is_used_and_left_open() -> None:
@@ -275,7 +322,7 @@ def test_arguments_that_cannot_make_a_request_name_the_problem(make: Callable[..
 
 
 def test_the_retry_schedule_backs_off_and_honours_retry_after_forms(
-    make: Callable[..., overlay.Client], no_sleep: list[float]
+    make: Callable[..., overlay.Client], clock: ManualClock
 ) -> None:
     script = Script(
         error(503, "down"),
@@ -284,7 +331,7 @@ def test_the_retry_schedule_backs_off_and_honours_retry_after_forms(
     )
     make(script, max_retries=3).records("people").get("r1")
     assert len(script.seen) == 3
-    assert 0.375 <= no_sleep[0] <= 0.5 and no_sleep[1] == 1.5
+    assert 0.375 <= clock.slept[0] <= 0.5 and clock.slept[1] == 1.5
 
 
 def test_a_write_is_retried_with_one_idempotency_key(make: Callable[..., overlay.Client]) -> None:
@@ -452,10 +499,7 @@ def test_with_raw_response_gives_status_headers_and_a_parse(make: Callable[..., 
 
 def test_the_async_client_behaves_the_same() -> None:
     script = Script(error(503, "down"), ok(record(), 201))
-
-    async def sleep(seconds: float) -> None:
-        return None
-
+    clock = ManualClock()
     seen: list[str] = []
 
     async def on_response(response: httpx.Response) -> None:
@@ -468,13 +512,14 @@ def test_the_async_client_behaves_the_same() -> None:
             transport=httpx.MockTransport(script),
             on_request=[lambda request: seen.append(request.method)],  # a plain function works too
             on_response=[on_response],
+            clock=clock,
         ) as client:
-            client._http._transport.sleep = sleep  # type: ignore[attr-defined]
             return await client.records("people").create({"name": "Ada Lovelace"})
 
     created = asyncio.run(run())
     assert created["name"] == "Ada Lovelace" and seen == ["POST", "async 201"]
     assert len({r.headers["idempotency-key"] for r in script.seen}) == 1 and len(script.seen) == 2
+    assert len(clock.slept) == 1
 
 
 def test_query_records_parse_their_values_when_read(make: Callable[..., overlay.Client]) -> None:

@@ -67,3 +67,26 @@ def test_a_body_that_is_not_json_still_gives_a_clear_error() -> None:
 def test_connection_errors_stand_apart_from_status_errors() -> None:
     assert issubclass(overlay.APITimeoutError, overlay.APIConnectionError)
     assert not issubclass(overlay.APIConnectionError, overlay.APIStatusError)
+
+
+DEEP = b'{"a":' * 1000 + b"1" + b"}" * 1000
+
+
+@pytest.mark.parametrize("status", [400, 409, 500])
+def test_a_body_nested_too_deeply_still_gives_its_status_error(status: int) -> None:
+    error = error_for_status(status, {"x-request-id": "req_deep"}, DEEP)
+    assert error.status == status and error.code == f"http_{status}" and error.request_id == "req_deep"
+    assert "nested too deeply" in error.message and error.body is None
+
+
+def test_fields_that_are_not_text_fall_back_to_the_status() -> None:
+    content = json.dumps({"type": {"x": 1}, "code": ["uniqueness_conflict"], "message": 7}).encode()
+    error = error_for_status(409, {}, content)
+    assert isinstance(error, overlay.ConflictError)
+    assert (error.type, error.code, error.message) == ("invalid_request_error", "http_409", "HTTP 409")
+    assert error.body["code"] == ["uniqueness_conflict"]
+
+
+def test_a_parse_error_redacts_secrets_in_what_it_quotes() -> None:
+    error = overlay.ResponseParseError.from_exception("Webhook", ValueError("bad value 'whsec_abc123'"))
+    assert "whsec_abc123" not in str(error) and "[redacted]" in str(error)

@@ -65,3 +65,10 @@ def test_json_array_is_rejected_with_a_reason() -> None:
 
 def test_parse_errors_are_crm_errors() -> None:
     assert issubclass(overlay.ResponseParseError, overlay.CRMError)
+
+
+def test_json_nested_past_the_recursion_limit_is_a_parse_error() -> None:
+    deep = b'{"a":' * 1000 + b"1" + b"}" * 1000
+    with pytest.raises(overlay.ResponseParseError, match="nested too deeply") as info:
+        overlay.parse(Record, deep, request_id="req_deep")
+    assert info.value.request_id == "req_deep"

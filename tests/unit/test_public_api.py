@@ -50,3 +50,32 @@ def test_importing_overlay_webhooks_does_not_load_httpx_or_the_models() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_error_tree_drawn_in_the_docstring_is_the_class_tree() -> None:
+    """Each exception the package exports is drawn in ``overlay._errors``' tree under its parent."""
+    import re
+
+    from overlay import _errors
+
+    drawn: dict[str, str] = {}
+    parents: list[tuple[int, str]] = []
+    for line in (_errors.__doc__ or "").splitlines():
+        found = re.match(r"^(\s*(?:[│ ]   )*(?:[├└]── )?)([A-Z]\w+Error)\b", line)
+        if not found:
+            continue
+        depth, name = len(found.group(1)), found.group(2)
+        while parents and parents[-1][0] >= depth:
+            parents.pop()
+        if parents:
+            drawn[name] = parents[-1][1]
+        parents.append((depth, name))
+    exported = {
+        n
+        for n in overlay.__all__
+        if isinstance(getattr(overlay, n), type) and issubclass(getattr(overlay, n), Exception)
+    }
+    assert exported - {"CRMError"} <= set(drawn), "exported but not drawn"
+    for name, parent in drawn.items():
+        cls = getattr(_errors, name, None) or getattr(overlay, name)
+        assert cls.__mro__[1].__name__ == parent, (name, parent)
