@@ -1,10 +1,11 @@
-"""``client.bulk``: create, upsert, update and delete many records, exactly once, with progress.
+"""``client.bulk``: create, upsert, update and delete many records, exactly once per run, with progress.
 
 Creates and upserts go through the batch endpoint (batches sized by count and bytes);
 updates and deletes are single calls. Every item carries an idempotency key derived from
-its stable key, so a batch sent again after a lost response applies nothing twice, and a
-journal file makes a killed run resumable. Items the API refuses end up in the report;
-the others still go through.
+the run's id and its stable key, so a batch sent again after a lost response applies
+nothing twice, while a new run applies its items again. A journal file keeps the run's id
+and what it applied, so a killed run resumes as the same run. Items that cannot be applied
+end up in the report; the others still go through.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from .._bulk import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ITEMS,
     BulkReport,
+    Identity,
     ItemError,
-    Journal,
     KeyFn,
     Pending,
     Progress,
+    Run,
     Sourced,
-    Tracker,
     content_key,
-    idempotency_key,
     item_problem,
     key_of,
 )
@@ -267,9 +267,8 @@ class AsyncBulk:
         """One request per item, ``concurrency`` at a time, for what the batch endpoint does not take."""
         if concurrency < 1:
             raise InvalidArgumentError(f"concurrency must be 1 or more, got {concurrency}.")
-        report = BulkReport(operation, object)
-        tracker = Tracker(report, total, renderer(progress, f"{operation} {object}"))
-        done = Journal(journal) if journal is not None else None
+        run = Run(operation, object, journal, renderer(progress, f"{operation} {object}"), total)
+        report = run.report
         client = self._client.with_options(max_retries=BULK_RETRIES)
 
         async def pending() -> AsyncIterator[Pending]:
@@ -279,33 +278,34 @@ class AsyncBulk:
                 try:
                     item_key = key(item)
                 except InvalidArgumentError as error:
-                    self._fail(report, [Pending(index, "", item)], None, "invalid_item", str(error))
+                    run.fail([Pending(index, "", item)], None, "invalid_item", str(error))
                     continue
-                if done is not None and item_key in done.done:
-                    report.skipped += 1
-                    continue
-                report.requests += 1
-                yield Pending(index, item_key, item)
+                entry = run.admit(index, item_key, item)
+                if entry is not None:
+                    report.requests += 1
+                    yield entry
 
         async def attempt(entry: Pending) -> None:
-            await send(client, entry.body, idempotency_key(operation, object, entry.key))
+            await send(client, entry.body, run.idempotency_key(entry))
 
         try:
             async for entry, _, error in amap_bounded(attempt, pending(), concurrency):
                 if isinstance(error, APIStatusError) and error.status not in done_statuses:
-                    self._fail(report, [entry], error.status, error.code, error.message)
+                    run.fail([entry], error.status, error.code, error.message)
                 elif isinstance(error, APIConnectionError | InvalidArgumentError):
-                    self._fail(report, [entry], None, type(error).__name__, str(error))
+                    run.fail([entry], None, type(error).__name__, str(error))
                 elif error is not None and not isinstance(error, APIStatusError):
                     raise error
                 else:
                     report.succeeded += 1
-                    if done is not None:
-                        done.record([(entry.key, None)])
-                tracker.update()
+                    report.created += operation == "create"
+                    report.updated += operation == "update"
+                    run.applied([(entry.identity, None)])
+                run.tracker.update()
         finally:
             await client.close()
-        return self._finish(report, tracker, done, raise_on_error, error_file)
+            run.close()
+        return self._finish(report, raise_on_error, error_file)
 
     # ------------------------------------------------------------------ the batch path
 
@@ -330,12 +330,12 @@ class AsyncBulk:
             raise InvalidArgumentError(f"batch_size must be 1 to {MAX_BATCH_ITEMS}, got {batch_size}.")
         if concurrency < 1:
             raise InvalidArgumentError(f"concurrency must be 1 or more, got {concurrency}.")
-        report = BulkReport(operation, object)
-        tracker = Tracker(report, total, renderer(progress, f"{operation} {object}"))
-        done = Journal(journal) if journal is not None else None
+        types, options = await self._schema(object) if dry_run else ({}, {})
+        shown = renderer(progress, f"{operation} {object}")
+        run = Run(operation, object, journal, shown, total, dry_run=dry_run)
+        report = run.report
         client = self._client.with_options(max_retries=BULK_RETRIES)
         records = client.records(object)
-        types, options = await self._schema(object) if dry_run else ({}, {})
 
         async def batches() -> AsyncIterator[list[Pending]]:
             """The items in batches; what is refused or already done goes to the report."""
@@ -356,24 +356,18 @@ class AsyncBulk:
                     else:
                         item_key = key_of(item, key)
                 except InvalidArgumentError as error:
-                    report.failed += 1
-                    report.errors.append(ItemError(index, "", None, "invalid_item", str(error), item, source))
+                    run.fail([Pending(index, "", item, source=source)], None, "invalid_item", str(error))
                     continue
-                if done is not None and item_key in done.done:
-                    report.skipped += 1
+                pending = run.admit(index, item_key, dict(item), source)
+                if pending is None:
                     continue
                 if dry_run:
                     problem = item_problem(item, types, options)
                     if problem is None:
                         report.succeeded += 1
                     else:
-                        report.failed += 1
-                        report.errors.append(
-                            ItemError(index, item_key, None, "invalid_item", problem, item, source)
-                        )
+                        run.fail([pending], None, "invalid_item", problem)
                     continue
-                pending = Pending(index, item_key, dict(item), source=source)
-                pending.size = len(repr(pending.body))
                 if batch and (len(batch) >= batch_size or size + pending.size > max_batch_bytes):
                     yield batch
                     batch, size = [], 0
@@ -382,9 +376,9 @@ class AsyncBulk:
             if batch:
                 yield batch
 
-        async def send(batch: list[Pending]) -> tuple[BulkReport, list[tuple[str, str | None]]]:
-            sent, applied = BulkReport(operation, object), list[tuple[str, str | None]]()
-            await self._send(records, operation, matching_attribute, batch, sent, applied)
+        async def send(batch: list[Pending]) -> tuple[BulkReport, list[tuple[Identity, str | None]]]:
+            sent, applied = BulkReport(operation, object), list[tuple[Identity, str | None]]()
+            await self._send(records, run, matching_attribute, batch, sent, applied)
             return sent, applied
 
         try:
@@ -393,12 +387,12 @@ class AsyncBulk:
                     raise error
                 sent, applied = outcome
                 report.add(sent)
-                if done is not None:
-                    done.record(applied)
-                tracker.update()
+                run.applied(applied)
+                run.tracker.update()
         finally:
             await client.close()
-        return self._finish(report, tracker, done, raise_on_error, error_file)
+            run.close()
+        return self._finish(report, raise_on_error, error_file)
 
     async def _schema(self, object: str) -> tuple[dict[str, str], dict[str, list[str]]]:
         """The object's attribute types, and the titles of its selects and statuses."""
@@ -413,22 +407,22 @@ class AsyncBulk:
     async def _send(
         self,
         records: Any,
-        operation: str,
+        run: Run,
         matching_attribute: str | None,
         batch: list[Pending],
         report: BulkReport,
-        applied: list[tuple[str, str | None]],
+        applied: list[tuple[Identity, str | None]],
     ) -> None:
         """Send one batch; retry only its items that failed for a passing reason; split a
         batch the API refuses as a whole until the bad items stand alone. Counts go to
-        ``report``, and each applied item's (key, record id) to ``applied``."""
+        ``report``, and each applied item's (identity, record id) to ``applied``."""
         pending = batch
         for _ in range(BULK_RETRIES):
             body = [
                 {
-                    "operation": operation,
+                    "operation": run.operation,
                     "values": p.body,
-                    "idempotency_key": idempotency_key(operation, records.object, p.key),
+                    "idempotency_key": run.idempotency_key(p),
                     **({"matching_attribute": matching_attribute} if matching_attribute else {}),
                 }
                 for p in pending
@@ -442,22 +436,25 @@ class AsyncBulk:
                 )
                 if not _transient(status) and len(pending) > 1:
                     half = len(pending) // 2
-                    await self._send(records, operation, matching_attribute, pending[:half], report, applied)
-                    await self._send(records, operation, matching_attribute, pending[half:], report, applied)
+                    await self._send(records, run, matching_attribute, pending[:half], report, applied)
+                    await self._send(records, run, matching_attribute, pending[half:], report, applied)
                     return
                 if _transient(status):
                     continue  # the transport's retries ran out; the keys make another round safe
-                self._fail(report, pending, status, getattr(error, "code", "invalid_item"), str(error))
+                code = getattr(error, "code", "invalid_item")
+                self._fail(report, pending, status, code, str(error))
                 return
             again: list[Pending] = []
             for result in outcome.data.results:
                 item = pending[result.index]
-                if str(result.status) != "failed":
-                    applied.append((item.key, result.record.id.record_id if result.record else None))
+                status_name = str(result.status)
+                if status_name != "failed":
+                    applied.append((item.identity, result.record.id.record_id if result.record else None))
                     report.succeeded += 1
                     report.replayed += bool(result.replayed)
-                    report.created += str(result.status) == "created"
-                    report.updated += str(result.status) == "updated"
+                    report.created += status_name == "created"
+                    report.updated += status_name == "updated"
+                    report.unchanged += status_name == "unchanged"
                 elif result.error is not None and _transient(result.error.status_code):
                     again.append(item)
                 else:
@@ -479,16 +476,8 @@ class AsyncBulk:
 
     @staticmethod
     def _finish(
-        report: BulkReport,
-        tracker: Tracker,
-        done: Journal | None,
-        raise_on_error: bool,
-        error_file: str | os.PathLike[str] | None,
+        report: BulkReport, raise_on_error: bool, error_file: str | os.PathLike[str] | None
     ) -> BulkReport:
-        tracker.update()
-        report.errors.sort(key=lambda error: error.index)  # in input order
-        if done is not None:
-            done.close()
         if error_file is not None:
             report.write_errors(error_file)
         if raise_on_error and report.errors:

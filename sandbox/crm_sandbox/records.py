@@ -149,6 +149,18 @@ class Values:
                 )
         self.store.db.executemany("INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?)", keys)
 
+    def would_change(self, owner_id: str, values: dict[str, list[dict[str, Any]]], mode: str) -> bool:
+        """Whether writing coerced ``values`` (as ``write`` would, in ``mode``) changes anything."""
+        for slug, stored in values.items():
+            attribute = self.attributes[slug]
+            current = [json.loads(row["data"]) for row in self.store.all(ACTIVE_VALUES, (owner_id, attribute["id"]))]
+            if any(v not in current for v in stored):
+                return True
+            appending = mode == "append" and attribute["is_multiselect"]
+            if not appending and any(v not in stored for v in current):
+                return True
+        return False
+
     def _holder(self, attribute: sqlite3.Row, value: dict[str, Any], *, besides: str = "") -> str | None:
         """The owner (other than ``besides``) with an active value whose main key equals ``value``'s."""
         _, sk, nk = TYPES[attribute["type"]].keys(value)[0]
@@ -301,8 +313,9 @@ class Records:
         self.store.db.execute("UPDATE records SET updated_at = ? WHERE id = ?", (now(), record_id))
         return self.get(record_id)
 
-    def upsert(self, matching: str, values: Any, actor: Actor) -> tuple[dict[str, Any], bool]:
-        """Update the record matching ``values[matching]`` or create one; returns (record, created)."""
+    def upsert(self, matching: str, values: Any, actor: Actor) -> tuple[dict[str, Any], str]:
+        """Update the record matching ``values[matching]`` or create one; returns (record, status):
+        ``created``, ``updated``, or ``unchanged`` (its values already equal these: nothing written)."""
         attribute = self.values.attribute(matching)
         if not attribute["is_unique"]:
             raise bad_request("not_unique", f"matching_attribute {matching!r} is not a unique attribute.")
@@ -311,8 +324,10 @@ class Records:
             raise bad_request("missing_matching_value", f"The body has no value for {matching!r}.")
         existing = self.values.find_by(attribute["api_slug"], coerced[attribute["api_slug"]])
         if existing is None:
-            return self._create(coerced, actor, unique_checked=attribute["api_slug"]), True
-        return self._update(existing, coerced, "append", actor), False
+            return self._create(coerced, actor, unique_checked=attribute["api_slug"]), "created"
+        if not self.values.would_change(existing, coerced, "append"):
+            return self.get(existing), "unchanged"
+        return self._update(existing, coerced, "append", actor), "updated"
 
     def delete(self, record_id: str) -> list[sqlite3.Row]:
         """Delete a record, its values and the entries that point at it; returns those entries."""

@@ -200,3 +200,111 @@ def test_notes_tasks_and_entries_go_through_concurrent_single_calls() -> None:
         assert sorted(t.content_plaintext for t in crm.tasks.list()) == sorted(f"Task {i}" for i in range(40))
         with pytest.raises(overlay.InvalidArgumentError, match="Unknown option 'journel'"):
             crm.bulk.create_tasks([], journel="x")
+
+
+# ---------------------------------------------------------------- runs, re-runs and true counts
+
+# make test reruns this file with clients pinned to older versions (CRM_VERSION); there an
+# upsert that changes nothing reads as `updated` (`unchanged` is new in 2026-12-01).
+PINNED_BEFORE_UNCHANGED = os.environ.get("CRM_VERSION", "9999") < "2026-12-01"
+
+
+def unchanged_as_read(report: overlay.BulkReport) -> int:
+    """What this version calls an unchanged upsert: ``unchanged``, or ``updated`` before 2026-12-01."""
+    return report.updated if PINNED_BEFORE_UNCHANGED else report.unchanged
+
+
+def companies(crm: overlay.Client, prefix: str) -> dict[str, str | None]:
+    found = crm.records("companies").where(overlay.F.name.starts_with(prefix)).to_list()
+    return {str(r.first("domains")): r["name"] for r in found}
+
+
+def test_a_new_run_applies_an_upsert_again_after_someone_changed_the_record() -> None:
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        items = [{"name": f"Rerun {i}", "domains": [f"rerun{i}.example"]} for i in range(3)]
+        first = crm.bulk.upsert("companies", items, matching_attribute="domains")
+        [record] = crm.records("companies").where(overlay.F.name == "Rerun 1").to_list()
+        crm.records("companies").update(record.id, {"name": "Changed by a person"})
+        again = crm.bulk.upsert("companies", items, matching_attribute="domains")
+        assert companies(crm, "Rerun ") == {f"rerun{i}.example": f"Rerun {i}" for i in range(3)}
+    assert (first.created, first.run_id != again.run_id) == (3, True)
+    assert (again.created, again.updated) == (0, 3 if PINNED_BEFORE_UNCHANGED else 1)
+    assert (again.replayed, again.succeeded, again.failed) == (0, 3, 0)
+
+
+def test_an_upsert_keyed_by_domain_with_a_changed_value_updates_and_errors_name_the_domain() -> None:
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        items = [
+            {"name": "Keyed", "domains": ["keyed.example"]},
+            {"name": "Other", "domains": ["other.example"]},
+        ]
+        crm.bulk.upsert("companies", items, matching_attribute="domains", key="domains")
+        changed = [{"name": "Keyed, renamed", "domains": ["keyed.example"]}]
+        changed.append({"name": "Other", "domains": ["other.example"], "employee_count": "many"})
+        report = crm.bulk.upsert("companies", changed, matching_attribute="domains", key="domains")
+        assert companies(crm, "") == {"keyed.example": "Keyed, renamed", "other.example": "Other"}
+    assert (report.updated, report.failed, report.replayed) == (1, 1, 0)
+    [error] = report.errors
+    assert (error.index, error.key) == (1, "other.example") and error.code != "idempotency_conflict"
+
+
+def test_a_second_run_of_the_same_upsert_counts_unchanged_and_emits_no_event() -> None:
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        hook = crm.webhooks.create(
+            target_url="http://127.0.0.1:9/hook", subscriptions=["record.created", "record.updated"]
+        )
+
+        def messages() -> int:
+            return len({d.message_id for d in crm.webhooks.deliveries(hook.id.webhook_id).to_list()})
+
+        items = [{"name": f"Same {i}", "domains": [f"same{i}.example"]} for i in range(40)]
+        first = crm.bulk.upsert("companies", items, matching_attribute="domains", batch_size=15)
+        before, stamps = messages(), {r.id: r.updated_at for r in crm.records("companies").where()}
+        second = crm.bulk.upsert("companies", items, matching_attribute="domains", batch_size=15)
+        assert messages() == before == 40, "an unchanged upsert writes nothing and tells no one"
+        assert {r.id: r.updated_at for r in crm.records("companies").where()} == stamps
+        single = crm.records("companies").upsert(items[0], matching_attribute="domains")
+        assert single.updated_at == stamps[single.id] and messages() == 40
+    assert (first.created, first.updated, first.unchanged) == (40, 0, 0)
+    assert (second.created, unchanged_as_read(second), second.succeeded, second.replayed) == (0, 40, 40, 0)
+    if not PINNED_BEFORE_UNCHANGED:
+        assert str(second).startswith("upsert companies: 40 unchanged, 0 failed, of 40 in ")
+
+
+def test_a_resumed_run_skips_what_its_journal_holds_and_a_new_run_creates_again(tmp_path: Path) -> None:
+    journal = tmp_path / "companies.journal"
+    items = [{"name": f"Journal {i:02d}"} for i in range(50)]
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        started = crm.bulk.create("companies", items[:30], journal=journal, batch_size=10)
+        resumed = crm.bulk.create("companies", items, journal=journal, batch_size=10)
+        assert sorted(names(crm, "Journal ")) == [item["name"] for item in items]
+        fresh = crm.bulk.create("companies", items[:5])
+        assert len(names(crm, "Journal ")) == 55, "a new run without the journal creates again"
+    assert started.run_id == resumed.run_id != fresh.run_id
+    assert (started.created, resumed.skipped, resumed.created, resumed.replayed) == (30, 30, 20, 0)
+    assert "30 skipped (done by an earlier attempt)" in str(resumed)
+
+
+def test_creates_keyed_by_a_unique_attribute_never_duplicate_on_a_rerun() -> None:
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        items = [{"name": f"Unique {i}", "domains": [f"unique{i}.example"]} for i in range(5)]
+        crm.bulk.create("companies", items, key="domains")
+        again = crm.bulk.create("companies", items, key="domains")
+        assert len(names(crm, "Unique ")) == 5
+        upserted = crm.bulk.upsert("companies", items, matching_attribute="domains")
+    assert (again.created, again.failed) == (0, 5)
+    assert [(e.key, e.code) for e in again.errors] == [
+        (f"unique{i}.example", "uniqueness_conflict") for i in range(5)
+    ]
+    assert (upserted.created, unchanged_as_read(upserted)) == (0, 5)
+
+
+def test_an_item_with_a_lone_surrogate_fails_alone_and_the_rest_are_created() -> None:
+    items = [{"name": f"Text {i}"} for i in range(5)]
+    items[2] = {"name": "Broken \ud800 text"}
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        report = crm.bulk.create("companies", items, key="name")
+        assert sorted(names(crm, "Text ")) == ["Text 0", "Text 1", "Text 3", "Text 4"]
+    assert (report.created, report.failed) == (4, 1)
+    [error] = report.errors
+    assert (error.index, error.code) == (2, "invalid_unicode") and "'name'" in error.message

@@ -31,16 +31,19 @@ def create_record(ctx: Ctx) -> Reply:
 @handler("upsert_record")
 def upsert_record(ctx: Ctx) -> Reply:
     records = _records(ctx)
-    record, created = records.upsert(ctx.query["matching_attribute"], ctx.data["values"], ctx.actor)
-    _emit_write(ctx, records, record, created, ctx.data["values"])
+    record, status = records.upsert(ctx.query["matching_attribute"], ctx.data["values"], ctx.actor)
+    _emit_write(ctx, records, record, status, ctx.data["values"])
     return 200, {"data": record}
 
 
 def _emit_write(
-    ctx: Ctx, records: Records, record: dict[str, Any], created: bool, values: dict[str, Any]
+    ctx: Ctx, records: Records, record: dict[str, Any], status: str, values: dict[str, Any]
 ) -> None:
-    if created:
+    """The events of a write: ``created``, ``updated``, or none for ``unchanged``."""
+    if status == "created":
         ctx.emit("record.created", id=record["id"])
+        return
+    if status == "unchanged":
         return
     for slug in values:
         attribute = records.values.attribute(slug)
@@ -55,7 +58,7 @@ def get_record(ctx: Ctx) -> Reply:
 def _update(ctx: Ctx, mode: str) -> Reply:
     records = _records(ctx)
     record = records.update(ctx.path["record_id"], ctx.data["values"], mode, ctx.actor)
-    _emit_write(ctx, records, record, False, ctx.data["values"])
+    _emit_write(ctx, records, record, "updated", ctx.data["values"])
     return 200, {"data": record}
 
 
@@ -122,13 +125,13 @@ def batch_records(ctx: Ctx) -> Reply:
                         "missing_matching_attribute",
                         "An upsert item needs matching_attribute.",
                     )
-                record, created = records.upsert(item["matching_attribute"], item["values"], ctx.actor)
+                record, status = records.upsert(item["matching_attribute"], item["values"], ctx.actor)
             else:
-                record, created = records.create(item["values"], ctx.actor), True
-            _emit_write(ctx, records, record, created, item["values"])
+                record, status = records.create(item["values"], ctx.actor), "created"
+            _emit_write(ctx, records, record, status, item["values"])
             result = {
                 "index": index,
-                "status": "created" if created else "updated",
+                "status": status,
                 "record": record,
                 "error": None,
                 "replayed": False,
