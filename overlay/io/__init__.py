@@ -4,17 +4,35 @@
     crm.records("people").where("rating >= 4").export("people.parquet")
 
 The client methods do the work; this package holds what they return and take
-(``ImportReport``, ``ExportReport``, ``Column``) and the readers and writers themselves,
-for use without a client.
+(``ImportReport``, ``ExportReport``, ``Column``: ``from overlay.io import Column``) and the
+readers and writers themselves, for use without a client. Its names load on first use, so
+a client that never imports or exports never loads them.
 """
 
-from .._errors import FileFormatError, MappingError
-from ._coerce import AttributeInfo, CellError, Settings, format_money
-from ._flatten import ExportColumn, flatten_record, plan_columns
-from ._plan import Column, Plan, RowError, parse_map
-from ._read import Row, Table, detect_encoding, format_of, open_table, rows_table
-from ._report import ErrorFile, ExportReport, ImportReport, Rejection
-from ._write import Writer, escape_formula, open_writer, unescape_formula
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._errors import FileFormatError, MappingError
+    from ._coerce import AttributeInfo, CellError, Settings, format_money
+    from ._flatten import ExportColumn, flatten_record, plan_columns
+    from ._plan import Column, Plan, RowError, parse_map
+    from ._read import Row, Table, detect_encoding, format_of, open_table, rows_table
+    from ._report import ErrorFile, ExportReport, ImportReport, Rejection
+    from ._write import Writer, escape_formula, open_writer, unescape_formula
+
+_WHERE = {
+    "FileFormatError": ".._errors",
+    "MappingError": ".._errors",
+    **dict.fromkeys(("AttributeInfo", "CellError", "Settings", "format_money"), "._coerce"),
+    **dict.fromkeys(("ExportColumn", "flatten_record", "plan_columns"), "._flatten"),
+    **dict.fromkeys(("Column", "Plan", "RowError", "parse_map"), "._plan"),
+    **dict.fromkeys(("Row", "Table", "detect_encoding", "format_of", "open_table", "rows_table"), "._read"),
+    **dict.fromkeys(("ErrorFile", "ExportReport", "ImportReport", "Rejection"), "._report"),
+    **dict.fromkeys(("Writer", "escape_formula", "open_writer", "unescape_formula"), "._write"),
+}
 
 __all__ = [
     "AttributeInfo",
@@ -45,3 +63,16 @@ __all__ = [
     "rows_table",
     "unescape_formula",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'overlay.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -262,21 +262,48 @@ def domain(cell: Any) -> str:
     return name
 
 
-def phone(cell: Any, settings: Settings, country: str | None = None) -> Any:
+PHONE_MAX_CHARS = 64  # the API's longest original_phone_number
+
+
+def phone(cell: Any, settings: Settings, country: str | None = None) -> dict[str, str]:
+    """A phone number checked with ``phonenumbers``: ``{original_phone_number}``, the number as
+    typed (``00`` read as ``+``), with the ``country_code`` to read a national number in
+    (``country``, else ``phone_region``); the API stores it in E.164."""
+    import phonenumbers
+
     text = text_of(cell)
-    digits = re.sub(r"[\s().\-/]", "", text)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if not re.fullmatch(r"\+?[0-9]{6,15}", digits):
-        raise CellError(f"{text!r} is not a phone number (6 to 15 digits)")
-    if digits.startswith("+"):
-        return digits if country is None else {"original_phone_number": digits, "country_code": country}
-    region = country or settings.phone_region
-    if region is None:
+    typed = re.sub(r"^00\s*", "+", text)
+    if len(typed) > PHONE_MAX_CHARS:
+        raise CellError(f"{text[:20]!r}... is not a phone number ({len(text)} characters)")
+    region = (country or settings.phone_region or "").upper() or None
+    if not typed.startswith("+") and region is None:
         raise CellError(
             f"{text!r} has no country code: write +<code>, or give phone_region or a country_code column"
         )
-    return {"original_phone_number": digits, "country_code": region.upper()}
+    try:
+        number = phonenumbers.parse(typed, region)
+    except phonenumbers.NumberParseException:
+        raise CellError(f"{text!r} is not a phone number") from None
+    national = not typed.startswith("+")
+    if not phonenumbers.is_valid_number(number):
+        raise CellError(f"{text!r} is not a valid phone number" + (f" in {region}" if national else ""))
+    if national:  # "(555) 010-1234" in GB: valid digits, but a British number is written 0...
+        written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix
+        if prefix and _digits(written).startswith(prefix) and not _digits(typed).startswith(prefix):
+            raise CellError(
+                f"{text!r} is not a valid phone number in {region} (a national number there starts "
+                f"with {prefix}; write a number of another country with +<code>)"
+            )
+    return (
+        {"original_phone_number": typed, "country_code": region}
+        if national
+        else {"original_phone_number": typed}
+    )
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
 
 
 def personal_name(parts: dict[str, Any]) -> dict[str, str]:

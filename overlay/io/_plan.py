@@ -42,13 +42,46 @@ class Column:
 Mapped = str | Column
 
 
-class RowError(Exception):
-    """A row that cannot become an item: ``column`` (if one is to blame) and why."""
+Problem = tuple[str | None, str]  # the column to blame (if one is) and why
 
-    def __init__(self, column: str | None, reason: str) -> None:
+
+class RowError(Exception):
+    """A row that cannot become an item: ``column`` (if one is to blame) and why.
+    ``problems`` lists every problem of the row (the first is ``column``, ``reason``)."""
+
+    def __init__(self, column: str | None, reason: str, problems: Sequence[Problem] = ()) -> None:
         self.column = column
         self.reason = reason
+        self.problems: list[Problem] = list(problems) or [(column, reason)]
         super().__init__(reason)
+
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> RowError:
+        """One error for all of a row's problems, their reasons joined by ``; ``."""
+        return cls(problems[0][0], "; ".join(reason for _, reason in problems), problems)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_in(value: Any) -> str | None:
+    """The first lone surrogate in a cell (text, or text inside lists and mappings), if any:
+    text that is not Unicode and cannot be encoded to send."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return found.group() if found else None
+    if isinstance(value, Mapping):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple):
+        return next((s for s in map(surrogate_in, value) if s is not None), None)
+    return None
+
+
+def not_unicode(column: str, surrogate: str) -> str:
+    return (
+        f"column {column!r} holds a lone surrogate (U+{ord(surrogate):04X}), "
+        "which is not Unicode text and cannot be sent"
+    )
 
 
 def _norm(text: str) -> str:
@@ -240,6 +273,9 @@ class Plan:
         info = self.attributes.get(slug)
         if info is None:
             raise MappingError(None, f"constants names {slug!r}.{hint(slug, self.attributes, 'Attributes')}")
+        surrogate = surrogate_in(value)
+        if surrogate is not None:
+            raise MappingError(None, f"constants[{slug!r}]: {not_unicode(slug, surrogate)}.")
         try:
             self.constants[slug] = Coercer(info, self.settings).value({"": value}, {})
         except CellError as exc:
@@ -266,24 +302,42 @@ class Plan:
     # ------------------------------------------------------------------ rows
 
     def values(self, row: Row) -> dict[str, Any]:
-        """The row as a record's write values; ``RowError`` says which column is wrong and why."""
+        """The row as a record's write values; ``RowError`` lists every column that is wrong and why."""
+        values, problems = self.convert(row)
+        if problems:
+            raise RowError.of(problems)
+        return values
+
+    def convert(self, row: Row) -> tuple[dict[str, Any], list[Problem]]:
+        """The values of the row's good cells, and every problem of the others."""
         cells = row.cells
         if cells is None:
-            raise RowError(row.column, row.problem or "the row cannot be read")
-        extra = [c for c in cells if c not in self.known]
-        if extra:
-            raise RowError(extra[0], f"column {extra[0]!r} is not in the header and maps to no attribute")
+            return {}, [(row.column, row.problem or "the row cannot be read")]
+        problems: list[Problem] = [
+            (c, f"column {c!r} is not in the header and maps to no attribute")
+            for c in cells
+            if c not in self.known
+        ]
         grouped: dict[str, dict[str, Any]] = {}
         columns: dict[str, str] = {}
+        failed: set[str] = set()
         for target in self.targets:
             cell = cells.get(target.column)
+            surrogate = surrogate_in(cell)
+            if surrogate is not None:
+                problems.append((target.column, not_unicode(target.column, surrogate)))
+                failed.add(target.slug)
+                continue
             if isinstance(cell, str) and self.unescape:
                 cell = unescape_formula(cell)
             if target.transform is not None and not is_empty(cell):
                 try:
                     cell = target.transform(cell)
                 except Exception as exc:  # a caller's function: its failure is this row's
-                    raise RowError(target.column, f"the transform failed: {exc!r}") from None
+                    reason = f"column {target.column!r}: the transform failed: {exc!r}"
+                    problems.append((target.column, reason))
+                    failed.add(target.slug)
+                    continue
             parts = grouped.setdefault(target.slug, {})
             columns.setdefault(target.slug, target.column)
             if target.prop in parts and not is_empty(cell):  # several columns into one multiselect
@@ -293,13 +347,23 @@ class Plan:
                 parts[target.prop] = cell
         values: dict[str, Any] = {}
         for slug, parts in grouped.items():
+            if slug in failed:
+                continue
             try:
                 value = self.coercers[slug].value(parts, {"": self.splits[slug]})
             except CellError as exc:
                 column = columns[slug]
-                raise RowError(column, f"column {column!r} ({slug}): {exc}") from None
+                problems.append((column, f"column {column!r} ({slug}): {exc}"))
+                failed.add(slug)
+                continue
             if value is not None and value != []:
                 values[slug] = value
         for slug, value in self.constants.items():
-            values.setdefault(slug, value)
-        return values
+            if slug not in failed:
+                values.setdefault(slug, value)
+        problems.sort(key=lambda problem: self.position(problem[0]))
+        return values, problems
+
+    def position(self, column: str | None) -> int:
+        """Where a column is in the file (for listing a row's problems in order)."""
+        return self.columns.index(column) if column in self.columns else len(self.columns)

@@ -1,9 +1,11 @@
 """Reading tables row by row: CSV, JSON lines, Excel and Parquet files, and rows in memory.
 
 Every reader streams: it holds one row (or one Parquet batch) at a time. A row it cannot
-split into columns (ragged, not JSON, bytes the encoding cannot read) still comes out,
+split into columns (ragged, not JSON, bytes no encoding can read) still comes out,
 with ``problem`` saying why, so the importer can put it in the error file: no row is
-dropped on the way. Row numbers are what the user sees: for CSV and Excel the sheet row
+dropped on the way. A cell of a UTF-8 file that is not valid UTF-8 is read as Windows-1252
+(``Table.fallback`` counts the rows), the mix a file gets when rows are pasted from Excel.
+Row numbers are what the user sees: for CSV and Excel the sheet row
 (the header is row 1), for JSON lines the line, for Parquet and rows in memory the
 position (1 is the first).
 """
@@ -45,6 +47,10 @@ SAMPLE_BYTES = 64 * 1024
 # with a row-level error instead of letting the csv module stop the whole file.
 csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+_UNDECODABLE_RUN = re.compile("[\udc80-\udcff]+")
+FALLBACK = "cp1252"  # what a row of a UTF-8 file that is not UTF-8 is read as
+FALLBACK_FROM = ("utf-8", "utf-8-sig")
+FIRST_ROWS = 10  # row numbers kept to name in a report
 
 
 def require(module: str, extra: str, purpose: str) -> Any:
@@ -107,6 +113,40 @@ class Row:
 
 
 @dataclass
+class Fallback:
+    """Rows of a UTF-8 file that were not UTF-8 and were read as Windows-1252."""
+
+    encoding: str = FALLBACK
+    count: int = 0
+    first: list[int] = field(default_factory=list)
+
+    def add(self, number: int) -> None:
+        self.count += 1
+        if len(self.first) < FIRST_ROWS:
+            self.first.append(number)
+
+
+def recode(text: str) -> str | None:
+    """Text read with ``surrogateescape``, its unreadable bytes read again as Windows-1252
+    (the rest stays as read); ``None`` when those bytes are not Windows-1252 either."""
+    try:
+        return _UNDECODABLE_RUN.sub(lambda run: _escaped_bytes(run.group()).decode(FALLBACK), text)
+    except UnicodeError:
+        return None
+
+
+def _escaped_bytes(run: str) -> bytes:
+    return bytes(ord(c) - 0xDC00 for c in run)
+
+
+def _recoded(cell: Any) -> Any:
+    """A cell as read if it is valid, else read again as Windows-1252 (``None``: not that either)."""
+    if isinstance(cell, str) and _UNDECODABLE.search(cell):
+        return recode(cell)
+    return cell
+
+
+@dataclass
 class Table:
     """An open source of rows: ``columns`` and an iterator of ``Row``."""
 
@@ -119,6 +159,7 @@ class Table:
     gzipped: bool = False
     schema: Any = None  # the Parquet schema, so an error file keeps the column types
     size_hint: int | None = None  # about how many rows (for a progress bar), when cheap to know
+    fallback: Fallback = field(default_factory=Fallback)
     _closers: list[Any] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Row]:
@@ -155,7 +196,7 @@ def open_table(
         if kind == "xlsx":
             return _xlsx_table(path, sheet)
         return _parquet_table(path)
-    except (OSError, EOFError, UnicodeError, csv.Error) as exc:
+    except (OSError, EOFError, UnicodeError, csv.Error, RecursionError) as exc:
         raise FileFormatError(path, f"cannot be read as {kind}: {exc}") from None
 
 
@@ -164,9 +205,9 @@ def open_table(
 
 def detect_encoding(sample: bytes) -> str:
     """The encoding of a text sample: a byte-order mark; else UTF-16 if every other byte is
-    zero; else UTF-8 if it holds as many valid UTF-8 sequences as bytes UTF-8 cannot read
-    (so one stray byte rejects its row instead of garbling the file); else Windows-1252,
-    what Excel writes."""
+    zero; else UTF-8 if it holds any valid UTF-8 sequence beyond ASCII, or nothing UTF-8
+    cannot read (the rows that are not UTF-8 are read as Windows-1252 one by one); else
+    Windows-1252, what Excel writes."""
     for bom, name in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -184,7 +225,7 @@ def detect_encoding(sample: bytes) -> str:
             return "utf-16-be"
     text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(sample, final=False)
     unreadable = len(_UNDECODABLE.findall(text))
-    if sum(ord(c) > 0x7F for c in text) - unreadable >= unreadable:  # valid sequences win ties
+    if not unreadable or sum(ord(c) > 0x7F for c in text) > unreadable:  # one valid sequence is enough
         return "utf-8"
     return "cp1252"
 
@@ -215,22 +256,31 @@ def _csv_table(
     number = 0
     for cells in reader:
         number += 1
-        if any(cell.strip() for cell in cells):
+        if cells and cells != [""]:  # the first line that is not blank
             header = cells
             break
     if header is None:
         text.close()
         raise FileFormatError(path, "is empty: there is no header row.")
+    fallback = Fallback()
+    if encoding in FALLBACK_FROM and any(_UNDECODABLE.search(name) for name in header):
+        recoded = [_recoded(name) for name in header]
+        if any(name is None for name in recoded):
+            text.close()
+            raise FileFormatError(path, f"the header (row {number}) holds bytes that are not {encoding}.")
+        header = [name for name in recoded if name is not None]
+        fallback.add(number)
     columns = _header(path, header, number)
     return Table(
         str(path),
         "csv",
         columns,
-        _csv_rows(reader, columns, number, encoding),
+        _csv_rows(reader, columns, number, encoding, fallback),
         encoding=encoding,
         delimiter=delimiter,
         gzipped=gzipped,
         size_hint=None if gzipped else max(0, _count_lines(path) - number),
+        fallback=fallback,
         _closers=[text],
     )
 
@@ -258,6 +308,8 @@ def _header(path: Any, cells: Sequence[Any], number: int) -> list[str]:
     names = [str(c).strip().lstrip("\ufeff") if c is not None else "" for c in cells]
     while names and not names[-1]:  # trailing empty header cells (a spreadsheet's habit)
         names.pop()
+    if not names:
+        raise FileFormatError(path, f"the header (row {number}) names no column: every name is empty.")
     seen: dict[str, int] = {}
     for index, name in enumerate(names):
         if not name:
@@ -273,39 +325,53 @@ def _header(path: Any, cells: Sequence[Any], number: int) -> list[str]:
     return names
 
 
-def _csv_rows(reader: Iterable[list[str]], columns: list[str], number: int, encoding: str) -> Iterator[Row]:
+def _csv_rows(
+    reader: Iterable[list[str]], columns: list[str], number: int, encoding: str, fallback: Fallback
+) -> Iterator[Row]:
     width = len(columns)
     for cells in reader:
         number += 1
         if not cells or (len(cells) == 1 and not cells[0]):
             continue  # a blank line
-        yield _split(number, cells, columns, width, encoding)
+        yield _split(number, cells, columns, width, encoding, fallback)
 
 
-def _split(number: int, cells: list[Any], columns: list[str], width: int, encoding: str | None) -> Row:
+def _split(
+    number: int,
+    cells: list[Any],
+    columns: list[str],
+    width: int,
+    encoding: str | None,
+    fallback: Fallback | None = None,
+) -> Row:
     """Cells by column, or the reason they cannot be: a count that differs from the header's,
-    or bytes the encoding could not read."""
+    or bytes the encoding (and, for UTF-8, Windows-1252) could not read."""
+    if encoding is not None and any(isinstance(c, str) and _UNDECODABLE.search(c) for c in cells):
+        recoded = [_recoded(c) for c in cells] if encoding in FALLBACK_FROM else [None]
+        if fallback is None or any(c is None for c in recoded):
+            index = next(i for i, c in enumerate(cells) if isinstance(c, str) and _UNDECODABLE.search(c))
+            also = f" nor {FALLBACK}" if encoding in FALLBACK_FROM else ""
+            return Row(
+                number,
+                None,
+                cells,
+                f"bytes that are not valid {encoding}{also}; give the file's encoding",
+                columns[index] if index < len(columns) else None,
+            )
+        cells = recoded
+        fallback.add(number)
     if len(cells) != width:
         extra = cells[width:]
         if len(cells) < width or any(c not in ("", None) for c in extra):
             return Row(number, None, cells, f"the row has {len(cells)} cells; the header has {width}")
         cells = cells[:width]
-    if encoding is not None:
-        for index, cell in enumerate(cells):
-            if isinstance(cell, str) and _UNDECODABLE.search(cell):
-                return Row(
-                    number,
-                    None,
-                    cells,
-                    f"bytes that are not valid {encoding}; give the file's encoding",
-                    columns[index],
-                )
     return Row(number, dict(zip(columns, cells, strict=True)), cells)
 
 
 # ---------------------------------------------------------------------------- JSON lines
 
 HEADER_SCAN = 1000  # lines read to learn the field names
+DEEP = "over a thousand levels"  # where json.loads gives up (Python's recursion limit)
 
 
 def _jsonl_table(path: str | os.PathLike[str], gzipped: bool, encoding: str | None) -> Table:
@@ -320,7 +386,7 @@ def _jsonl_table(path: str | os.PathLike[str], gzipped: bool, encoding: str | No
     for line in head:
         try:
             parsed = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # its row says why
             continue
         if isinstance(parsed, dict):
             columns.update(dict.fromkeys(parsed))
@@ -332,30 +398,40 @@ def _jsonl_table(path: str | os.PathLike[str], gzipped: bool, encoding: str | No
         yield from head
         yield from text
 
+    fallback = Fallback()
     return Table(
         str(path),
         "jsonl",
         list(columns),
-        _jsonl_rows(lines(), encoding),
+        _jsonl_rows(lines(), encoding, fallback),
         encoding=encoding,
         gzipped=gzipped,
         size_hint=None if gzipped else _count_lines(path),
+        fallback=fallback,
         _closers=[text],
     )
 
 
-def _jsonl_rows(lines: Iterable[str], encoding: str) -> Iterator[Row]:
+def _jsonl_rows(lines: Iterable[str], encoding: str, fallback: Fallback) -> Iterator[Row]:
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped:
             continue
         if _UNDECODABLE.search(stripped):
-            yield Row(number, None, stripped, f"bytes that are not valid {encoding}")
-            continue
+            recoded = recode(stripped) if encoding in FALLBACK_FROM else None
+            if recoded is None:
+                also = f" nor {FALLBACK}" if encoding in FALLBACK_FROM else ""
+                yield Row(number, None, stripped, f"bytes that are not valid {encoding}{also}")
+                continue
+            stripped = recoded
+            fallback.add(number)
         try:
             parsed = json.loads(stripped)
         except ValueError as exc:
             yield Row(number, None, stripped, f"not JSON: {exc.args[0] if exc.args else exc}")
+            continue
+        except RecursionError:
+            yield Row(number, None, stripped, f"the line is JSON nested too deeply to read ({DEEP})")
             continue
         if not isinstance(parsed, dict):
             yield Row(number, None, stripped, f"a line holds one JSON object, not {type(parsed).__name__}")
@@ -366,34 +442,73 @@ def _jsonl_rows(lines: Iterable[str], encoding: str) -> Iterator[Row]:
 # ---------------------------------------------------------------------------- Excel
 
 
+# Errors of a workbook's XML: malformed, or refused by defusedxml (entity expansion, a DTD).
+XML_ERRORS: tuple[type[BaseException], ...] = (SyntaxError, ValueError, KeyError, TypeError, EOFError)
+SHEET_ROWS, SHEET_COLUMNS = 1_048_576, 16_384  # a whole sheet: a dimension that says nothing
+
+
 def _xlsx_table(path: str | os.PathLike[str], sheet: str | None) -> Table:
     openpyxl = require("openpyxl", "xlsx", "Reading .xlsx files")
     from zipfile import BadZipFile
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FileFormatError(path, f"is not an Excel workbook: {exc}") from None
+    except (BadZipFile, OSError, *XML_ERRORS) as exc:
+        raise FileFormatError(path, f"is not an Excel workbook: {_xml_reason(exc)}") from None
     if sheet is not None and sheet not in workbook.sheetnames:
         workbook.close()
         raise FileFormatError(path, f"has no sheet {sheet!r}; sheets: {', '.join(workbook.sheetnames)}.")
     worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
-    rows = worksheet.iter_rows(values_only=True)
+    # The sheet's <dimension> is what the writer claims, and openpyxl pads every row to it: a
+    # claim of A1:XFD1048576 would walk 16,384 cells a row. Rows are read as they are instead.
+    claimed_rows, claimed_columns = worksheet.max_row, worksheet.max_column
+    worksheet.reset_dimensions()
+    rows = _xlsx_cells(path, worksheet.iter_rows(values_only=True))
     number = 0
     header: Sequence[Any] | None = None
-    for cells in rows:
-        number += 1
-        if any(c not in (None, "") for c in cells):
-            header = cells
-            break
+    try:
+        for cells in rows:
+            number += 1
+            if any(c not in (None, "") for c in cells):
+                header = cells
+                break
+    except FileFormatError:
+        workbook.close()
+        raise
     if header is None:
         workbook.close()
         raise FileFormatError(path, "is empty: the first sheet has no header row.")
     columns = _header(path, header, number)
-    hint = worksheet.max_row - number if isinstance(worksheet.max_row, int) else None
+    plausible = isinstance(claimed_rows, int) and claimed_rows < SHEET_ROWS
+    plausible = plausible and isinstance(claimed_columns, int) and claimed_columns < SHEET_COLUMNS
+    hint = claimed_rows - number if plausible else None
     return Table(
         str(path), "xlsx", columns, _xlsx_rows(rows, columns, number), size_hint=hint, _closers=[workbook]
     )
+
+
+def _xml_reason(exc: BaseException) -> str:
+    """Why a workbook cannot be read, from the exception or the ones it was raised from."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if type(cause).__name__ in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):
+            return "its XML declares entities, which are refused (as in an entity-expansion attack)."
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def _xlsx_cells(path: str | os.PathLike[str], rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """The sheet's rows; XML the parser refuses or cannot read is a ``FileFormatError``."""
+    number = 0
+    while True:
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return
+        except XML_ERRORS as exc:
+            raise FileFormatError(path, f"cannot be read after row {number}: {_xml_reason(exc)}") from None
+        number += 1
+        yield cells
 
 
 def _xlsx_rows(rows: Iterable[Sequence[Any]], columns: list[str], number: int) -> Iterator[Row]:

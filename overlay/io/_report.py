@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,24 +15,35 @@ from ._write import Writer, open_writer
 
 @dataclass(frozen=True)
 class Rejection:
-    """A row that was not applied: its number, the column to blame (if one is), and why."""
+    """A row that was not applied: its number, the column to blame (if one is), and why.
+
+    ``problems`` lists every problem of the row as (column, reason); ``reason`` joins them.
+    ``source_row`` is the row of the original file when this one is an error file fed back.
+    """
 
     row: int
     column: str | None
     reason: str
+    problems: tuple[tuple[str | None, str], ...] = ()
+    source_row: int | None = None
 
     def __str__(self) -> str:
-        return f"row {self.row}: {self.reason}"
+        original = f" (row {self.source_row} of the original file)" if self.source_row is not None else ""
+        return f"row {self.row}{original}: {self.reason}"
 
 
 @dataclass
 class ImportReport:
-    """What an import did (or, in a dry run, would do). ``accepted + rejected == total``.
+    """What an import did (or, in a dry run, would do). ``accepted + failed == total``.
 
-    ``created`` and ``updated`` count accepted rows by what they did to the workspace
-    (in a dry run: what they would do); ``already_done`` counts rows a resumed run found
-    in its journal. ``rejections`` lists every rejected row; ``error_file`` holds them in
-    the input's format with ``_row`` and ``_error`` columns first.
+    The counts are a bulk report's: accepted rows ``created`` a record, ``updated`` one,
+    left one ``unchanged`` (its values were those stored), or were ``skipped`` (applied by
+    an earlier attempt of this run, per its journal); ``replayed`` says how many of them
+    the API answered from its idempotency store. In a dry run, ``created`` and ``updated``
+    count what would happen. ``failed`` rows are in ``rejections`` and in ``error_file``
+    (in the input's format, always UTF-8, with ``_row`` and ``_error`` columns first).
+    ``cp1252_rows`` counts rows of a UTF-8 file that were not UTF-8 and were read as
+    Windows-1252 (``cp1252_first_rows`` names the first).
     """
 
     source: str
@@ -45,10 +57,14 @@ class ImportReport:
     ignored: list[str] = field(default_factory=list)
     total: int = 0
     accepted: int = 0
-    rejected: int = 0
+    failed: int = 0
     created: int = 0
     updated: int = 0
-    already_done: int = 0
+    unchanged: int = 0
+    replayed: int = 0
+    skipped: int = 0
+    cp1252_rows: int = 0
+    cp1252_first_rows: list[int] = field(default_factory=list)
     elapsed: float = 0.0
     rejections: list[Rejection] = field(default_factory=list)
     error_file: str | None = None
@@ -56,22 +72,39 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        return self.rejected == 0
+        return self.failed == 0
+
+    @property
+    def rejected(self) -> int:
+        """The rows not applied: ``failed``."""
+        return self.failed
+
+    @property
+    def already_done(self) -> int:
+        """The rows an earlier attempt of this run applied: ``skipped``."""
+        return self.skipped
 
     def __str__(self) -> str:
         verb = "would import" if self.dry_run else "imported"
-        what = f"{self.created} created, {self.updated} updated" + (
-            f", {self.already_done} already done" if self.already_done else ""
-        )
+        what = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        what += f", {self.skipped} skipped" if self.skipped else ""
+        what += f"; {self.replayed} replayed" if self.replayed else ""
         read = f" ({self.encoding}, {self.delimiter!r})" if self.encoding and self.delimiter else ""
         lines = [
             f"{self.source}{read} → {self.object}: {verb} {self.accepted} of {self.total} rows ({what}); "
-            f"{self.rejected} rejected, in {self.elapsed:.1f} s"
+            f"{self.failed} failed, in {self.elapsed:.1f} s"
         ]
+        if self.cp1252_rows:
+            first = ", ".join(map(str, self.cp1252_first_rows))
+            more = ", ..." if self.cp1252_rows > len(self.cp1252_first_rows) else ""
+            lines.append(
+                f"  {self.cp1252_rows} rows were not {self.encoding} and were read as Windows-1252"
+                f" (rows {first}{more})"
+            )
         lines += [f"  {rejection}" for rejection in self.rejections[:5]]
-        if self.rejected > 5:
-            lines.append(f"  ... and {self.rejected - 5} more")
-        if self.error_file and self.rejected:
+        if self.failed > 5:
+            lines.append(f"  ... and {self.failed - 5} more")
+        if self.error_file and self.failed:
             lines.append(f"  rejected rows: {self.error_file}")
         return "\n".join(lines)
 
@@ -97,10 +130,24 @@ class ExportReport:
         )
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: Any) -> Any:
+    """A cell with no lone surrogates (they become U+FFFD), so it can be written as UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {valid_text(k): valid_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [valid_text(v) for v in value]
+    return value
+
+
 class ErrorFile:
     """Rejected rows, in the format of ``path`` (by default the input's), each as it was read
-    with ``_row`` and ``_error`` in front. Feed it back to the importer once fixed: it skips
-    those two columns."""
+    with ``_row`` and ``_error`` in front, always in UTF-8. Feed it back to the importer once
+    fixed: it skips those two columns, and its ``_row`` stays the row of the original file."""
 
     def __init__(self, path: str | os.PathLike[str], table: Table) -> None:
         self.path = str(path)
@@ -112,7 +159,7 @@ class ErrorFile:
         header = [ROW_COLUMN, ERROR_COLUMN, *self.columns]
         options: dict[str, Any] = {"escape_formulas": False, "gzipped": gzipped}
         if kind == "csv" and table.format == "csv":
-            options.update(encoding=table.encoding or "utf-8", delimiter=table.delimiter or ",")
+            options.update(delimiter=table.delimiter or ",")
         if kind == "parquet":
             options["schema"] = self._parquet_schema()
         self.writer: Writer = open_writer(Path(path), kind, header, (), **options)
@@ -127,10 +174,11 @@ class ErrorFile:
             fields.append(kept if kept is not None else pa.field(name, pa.string()))
         return pa.schema(fields)
 
-    def add(self, row: Row, reason: str) -> None:
-        raw = row.raw
+    def add(self, row: Row, reason: str, source_row: int | None = None) -> None:
+        raw, reason = valid_text(row.raw), valid_text(reason)
+        number = source_row if source_row is not None else row.number
         if self.format == "jsonl":
-            fields = {ROW_COLUMN: row.number, ERROR_COLUMN: reason}
+            fields = {ROW_COLUMN: number, ERROR_COLUMN: reason}
             if isinstance(raw, dict):
                 fields.update({k: v for k, v in raw.items() if k not in (ROW_COLUMN, ERROR_COLUMN)})
             else:
@@ -145,7 +193,7 @@ class ErrorFile:
             cells = [raw]
         if self.format == "parquet":
             cells = (cells + [None] * len(self.columns))[: len(self.columns)]
-        self.writer.write([row.number, reason, *cells])
+        self.writer.write([number, reason, *cells])
 
     def close(self) -> None:
         self.writer.close()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import re
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -83,15 +86,60 @@ def test_ragged_rows_come_out_with_a_problem_and_their_cells(tmp_path: Path) -> 
     assert rows[2].cells == {"a": "1", "b": "2", "c": "3"}  # empty trailing cells are not data
 
 
-def test_bytes_the_encoding_cannot_read_reject_only_their_row(tmp_path: Path) -> None:
+def test_a_utf8_row_with_windows_1252_bytes_is_read_as_windows_1252_and_counted(tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
-    path.write_bytes(b"name,city\nAda,London\nJos\xc3\xa9,M\xe1laga\n")  # one Latin-1 byte in UTF-8
+    lines = [b"name,city", b"Ada,London", b"Jos\xc3\xa9,M\xe1laga", "Zoë,Zürich".encode(), b"Ren\xe9e,\x80 5"]
+    path.write_bytes(b"\n".join([*lines, b"Bad,\x81"]) + b"\n")  # 0x81 is no Windows-1252 character
     with open_table(path) as table:
         rows = list(table)
     assert table.encoding == "utf-8"
-    assert rows[0].cells == {"name": "Ada", "city": "London"}
-    assert rows[1].cells is None and rows[1].column == "city"
-    assert "not valid utf-8" in (rows[1].problem or "")
+    assert [row.cells for row in rows[:4]] == [
+        {"name": "Ada", "city": "London"},
+        {"name": "José", "city": "Málaga"},  # the UTF-8 cell stays UTF-8
+        {"name": "Zoë", "city": "Zürich"},
+        {"name": "Renée", "city": "€ 5"},
+    ]
+    assert (table.fallback.count, table.fallback.first) == (2, [3, 5])
+    assert rows[4].cells is None and rows[4].column == "city"
+    assert "not valid utf-8 nor cp1252" in (rows[4].problem or "")
+
+
+def test_a_json_line_with_windows_1252_bytes_is_read_as_windows_1252(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes('{"name": "Zoë"}\n'.encode() + b'{"name": "Ren\xe9e"}\n')
+    with open_table(path) as table:
+        assert [row.cells for row in table] == [{"name": "Zoë"}, {"name": "Renée"}]
+    assert table.fallback.first == [2]
+
+
+def test_a_json_line_nested_ten_thousand_deep_is_a_bad_line_not_a_recursion_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"name": "Ada"}\n' + '{"a": ' * 10_000 + "1" + "}" * 10_000 + '\n{"name": "Bo"}\n')
+    columns, rows = rows_of(path)
+    assert columns == ["name"]
+    assert [(number, cells) for number, cells, _ in rows] == [
+        (1, {"name": "Ada"}),
+        (2, None),
+        (3, {"name": "Bo"}),
+    ]
+    assert "line is JSON nested too deeply" in str(rows[1][2])
+
+
+@pytest.mark.parametrize("header", [b",", b",,,", b" , "])
+def test_a_csv_header_of_only_empty_names_is_refused(tmp_path: Path, header: bytes) -> None:
+    path = tmp_path / "blank-header.csv"
+    path.write_bytes(header + b"\nAda,London\n")
+    with pytest.raises(FileFormatError, match=r"blank-header\.csv: the header \(row 1\) names no column"):
+        open_table(path)
+
+
+def test_a_header_ending_in_an_empty_name_ignores_that_cell(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"Name,City,\r\nAda,London,\r\nGrace,,\r\n")
+    assert rows_of(path) == (
+        ["Name", "City"],
+        [(2, {"Name": "Ada", "City": "London"}, None), (3, {"Name": "Grace", "City": ""}, None)],
+    )
 
 
 @pytest.mark.parametrize(
@@ -194,3 +242,67 @@ def test_an_aborted_writer_leaves_no_file(tmp_path: Path) -> None:
     writer.write(["1"])
     writer.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def _workbook(path: Path, edit: Callable[[str, bytes], bytes]) -> Path:
+    """A small workbook (a header and two rows), its XML parts changed by ``edit``."""
+    import openpyxl
+
+    source = path.with_name("source.xlsx")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["Name", "City"], ["Ada", "London"], ["Grace", "Arlington"]):
+        sheet.append(row)
+    book.save(source)
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w") as changed:
+        for item in original.infolist():
+            changed.writestr(item, edit(item.filename, original.read(item.filename)))
+    return path
+
+
+def test_an_xlsx_whose_dimension_claims_the_whole_sheet_is_read_by_the_cells_it_has(tmp_path: Path) -> None:
+    far = b'<row r="200000"><c r="A200000" t="inlineStr"><is><t>Alan</t></is></c></row></sheetData>'
+
+    def lie(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        return re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:XFD1048576"', data).replace(
+            b"</sheetData>", far
+        )
+
+    path = _workbook(tmp_path / "huge.xlsx", lie)
+    with open_table(path) as table:
+        rows = [(row.number, row.cells) for row in table]
+        assert table.size_hint is None  # not the million rows the sheet claims
+    assert rows == [
+        (2, {"Name": "Ada", "City": "London"}),
+        (3, {"Name": "Grace", "City": "Arlington"}),
+        (200000, {"Name": "Alan", "City": None}),
+    ]
+
+
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">'
+        % (n, b"".join(b"&lol%s;" % (b"" if n == 2 else b"%d" % (n - 1)) for _ in range(10)))
+        for n in range(2, 10)
+    )
+    + b"]>"
+)
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml"])
+def test_a_billion_laughs_xlsx_is_a_file_format_error_naming_the_file(tmp_path: Path, part: str) -> None:
+    def laugh(name: str, data: bytes) -> bytes:
+        if name != part:
+            return data
+        body = data.split(b"?>", 1)[-1] if data.startswith(b"<?xml") else data
+        return LAUGHS + body.replace(b"<t>Ada</t>", b"<t>&lol9;</t>")
+
+    path = _workbook(tmp_path / "laughs.xlsx", laugh)
+    with (
+        pytest.raises(FileFormatError, match=r"laughs\.xlsx: .*declares entities"),
+        open_table(path) as table,
+    ):
+        list(table)

@@ -66,8 +66,16 @@ def coerce(slug: str, cell: Any, settings: Settings | None = None, **parts: Any)
         ("email_addresses", "Ada <Ada@Example.COM>, b@x.example", ["Ada@example.com", "b@x.example"]),
         ("email_addresses", "mailto:ada@example.com", ["ada@example.com"]),
         ("website", "https://www.Acme.com/about", "acme.com"),
-        ("phone_numbers", "+44 20 7946 0958", ["+442079460958"]),
-        ("phone_numbers", "0044 20 7946 0958", ["+442079460958"]),
+        (
+            "phone_numbers",
+            "+44 20 7946 0958",
+            [{"original_phone_number": "+44 20 7946 0958"}],
+        ),
+        (
+            "phone_numbers",
+            "0044 20 7946 0958",
+            [{"original_phone_number": "+44 20 7946 0958"}],
+        ),
         (
             "name",
             "Lovelace, Ada",
@@ -107,7 +115,7 @@ def test_cells_become_the_values_their_attribute_takes(slug: str, cell: Any, exp
         ("email_addresses", "ada@", "is not an email address"),
         ("website", "not a domain", "is not a domain"),
         ("phone_numbers", "020 7946 0958", "has no country code"),
-        ("phone_numbers", "12", "6 to 15 digits"),
+        ("phone_numbers", "+44 12", "is not a valid phone number"),
         ("stage", "Won; Lead", "is not an option of 'stage'"),
         ("job_title", "x" * 10_001, "at most 10,000"),
     ],
@@ -126,8 +134,62 @@ def test_settings_decide_the_ambiguous_cells() -> None:
         coerce("seen_at", "2025-03-01 10:30", Settings(timezone=paris)) == "2025-03-01T09:30:00.000000+00:00"
     )
     assert coerce("phone_numbers", "020 7946 0958", Settings(phone_region="gb")) == [
-        {"original_phone_number": "02079460958", "country_code": "GB"}
+        {"original_phone_number": "020 7946 0958", "country_code": "GB"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "region", "message"),
+    [
+        ("(555) 010-1234", "GB", "is not a valid phone number in GB"),
+        ("020 7946 095", "GB", "is not a valid phone number in GB"),
+        ("(555) 010-1234", "US", "is not a valid phone number in US"),
+        ("+44 20 7946 09", None, "is not a valid phone number"),
+        ("call me", "GB", "is not a phone number"),
+    ],
+)
+def test_a_phone_number_that_is_not_valid_in_its_region_is_refused(
+    cell: str, region: str | None, message: str
+) -> None:
+    with pytest.raises(CellError, match=message):
+        coerce("phone_numbers", cell, Settings(phone_region=region))
+
+
+def test_a_valid_national_phone_number_keeps_what_was_typed_and_reads_as_e164() -> None:
+    import phonenumbers
+
+    [value] = coerce("phone_numbers", "(202) 555-0143", Settings(phone_region="US"))
+    assert value == {"original_phone_number": "(202) 555-0143", "country_code": "US"}
+    number = phonenumbers.parse(value["original_phone_number"], value["country_code"])
+    assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == "+12025550143"
+    [british] = coerce("phone_numbers", "07911 123456", Settings(phone_region="GB"))
+    assert british == {"original_phone_number": "07911 123456", "country_code": "GB"}
+
+
+def test_a_row_reports_every_problem_of_its_cells_at_once() -> None:
+    plan = Plan.build("people", PEOPLE, ["Email", "Stage", "Stars", "Job title"])
+    row = Row(2, {"Email": "nope", "Stage": "Leed", "Stars": "9", "Job title": "Boss"}, None)
+    with pytest.raises(RowError) as raised:
+        plan.values(row)
+    assert [column for column, _ in raised.value.problems] == ["Email", "Stage", "Stars"]
+    assert raised.value.column == "Email"
+    assert "is not an email address" in raised.value.reason
+    assert "Did you mean 'Lead'" in raised.value.reason and "from 0 to 5" in raised.value.reason
+
+
+def test_a_lone_surrogate_in_a_cell_is_a_problem_of_its_row_naming_the_column() -> None:
+    plan = Plan.build("people", PEOPLE, ["Email", "Job title"])
+    values, problems = plan.convert(Row(3, {"Email": "a@b.example", "Job title": "Bo\ud800ss"}, None))
+    assert values == {"email_addresses": ["a@b.example"]}
+    assert problems == [
+        (
+            "Job title",
+            "column 'Job title' holds a lone surrogate (U+D800), which is not Unicode text"
+            " and cannot be sent",
+        )
+    ]
+    nested = plan.convert(Row(4, {"Email": ["a@b.example", "\udfff"], "Job title": "x"}, None))[1]
+    assert [column for column, _ in nested] == ["Email"]
 
 
 def test_properties_come_from_their_own_columns() -> None:
