@@ -15,6 +15,7 @@ import json
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +25,8 @@ from .._progress import renderer
 from .._records import Record
 from ..io._coerce import AttributeInfo, CellError, Coercer, Lookup, Settings
 from ..io._flatten import ExportColumn, flatten_record, plan_columns
-from ..io._plan import Mapped, Plan, RowError
-from ..io._read import Row, Table, format_of, open_table, require, rows_table
+from ..io._plan import Mapped, Plan, Problem, RowError
+from ..io._read import ROW_COLUMN, Row, Table, format_of, open_table, require, rows_table
 from ..io._report import ErrorFile, ExportReport, ImportReport, Rejection
 from ..io._write import XLSX_MAX_ROWS, Writer, open_writer, tagged
 
@@ -63,10 +64,33 @@ def attribute_infos(client: Client, object: str) -> dict[str, AttributeInfo]:
     return found
 
 
+def _needs(missing: list[str]) -> str:
+    return f"a new record needs {', '.join(map(repr, missing))}, which the row has no value for"
+
+
 def _key(info: AttributeInfo, value: Any) -> str:
     """A value as the API compares it for matching: addresses and domains ignore case."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     return text.lower() if info.type in ("email-address", "domain") else text
+
+
+@dataclass
+class _Entry:
+    """A row on its way: its values so far and every problem found in it."""
+
+    row: Row
+    values: dict[str, Any]
+    problems: list[Problem]
+
+
+def _source_row(row: Row) -> int | None:
+    """The row of the original file, when this file is an error file fed back (its ``_row``)."""
+    cell = row.cells.get(ROW_COLUMN) if row.cells is not None else None
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    if isinstance(cell, str) and cell.strip().isdigit():
+        cell = int(cell.strip())
+    return cell if isinstance(cell, int) and not isinstance(cell, bool) and cell > 0 else None
 
 
 class _Importer:
@@ -85,44 +109,73 @@ class _Importer:
         self.targets = targets  # the attributes of each object a reference may point to
         self.seen: dict[str, int] = {}  # match value → the row that has it
         self.found: dict[tuple[str, str, str], str | None] = {}  # look-up → record id
+        self.required = [s for s, a in plan.attributes.items() if a.required]
 
-    def reject(self, row: Row, column: str | None, reason: str) -> None:
-        self.report.rejected += 1
-        self.report.rejections.append(Rejection(row.number, column, reason))
+    def reject(self, row: Row, problems: list[Problem]) -> None:
+        error = RowError.of(problems)
+        source = _source_row(row)
+        self.report.failed += 1
+        self.report.rejections.append(
+            Rejection(row.number, error.column, error.reason, tuple(error.problems), source)
+        )
         if self.errors is not None:
-            self.errors.add(row, reason)
+            self.errors.add(row, error.reason, source)
 
-    def convert(self, row: Row) -> dict[str, Any] | None:
-        """The row's values, or ``None`` once it is rejected (unreadable, a bad cell, a repeat)."""
+    def convert(self, row: Row) -> _Entry:
+        """The row's values and every problem of its cells (a required value missing too,
+        when the row can only create)."""
         self.report.total += 1
-        try:
-            values = self.plan.values(row)
-        except RowError as exc:
-            self.reject(row, exc.column, exc.reason)
-            return None
+        values, problems = self.plan.convert(row)
+        if row.cells is None:
+            return _Entry(row, values, problems)
+        blamed = {column for column, _ in problems}
         match = self.plan.match
-        if match is None:
-            return values
-        value = values.get(match)
-        if value is None:
+        if match is not None and match not in values:
             column = next((t.column for t in self.plan.targets if t.slug == match), None)
-            self.reject(row, column, f"no value for {match!r}, the attribute rows are matched on")
-            return None
-        info = self.plan.attributes[match]
-        keys = [_key(info, v) for v in (value if isinstance(value, list) else [value])]
-        earlier = next((self.seen[k] for k in keys if k in self.seen), None)
-        if earlier is not None:
-            self.reject(row, None, f"the same {match} as row {earlier}, which is imported instead")
-            return None
-        for key in keys:
-            self.seen[key] = row.number
-        return values
+            if column not in blamed:
+                problems.append((column, f"no value for {match!r}, the attribute rows are matched on"))
+        if match is None:
+            missing = [
+                slug for slug in self.required if slug not in values and not self._blamed(slug, blamed)
+            ]
+            if missing:
+                problems.append((None, _needs(missing)))
+        return _Entry(row, values, problems)
 
-    def resolve(self, chunk: list[tuple[Row, dict[str, Any]]]) -> list[tuple[Row, dict[str, Any]]]:
-        """Replace each ``Lookup`` by the record it finds; reject rows whose look-ups find none."""
+    def _blamed(self, slug: str, blamed: set[str | None]) -> bool:
+        return any(t.slug == slug and t.column in blamed for t in self.plan.targets)
+
+    def settle(self, chunk: list[_Entry]) -> list[tuple[Row, dict[str, Any]]]:
+        """In row order: reject the rows with problems and those repeating an earlier match
+        value; the others go on."""
+        kept: list[tuple[Row, dict[str, Any]]] = []
+        match = self.plan.match
+        for entry in chunk:
+            if entry.problems:
+                self.reject(entry.row, entry.problems)
+                continue
+            if match is not None:
+                value = entry.values[match]
+                keys = [
+                    _key(self.plan.attributes[match], v)
+                    for v in (value if isinstance(value, list) else [value])
+                ]
+                earlier = next((self.seen[k] for k in keys if k in self.seen), None)
+                if earlier is not None:
+                    reason = f"the same {match} as row {earlier}, which is imported instead"
+                    self.reject(entry.row, [(None, reason)])
+                    continue
+                for key in keys:
+                    self.seen[key] = entry.row.number
+            kept.append((entry.row, entry.values))
+        return kept
+
+    def resolve(self, chunk: list[_Entry]) -> list[tuple[Row, dict[str, Any]]]:
+        """Replace each ``Lookup`` by the record it finds (a look-up that finds none is a
+        problem of its row), then settle the chunk."""
         wanted: dict[tuple[str, str], set[str]] = {}
-        for _, values in chunk:
-            for value in values.values():
+        for entry in chunk:
+            for value in entry.values.values():
                 for item in value if isinstance(value, list) else [value]:
                     if (
                         isinstance(item, Lookup)
@@ -131,13 +184,14 @@ class _Importer:
                         wanted.setdefault((item.object, item.attribute), set()).add(item.value)
         for (object, attribute), raw in wanted.items():
             self._look_up(object, attribute, raw)
-        kept = []
-        for row, values in chunk:
-            try:
-                kept.append((row, {slug: self._resolved(slug, value) for slug, value in values.items()}))
-            except RowError as exc:
-                self.reject(row, exc.column, exc.reason)
-        return kept
+        for entry in chunk:
+            for slug, value in list(entry.values.items()):
+                try:
+                    entry.values[slug] = self._resolved(slug, value)
+                except RowError as exc:
+                    entry.problems.append((exc.column, exc.reason))
+            entry.problems.sort(key=lambda problem: self.plan.position(problem[0]))
+        return self.settle(chunk)
 
     def _look_up(self, object: str, attribute: str, raw: set[str]) -> None:
         info = self.targets[object][attribute]
@@ -209,11 +263,7 @@ class _Importer:
                     continue
             missing = [slug for slug in required if slug not in values]
             if missing:
-                self.reject(
-                    row,
-                    None,
-                    f"a new record needs {', '.join(map(repr, missing))}, which the row has no value for",
-                )
+                self.reject(row, [(None, _needs(missing))])
                 continue
             self.report.accepted += 1
             self.report.created += 1
@@ -235,7 +285,7 @@ def import_table(
     progress: Progress | bool | None = None,
     date_formats: Sequence[str] = (),
     dayfirst: bool = False,
-    timezone: dt.tzinfo = dt.UTC,
+    timezone: dt.tzinfo | None = None,
     phone_region: str | None = None,
     decimal: str = ".",
     max_cell_chars: int = 10_000,
@@ -246,7 +296,9 @@ def import_table(
     started = time.perf_counter()
     if decimal not in (".", ","):
         raise InvalidArgumentError(f"decimal is '.' or ',', got {decimal!r}.")
-    settings = Settings(tuple(date_formats), dayfirst, timezone, phone_region, decimal, max_cell_chars)
+    settings = Settings(
+        tuple(date_formats), dayfirst, timezone or dt.UTC, phone_region, decimal, max_cell_chars
+    )
     with table:
         infos = attribute_infos(client, object)
         targets, unique = _reference_targets(client, infos)
@@ -263,6 +315,13 @@ def import_table(
             unique=unique,
             unescape=table.format in ("csv", "xlsx"),
         )
+        if not plan.targets:
+            ignored = f" (ignored: {', '.join(map(repr, plan.ignored))})" if plan.ignored else ""
+            raise MappingError(
+                None,
+                f"{table.name}: no column maps to an attribute of {object}{ignored}; "
+                "nothing would be imported. Map a column with mapping= (--map COLUMN=ATTRIBUTE).",
+            )
         _check_lookups(plan, targets)
         report = ImportReport(
             table.name,
@@ -287,17 +346,17 @@ def import_table(
         finally:
             if errors is not None:
                 errors.close()
+    report.cp1252_rows, report.cp1252_first_rows = table.fallback.count, list(table.fallback.first)
     report.rejections.sort(key=lambda rejection: rejection.row)
     report.elapsed = time.perf_counter() - started
     return report
 
 
 def _chunks(importer: _Importer, table: Table) -> Iterator[list[tuple[Row, dict[str, Any]]]]:
-    chunk: list[tuple[Row, dict[str, Any]]] = []
+    """The table's rows in chunks, converted and looked up; rejected rows are left out."""
+    chunk: list[_Entry] = []
     for row in table:
-        values = importer.convert(row)
-        if values is not None:
-            chunk.append((row, values))
+        chunk.append(importer.convert(row))
         if len(chunk) >= CHUNK:
             yield importer.resolve(chunk)
             chunk = []
@@ -322,7 +381,7 @@ def _write(
 
     def counted(state: ProgressState) -> None:  # rows rejected before sending count as failed too
         if show is not None:
-            show(ProgressState(state.done, state.failed + report.rejected, total, state.rate, state.eta))
+            show(ProgressState(state.done, state.failed + report.failed, total, state.rate, state.eta))
 
     def items() -> Iterator[Sourced]:
         for chunk in _chunks(importer, table):
@@ -346,13 +405,15 @@ def _write(
         row = error.source
         reason = f"the API refused it: {error.message} ({error.code})"
         if isinstance(row, Row):
-            importer.reject(row, None, reason)
+            importer.reject(row, [(None, reason)])
         else:  # not a row of ours: the bulk engine refused the item itself
             raise CRMError(f"an import item failed outside any row: {reason}")
     report.accepted = bulk.succeeded + bulk.skipped
-    report.created, report.updated, report.already_done = bulk.created, bulk.updated, bulk.skipped
+    report.created, report.updated, report.skipped = bulk.created, bulk.updated, bulk.skipped
+    report.unchanged = getattr(bulk, "unchanged", 0)
+    report.replayed = bulk.replayed
     if show is not None:
-        show(ProgressState(report.accepted, report.rejected, report.total, bulk.throughput, 0.0))
+        show(ProgressState(report.accepted, report.failed, report.total, bulk.throughput, 0.0))
 
 
 def _reference_targets(
