@@ -112,7 +112,7 @@ def test_an_import_whose_columns_are_all_ignored_exits_2_naming_the_file(
     code, out, err = run(capsys, "import", "odd.csv", "--object", "people", "--quiet", *how)
     assert code == 2 and out == ""
     assert_one_clean_line(err, "crm import")
-    assert "odd.csv" in err and "column" in err
+    assert "odd.csv" in err and "no column maps" in err
     assert people_count(sandbox) == before
 
 
@@ -158,6 +158,20 @@ def test_a_malformed_api_key_gives_one_line_that_never_shows_the_key(
     assert code in (1, 2), (out, err)
     assert SECRET not in out + err and "SECRETzz" not in out + err
     assert_one_clean_line(err, f"crm {argv[0]}")
+
+
+def test_debug_logs_of_a_cli_run_never_show_the_key(
+    env: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRM_LOG", "debug")
+    for key in (f"{SECRET}\n", f"{SECRET}é"):
+        monkeypatch.setenv("CRM_API_KEY", key)
+        code, out, err = run(capsys, "query", "people", "--json", "--limit", "1")
+        assert code in (1, 2) and "Traceback" not in err
+        assert SECRET not in out + err + caplog.text
 
 
 def test_an_unexpected_error_is_one_line_without_a_traceback_or_a_secret(
