@@ -98,7 +98,11 @@ def guard_foreign_loggers() -> None:
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    return {name: REDACTED if name.lower() in SECRET_HEADERS else value for name, value in headers}
+    """Secret headers blanked; in the others, anything that looks like a token or a secret."""
+    return {
+        name: REDACTED if name.lower() in SECRET_HEADERS else SECRET_TEXT.sub(REDACTED, value)
+        for name, value in headers
+    }
 
 
 def _redact_json(value: Any) -> Any:

@@ -54,16 +54,17 @@ class Sandbox:
         return self._client
 
     def connect(self, **options: Any) -> Client:
-        """A new ``overlay.Client`` of this sandbox; ``options`` are the client's settings."""
+        """A new ``overlay.Client`` of this sandbox; ``options`` are the client's settings
+        (``api_key`` and ``base_url`` default to the sandbox's)."""
         from ._sync.client import Client
 
-        return Client(api_key=self.token, base_url=self.url, **options)
+        return Client(**{"api_key": self.token, "base_url": self.url, **options})
 
     def connect_async(self, **options: Any) -> AsyncClient:
         """A new ``overlay.AsyncClient`` of this sandbox."""
         from ._async.client import AsyncClient
 
-        return AsyncClient(api_key=self.token, base_url=self.url, **options)
+        return AsyncClient(**{"api_key": self.token, "base_url": self.url, **options})
 
     def _running(self) -> SandboxServer:
         if self._server is None:
