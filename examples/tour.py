@@ -146,17 +146,30 @@ def sandbox_step() -> None:
         twins = len(landed) - len(set(landed.pluck("name")))
         print(f"10 creates sent: {len(landed)} companies exist, {twins} duplicated")
 
-    step("7. Bulk writes with progress, exactly once")
-    with overlay.Sandbox(write_rate=50) as sb, sb.connect() as crm:
+    step("7. Bulk writes: each item once per run, resumable, counted as it happened")
+    with (
+        overlay.Sandbox(write_rate=50) as sb,
+        sb.connect() as crm,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         rows = [{"name": f"Supplier {i:04d}", "domains": [f"supplier{i}.example"]} for i in range(3000)]
         rows[42] = {"name": "Broken", "domains": ["not a domain !!"]}
-        report = crm.bulk.create("companies", rows, key="name", progress=True, total=len(rows))
+        journal = Path(tmp) / "suppliers.journal"
+        report = crm.bulk.create("companies", rows, key="domains", journal=journal, progress=True, total=3000)
         print(report)
         for error in report.errors:
-            print(f"  item {error.index}: {error.code}: {error.message}")
-        again = crm.bulk.create("companies", rows, key="name")
+            print(f"  item {error.index} (key {error.key!r}): {error.code}: {error.message}")
+        resumed = crm.bulk.create("companies", rows, key="domains", journal=journal)
+        print(f"the same run again, from its journal ({resumed.run_id}): {resumed.skipped} skipped, "
+              f"{resumed.created} created, {resumed.failed} failed")  # fmt: skip
+        [changed] = crm.records("companies").where(F.name == "Supplier 0007").to_list()
+        crm.records("companies").update(changed.id, {"name": "Renamed by a person"})
+        again = crm.bulk.upsert("companies", rows, matching_attribute="domains")
+        print(f"a new run, an upsert on the unique domains (it never duplicates):\n  {again}")
         suppliers = crm.records("companies").where("name ^= 'Supplier'").count()
-        print(f"the same rows again: {again.replayed} replayed, none written twice; {suppliers} suppliers")
+        restored = crm.records("companies").get(changed.id)["name"]
+        print(f"{suppliers} suppliers; the one a person renamed is {restored} again")
+        print("(a new run of bulk.create without its journal creates again: upsert is the call to re-run)")
 
     step("8. The same client, async: each company's people, queried concurrently")
     with overlay.Sandbox(seed_data=True) as sb:

@@ -431,9 +431,9 @@ class AsyncBulk:
                 report.requests += 1
                 outcome = await records.batch(body)
             except (APIStatusError, InvalidArgumentError, APIConnectionError) as error:
-                status = (
-                    getattr(error, "status", None) if not isinstance(error, InvalidArgumentError) else 400
-                )
+                refused_here = isinstance(error, InvalidArgumentError)  # before sending: no request
+                report.requests -= refused_here
+                status = 400 if refused_here else getattr(error, "status", None)
                 if not _transient(status) and len(pending) > 1:
                     half = len(pending) // 2
                     await self._send(records, run, matching_attribute, pending[:half], report, applied)

@@ -430,9 +430,9 @@ class Bulk:
                 report.requests += 1
                 outcome = records.batch(body)
             except (APIStatusError, InvalidArgumentError, APIConnectionError) as error:
-                status = (
-                    getattr(error, "status", None) if not isinstance(error, InvalidArgumentError) else 400
-                )
+                refused_here = isinstance(error, InvalidArgumentError)  # before sending: no request
+                report.requests -= refused_here
+                status = 400 if refused_here else getattr(error, "status", None)
                 if not _transient(status) and len(pending) > 1:
                     half = len(pending) // 2
                     self._send(records, run, matching_attribute, pending[:half], report, applied)
