@@ -8,7 +8,8 @@
     @router.on("record.created")
     def created(event): ...
 
-``router.handle(body, headers)`` suits any framework; ``router`` itself is an ASGI app.
+``router.handle(body, headers)`` suits any framework; ``router`` itself is an ASGI app, and
+``router.routes("/path")`` gives the Starlette routes that serve it.
 Every failure to verify is a ``WebhookVerificationError`` subclass saying why.
 """
 
@@ -23,10 +24,11 @@ from .._errors import (
 )
 from ._delivery import Delivery, Event, event_type
 from ._router import Reply, Router
-from ._seen import MemorySeenStore, SeenStore, SQLiteSeenStore
+from ._seen import ClaimState, MemorySeenStore, SeenStore, SQLiteSeenStore
 from ._signing import Verifier, decode_secret, sign, verify
 
 __all__ = [
+    "ClaimState",
     "Delivery",
     "Event",
     "InvalidTimestampError",

@@ -3,7 +3,8 @@
 ``Router`` is framework-neutral (``handle(body, headers)`` gives a ``Reply``) and is itself
 an ASGI app. A delivery is acknowledged (2xx) only when every handler of every event in it
 returned; otherwise the sender retries it, and the retry is dispatched again. A retry of a
-delivery already handled is acknowledged without calling anything.
+delivery already handled is acknowledged without calling anything; one of a delivery still
+being handled (here or in another worker sharing the store) gets a retryable 409.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import asyncio
 import inspect
 import json
 import logging
-import threading
+import math
+import os
+import secrets as _secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +62,16 @@ class _Route:
 
 
 _Call = tuple[_Route, Event]
+_RETRY_AFTER_MAX = 5  # seconds: a handler in progress usually ends sooner than its lease
+
+
+@dataclass
+class _Started:
+    """A verified delivery being handled: its calls, and the owner of its claim (if any)."""
+
+    delivery: Delivery
+    calls: list[_Call]
+    owner: str | None
 
 
 def _known_event_types() -> list[str]:
@@ -71,11 +84,15 @@ class Router:
     """Verifies deliveries and calls the handlers registered with ``on``.
 
     ``secrets`` (or a ready ``verifier``, or ``set_secrets`` later) check each delivery.
-    ``dedupe`` remembers the ``webhook-id`` of every handled delivery for ``dedupe_ttl``
-    seconds (in memory by default; a ``SQLiteSeenStore`` shares it between workers; ``None``
-    turns it off). It also answers replays: a byte-identical copy of a handled delivery
-    (which a sender retrying within the same second also sends) is acknowledged and
-    dispatches nothing, so the router's own verifier keeps no seen store.
+    ``dedupe`` claims each ``webhook-id`` (in memory by default; a ``SQLiteSeenStore``
+    shares claims between the processes of one machine; ``None`` turns it off): a lease of
+    ``lease`` seconds while its handlers run, then a done marker for ``dedupe_ttl`` seconds.
+    A copy arriving while the lease is live gets 409 ``in_progress`` with ``Retry-After``
+    (retryable: the first attempt may still fail); one arriving after gets 200
+    ``duplicate``, dispatching nothing. A handler that raises, or is cancelled, gives the
+    claim back; one whose process died holds it until the lease expires, so ``lease``
+    should outlast the slowest handler. Byte-identical replays are answered the same way,
+    so the router's own verifier keeps no seen store.
     Bodies over ``max_body_size`` bytes are refused by the ASGI app with 413.
     """
 
@@ -88,6 +105,7 @@ class Router:
         legacy: bool = False,
         dedupe: SeenStore | None = DEFAULT,
         dedupe_ttl: float = 3 * 86400,
+        lease: float = 60,
         max_body_size: int = 5 * 1024 * 1024,
     ) -> None:
         if verifier is None and secrets is not None:
@@ -95,11 +113,19 @@ class Router:
         self.verifier = verifier
         self._tolerance, self._legacy = tolerance, legacy
         self.dedupe = MemorySeenStore() if dedupe is DEFAULT else dedupe
+        if self.dedupe is not None:
+            store = self.dedupe
+            missing = [
+                f"{m}()" for m in ("acquire", "complete", "release") if not callable(getattr(store, m, None))
+            ]
+            if missing:
+                raise ConfigurationError(f"dedupe store {type(store).__name__} has no {', '.join(missing)}")
+        if not isinstance(lease, int | float) or lease <= 0:
+            raise ConfigurationError(f"lease must be a number of seconds > 0, got {lease!r}")
         self.dedupe_ttl = dedupe_ttl
+        self.lease = lease
         self.max_body_size = max_body_size
         self._routes: list[_Route] = []
-        self._in_flight: set[str] = set()
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Router {len(self._routes)} handler(s), {self.verifier or 'no secrets'}>"
@@ -155,31 +181,39 @@ class Router:
         started = self._begin(body, headers)
         if isinstance(started, Reply):
             return started
-        delivery, calls = started
         try:
-            for route, event in calls:
-                route.handler(event, **route.arguments(delivery))
+            for route, event in started.calls:
+                route.handler(event, **route.arguments(started.delivery))
         except Exception as exc:
-            return self._failed(delivery, exc)
-        return self._done(delivery, len(calls))
+            return self._failed(started, exc)
+        except BaseException:  # KeyboardInterrupt, SystemExit: give the claim back, then go
+            self._release(started)
+            raise
+        return self._done(started)
 
     async def handle_async(self, body: bytes, headers: Mapping[str, Any]) -> Reply:
-        """``handle`` for async code: async handlers are awaited, others run in a thread."""
+        """``handle`` for async code: async handlers are awaited, others run in a thread.
+
+        Cancelled (a timeout around it, a server shutting down), it gives the claim back
+        before the cancellation goes on, so the sender's retry is handled.
+        """
         started = self._begin(body, headers)
         if isinstance(started, Reply):
             return started
-        delivery, calls = started
         try:
-            for route, event in calls:
+            for route, event in started.calls:
                 if route.is_async:
-                    await route.handler(event, **route.arguments(delivery))
+                    await route.handler(event, **route.arguments(started.delivery))
                 else:
-                    await asyncio.to_thread(route.handler, event, **route.arguments(delivery))
+                    await asyncio.to_thread(route.handler, event, **route.arguments(started.delivery))
         except Exception as exc:
-            return self._failed(delivery, exc)
-        return self._done(delivery, len(calls))
+            return self._failed(started, exc)
+        except BaseException:  # cancelled
+            self._release(started)
+            raise
+        return self._done(started)
 
-    def _begin(self, body: bytes, headers: Mapping[str, Any]) -> Reply | tuple[Delivery, list[_Call]]:
+    def _begin(self, body: bytes, headers: Mapping[str, Any]) -> Reply | _Started:
         if self.verifier is None:
             log.warning("webhook delivery refused: the router has no secrets yet")
             return Reply.of(503, error="no_secrets")
@@ -188,43 +222,76 @@ class Router:
         except WebhookVerificationError as exc:
             log.warning("webhook delivery refused: %s", exc)
             return Reply.of(400, error=exc.code)
+        started = _Started(delivery, [], None)
         key = delivery.message_id
-        if key is not None:  # a duplicate is answered before its body is parsed
-            with self._lock:
-                if key in self._in_flight:
-                    return Reply.of(409, status="in_progress")
-                if self.dedupe is not None and not self.dedupe.claim(key, time.time() + self.dedupe_ttl):
-                    log.info("webhook delivery %s already handled", key)
-                    return Reply.of(200, status="duplicate")
-                self._in_flight.add(key)
+        if key is not None and self.dedupe is not None:  # a duplicate is answered before parsing
+            owner = f"{os.getpid()}:{_secrets.token_hex(6)}"
+            try:
+                state = self.dedupe.acquire(key, owner, time.time() + self.lease)
+            except Exception as exc:
+                log.error("webhook delivery %s: the seen store failed: %s", key, exc)
+                return self._retry_later(503, error="seen_store_unavailable")
+            if state == "done":
+                log.info("webhook delivery %s already handled", key)
+                return Reply.of(200, status="duplicate")
+            if state != "acquired":
+                log.info("webhook delivery %s is being handled elsewhere", key)
+                return self._retry_later(409, status="in_progress")
+            started.owner = owner
         try:
             events = delivery.events
         except ResponseParseError as exc:
             log.error("webhook delivery %s is not a delivery body: %s", key, exc)
-            self._release(key)
+            self._release(started)
             return Reply.of(400, error="malformed_body")
         routes = self._routes
-        calls = [(route, event) for event in events for route in routes if route.matches(event_type(event))]
-        return delivery, calls
+        started.calls = [(r, e) for e in events for r in routes if r.matches(event_type(e))]
+        return started
 
-    def _failed(self, delivery: Delivery, exc: Exception) -> Reply:
-        log.error("webhook handler failed on delivery %s", delivery.message_id, exc_info=exc)
-        self._release(delivery.message_id)
+    def _retry_later(self, status: int, /, **data: Any) -> Reply:
+        reply = Reply.of(status, **data)
+        reply.headers["retry-after"] = str(max(1, math.ceil(min(self.lease, _RETRY_AFTER_MAX))))
+        return reply
+
+    def _failed(self, started: _Started, exc: Exception) -> Reply:
+        log.error("webhook handler failed on delivery %s", started.delivery.message_id, exc_info=exc)
+        self._release(started)
         return Reply.of(500, error="handler_failed")
 
-    def _release(self, key: str | None) -> None:
+    def _release(self, started: _Started) -> None:
         """Give the claim back, so the sender's retry is handled again."""
-        if key is not None:
-            with self._lock:
-                self._in_flight.discard(key)
-                if self.dedupe is not None:
-                    self.dedupe.release(key)
+        key = started.delivery.message_id
+        if key is not None and started.owner is not None and self.dedupe is not None:
+            try:
+                self.dedupe.release(key, started.owner)
+            except Exception as exc:  # the lease expires on its own
+                log.error("webhook delivery %s: could not release its claim: %s", key, exc)
 
-    def _done(self, delivery: Delivery, calls: int) -> Reply:
-        if delivery.message_id is not None:
-            with self._lock:
-                self._in_flight.discard(delivery.message_id)
-        return Reply.of(200, status="ok", handled=calls)
+    def _done(self, started: _Started) -> Reply:
+        key = started.delivery.message_id
+        if key is not None and started.owner is not None and self.dedupe is not None:
+            try:
+                self.dedupe.complete(key, started.owner, time.time() + self.dedupe_ttl)
+            except Exception as exc:  # handled all the same: the sender must not retry it
+                log.error("webhook delivery %s: could not mark it done: %s", key, exc)
+        return Reply.of(200, status="ok", handled=len(started.calls))
+
+    # ------------------------------------------------------------------ mounting
+    def routes(self, path: str) -> list[Any]:
+        """Starlette routes serving this router at ``path``, with and without a trailing slash.
+
+        ``Starlette(routes=router.routes("/crm-hooks"))``, or ``app.router.routes.extend(...)``
+        in FastAPI. ``Mount("/crm-hooks", app=router)`` would answer ``/crm-hooks`` with a
+        307 to ``/crm-hooks/``, and senders do not follow redirects.
+        """
+        try:
+            from starlette.routing import Route
+        except ImportError:
+            raise ConfigurationError("Router.routes() builds Starlette routes: install starlette") from None
+        bare = "/" + path.strip("/")
+        if bare == "/":
+            return [Route("/", self)]
+        return [Route(bare, self), Route(bare + "/", self)]
 
     # ------------------------------------------------------------------ ASGI
     async def __call__(

@@ -1,30 +1,56 @@
-"""Stores of message ids already seen: replay protection and delivery dedupe.
+"""Stores of message ids: replay protection for ``verify()``, claims for the ``Router``.
 
-A store answers one question atomically: ``claim(key, expires_at)`` is True the first time
-a key is claimed (until it expires) and False after. ``release(key)`` gives a claim back,
-so a delivery whose handler failed is processed again when the sender retries it. Expiry
-times are Unix seconds, the clock of ``webhook-timestamp``.
+A store holds, per key, either a *lease* (a handler owns the key until a time: in progress)
+or a *done* marker (until a time). Every operation is atomic, so several workers can share
+one store:
+
+- ``claim(key, expires_at)``: mark ``key`` done unless it is live already; True the first
+  time. ``Verifier`` uses it to refuse replays.
+- ``acquire(key, owner, lease_until)``: take a lease on ``key`` for ``owner``; answers
+  ``"acquired"``, or ``"in_progress"`` (someone else's live lease) or ``"done"``. An expired
+  lease or marker is taken over, so the claim of a crashed handler frees itself.
+- ``complete(key, owner, expires_at)``: the handler succeeded; ``key`` is done until then.
+- ``release(key, owner)``: the handler failed; forget ``key`` if ``owner`` still holds it
+  (``owner=None`` forgets it whoever holds it).
+
+Times are Unix seconds, the clock of ``webhook-timestamp``. The operations map onto Redis
+as ``SET key owner NX PX`` (acquire; ``GET`` tells in progress from done), ``SET key done
+PX`` (complete) and a compare-and-delete script (release).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
+
+ClaimState = Literal["acquired", "in_progress", "done"]
+"""What ``acquire`` found: the lease is yours, another handler holds it, or it was handled."""
+
+_DONE = None  # the owner of a done marker
 
 
 @runtime_checkable
 class SeenStore(Protocol):
-    """Where claimed keys live; any object with these two methods will do."""
+    """Where claimed keys live; any object with these four methods will do."""
 
     def claim(self, key: str, expires_at: float) -> bool:
-        """Claim ``key`` until ``expires_at``; False when it is already claimed and live."""
+        """Mark ``key`` done until ``expires_at``; False when it is already live."""
         ...
 
-    def release(self, key: str) -> None:
-        """Forget ``key``, so the next claim of it succeeds."""
+    def acquire(self, key: str, owner: str, lease_until: float) -> ClaimState:
+        """Lease ``key`` to ``owner`` until ``lease_until``, unless a live lease or marker holds it."""
+        ...
+
+    def complete(self, key: str, owner: str, expires_at: float) -> None:
+        """``key`` was handled: done until ``expires_at``, whoever leased it."""
+        ...
+
+    def release(self, key: str, owner: str | None = None) -> None:
+        """Forget ``key`` (only while ``owner`` holds it, when given), so it can be claimed again."""
         ...
 
 
@@ -32,71 +58,119 @@ class MemorySeenStore:
     """Claims in a dict, in this process; expired keys are swept whenever it doubles in size."""
 
     def __init__(self) -> None:
-        self._expiry: dict[str, tuple[float]] = {}
+        self._entries: dict[str, tuple[float, str | None]] = {}  # key: (until, owner or _DONE)
         self._lock = threading.Lock()
         self._sweep_at = 1024
 
     def __len__(self) -> int:
-        return len(self._expiry)
+        return len(self._entries)
 
     def __repr__(self) -> str:
         return f"<MemorySeenStore {len(self)} keys>"
 
     def claim(self, key: str, expires_at: float) -> bool:
-        # setdefault is atomic, and returns this call's new tuple only when it stored it.
-        claim = (expires_at,)
-        if self._expiry.setdefault(key, claim) is claim:
-            if len(self._expiry) >= self._sweep_at:
-                self._sweep()
-            return True
-        with self._lock:  # the key is known: take it over only if its claim has expired
-            if self._expiry.get(key, (0.0,))[0] > time.time():
-                return False
-            self._expiry[key] = claim
-            return True
+        return self._take(key, (expires_at, _DONE)) == "acquired"
 
-    def release(self, key: str) -> None:
-        self._expiry.pop(key, None)
+    def acquire(self, key: str, owner: str, lease_until: float) -> ClaimState:
+        return self._take(key, (lease_until, owner))
+
+    def complete(self, key: str, owner: str, expires_at: float) -> None:
+        with self._lock:
+            self._entries[key] = (expires_at, _DONE)
+
+    def release(self, key: str, owner: str | None = None) -> None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and (owner is None or entry[1] == owner):
+                del self._entries[key]
+
+    def _take(self, key: str, entry: tuple[float, str | None]) -> ClaimState:
+        """Store ``entry`` unless a live entry holds ``key``."""
+        # setdefault is atomic, and returns this call's new tuple only when it stored it.
+        if self._entries.setdefault(key, entry) is entry:
+            if len(self._entries) >= self._sweep_at:
+                self._sweep()
+            return "acquired"
+        with self._lock:  # the key is known: take it over only if it has expired
+            held = self._entries.get(key)
+            if held is not None and held[0] > time.time():
+                return "done" if held[1] is _DONE else "in_progress"
+            self._entries[key] = entry
+            return "acquired"
 
     def _sweep(self) -> None:
         now = time.time()
         with self._lock:
-            for key in [k for k, (t,) in list(self._expiry.items()) if t <= now]:
-                self._expiry.pop(key, None)
-            self._sweep_at = max(1024, 2 * len(self._expiry))
+            for key in [k for k, (t, _) in list(self._entries.items()) if t <= now]:
+                self._entries.pop(key, None)
+            self._sweep_at = max(1024, 2 * len(self._entries))
 
 
 class SQLiteSeenStore:
-    """Claims in a SQLite file, shared by every process (and worker) that opens the same path."""
+    """Claims in a SQLite file, shared by every process (and worker) that opens the same path.
+
+    Every process on one machine that opens the same path sees the same claims; a store on a
+    network file system is not safe (SQLite's locks are not), so across machines use a
+    shared server store.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout = 10000")
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL, owner TEXT)"
+        )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(seen)")}
+        if "owner" not in columns:  # a file from before leases: its keys are all done
+            with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                self._db.execute("ALTER TABLE seen ADD COLUMN owner TEXT")
         self._lock = threading.Lock()
-        self._claims = 0
+        self._writes = 0
 
     def __repr__(self) -> str:
         return f"<SQLiteSeenStore {self.path}>"
 
     def claim(self, key: str, expires_at: float) -> bool:
-        now = time.time()
-        with self._lock:
-            self._claims += 1
-            if self._claims % 1024 == 0:
-                self._db.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))
-            # Inserts a new key, or takes over an expired one; a live key changes nothing.
-            cursor = self._db.execute(
-                "INSERT INTO seen VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
-                "expires_at = excluded.expires_at WHERE seen.expires_at <= ?",
-                (key, expires_at, now),
-            )
-            return cursor.rowcount == 1
+        return self._take(key, expires_at, _DONE)
 
-    def release(self, key: str) -> None:
+    def acquire(self, key: str, owner: str, lease_until: float) -> ClaimState:
+        if self._take(key, lease_until, owner):
+            return "acquired"
         with self._lock:
-            self._db.execute("DELETE FROM seen WHERE key = ?", (key,))
+            row = self._db.execute("SELECT owner FROM seen WHERE key = ?", (key,)).fetchone()
+        # A row gone since (released a moment ago) is answered as in progress: retry soon.
+        return "done" if row is not None and row[0] is None else "in_progress"
+
+    def complete(self, key: str, owner: str, expires_at: float) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO seen (key, expires_at, owner) VALUES (?, ?, NULL) "
+                "ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, owner = NULL",
+                (key, expires_at),
+            )
+
+    def release(self, key: str, owner: str | None = None) -> None:
+        with self._lock:
+            if owner is None:
+                self._db.execute("DELETE FROM seen WHERE key = ?", (key,))
+            else:
+                self._db.execute("DELETE FROM seen WHERE key = ? AND owner = ?", (key, owner))
 
     def close(self) -> None:
         self._db.close()
+
+    def _take(self, key: str, until: float, owner: str | None) -> bool:
+        """Insert ``key`` or take over its expired row; False when a live row holds it."""
+        now = time.time()
+        with self._lock:
+            self._writes += 1
+            if self._writes % 1024 == 0:
+                self._db.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))
+            cursor = self._db.execute(
+                "INSERT INTO seen (key, expires_at, owner) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "expires_at = excluded.expires_at, owner = excluded.owner WHERE seen.expires_at <= ?",
+                (key, until, owner, now),
+            )
+            return cursor.rowcount == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from typing import Any
 
@@ -166,3 +167,134 @@ def test_the_router_is_an_asgi_app() -> None:
     assert (get.status_code, get.headers["allow"]) == (405, "POST")
     assert too_big.status_code == 413
     assert len(calls) == 1
+
+
+# ---------------------------------------------------------------------- claims across workers
+def test_a_copy_arriving_while_the_first_is_handled_gets_a_retryable_409(tmp_path: Any) -> None:
+    path = tmp_path / "seen.db"
+    worker_a = webhooks.Router([SECRET], dedupe=webhooks.SQLiteSeenStore(path))
+    worker_b = webhooks.Router([SECRET], dedupe=webhooks.SQLiteSeenStore(path))
+    started, finish = threading.Event(), threading.Event()
+    handled: list[str] = []
+
+    @worker_a.on("record.created")
+    def slow_then_failing(event: Any) -> None:
+        started.set()
+        assert finish.wait(10), "the test never let the handler finish"
+        raise RuntimeError("database down")
+
+    worker_b.on("record.created")(lambda event: handled.append("b"))
+    body, headers = delivery(RECORD, message_id="msg_busy")
+    replies: list[webhooks.Reply] = []
+    first = threading.Thread(target=lambda: replies.append(worker_a.handle(body, headers)))
+    first.start()
+    assert started.wait(10)
+
+    busy = worker_b.handle(body, resigned(body, "msg_busy"))
+    assert (busy.status, json.loads(busy.body)) == (409, {"status": "in_progress"})
+    assert int(busy.headers["retry-after"]) >= 1
+    finish.set()
+    first.join(10)
+    assert replies[0].status == 500
+
+    retried = worker_b.handle(body, resigned(body, "msg_busy"))
+    assert (retried.status, json.loads(retried.body)) == (200, {"status": "ok", "handled": 1})
+    again = worker_a.handle(body, resigned(body, "msg_busy"))
+    assert (again.status, json.loads(again.body)) == (200, {"status": "duplicate"})
+    assert handled == ["b"]
+
+
+def test_a_cancelled_handle_async_gives_its_claim_back() -> None:
+    router = webhooks.Router([SECRET])
+    attempts: list[int] = []
+
+    @router.on("record.created")
+    async def first_hangs(event: Any) -> None:
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            await asyncio.Event().wait()  # never set: only the timeout ends it
+
+    body, headers = delivery(RECORD, message_id="msg_timeout")
+
+    async def receive() -> webhooks.Reply:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(router.handle_async(body, headers), timeout=0.01)
+        return await router.handle_async(body, resigned(body, "msg_timeout"))
+
+    reply = asyncio.run(receive())
+    assert (reply.status, json.loads(reply.body)) == (200, {"status": "ok", "handled": 1})
+    assert attempts == [1, 2]
+
+
+def test_an_interrupted_handler_gives_its_claim_back() -> None:
+    router = webhooks.Router([SECRET])
+    attempts: list[int] = []
+
+    @router.on("record.created")
+    def interrupted_once(event: Any) -> None:
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            raise KeyboardInterrupt
+
+    body, headers = delivery(RECORD, message_id="msg_interrupted")
+    with pytest.raises(KeyboardInterrupt):
+        router.handle(body, headers)
+    assert router.handle(body, resigned(body, "msg_interrupted")).status == 200
+    assert attempts == [1, 2]
+
+
+def test_a_claim_left_by_a_dead_worker_is_handled_once_its_lease_expires(tmp_path: Any) -> None:
+    store = webhooks.SQLiteSeenStore(tmp_path / "seen.db")
+    router = webhooks.Router([SECRET], dedupe=store)
+    calls: list[Any] = []
+    router.on("*")(calls.append)
+    store.acquire("msg_live", "killed-worker", time.time() + 60)  # killed mid-handler, lease running
+    store.acquire("msg_expired", "killed-worker", time.time() - 1)  # killed a lease ago
+    live = router.handle(*delivery(RECORD, message_id="msg_live"))
+    expired = router.handle(*delivery(RECORD, message_id="msg_expired"))
+    assert (live.status, expired.status) == (409, 200)
+    assert len(calls) == 1
+
+
+def test_a_store_without_leases_is_refused_and_a_failing_store_answers_503() -> None:
+    class OnlySeen:
+        def claim(self, key: str, expires_at: float) -> bool:
+            return True
+
+        def release(self, key: str, owner: str | None = None) -> None:
+            pass
+
+    with pytest.raises(overlay.ConfigurationError, match=r"OnlySeen has no acquire\(\), complete\(\)"):
+        webhooks.Router([SECRET], dedupe=OnlySeen())  # type: ignore[arg-type]
+
+    class Down(webhooks.MemorySeenStore):
+        def acquire(self, key: str, owner: str, lease_until: float) -> webhooks.ClaimState:
+            raise OSError("disk I/O error")
+
+    reply = webhooks.Router([SECRET], dedupe=Down()).handle(*delivery(RECORD))
+    assert (reply.status, json.loads(reply.body)) == (503, {"error": "seen_store_unavailable"})
+    assert "retry-after" in reply.headers
+
+
+# ---------------------------------------------------------------------- mounting
+def test_router_routes_answer_at_the_path_with_and_without_the_slash() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    router = webhooks.Router([SECRET])
+    calls: list[Any] = []
+    router.on("*")(calls.append)
+
+    async def post(app: Any, path: str, message_id: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as http:
+            body, headers = delivery(RECORD, message_id=message_id)
+            return await http.post(path, content=body, headers=headers)
+
+    app = Starlette(routes=router.routes("/crm-hooks"))
+    bare = asyncio.run(post(app, "/crm-hooks", "msg_bare"))
+    slash = asyncio.run(post(app, "/crm-hooks/", "msg_slash"))
+    assert (bare.status_code, slash.status_code) == (200, 200)
+    assert len(calls) == 2
+    mounted = asyncio.run(post(Starlette(routes=[Mount("/crm-hooks", app=router)]), "/crm-hooks", "msg_m"))
+    assert mounted.status_code == 307, "why routes() exists: a Mount redirects the bare path"

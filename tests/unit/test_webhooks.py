@@ -323,6 +323,47 @@ def test_a_seen_store_claims_once_until_expiry_or_release(kind: str, tmp_path: P
     assert isinstance(store, webhooks.SeenStore)
 
 
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_lease_is_in_progress_until_completed_then_done(kind: str, tmp_path: Path) -> None:
+    store: Any = MemorySeenStore() if kind == "memory" else SQLiteSeenStore(tmp_path / "seen.db")
+    later = time.time() + 60
+    assert store.acquire("msg", "worker-a", later) == "acquired"
+    assert store.acquire("msg", "worker-b", later) == "in_progress"
+    store.complete("msg", "worker-a", later)
+    assert store.acquire("msg", "worker-b", later) == "done"
+    assert store.claim("msg", later) is False, "a done key is seen"
+    store.release("msg", "worker-a")
+    assert store.acquire("msg", "worker-b", later) == "done", "releasing a done key changes nothing"
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_lease_is_released_only_by_its_owner_and_taken_over_once_expired(kind: str, tmp_path: Path) -> None:
+    store: Any = MemorySeenStore() if kind == "memory" else SQLiteSeenStore(tmp_path / "seen.db")
+    later = time.time() + 60
+    assert store.acquire("failed", "worker-a", later) == "acquired"
+    store.release("failed", "worker-b")  # someone else's lease: kept
+    assert store.acquire("failed", "worker-b", later) == "in_progress"
+    store.release("failed", "worker-a")  # the handler failed: the next attempt gets it
+    assert store.acquire("failed", "worker-b", later) == "acquired"
+
+    assert store.acquire("crashed", "dead-worker", time.time() - 1) == "acquired"  # its lease ran out
+    assert store.acquire("crashed", "worker-b", later) == "acquired"
+    store.release("crashed", "dead-worker")  # the late release of a taken-over lease is ignored
+    assert store.acquire("crashed", "worker-c", later) == "in_progress"
+
+
+def test_a_seen_file_from_before_leases_keeps_its_keys_done(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL)")
+        db.execute("INSERT INTO seen VALUES ('msg_old', ?)", (time.time() + 60,))
+    store = SQLiteSeenStore(path)
+    assert store.acquire("msg_old", "worker", time.time() + 60) == "done"
+    assert store.acquire("msg_new", "worker", time.time() + 60) == "acquired"
+
+
 def test_sqlite_claims_are_shared_by_every_store_on_the_same_file(tmp_path: Path) -> None:
     one, two = SQLiteSeenStore(tmp_path / "seen.db"), SQLiteSeenStore(tmp_path / "seen.db")
     headers = signed()
