@@ -326,7 +326,7 @@ class BulkReport:
 class Progress(Protocol):
     """Called after every request with the run's state so far."""
 
-    def __call__(self, state: ProgressState) -> None: ...
+    def __call__(self, state: ProgressState, /) -> None: ...
 
 
 @dataclass(frozen=True)

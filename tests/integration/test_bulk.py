@@ -150,15 +150,16 @@ def test_batches_overlap_with_concurrency_and_upserts_keep_input_order() -> None
 def test_updates_and_a_dry_run() -> None:
     with overlay.Sandbox(seed_data=True, read_rate=None, write_rate=None) as sb, sb.connect() as crm:
         deals = crm.records("deals").where().to_list()
-        updates = [{"record_id": d.id, "values": {"name": f"Renamed {i}"}} for i, d in enumerate(deals)]
+        renamed = [f"Renamed {i}" for i in range(len(deals))]
+        updates = [
+            {"record_id": d.id, "values": {"name": name}} for d, name in zip(deals, renamed, strict=True)
+        ]
         report = crm.bulk.update(
             "deals", [*updates, {"values": {}}, {"record_id": "nope", "values": {"name": "x"}}]
         )
         assert report.succeeded == len(deals) and report.failed == 2
         assert [e.code for e in report.errors] == ["invalid_item", "not_found"]
-        assert sorted(crm.records("deals").where().pluck("name")) == sorted(
-            u["values"]["name"] for u in updates
-        )
+        assert sorted(crm.records("deals").where().pluck("name")) == sorted(renamed)
         before = crm.records("deals").where().count()
         items = [{"name": "ok"}, {"name": "x", "stage": "In progres"}, {"nmae": "y"}]
         dry = crm.bulk.create("deals", items, dry_run=True)
