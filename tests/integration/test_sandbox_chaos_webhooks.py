@@ -61,13 +61,17 @@ class Receiver:
     def __init__(self, failures: int) -> None:
         self.failures = failures
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.arrived = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(500 if len(receiver.requests) <= receiver.failures else 204)
+                with receiver.arrived:
+                    receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    failing = len(receiver.requests) <= receiver.failures
+                    receiver.arrived.notify_all()
+                self.send_response(500 if failing else 204)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -78,10 +82,21 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def wait_for(self, n: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < n and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.requests) >= n, f"only {len(self.requests)} of {n} deliveries arrived"
+        with self.arrived:
+            arrived = self.arrived.wait_for(lambda: len(self.requests) >= n, timeout)
+        assert arrived, f"only {len(self.requests)} of {n} deliveries arrived"
+
+
+def settled_log(api: httpx.Client, webhook_id: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The webhook's deliveries log once no attempt is pending (each attempt is logged after
+    its answer arrives, so the receiver can see a request before the log shows its outcome)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log: list[dict[str, Any]] = api.get(f"/v2/webhooks/{webhook_id}/deliveries").json()["data"]
+        if all(d["status"] != "pending" for d in log):
+            return log
+        assert time.monotonic() < deadline, f"deliveries still pending: {log}"
+        time.sleep(0.02)
 
 
 def test_webhooks_are_signed_retried_and_logged(start_sandbox: Start) -> None:
@@ -98,6 +113,7 @@ def test_webhooks_are_signed_retried_and_logged(start_sandbox: Start) -> None:
     ).json()["data"]
     record = create(api, "people", {"name": "Webhook Person"})
     receiver.wait_for(3)
+    deliveries = settled_log(api, hook["id"]["webhook_id"])
     receiver.server.shutdown()
 
     ids = {headers["webhook-id"] for headers, _ in receiver.requests}
@@ -110,7 +126,6 @@ def test_webhooks_are_signed_retried_and_logged(start_sandbox: Start) -> None:
     event = json.loads(body)["events"][0]
     assert event["event_type"] == "record.created" and event["id"] == record["id"]
 
-    deliveries = api.get(f"/v2/webhooks/{hook['id']['webhook_id']}/deliveries").json()["data"]
     attempts = sorted((d["attempt"], d["status"], d["response_status_code"]) for d in deliveries)
     assert attempts == [(1, "failed", 500), (2, "failed", 500), (3, "succeeded", 204)]
     assert "secret" not in api.get(f"/v2/webhooks/{hook['id']['webhook_id']}").json()["data"]
@@ -121,12 +136,16 @@ def test_subscription_filters_narrow_deliveries(start_sandbox: Start) -> None:
     _, api = start_sandbox(seed_data=True)
     companies = api.get("/v2/objects/companies").json()["data"]["id"]["object_id"]
     subscription = {"event_type": "record.created", "filter": {"object_id": companies}}
-    api.post("/v2/webhooks", json={"data": {"target_url": receiver.url, "subscriptions": [subscription]}})
+    hook = api.post(
+        "/v2/webhooks", json={"data": {"target_url": receiver.url, "subscriptions": [subscription]}}
+    ).json()["data"]
     create(api, "people", {"name": "Not Delivered"})
     create(api, "companies", {"name": "Delivered Ltd"})
-    receiver.wait_for(1)
-    time.sleep(0.3)
+    # A write queues its deliveries in its own transaction: once both creates have answered,
+    # the log holds every message there will be, and once it settles each has been sent.
+    log = settled_log(api, hook["id"]["webhook_id"])
     receiver.server.shutdown()
+    assert [(d["attempt"], d["status"]) for d in log] == [(1, "succeeded")]
     assert len(receiver.requests) == 1
     assert json.loads(receiver.requests[0][1])["events"][0]["id"]["object_id"] == companies
 
