@@ -9,7 +9,7 @@ SPECTRAL := .tools/node_modules/.bin/spectral
 SPECTRAL_VERSION := 6.16.3
 SPECS := $(wildcard openapi/crm-*.yaml)
 # make test runs these again with clients pinned to each older version (CRM_VERSION).
-OLDER_VERSIONS := 2025-01-01 2025-08-01
+OLDER_VERSIONS := 2025-01-01 2025-08-01 2026-04-01
 EVERY_VERSION_TESTS := tests/integration/test_client.py tests/integration/test_query.py tests/integration/test_bulk.py
 PYTEST_ARGS ?=
 # pytest-xdist workers (one per core by default; 0 runs in this process). Test files stay

@@ -5,7 +5,7 @@ argument           environment        default
 =================  =================  =========================================
 ``api_key``        ``CRM_API_KEY``    required
 ``base_url``       ``CRM_BASE_URL``   required
-``version``        ``CRM_VERSION``    the latest version, ``2026-04-01``
+``version``        ``CRM_VERSION``    the latest version, ``2026-12-01``
 ``log``            ``CRM_LOG``        off (``debug``, ``info`` or ``warning``)
 ``timeout``                           60 s, 5 s to connect
 ``max_retries``                       2

@@ -31,6 +31,7 @@ from overlay.migrations import (
     FieldsNested,
     FieldTypeChanged,
     Instruction,
+    ItemsExpanded,
     PaginationChanged,
     SigningChanged,
 )
@@ -154,7 +155,9 @@ def covers(instruction: Instruction, change: Change) -> bool:
             or (isinstance(i, FieldTypeChanged) and (i.schema, i.name) == (schema, field))
         )
     if change.kind == "type changed":
-        return isinstance(i, FieldTypeChanged) and (i.schema, i.name) == (schema, field)
+        return (isinstance(i, FieldTypeChanged) and (i.schema, i.name) == (schema, field)) or (
+            isinstance(i, ItemsExpanded) and change.where in i.changes
+        )
     if change.kind == "enum value removed":
         return (
             isinstance(i, EnumValuesRenamed)

@@ -14,6 +14,7 @@ from ._bundle import Version, VersionBundle, VersionChange
 from ._instructions import (
     EndpointAdded,
     EndpointMoved,
+    EnumValuesAdded,
     EnumValuesRenamed,
     ErrorShapeChanged,
     FieldAdded,
@@ -22,13 +23,14 @@ from ._instructions import (
     FieldsNested,
     FieldTypeChanged,
     Instruction,
+    ItemsExpanded,
     MigrationDefinitionError,
     PaginationChanged,
     SchemaInstruction,
     SigningChanged,
 )
 from ._migrate import downgrade, spell_out_currencies, upgrade
-from ._versions import VERSIONS
+from ._versions import TEST_ID_PREFIX, VERSIONS
 
 LATEST = VERSIONS.latest
 
@@ -48,9 +50,11 @@ def changelog() -> str:
 
 __all__ = [
     "LATEST",
+    "TEST_ID_PREFIX",
     "VERSIONS",
     "EndpointAdded",
     "EndpointMoved",
+    "EnumValuesAdded",
     "EnumValuesRenamed",
     "ErrorShapeChanged",
     "FieldAdded",
@@ -59,6 +63,7 @@ __all__ = [
     "FieldTypeChanged",
     "FieldsNested",
     "Instruction",
+    "ItemsExpanded",
     "MigrationDefinitionError",
     "PaginationChanged",
     "SchemaInstruction",

@@ -199,6 +199,56 @@ class EnumValuesRenamed(SchemaInstruction):
 
 
 @dataclass(frozen=True)
+class EnumValuesAdded(SchemaInstruction):
+    """New values of an enum, each read as an older value that the older version has
+    (``{new: older}``): of ``field`` in ``schema``'s objects, or, with no field, wherever
+    the enum schema itself is used. Upgrading changes nothing."""
+
+    fallbacks: Mapping[str, str]
+    field: str | None = None
+
+    def validate(self) -> None:
+        super().validate()
+        _need(bool(self.fallbacks), self, "fallbacks is empty")
+        _need(all(_name(k) and _name(v) and k != v for k, v in self.fallbacks.items()), self, "bad value")
+
+    def upgrade(self, value: Any, status: int | None = None) -> Any:
+        return value if self.field is None else super().upgrade(value)
+
+    def downgrade(self, value: Any) -> Any:
+        if self.field is None:
+            return self.fallbacks.get(value, value) if isinstance(value, str) else value
+        return super().downgrade(value)
+
+    def down(self, obj: Obj) -> None:
+        if self.field in obj and isinstance(obj[self.field], str):
+            obj[self.field] = self.fallbacks.get(obj[self.field], obj[self.field])
+
+
+@dataclass(frozen=True)
+class ItemsExpanded(SchemaInstruction):
+    """Items of the array ``field`` that the newer version writes in a shorter form:
+    downgrading replaces each with ``expand(item)``, the items that mean the same at the
+    older version (``[item]`` keeps it). ``changes`` names the item fields
+    (``"Schema.field"``) whose newer values this carries. Upgrading changes nothing."""
+
+    field: str
+    expand: Callable[[Any], list[Any]]
+    changes: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        super().validate()
+        _need(_name(self.field), self, "field must be a field name")
+        _need(callable(self.expand), self, "expand must be callable")
+        _need(all(_name(c) and "." in c for c in self.changes), self, "changes are Schema.field names")
+
+    def down(self, obj: Obj) -> None:
+        items = obj.get(self.field)
+        if isinstance(items, list):
+            obj[self.field] = [out for item in items for out in self.expand(item)]
+
+
+@dataclass(frozen=True)
 class FieldsNested(SchemaInstruction):
     """Flat fields gathered into one object: ``{old flat name: name inside}`` under ``into``."""
 

@@ -15,6 +15,7 @@ from ._bundle import Version, VersionBundle, VersionChange
 from ._instructions import (
     EndpointAdded,
     EndpointMoved,
+    EnumValuesAdded,
     EnumValuesRenamed,
     ErrorShapeChanged,
     FieldAdded,
@@ -22,6 +23,7 @@ from ._instructions import (
     FieldRenamed,
     FieldsNested,
     FieldTypeChanged,
+    ItemsExpanded,
     Obj,
     PaginationChanged,
     SigningChanged,
@@ -231,6 +233,72 @@ class WebhookSecretRotation(VersionChange):
     instructions = (EndpointAdded("rotate_webhook_secret"),)
 
 
+# -- 2026-12-01 ------------------------------------------------------------------------------
+
+
+class BatchItemUnchanged(VersionChange):
+    """Batch results: an upsert whose values equal what is stored has `status` `unchanged`
+    (nothing written, no event); older versions read it as `updated`."""
+
+    instructions = (EnumValuesAdded("BatchItemStatus", {"unchanged": "updated"}),)
+
+
+EVENT_FAMILIES: dict[str, tuple[str, ...]] = {
+    family: tuple(name for name in EVENT_NAMES.values() if name.startswith(family[:-1]))
+    for family in ("record.*", "list-entry.*", "note.*", "task.*")
+}
+
+
+def expand_family(subscription: Any) -> list[Any]:
+    """A subscription to a family (``record.*``) as one subscription per event type in it,
+    each with the same filter; any other subscription as itself."""
+    members = EVENT_FAMILIES.get(subscription.get("event_type")) if isinstance(subscription, dict) else None
+    if members is None:
+        return [subscription]
+    return [{**subscription, "event_type": member} for member in members]
+
+
+class WebhookEventFamilies(VersionChange):
+    """Webhooks: a subscription's `event_type` may be a family, `record.*`, `list-entry.*`,
+    `note.*` or `task.*`; older versions see a family as one subscription per event type in it."""
+
+    instructions = tuple(
+        ItemsExpanded(schema, "subscriptions", expand_family, changes=("WebhookSubscription.event_type",))
+        for schema in ("Webhook", "WebhookWithSecret", "WebhookWrite", "WebhookPatch")
+    )
+
+
+TEST_ID_PREFIX = "test_"
+EVENT_SCHEMAS = tuple(
+    f"{kind}{what}Event"
+    for kind, whats in (
+        ("Record", ("Created", "Updated", "Deleted")),
+        ("ListEntry", ("Created", "Updated", "Deleted")),
+        ("Note", ("Created", "Deleted")),
+        ("Task", ("Created", "Updated", "Deleted")),
+    )
+    for what in whats
+)
+
+
+def is_test_event(event: Obj) -> bool:
+    """Whether ``event`` is the event of a test delivery: its ids (other than the
+    workspace's) start with ``test_``."""
+    ids = event.get("id")
+    return isinstance(ids, dict) and any(
+        isinstance(value, str) and value.startswith(TEST_ID_PREFIX)
+        for key, value in ids.items()
+        if key != "workspace_id"
+    )
+
+
+class WebhookTestEventsMarked(VersionChange):
+    """Webhook events: `is_test` is true on the event of a test delivery (whose ids start with
+    `test_`) and false on a real change; older versions leave it out."""
+
+    instructions = tuple(FieldAdded(schema, "is_test", default=is_test_event) for schema in EVENT_SCHEMAS)
+
+
 VERSIONS = VersionBundle(
     Version("2025-01-01"),
     Version(
@@ -250,4 +318,5 @@ VERSIONS = VersionBundle(
         RecordUpdatedAt,
         WebhookSecretRotation,
     ),
+    Version("2026-12-01", BatchItemUnchanged, WebhookEventFamilies, WebhookTestEventsMarked),
 )

@@ -22,7 +22,7 @@ from .._errors import (
     TimestampOutsideWindowError,
     WebhookVerificationError,
 )
-from ._delivery import Delivery, Event, event_type
+from ._delivery import Delivery, Event, event_type, is_test
 from ._router import Reply, Router
 from ._seen import ClaimState, MemorySeenStore, SeenStore, SQLiteSeenStore
 from ._signing import Verifier, decode_secret, sign, verify
@@ -46,6 +46,7 @@ __all__ = [
     "WebhookVerificationError",
     "decode_secret",
     "event_type",
+    "is_test",
     "sign",
     "verify",
 ]

@@ -40,6 +40,17 @@ def event_type(event: Event) -> str:
     return str(known if known is not None else event.type)  # type: ignore[union-attr]
 
 
+def is_test(event: Event) -> bool:
+    """Whether ``event`` is the event of a test delivery (``client.webhooks.test()``), whose
+    ids name no real object or record, rather than a real change. An event shaped by a
+    version before 2026-12-01 (which has no ``is_test``) is a test when its ids start with
+    ``test_``: ``Delivery.events`` brings it up so."""
+    from crm_client.types import UnknownVariant
+
+    flag = event.data.get("is_test") if isinstance(event, UnknownVariant) else event.is_test
+    return flag is True
+
+
 class Delivery:
     """One verified delivery: the body as sent, who signed it, and its events.
 
@@ -114,3 +125,8 @@ class Delivery:
     @property
     def events(self) -> list[Event]:
         return self.payload.events
+
+    @property
+    def is_test(self) -> bool:
+        """True for a test delivery (``client.webhooks.test()``): each of its events is a test."""
+        return bool(self.events) and all(is_test(event) for event in self.events)

@@ -52,7 +52,10 @@ def signing_secrets(row: Any) -> list[str]:
 
 
 def matches(subscription: dict[str, Any], event: dict[str, Any]) -> bool:
-    if subscription["event_type"] != event["event_type"]:
+    """Whether ``event`` is one ``subscription`` receives: its type, or a type of its family
+    (``record.*``), and every field its filter names."""
+    wanted, kind = subscription["event_type"], event["event_type"]
+    if wanted != kind and not (wanted.endswith(".*") and kind.startswith(wanted[:-1])):
         return False
     fields = {**event.get("id", {}), **{k: v for k, v in event.items() if isinstance(v, str)}}
     return all(fields.get(k) == v for k, v in (subscription.get("filter") or {}).items())
@@ -91,8 +94,10 @@ class Deliveries:
     def queue_message(self, hook: Any, events: list[dict[str, Any]]) -> Any:
         """Queue one delivery of ``events`` to ``hook``, shaped for the webhook's API version."""
         webhook_id = hook["id"]
-        body = {"webhook_id": webhook_id, "events": events}  # events are shared by every webhook
-        body = answer_down(body, "WebhookDeliveryBody", hook["api_version"], copy_payload=True)
+        # The events are shared by every webhook: each body gets its own copies.
+        events = [{**event, "is_test": bool(event.get("is_test", False))} for event in events]
+        body = {"webhook_id": webhook_id, "events": events}
+        body = answer_down(body, "WebhookDeliveryBody", hook["api_version"])
         payload = dumps(body)
         delivery_id = new_id()
         self.store.db.execute(

@@ -58,6 +58,7 @@ def _older(version: str) -> schemathesis.schemas.BaseSchema:
 
 schema_2025_01_01 = _older("2025-01-01")
 schema_2025_08_01 = _older("2025-08-01")
+schema_2026_04_01 = _older("2026-04-01")
 
 
 @schema_2025_01_01.parametrize()
@@ -69,6 +70,12 @@ def test_every_operation_of_2025_01_01_conforms_to_its_spec(case: schemathesis.C
 @schema_2025_08_01.parametrize()
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_of_2025_08_01_conforms_to_its_spec(case: schemathesis.Case) -> None:
+    case.call_and_validate(headers=AUTH)
+
+
+@schema_2026_04_01.parametrize()
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_of_2026_04_01_conforms_to_its_spec(case: schemathesis.Case) -> None:
     case.call_and_validate(headers=AUTH)
 
 

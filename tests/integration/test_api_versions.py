@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 import httpx
 import pytest
+from crm_sandbox.server import LoopbackServer
 
 import overlay
-from overlay import migrations
+from overlay import migrations, webhooks
 
 VERSIONS = migrations.VERSIONS.dates
 
@@ -151,3 +153,91 @@ def test_amounts_go_in_the_old_unit_of_their_own_currency() -> None:
         (1250, "JPY"),
         (1250, "USD"),
     ]
+
+
+class Inbox:
+    """An ASGI receiver that keeps each delivery's body and headers; ``wait(n)`` blocks until
+    ``n`` have arrived."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, dict[str, str]]] = []
+        self.arrived = threading.Condition()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body, more = body + message.get("body", b""), message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        with self.arrived:
+            self.received.append((body, {k.decode(): v.decode() for k, v in scope["headers"]}))
+            self.arrived.notify_all()
+
+    def wait(self, count: int) -> list[tuple[bytes, dict[str, str]]]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.received) >= count, timeout=20), "no delivery"
+            return list(self.received)
+
+
+def test_a_test_delivery_says_so_and_a_family_subscription_gets_every_event_of_its_kind() -> None:
+    inbox = Inbox()
+    server = LoopbackServer(inbox, quiet=True).start()
+    try:
+        with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+            latest = crm.webhooks.create(target_url=f"{server.url}/latest", subscriptions=["record.*"])
+            older = crm.webhooks.create(
+                target_url=f"{server.url}/older", subscriptions=["task.created"], api_version="2025-08-01"
+            )
+            assert [str(s.event_type) for s in latest.subscriptions] == ["record.*"]
+            crm.webhooks.test(latest.id.webhook_id)
+            inbox.wait(1)
+            crm.webhooks.test(older.id.webhook_id)
+            inbox.wait(2)
+            crm.records("companies").create({"name": "Acme"})
+            received = inbox.wait(3)
+    finally:
+        server.stop()
+    secrets = {"latest": latest.secret, "older": older.secret}
+    by_version = {}
+    for body, headers in received:
+        delivery = webhooks.verify(body, headers, secrets=[secrets["latest"], secrets["older"]])
+        by_version.setdefault(headers["crm-version"], []).append((json.loads(body)["events"][0], delivery))
+    (test, test_delivery), (real, real_delivery) = by_version[migrations.LATEST]
+    assert test["is_test"] is True and test["id"]["record_id"].startswith(migrations.TEST_ID_PREFIX)
+    assert test_delivery.is_test and webhooks.is_test(test_delivery.events[0])
+    assert real["event_type"] == "record.created" and real["is_test"] is False  # through record.*
+    assert not real_delivery.is_test and not webhooks.is_test(real_delivery.events[0])
+    [(old_test, old_delivery)] = by_version["2025-08-01"]
+    assert "is_test" not in old_test  # the older version has no such field; its ids say it
+    assert old_delivery.is_test and old_delivery.events[0].is_test is True
+
+
+def test_an_older_version_refuses_a_family_and_reads_one_as_its_event_types() -> None:
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        hook = crm.webhooks.create(target_url="https://example.invalid/hook", subscriptions=["note.*"])
+        auth = {"Authorization": f"Bearer {sb.token}"}
+        family = {
+            "target_url": "https://example.invalid/x",
+            "subscriptions": [{"event_type": "note.*", "filter": None}],
+        }
+        refused = httpx.post(
+            f"{sb.url}/v2/webhooks", json={"data": family}, headers={**auth, "CRM-Version": "2026-04-01"}
+        )
+        assert refused.status_code == 400 and "note.*" in refused.json()["message"]
+        old = httpx.get(
+            f"{sb.url}/v2/webhooks/{hook.id.webhook_id}", headers={**auth, "CRM-Version": "2025-01-01"}
+        )
+        assert [s["event_type"] for s in old.json()["data"]["subscriptions"]] == [
+            "note_created",
+            "note_deleted",
+        ]
+        with sb.connect(api_version="2025-08-01") as pinned:  # the client spells the family out
+            spelled = pinned.webhooks.create(target_url="https://example.invalid/y", subscriptions=["task.*"])
+        assert [str(s.event_type) for s in spelled.subscriptions] == [
+            "task.created",
+            "task.updated",
+            "task.deleted",
+        ]

@@ -259,3 +259,14 @@ def test_unknown_fields_of_an_open_object_are_kept() -> None:
 def test_a_value_with_a_wrong_discriminated_shape_is_rejected() -> None:
     with pytest.raises(KeyError):
         models.Record.from_dict(record_with({"age": [{**VALUE_META, "attribute_type": "number"}]}))
+
+
+def test_a_field_renamed_for_python_reads_by_its_api_name_too() -> None:
+    example = SCHEMAS["Attribute"]["examples"][0]
+    attribute = models.Attribute.from_dict(example)
+    assert attribute.type == attribute.type_ == models.AttributeType.EMAIL_ADDRESS
+    ref = models.RecordRef.from_dict({"object": "people", "record_id": "r"})
+    assert ref.object == ref.object_ == "people"
+    subscription = models.WebhookSubscription.from_dict({"event_type": "record.*", "filter": None})
+    assert subscription.filter is None and subscription.event_type == "record.*"
+    assert models.Attribute.from_dict(attribute.to_dict()) == attribute  # an alias is not a field

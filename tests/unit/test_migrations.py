@@ -38,6 +38,8 @@ SCHEMAS = {
     ("2025-08-01", "2026-04-01"): ["CurrencyValue", "CurrencyInput", "Note", "NoteWrite", "NotePage",
                                    "TaskPage", "WebhookPage", "Record", "RecordResponse",
                                    "RecordWriteRequest"],
+    ("2026-04-01", "2026-12-01"): ["RecordBatchResponse", "WebhookResponse", "WebhookCreateRequest",
+                                   "WebhookPage", "WebhookDeliveryBody"],
 }  # fmt: skip
 
 OLD_TASK = {
@@ -149,6 +151,61 @@ def test_written_amounts_convert_in_their_attributes_currency() -> None:
     assert asked == [] and untouched == {"data": {"values": {"name": "Acme", "tags": ["a", "b"]}}}
 
 
+def _batch(*statuses: str) -> dict[str, Any]:
+    results = [{"index": i, "status": s, "record": None, "error": None, "replayed": False}
+               for i, s in enumerate(statuses)]  # fmt: skip
+    return {"data": {"results": results}}
+
+
+def test_an_unchanged_batch_item_reads_as_updated_at_older_versions() -> None:
+    latest = _batch("created", "unchanged", "updated", "failed")
+    for version in ("2026-04-01", "2025-01-01"):
+        old = migrations.downgrade(latest, "RecordBatchResponse", to_version=version)
+        assert [r["status"] for r in old["data"]["results"]] == ["created", "updated", "updated", "failed"]
+        jsonschema.validate(old, schema_of(version, "RecordBatchResponse"))
+    assert migrations.upgrade(_batch("updated"), "RecordBatchResponse", from_version="2026-04-01") == _batch(
+        "updated"
+    )
+
+
+def test_a_subscription_to_a_family_reads_as_its_event_types_at_older_versions() -> None:
+    webhook = {"id": {"workspace_id": "w", "webhook_id": "h"}, "target_url": "https://hooks.example/crm",
+               "subscriptions": [{"event_type": "note.*", "filter": {"object_id": "o"}},
+                                 {"event_type": "task.created", "filter": None}],
+               "api_version": "2026-12-01", "status": "active",
+               "created_at": "2026-12-02T00:00:00+00:00"}  # fmt: skip
+    old = migrations.downgrade({"data": webhook}, "WebhookResponse", to_version="2026-04-01")["data"]
+    assert old["subscriptions"] == [
+        {"event_type": "note.created", "filter": {"object_id": "o"}},
+        {"event_type": "note.deleted", "filter": {"object_id": "o"}},
+        {"event_type": "task.created", "filter": None},
+    ]
+    oldest = migrations.downgrade({"data": webhook}, "WebhookResponse", to_version="2025-01-01")["data"]
+    types = [s["event_type"] for s in oldest["subscriptions"]]
+    assert types == ["note_created", "note_deleted", "task_created"]
+    family = [{"event_type": "record.*"}]
+    write = {"data": {"target_url": "https://hooks.example/crm", "subscriptions": family}}
+    old_write = migrations.downgrade(write, "WebhookCreateRequest", to_version="2025-08-01")["data"]
+    assert [s["event_type"] for s in old_write["subscriptions"]] == [
+        "record.created",
+        "record.updated",
+        "record.deleted",
+    ]
+
+
+def test_test_events_carry_is_test_only_from_2026_12_01() -> None:
+    test = {"event_type": "record.created", "actor": {"type": "system", "id": None}, "is_test": True,
+            "id": {"workspace_id": "w", "object_id": "test_object", "record_id": "test_1"}}  # fmt: skip
+    real = {"event_type": "task.deleted", "actor": {"type": "system", "id": None}, "is_test": False,
+            "id": {"workspace_id": "w", "task_id": "t"}}  # fmt: skip
+    body = {"webhook_id": "h", "events": [test, real]}
+    old = migrations.downgrade(body, "WebhookDeliveryBody", to_version="2025-01-01")
+    assert all("is_test" not in event for event in old["events"])
+    assert old["events"][1]["event_type"] == "task_deleted"
+    # An event shaped by an older version is a test when its ids are test ids.
+    assert migrations.upgrade(old, "WebhookDeliveryBody", from_version="2025-01-01") == body
+
+
 def test_an_unknown_schema_or_version_is_named() -> None:
     with pytest.raises(migrations.MigrationDefinitionError, match="unknown API version '2024-01-01'"):
         migrations.upgrade({}, "Task", from_version="2024-01-01")
@@ -196,11 +253,12 @@ def test_changes_are_checked_when_defined() -> None:
 
 def test_the_changelog_lists_every_change_newest_first() -> None:
     log = migrations.changelog()
-    assert log.index("## 2026-04-01") < log.index("## 2025-08-01") < log.index("## 2025-01-01")
+    dates = ["## 2026-12-01", "## 2026-04-01", "## 2025-08-01", "## 2025-01-01"]
+    assert [log.index(d) for d in dates] == sorted(log.index(d) for d in dates)
     assert (
         "- Tasks: `due_date` (a date) is now `deadline_at` (a date-time); a date becomes midnight UTC." in log
     )
-    assert log.count("\n- ") == 12
+    assert log.count("\n- ") == 15
 
 
 def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
@@ -218,9 +276,11 @@ def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
         (2, "not JSON: Expecting value at column 1"),
         (3, "cannot move it: due_date must be a date (YYYY-MM-DD), got '2025-13-45'"),
     ]
-    assert "1 Task payloads moved from 2025-01-01 to 2026-04-01; 2 not moved" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert f"1 Task payloads moved from 2025-01-01 to {migrations.LATEST}; 2 not moved" in said
     back = tmp_path / "back.jsonl"
-    assert cli.main(["migrate", str(out), "--schema", "Task", "--from", "2026-04-01", "--to", "2025-01-01",
+    latest = migrations.LATEST
+    assert cli.main(["migrate", str(out), "--schema", "Task", "--from", latest, "--to", "2025-01-01",
                      "-o", str(back)]) == 0  # fmt: skip
     assert json.loads(back.read_text()) == task
     assert cli.main(["migrate", str(source), "--schema", "Tsk", "--from", "2025-01-01"]) == 2

@@ -6,6 +6,8 @@ import json
 import sqlite3
 from typing import Any
 
+from overlay.migrations import TEST_ID_PREFIX
+
 from .. import paging
 from ..config import VERSIONS
 from ..context import Ctx, Reply, handler
@@ -106,16 +108,19 @@ def delete_webhook(ctx: Ctx) -> Reply:
 
 @handler("test_webhook")
 def test_webhook(ctx: Ctx) -> Reply:
+    """A synthetic ``record.created``: ``is_test`` true (left out at versions before
+    2026-12-01), and ids that start with ``test_``, which name no object or record."""
     row, ws = _row(ctx), ctx.sandbox.store.workspace_id
     actor_type, actor_id = ctx.actor
     event = {
         "event_type": "record.created",
         "id": {
             "workspace_id": ws,
-            "object_id": "00000000-0000-4000-8000-000000000000",
-            "record_id": "00000000-0000-4000-8000-000000000001",
+            "object_id": f"{TEST_ID_PREFIX}object",
+            "record_id": f"{TEST_ID_PREFIX}{new_id().replace('-', '')}",
         },
         "actor": {"type": actor_type, "id": actor_id},
+        "is_test": True,
     }
     delivery = ctx.sandbox.deliveries.queue_message(row, [event])
     return 202, {"data": ctx.sandbox.deliveries.render(delivery)}
