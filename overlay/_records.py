@@ -4,9 +4,11 @@ A record's values arrive as typed value objects (``PersonalNameValue``, ``Select
 ...). Reading one gives its plain Python value: the text, number, date or flag itself,
 an email address, a domain, a phone number, a full name, a select option's or status's
 title. A currency value stays a ``CurrencyValue`` (amount in minor units and code). A
-record reference gives the referenced ``Record`` when the query asked to ``include`` it,
-and the ``RecordReferenceValue`` otherwise. Values of types this client does not know
-give their JSON.
+record reference reads as its target's record id (as an export writes it), or, for an
+attribute the query asked to ``include``, as the referenced ``Record`` (``None`` when that
+record no longer exists). Values of types this client does not know give their JSON.
+The pseudo-attributes ``record_id``, ``created_at`` and ``updated_at`` read like
+attributes (unless the object has a real attribute of that name).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
     from crm_client.models.record import Record as RecordModel
 
 _MISSING: Any = object()
+
+# What every record has besides its attributes, readable (and filterable, sortable) like them.
+PSEUDO_ATTRIBUTES = ("record_id", "created_at", "updated_at")
 
 
 # Where each attribute type keeps its plain value: a path of fields, the same in the typed
@@ -60,7 +65,7 @@ class Record:
     costs little more than the JSON itself.
     """
 
-    __slots__ = ("_data", "_included", "_model", "_parsed", "object", "request_id")
+    __slots__ = ("_data", "_included", "_included_slugs", "_model", "_parsed", "object", "request_id")
 
     def __init__(
         self, raw: RecordModel | dict[str, Any], request_id: str | None = None, object: str | None = None
@@ -71,6 +76,7 @@ class Record:
         self.request_id = request_id
         self.object = object  # the object's slug, when the record was fetched through it
         self._included: dict[tuple[str, str], Record] = {}
+        self._included_slugs: frozenset[str] = frozenset()
 
     @classmethod
     def from_json(cls, data: Any, request_id: str | None = None, object: str | None = None) -> Record:
@@ -118,13 +124,39 @@ class Record:
 
     @property
     def created_at(self) -> dt.datetime:
-        return self.raw.created_at
+        if self._data is None:
+            return self.raw.created_at
+        moment = self._moment("created_at")
+        if moment is None:
+            raise self._fail(KeyError("created_at"))
+        return moment
 
     @property
     def updated_at(self) -> dt.datetime | None:
         """When the record or any of its values last changed (``None`` if the API did not say)."""
+        if self._data is not None:
+            return self._moment("updated_at")
         found = self.raw.updated_at
         return found if isinstance(found, dt.datetime) else None
+
+    def _moment(self, key: str) -> dt.datetime | None:
+        text = (self._data or {}).get(key)
+        if text is None:
+            return None
+        try:
+            return dt.datetime.fromisoformat(text)
+        except (TypeError, ValueError) as exc:
+            raise self._fail(exc) from None
+
+    def _pseudo(self, slug: str) -> list[Any] | None:
+        """A pseudo-attribute's value as a list (empty when the API did not send it), or
+        ``None`` when ``slug`` is not one (or the object has a real attribute so named)."""
+        if slug not in PSEUDO_ATTRIBUTES or slug in self._values():
+            return None
+        if slug == "record_id":
+            return [self.id]
+        moment = self.created_at if slug == "created_at" else self.updated_at
+        return [] if moment is None else [moment]
 
     def _values(self) -> dict[str, Any]:
         if self._data is not None:
@@ -137,10 +169,11 @@ class Record:
         return list(self._values())
 
     def __contains__(self, slug: object) -> bool:
-        return slug in self._values()
+        """Whether ``rec[slug]`` can be read: an attribute of the record, or a pseudo-attribute."""
+        return slug in self._values() or (isinstance(slug, str) and bool(self._pseudo(slug)))
 
     def values(self, slug: str) -> list[Any]:
-        """The typed value objects of one attribute (empty if none)."""
+        """The typed value objects of one attribute (empty if none; pseudo-attributes have none)."""
         if self._data is None:
             return list(self.raw.values.additional_properties.get(slug, ()))
         parsed = self._parsed.get(slug)
@@ -158,19 +191,27 @@ class Record:
             self._parsed[slug] = parsed
         return list(parsed)
 
-    def _plain(self, value: Any) -> Any:
+    def _plain(self, slug: str, value: Any) -> Any:
         if getattr(value, "attribute_type", None) == "record-reference":
-            return self._included.get((value.target_object, value.target_record_id), value)
+            if slug in self._included_slugs:  # None: the referenced record no longer exists
+                return self._included.get((value.target_object, value.target_record_id))
+            return value.target_record_id
         return plain(value)
 
     def all(self, slug: str) -> list[Any]:
-        """The plain values of one attribute, in the API's order."""
-        return [self._plain(v) for v in self.values(slug)]
+        """The plain values of one attribute (or pseudo-attribute), in the API's order."""
+        pseudo = self._pseudo(slug)
+        if pseudo is not None:
+            return pseudo
+        return [self._plain(slug, v) for v in self.values(slug)]
 
     def first(self, slug: str, default: Any = None) -> Any:
-        """The plain first value of one attribute, or ``default``."""
+        """The plain first value of one attribute (or pseudo-attribute), or ``default``."""
+        pseudo = self._pseudo(slug)
+        if pseudo is not None:
+            return pseudo[0] if pseudo else default
         values = self.values(slug)
-        return self._plain(values[0]) if values else default
+        return self._plain(slug, values[0]) if values else default
 
     def __getitem__(self, slug: str) -> Any:
         value = self.first(slug, _MISSING)
@@ -186,8 +227,10 @@ class Record:
             if getattr(v, "attribute_type", None) == "record-reference"
         ]
 
-    def include(self, found: dict[tuple[str, str], Record]) -> None:
-        """Attach referenced records (``(object, record_id)`` → Record) fetched for ``include=``."""
+    def include(self, slugs: Iterable[str], found: dict[tuple[str, str], Record]) -> None:
+        """Attach the records (``(object, record_id)`` → Record) fetched for ``include=slugs``:
+        those attributes then read as records, or ``None`` for a target that was not found."""
+        self._included_slugs |= frozenset(slugs)
         self._included.update(found)
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._dsl.check import check, objects_of, option_lookups
+from .._dsl.check import check, check_includes, check_sorts, objects_of, option_lookups
 from .._dsl.expr import Expr
 from .._errors import CRMError, InvalidArgumentError
 from .._metadata import Names, TTLCache, first_unknown, hint, nearest
@@ -72,15 +72,37 @@ class AsyncMetadata:
             self._cache.drop("attributes", object)
             self._cache.drop("options", object)
 
-    async def check_filter(self, object: str, expr: Expr) -> Expr:
-        """``expr`` checked against the schema of ``object`` (and of the objects its paths reach),
-        with its values coerced; an ``InvalidArgumentError`` says what does not fit."""
+    async def _known_objects(self, object: str) -> dict[str, Object]:
         objects = await self.objects()
         if object not in objects:
             raise InvalidArgumentError(f"Unknown object {object!r}.{hint(object, objects, 'Objects')}")
+        return objects
+
+    async def _types(self, object: str) -> dict[str, str]:
+        return {a.api_slug: str(a.type_) for a in (await self.attributes(object)).values()}
+
+    async def schema(self, object: str) -> dict[str, str]:
+        """The type of each attribute of ``object``, by slug (``InvalidArgumentError`` if no such object)."""
+        await self._known_objects(object)
+        return await self._types(object)
+
+    async def check_query(
+        self, object: str, sorts: Sequence[Mapping[str, Any]] | None, include: Sequence[str]
+    ) -> None:
+        """Refuse sorts and ``include`` slugs that do not fit the schema of ``object``
+        (reads nothing when there are none)."""
+        if sorts or include:
+            schema = await self.schema(object)
+            check_sorts(sorts or (), object, schema)
+            check_includes(include, object, schema)
+
+    async def check_filter(self, object: str, expr: Expr) -> Expr:
+        """``expr`` checked against the schema of ``object`` (and of the objects its paths reach),
+        with its values coerced; an ``InvalidArgumentError`` says what does not fit."""
+        objects = await self._known_objects(object)
         schemas: dict[str, dict[str, str]] = {}
         for slug in sorted(objects_of(expr, object) & set(objects)):
-            schemas[slug] = {a.api_slug: str(a.type_) for a in (await self.attributes(slug)).values()}
+            schemas[slug] = await self._types(slug)
         options: dict[tuple[str, str], list[str]] = {}
         for slug, attribute in sorted(option_lookups(expr, object, schemas)):
             options[slug, attribute] = list(await self.options(slug, attribute))

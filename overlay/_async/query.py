@@ -1,7 +1,9 @@
 """``records("people").where(...).order_by(...).limit(n)``: an immutable query of records.
 
 Each method returns a new query; nothing is sent until the query is iterated or asked for
-``first()``, ``exists()``, ``count()``, ``pluck()``, ``to_list()`` or ``aggregate()``.
+``first()``, ``exists()``, ``count()``, ``pluck()``, ``to_list()`` or ``aggregate()``. Then,
+before the first request, the filter, sort keys, ``include`` slugs and the attributes read
+by ``pluck`` and ``aggregate`` are checked against the cached metadata.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._dsl.aggregate import Aggregator, sorts_of
+from .._dsl.check import check_readable
 from .._dsl.expr import Expr, as_filter, from_filter
 from .._errors import InvalidArgumentError
 from .._records import Record, RecordList
@@ -27,14 +30,14 @@ Filter = Expr | Mapping[str, Any] | str
 
 @dataclasses.dataclass(frozen=True)
 class AsyncQuery:
-    """A query of one object's records: filter, order, limit, included references."""
+    """A query of one object's records: filter, order, limit, included references, page size."""
 
     records: AsyncRecords
     filter: Expr | None = None
     sorts: tuple[str, ...] = ()
     max_items: int | None = None
     includes: tuple[str, ...] = ()
-    page_size: int = 500
+    per_page: int = 500
 
     def __repr__(self) -> str:
         parts = [f"records({self.records.object!r})"]
@@ -46,6 +49,8 @@ class AsyncQuery:
             parts.append(f"limit({self.max_items})")
         if self.includes:
             parts.append(f"include({', '.join(map(repr, self.includes))})")
+        if self.per_page != AsyncQuery.per_page:
+            parts.append(f"page_size({self.per_page})")
         return ".".join(parts)
 
     def where(self, *filters: Filter) -> AsyncQuery:
@@ -67,20 +72,37 @@ class AsyncQuery:
         return dataclasses.replace(self, max_items=n)
 
     def include(self, *slugs: str) -> AsyncQuery:
-        """Fetch the records these reference attributes point to (``rec["company"]``)."""
+        """Fetch the records these reference attributes point to: ``rec["company"]`` is then a
+        ``Record`` (``None`` if it was deleted) instead of the target's record id."""
+        for slug in slugs:
+            if not isinstance(slug, str) or not slug:
+                raise InvalidArgumentError(f"include() takes attribute slugs, got {slug!r}.")
         return dataclasses.replace(self, includes=self.includes + slugs)
 
+    def page_size(self, n: int) -> AsyncQuery:
+        """Ask for ``n`` records a request (1 to 1000; 500 unless set)."""
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:
+            raise InvalidArgumentError(f"page_size() takes 1 to 1000, got {n!r}.")
+        return dataclasses.replace(self, per_page=n)
+
     def _paginator(
-        self, max_items: int | None = None, page_size: int | None = None
+        self, max_items: int | None = None, page_size: int | None = None, include: bool = True
     ) -> AsyncPaginator[Record]:
         limits = [n for n in (self.max_items, max_items) if n is not None]
         return self.records.query(
             self.filter,
             sorts=sorts_of(self.sorts) or None,
-            include=self.includes,
-            page_size=page_size or self.page_size,
+            include=self.includes if include else (),
+            page_size=page_size or self.per_page,
             max_items=min(limits) if limits else None,
         )
+
+    async def _check_readable(self, slugs: Sequence[str], action: str) -> dict[str, str]:
+        """The object's schema (cached), once ``slugs`` are known attributes or pseudo-attributes."""
+        object = self.records.object
+        schema = await self.records._client.metadata.schema(object)
+        check_readable(slugs, object, schema, action)
+        return schema
 
     def filter_json(self) -> dict[str, Any] | None:
         """The filter as the API receives it."""
@@ -107,14 +129,18 @@ class AsyncQuery:
     async def count(self) -> int:
         """How many records match, counted page by page (the API has no count endpoint)."""
         total = 0
-        async for page in self._paginator(page_size=1000).pages():
+        async for page in self._paginator(page_size=1000, include=False).pages():
             total += len(page.items)
         return total
 
     async def pluck(self, *slugs: str) -> list[Any]:
-        """The plain first value of ``slug`` of each record; tuples for several slugs."""
+        """The plain first value of ``slug`` of each record; tuples for several slugs.
+
+        ``record_id``, ``created_at`` and ``updated_at`` read like attributes.
+        """
         if not slugs:
             raise InvalidArgumentError("pluck() needs at least one attribute slug.")
+        await self._check_readable(slugs, "pluck")
         values: list[Any] = []
         async for record in self._paginator():
             values.append(
@@ -161,9 +187,16 @@ class AsyncQuery:
         return await query_frame(self, columns, flatten)
 
     async def aggregate(self, *specs: str, group_by: str | None = None) -> dict[str, Any]:
-        """``count``, ``sum(x)``, ``avg(x)``, ``min(x)``, ``max(x)`` over every match, per group."""
+        """``count``, ``sum(x)``, ``avg(x)``, ``min(x)``, ``max(x)`` over every match, per group.
+
+        The attributes are checked first (nothing is sent for an unknown one, or a sum of
+        text). ``group_by`` groups by an attribute's first value; a record reference groups
+        by its target's record id.
+        """
         totals = Aggregator(specs, group_by)
-        async for page in self._paginator(page_size=1000).pages():
+        object = self.records.object
+        totals.check(object, await self.records._client.metadata.schema(object))
+        async for page in self._paginator(page_size=1000, include=False).pages():
             for record in page.items:
                 totals.add(record)
         return totals.result()

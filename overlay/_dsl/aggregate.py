@@ -2,18 +2,23 @@
 
 ``order_by("-created_at", "name.last_name")``: a leading ``-`` sorts descending, a dot
 names a property. ``aggregate("count", "avg(rating)", "max(created_at)", group_by="stage")``
-streams every matching record once and keeps only the running totals.
+streams every matching record once and keeps only the running totals. The attributes are
+checked against the schema first (``check``): each must exist, sums and averages take
+numbers, and a group of a record reference is its target's record id.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import InvalidArgumentError
+from .._metadata import hint
 from .._records import Record
+from .check import NUMERIC, PSEUDO_OPERATORS, TYPE_OPERATORS, Schema, check_readable, kind_of
 
 _SPEC = re.compile(r"^(count|sum|avg|min|max)(?:\(([A-Za-z_][\w-]*)\))?$")
 _SORT = re.compile(r"^(-?)([A-Za-z_][\w-]*)(?:\.([a-z][a-z0-9_]*))?$")
@@ -39,6 +44,14 @@ def sorts_of(keys: Sequence[str]) -> list[dict[str, str]]:
 def _number(value: Any) -> Any:
     """What a record's value adds up as: currency in minor units, everything else as it is."""
     return getattr(value, "amount_minor", value)
+
+
+def _group(value: Any) -> Any:
+    """A value as a group key: hashable (JSON text for the JSON of an unknown type)."""
+    value = _number(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
 
 
 @dataclass
@@ -68,9 +81,44 @@ class Aggregator:
             self.specs.append((spec, match.group(1), match.group(2)))
         self.group_by = group_by
         self._groups: dict[Any, _Totals] = {}
+        self._group_by_reference = False
+
+    def check(self, root: str, schema: Schema) -> None:
+        """Refuse attributes ``root`` lacks (with the nearest slug), sums and averages of what
+        is not a number, and the least or greatest of references, which have no order."""
+        for spec, function, slug in self.specs:
+            if slug is None:
+                continue
+            kind = kind_of(slug, schema)
+            if kind is None:
+                known = [*schema, *PSEUDO_OPERATORS]
+                raise InvalidArgumentError(
+                    f"Cannot aggregate {spec!r}: no attribute {slug!r} on {root!r}.{hint(slug, known)}"
+                )
+            known = kind in TYPE_OPERATORS or kind == "record_id"  # else a type the API added: try
+            if function in ("sum", "avg") and known and kind not in NUMERIC:
+                raise InvalidArgumentError(
+                    f"Cannot aggregate {spec!r}: {slug!r} is {kind}; "
+                    f"{function} takes a number, rating or currency attribute."
+                )
+            if function in ("min", "max") and kind == "record-reference":
+                raise InvalidArgumentError(
+                    f"Cannot aggregate {spec!r}: {slug!r} is a record reference, which has no order."
+                )
+        if self.group_by is not None:
+            check_readable([self.group_by], root, schema, "group by")
+            self._group_by_reference = kind_of(self.group_by, schema) == "record-reference"
+
+    def _key(self, record: Record) -> Any:
+        if self.group_by is None:
+            return None
+        if self._group_by_reference:
+            targets = record.references(self.group_by)
+            return targets[0][1] if targets else None
+        return _group(record.first(self.group_by))
 
     def add(self, record: Record) -> None:
-        key = _number(record.first(self.group_by)) if self.group_by else None
+        key = self._key(record)
         totals = self._groups.setdefault(key, _Totals())
         totals.count += 1
         for _, function, slug in self.specs:

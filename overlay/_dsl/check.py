@@ -1,9 +1,11 @@
-"""Checking a filter against the workspace's schema before it is sent (no I/O).
+"""Checking a query against the workspace's schema before it is sent (no I/O).
 
 Every attribute must exist (else: the nearest slug), every property must belong to the
 attribute's type, every operator must fit it (else: the ones that do), select and status
 titles must be options, and values are coerced to what the API compares: numbers from
 text, dates and timestamps through dateutil (naive times are UTC), flags from text.
+Sort keys must name an attribute (or ``record_id``, ``created_at``, ``updated_at``) and a
+property of its type; ``include`` must name record-reference attributes.
 """
 
 from __future__ import annotations
@@ -121,6 +123,71 @@ def check(
     if isinstance(expr, Or):
         return Or(tuple(check(item, root, schemas, options, objects) for item in expr.items))
     raise InvalidArgumentError(f"Not a filter expression: {expr!r}.")
+
+
+def check_sorts(sorts: Sequence[Any], root: str, schema: Schema) -> None:
+    """Refuse a sort by an attribute ``root`` lacks, or by a property its type lacks.
+
+    Sorts along a path are left to the API (they reach other objects' schemas).
+    """
+    for sort in sorts:
+        attribute = sort.get("attribute") if isinstance(sort, Mapping) else None
+        if not isinstance(attribute, str):
+            continue
+        prop = sort.get("field") or ""
+        key = f"{attribute}.{prop}" if prop else attribute
+        if attribute in PSEUDO_OPERATORS and attribute not in schema:
+            if prop:
+                raise InvalidArgumentError(f"Cannot sort by {key!r}: {attribute} has no properties.")
+            continue
+        if attribute not in schema:
+            known = [*schema, *PSEUDO_OPERATORS]
+            raise InvalidArgumentError(
+                f"Cannot sort by {key!r}: no attribute {attribute!r} on {root!r}.{hint(attribute, known)}"
+            )
+        kind = schema[attribute]
+        properties = TYPE_OPERATORS.get(kind)
+        if prop and properties is not None and prop not in properties:
+            known = [p for p in properties if p]
+            raise InvalidArgumentError(
+                f"Cannot sort by {key!r}: {attribute!r} ({kind}) has no property {prop!r}."
+                + hint(prop, known, "Properties")
+            )
+
+
+def check_includes(slugs: Sequence[str], root: str, schema: Schema) -> None:
+    """Refuse an ``include`` of an attribute ``root`` lacks, or of one that is not a reference."""
+    references = [slug for slug, kind in schema.items() if kind == "record-reference"]
+    for slug in slugs:
+        if slug not in schema:
+            raise InvalidArgumentError(
+                f"Cannot include {slug!r}: no attribute {slug!r} on {root!r}."
+                + hint(slug, references or list(schema), "References" if references else "Known")
+            )
+        if schema[slug] != "record-reference":
+            raise InvalidArgumentError(
+                f"Cannot include {slug!r}: it is {schema[slug]} on {root!r}, not a record reference."
+                + hint(slug, references, "References")
+            )
+
+
+def check_readable(slugs: Sequence[str], root: str, schema: Schema, action: str) -> None:
+    """Refuse to read (``pluck``, ``group_by``, ...) an attribute ``root`` lacks."""
+    for slug in slugs:
+        if slug not in schema and slug not in PSEUDO_OPERATORS:
+            known = [*schema, *PSEUDO_OPERATORS]
+            raise InvalidArgumentError(
+                f"Cannot {action} {slug!r}: no attribute {slug!r} on {root!r}.{hint(slug, known)}"
+            )
+
+
+def kind_of(slug: str, schema: Schema) -> str | None:
+    """The type of ``slug`` (pseudo-attributes: ``timestamp`` or ``record_id``), ``None`` if unknown."""
+    if slug in schema:
+        return schema[slug]
+    if slug in PSEUDO_OPERATORS:
+        return "record_id" if slug == "record_id" else "timestamp"
+    return None
 
 
 def _unknown(kind: str, name: str, where: str, known: list[str]) -> InvalidArgumentError:

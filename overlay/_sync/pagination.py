@@ -28,6 +28,10 @@ class Page(Generic[T]):
     next: Token
     raw: RawResponse[Any]
 
+    def __len__(self) -> int:
+        """How many items the page holds."""
+        return len(self.items)
+
     @property
     def request_id(self) -> str | None:
         return self.raw.request_id
@@ -45,7 +49,8 @@ class Paginator(Generic[T]):
     ``paginator.to_list()`` (or ``first()``).
 
     Stops after ``max_items`` items when given. Nothing is fetched until iteration starts,
-    and each iteration starts again from the first page.
+    and each iteration starts again from the first page. ``pages()`` yields an empty page
+    only when there are no items at all.
     """
 
     def __init__(
@@ -69,8 +74,9 @@ class Paginator(Generic[T]):
             page = self._fetch(token, want)
             if want is not None and len(page.items) > want:
                 page = Page(page.items[:want], None, page.raw)
+            if page.items or not seen:  # an empty page only when nothing matched
+                yield page
             seen += len(page.items)
-            yield page
             if page.next is None or not page.items:
                 return
             token = page.next

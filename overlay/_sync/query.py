@@ -2,7 +2,9 @@
 """``records("people").where(...).order_by(...).limit(n)``: an immutable query of records.
 
 Each method returns a new query; nothing is sent until the query is iterated or asked for
-``first()``, ``exists()``, ``count()``, ``pluck()``, ``to_list()`` or ``aggregate()``.
+``first()``, ``exists()``, ``count()``, ``pluck()``, ``to_list()`` or ``aggregate()``. Then,
+before the first request, the filter, sort keys, ``include`` slugs and the attributes read
+by ``pluck`` and ``aggregate`` are checked against the cached metadata.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._dsl.aggregate import Aggregator, sorts_of
+from .._dsl.check import check_readable
 from .._dsl.expr import Expr, as_filter, from_filter
 from .._errors import InvalidArgumentError
 from .._records import Record, RecordList
@@ -28,14 +31,14 @@ Filter = Expr | Mapping[str, Any] | str
 
 @dataclasses.dataclass(frozen=True)
 class Query:
-    """A query of one object's records: filter, order, limit, included references."""
+    """A query of one object's records: filter, order, limit, included references, page size."""
 
     records: Records
     filter: Expr | None = None
     sorts: tuple[str, ...] = ()
     max_items: int | None = None
     includes: tuple[str, ...] = ()
-    page_size: int = 500
+    per_page: int = 500
 
     def __repr__(self) -> str:
         parts = [f"records({self.records.object!r})"]
@@ -47,6 +50,8 @@ class Query:
             parts.append(f"limit({self.max_items})")
         if self.includes:
             parts.append(f"include({', '.join(map(repr, self.includes))})")
+        if self.per_page != Query.per_page:
+            parts.append(f"page_size({self.per_page})")
         return ".".join(parts)
 
     def where(self, *filters: Filter) -> Query:
@@ -68,18 +73,37 @@ class Query:
         return dataclasses.replace(self, max_items=n)
 
     def include(self, *slugs: str) -> Query:
-        """Fetch the records these reference attributes point to (``rec["company"]``)."""
+        """Fetch the records these reference attributes point to: ``rec["company"]`` is then a
+        ``Record`` (``None`` if it was deleted) instead of the target's record id."""
+        for slug in slugs:
+            if not isinstance(slug, str) or not slug:
+                raise InvalidArgumentError(f"include() takes attribute slugs, got {slug!r}.")
         return dataclasses.replace(self, includes=self.includes + slugs)
 
-    def _paginator(self, max_items: int | None = None, page_size: int | None = None) -> Paginator[Record]:
+    def page_size(self, n: int) -> Query:
+        """Ask for ``n`` records a request (1 to 1000; 500 unless set)."""
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:
+            raise InvalidArgumentError(f"page_size() takes 1 to 1000, got {n!r}.")
+        return dataclasses.replace(self, per_page=n)
+
+    def _paginator(
+        self, max_items: int | None = None, page_size: int | None = None, include: bool = True
+    ) -> Paginator[Record]:
         limits = [n for n in (self.max_items, max_items) if n is not None]
         return self.records.query(
             self.filter,
             sorts=sorts_of(self.sorts) or None,
-            include=self.includes,
-            page_size=page_size or self.page_size,
+            include=self.includes if include else (),
+            page_size=page_size or self.per_page,
             max_items=min(limits) if limits else None,
         )
+
+    def _check_readable(self, slugs: Sequence[str], action: str) -> dict[str, str]:
+        """The object's schema (cached), once ``slugs`` are known attributes or pseudo-attributes."""
+        object = self.records.object
+        schema = self.records._client.metadata.schema(object)
+        check_readable(slugs, object, schema, action)
+        return schema
 
     def filter_json(self) -> dict[str, Any] | None:
         """The filter as the API receives it."""
@@ -106,14 +130,18 @@ class Query:
     def count(self) -> int:
         """How many records match, counted page by page (the API has no count endpoint)."""
         total = 0
-        for page in self._paginator(page_size=1000).pages():
+        for page in self._paginator(page_size=1000, include=False).pages():
             total += len(page.items)
         return total
 
     def pluck(self, *slugs: str) -> list[Any]:
-        """The plain first value of ``slug`` of each record; tuples for several slugs."""
+        """The plain first value of ``slug`` of each record; tuples for several slugs.
+
+        ``record_id``, ``created_at`` and ``updated_at`` read like attributes.
+        """
         if not slugs:
             raise InvalidArgumentError("pluck() needs at least one attribute slug.")
+        self._check_readable(slugs, "pluck")
         values: list[Any] = []
         for record in self._paginator():
             values.append(
@@ -160,9 +188,16 @@ class Query:
         return query_frame(self, columns, flatten)
 
     def aggregate(self, *specs: str, group_by: str | None = None) -> dict[str, Any]:
-        """``count``, ``sum(x)``, ``avg(x)``, ``min(x)``, ``max(x)`` over every match, per group."""
+        """``count``, ``sum(x)``, ``avg(x)``, ``min(x)``, ``max(x)`` over every match, per group.
+
+        The attributes are checked first (nothing is sent for an unknown one, or a sum of
+        text). ``group_by`` groups by an attribute's first value; a record reference groups
+        by its target's record id.
+        """
         totals = Aggregator(specs, group_by)
-        for page in self._paginator(page_size=1000).pages():
+        object = self.records.object
+        totals.check(object, self.records._client.metadata.schema(object))
+        for page in self._paginator(page_size=1000, include=False).pages():
             for record in page.items:
                 totals.add(record)
         return totals.result()

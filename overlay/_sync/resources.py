@@ -118,17 +118,19 @@ class _AsyncResource:
     ) -> Any:
         """A paginator over a query endpoint (``limit`` + ``offset``; a short page is the last).
 
-        A text filter is parsed; an expression is checked with ``check(expr)`` (awaited,
-        once) before the first page. ``items(data, request_id)`` turns a page's unparsed
-        ``data`` list into its items; without it, items are the endpoint's typed models.
+        A text filter is parsed; then ``check(filter)`` (awaited, once, before the first page)
+        gives the filter to send. ``items(data, request_id)`` turns a page's unparsed ``data``
+        list into its items; without it, items are the endpoint's typed models.
         """
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= QUERY_LIMIT:
+            raise InvalidArgumentError(f"page_size takes 1 to {QUERY_LIMIT}, got {page_size!r}.")
         expr = parse_text(filter) if isinstance(filter, str) else filter
         ready: dict[str, Any] = {}
 
         def prepare() -> tuple[Mapping[str, Any] | None, Names]:
             if not ready:
                 final = expr
-                if isinstance(final, Expr) and check is not None:
+                if check is not None:
                     final = check(final)
                 json = as_filter(final, parent)
                 ready["filter"], ready["names"] = json, Names.of_filter(parent, json, sorts)
@@ -273,7 +275,8 @@ class Records(_AsyncResource):
 
     ``include=["company"]`` on ``get`` and ``query`` fetches the records those
     record-reference attributes point to (one query per target object and page), so
-    ``person["company"]`` is the company's ``Record``.
+    ``person["company"]`` is the company's ``Record``, or ``None`` if it was deleted.
+    Without ``include`` a reference reads as its target's record id.
     """
 
     def __init__(self, client: Client, object: str) -> None:
@@ -293,6 +296,8 @@ class Records(_AsyncResource):
         return build_body(models.RecordWriteRequest, {"values": values})
 
     def get(self, record_id: str, *, include: Sequence[str] = ()) -> Record:
+        if include:
+            self._client.metadata.check_query(self.object, None, include)
         record: Record = self._call(
             op("records.get_record"), self.object, record_id, cast=self._record, names=Names(self.object)
         )
@@ -313,8 +318,15 @@ class Records(_AsyncResource):
         """Records matching ``filter``, in ``sorts`` order.
 
         ``filter`` is an ``F`` expression, a text query or the API's JSON. Expressions and
-        text are checked against the workspace's schema first (``check=False`` skips it).
+        text, sort attributes and ``include`` slugs are checked against the workspace's
+        cached schema before the first page (``check=False`` skips it).
         """
+        include = tuple(include)
+        metadata = self._client.metadata
+
+        def checked(filter: Any) -> Any:
+            metadata.check_query(self.object, sorts, include)
+            return metadata.check_filter(self.object, filter) if isinstance(filter, Expr) else filter
 
         def records(data: list[Any], request_id: str | None) -> RecordList:
             found = RecordList(Record.from_json(item, request_id, self.object) for item in data)
@@ -331,7 +343,7 @@ class Records(_AsyncResource):
             page_size,
             max_items,
             items=records,
-            check=(lambda expr: self._client.metadata.check_filter(self.object, expr)) if check else None,
+            check=checked if check else None,
             collect=RecordList,
         )
 
@@ -461,7 +473,7 @@ class Records(_AsyncResource):
                     record = Record.from_json(item, request_id, target)
                     found[target, record.id] = record
         for record in records:
-            record.include(found)
+            record.include(include, found)
 
 
 class Lists(_AsyncResource):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 from collections.abc import Iterator
 
@@ -64,6 +65,69 @@ def test_filters_are_checked_before_sending(sandbox: overlay.Sandbox) -> None:
             crm.records("people").where(F.name > 3).first()
         assert sent == []
         assert crm.records("people").where(F.created_at >= "1 January 2020").count() == 4
+
+
+def test_sorts_includes_and_aggregates_are_checked_before_sending(sandbox: overlay.Sandbox) -> None:
+    sent: list[str] = []
+    with sandbox.connect(on_request=[lambda r: sent.append(r.url.path)]) as crm:
+        for object in ("people", "companies"):
+            crm.metadata.attributes(object)
+        crm.metadata.objects()
+        sent.clear()
+        people, companies = crm.records("people").where(), crm.records("companies").where()
+        with pytest.raises(overlay.InvalidArgumentError, match="Did you mean 'created_at'"):
+            people.order_by("-craeted_at").first()
+        with pytest.raises(
+            overlay.InvalidArgumentError, match=r"Cannot include 'compnay'.*Did you mean 'company'"
+        ):
+            people.include("compnay").to_list()
+        with pytest.raises(overlay.InvalidArgumentError, match=r"'job_title'.*not a record reference"):
+            people.include("job_title").first()
+        with pytest.raises(overlay.InvalidArgumentError, match="Did you mean 'employee_count'"):
+            companies.aggregate("sum(employe_count)")
+        with pytest.raises(overlay.InvalidArgumentError, match="sum takes a number"):
+            companies.aggregate("sum(name)")
+        assert sent == []
+        assert companies.aggregate("sum(employee_count)") == {"sum(employee_count)": 42 + 120 + 15}
+
+
+def test_a_reference_reads_as_its_target_id_and_groups_by_it(sandbox: overlay.Sandbox) -> None:
+    crm = sandbox.client
+    analytical = crm.records("companies").where(F.name == "Analytical Engines").first()
+    assert analytical is not None
+    ada = crm.records("people").where(F.name == "Ada Lovelace").first()
+    assert ada is not None and ada.first("company") == analytical.id == ada["company"]
+    grouped = crm.records("people").where().include("company").aggregate("count", group_by="company")
+    assert grouped[analytical.id] == {"count": 2} and sum(g["count"] for g in grouped.values()) == 4
+
+
+def test_an_included_reference_to_a_deleted_record_reads_as_none(sandbox: overlay.Sandbox) -> None:
+    crm = sandbox.client
+    doomed = crm.records("companies").create({"name": "Doomed Ltd"})
+    deal = crm.records("deals").create({"name": "Lost cause", "associated_company": doomed.id})
+    crm.records("companies").delete(doomed.id)
+    fetched = crm.records("deals").where(F.record_id == deal.id).include("associated_company").first()
+    assert fetched is not None and fetched["associated_company"] is None
+    assert crm.records("deals").get(deal.id).first("associated_company") == doomed.id
+    assert crm.records("deals").get(deal.id, include=["associated_company"])["associated_company"] is None
+
+
+def test_record_id_and_created_at_read_like_attributes(sandbox: overlay.Sandbox) -> None:
+    people = sandbox.client.records("people").where().order_by("created_at")
+    rows = people.pluck("name", "created_at", "record_id")
+    assert rows[0][0] == "Ada Lovelace"
+    assert all(isinstance(created, datetime.datetime) for _, created, _ in rows)
+    assert [created for _, created, _ in rows] == sorted(created for _, created, _ in rows)
+    found = people.to_list()
+    assert found.find_by(record_id=rows[1][2]) is found[1] and found[1]["created_at"] == rows[1][1]
+
+
+def test_page_size_is_set_on_a_built_query(sandbox: overlay.Sandbox) -> None:
+    sent: list[str] = []
+    with sandbox.connect(on_request=[lambda r: sent.append(r.url.path)]) as crm:
+        query = crm.records("people").where().page_size(3)
+        assert [len(page) for page in query.pages()] == [3, 1] and len(sent) == 2
+        assert query.count() == 4 and crm.records("people").where().per_page == 500
 
 
 def test_the_async_forms(sandbox: overlay.Sandbox) -> None:
