@@ -11,8 +11,8 @@ import asyncio
 import difflib
 import functools
 import hashlib
-import json
 import logging
+import sqlite3
 import uuid
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,7 +29,16 @@ from .catalog import Catalog
 from .config import LATEST, VERSIONS, SandboxConfig
 from .context import HANDLERS, Ctx
 from .errors import APIError
-from .guards import ChaosMonkey, DropConnection, Idempotency, RateLimiter
+from .guards import (
+    ChaosMonkey,
+    DropConnection,
+    Idempotency,
+    RateLimiter,
+    check_target,
+    is_json_media,
+    parse_json,
+    read_body,
+)
 from .operations import Operation, operations
 from .store import Store, dumps, new_id
 from .versions import answer_down, answer_schema, body_up
@@ -88,18 +97,23 @@ def _version(request: Request) -> str:
     return version
 
 
-async def _json_body(request: Request, op: Operation, limit: int) -> Any:
-    raw = await request.body()
-    if len(raw) > limit:
-        raise APIError(413, "body_too_large", f"The body is {len(raw):,} bytes; the limit is {limit:,}.")
+async def _json_body(request: Request, op: Operation, config: SandboxConfig) -> Any:
+    """The JSON body: 415 for another media type, 413 past the size limit as it streams in,
+    then the checks of ``guards.parse_json`` (depth, UTF-8, lone surrogates)."""
+    content_type = request.headers.get("content-type")
+    announced = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    if announced and content_type is not None and not is_json_media(content_type):
+        raise APIError(
+            415,
+            "unsupported_media_type",
+            f"The body is {content_type.partition(';')[0]!r}; send JSON with Content-Type: application/json.",
+        )
+    raw = await read_body(request, config.max_body_bytes, config.header_timeout)
     if not raw:
         if op.body_required:
             raise APIError(400, "missing_body", "This operation needs a JSON body.")
         return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise APIError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+    return parse_json(raw)
 
 
 def _known_query(op: Operation, request: Request) -> dict[str, str]:
@@ -116,24 +130,27 @@ def _known_query(op: Operation, request: Request) -> dict[str, str]:
 def endpoint(by_version: dict[str, Operation]) -> Any:
     """The handler of one method and path, for each version that has the operation there."""
 
+    kind = "write" if next(iter(by_version.values())).is_write else "read"
+
     async def run(request: Request) -> Response:
         sandbox: Sandbox = request.app.state.sandbox
         fate = sandbox.chaos.decide()
         if fate.latency:
             await asyncio.sleep(fate.latency)
         if fate.fault:
-            raise sandbox.chaos.error(fate.fault)
+            raise sandbox.chaos.error(fate.fault, sandbox.limiter.rates.get(kind))
         token = sandbox.authenticate(request)
         version = _version(request)
         op = by_version[version]
         handle = HANDLERS[op.id]
-        limit_headers = sandbox.limiter.take(token, "write" if op.is_write else "read")
+        check_target(request)
+        limit_headers = sandbox.limiter.take(token, kind)
         path = op.coerce_params("path", dict(request.path_params))
         query = op.coerce_params("query", _known_query(op, request))
         headers = op.coerce_params(
             "header", {k.title(): v for k, v in request.headers.items()} | {"CRM-Version": version}
         )
-        body = await _json_body(request, op, sandbox.config.max_body_bytes)
+        body = await _json_body(request, op, sandbox.config)
         op.check_body(body)
         key = headers.get("Idempotency-Key") if op.is_write else None
         currencies = lambda: sandbox.catalog.currencies(path)  # noqa: E731
@@ -230,6 +247,25 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def _unexpected(request: Request, exc: Exception) -> APIError:
+    """An exception no check foresaw, as an error response: a 400 when it can only come from
+    the request's input (a number SQLite cannot hold, a pattern too long for LIKE, text that is
+    not Unicode), else a 500; either way the connection stays open."""
+    message = str(exc)
+    if isinstance(exc, OverflowError) or (
+        isinstance(exc, sqlite3.IntegrityError) and "datatype mismatch" in message
+    ):
+        log.warning("out-of-range input in %s %s: %s", request.method, request.url.path, message)
+        return APIError(400, "out_of_range", "A number in the request is beyond what the API stores.")
+    if isinstance(exc, sqlite3.OperationalError) and "too complex" in message:
+        log.warning("over-long pattern in %s %s", request.method, request.url.path)
+        return APIError(400, "pattern_too_long", "A text to match in the request is too long.")
+    if isinstance(exc, UnicodeEncodeError):
+        return APIError(400, "invalid_unicode", "The request holds text that is not Unicode.")
+    log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
+    return APIError(500, "internal_error", "The sandbox failed; this is a bug in the sandbox.")
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error in %s %s", request.method, request.url.path)
     return error_response(
@@ -284,7 +320,12 @@ def _routes(served: dict[str, dict[str, dict[str, Operation]]]) -> list[Route]:
         async def run(request: Request) -> Response:
             version = _answering_version(request)
             if version in methods.get(request.method, {}):
-                return await endpoints[request.method](request)  # type: ignore[no-any-return]
+                try:
+                    return await endpoints[request.method](request)  # type: ignore[no-any-return]
+                except (APIError, DropConnection, HTTPException):
+                    raise
+                except Exception as exc:
+                    raise _unexpected(request, exc) from exc
             allowed = sorted(m for m, ops in methods.items() if version in ops)
             if not allowed:
                 raise APIError(404, "not_found", f"No route {request.url.path!r} in API version {version}.")

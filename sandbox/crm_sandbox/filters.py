@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import APIError
-from .values import TYPES, Prop, parse_timestamp
+from .values import MAX_NUMBER, MAX_TEXT, TYPES, Prop, is_bounded_number, parse_timestamp
 
 MAX_DEPTH = 12
 MAX_NODES = 400
@@ -37,7 +37,8 @@ Sql = tuple[str, list[Any]]
 
 
 def filter_error(where: str, message: str) -> APIError:
-    return APIError(400, "filter_error", f"{message} (at {where}).")
+    code = "sort_error" if where.startswith("sorts") else "filter_error"
+    return APIError(400, code, f"{message} (at {where}).")
 
 
 def suggest(name: str, known: list[str]) -> str:
@@ -97,20 +98,21 @@ class Compiler:
             elif key in PSEUDO:
                 parts.append(self._pseudo(key, value, alias, here))
             else:
-                attribute = self._attribute(parent_id, key, here)
+                attribute = self._attribute(parent_id, key, here, pseudo=True)
                 parts.append(self._condition(attribute, value, alias, here))
         if not parts:
             return "1", []
         return " AND ".join(s for s, _ in parts), [p for _, ps in parts for p in ps]
 
-    def _attribute(self, parent_id: str, slug: str, where: str) -> sqlite3.Row:
+    def _attribute(self, parent_id: str, slug: str, where: str, pseudo: bool = False) -> sqlite3.Row:
+        """The attribute ``slug``; a 400 suggesting the nearest name (with the pseudo-attributes
+        ``record_id``, ``created_at``, ``updated_at`` where ``pseudo`` says they are usable)."""
         rows = self._attributes(parent_id)
         for row in rows:
             if row["api_slug"] == slug or row["id"] == slug:
                 return row
-        raise filter_error(
-            where, f"Unknown attribute {slug!r}." + suggest(slug, [r["api_slug"] for r in rows])
-        )
+        known = [r["api_slug"] for r in rows] + (list(PSEUDO) if pseudo else [])
+        raise filter_error(where, f"Unknown attribute {slug!r}." + suggest(slug, known))
 
     def _condition(self, attribute: sqlite3.Row, value: Any, alias: str, where: str) -> Sql:
         """A bare value, an operator object, or an object of property conditions."""
@@ -168,8 +170,8 @@ class Compiler:
 
     def _compare(self, attribute_type: str, spec: Prop, op: str, operand: Any, where: str) -> Sql:
         if op in ("$contains", "$starts_with", "$ends_with"):
-            if not isinstance(operand, str):
-                raise filter_error(where, f"{op} takes a string")
+            if not isinstance(operand, str) or len(operand) > MAX_TEXT:
+                raise filter_error(where, f"{op} takes a string of at most {MAX_TEXT:,} characters")
             text = operand.lower()
             if op == "$starts_with":
                 return "lk >= ? AND lk < ?", [text, text + "\U0010ffff"]
@@ -190,8 +192,13 @@ class Compiler:
 
     def _key(self, attribute_type: str, spec: Prop, operand: Any, where: str) -> Any:
         if spec.numeric:
-            if isinstance(operand, bool) or not isinstance(operand, int | float):
-                raise filter_error(where, f"{attribute_type} compares with numbers, got {operand!r}")
+            if not is_bounded_number(operand):
+                shown = "an integer beyond that" if type(operand) is int else repr(operand)
+                raise filter_error(
+                    where,
+                    f"{attribute_type} compares with finite numbers of magnitude at most {MAX_NUMBER:g}, "
+                    f"got {shown}",
+                )
             return float(operand)
         if isinstance(operand, bool):
             return "true" if operand else "false"
@@ -202,6 +209,8 @@ class Compiler:
             return parsed.isoformat(timespec="microseconds")
         if not isinstance(operand, str | int | float):
             raise filter_error(where, f"Expected a string or number, got {type(operand).__name__}")
+        if isinstance(operand, str) and len(operand) > MAX_TEXT:
+            raise filter_error(where, f"A text operand has at most {MAX_TEXT:,} characters")
         return operand if isinstance(operand, str) else str(operand)
 
     def _pseudo(self, name: str, value: Any, alias: str, where: str) -> Sql:
@@ -290,7 +299,7 @@ class Compiler:
                 parts.append(f"{alias}.{PSEUDO[sort['attribute']]} {direction}")
                 continue
             if "attribute" in sort:
-                steps = [self._attribute(parent_id, sort["attribute"], where)]
+                steps = [self._attribute(parent_id, sort["attribute"], where, pseudo=True)]
             elif "path" in sort:
                 steps = self._steps(parent_id, sort["path"], f"{where}.path")
             else:

@@ -13,6 +13,23 @@ from .errors import bad_request
 from .store import Store
 
 MAX_SEQ = 2**62  # a cursor past every row; SQLite integers are 64-bit
+MAX_OFFSET = 2**31 - 1  # the spec's maximum for ``offset`` in query bodies
+
+
+def window(body: dict[str, Any], default_limit: int) -> tuple[int, int]:
+    """``(limit, offset)`` of a query body as SQLite integers: a whole float (``5.0``, which the
+    spec's ``integer`` admits) is read as an int; an offset past ``MAX_OFFSET`` is a 400."""
+    limit, offset = body.get("limit", default_limit), body.get("offset", 0)
+    if isinstance(limit, float) and limit.is_integer():
+        limit = int(limit)
+    if isinstance(offset, float) and offset.is_integer() and abs(offset) <= 2**63:
+        offset = int(offset)
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise bad_request(
+            "invalid_request",
+            f"Invalid request body at body.offset: {offset!r} is not a whole number from 0 to {MAX_OFFSET}.",
+        )
+    return limit, offset
 
 
 def encode(seq: int) -> str:

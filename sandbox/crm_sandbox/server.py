@@ -2,23 +2,74 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .app import create_app
 from .config import SandboxConfig
+
+_TIMEOUT_RESPONSE = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+
+class HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a header timeout: a connection whose request head is not
+    complete ``head_timeout`` seconds after it connected or began sending it is answered 408 and
+    closed, so half-sent requests cannot hold connections (uvicorn times out only idle ones)."""
+
+    head_timeout: ClassVar[float] = 10.0
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        waiting_for_head = self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+        if waiting_for_head and self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        elif not waiting_for_head:
+            self._cancel_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        if self.conn.trailing_data[0]:  # part of a head arrived: say why before closing
+            self.transport.write(_TIMEOUT_RESPONSE)
+        self.transport.close()
 
 
 class LoopbackServer:
     """An ASGI app served by uvicorn on ``host:port`` (port 0 picks a free one) in a daemon thread."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        quiet: bool = False,
+        header_timeout: float = 10.0,
+    ) -> None:
         self.app = app
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
         # and without it every response waits ~40 ms for a delayed ACK.
@@ -34,6 +85,7 @@ class LoopbackServer:
                 log_level="critical" if quiet else "warning",
                 access_log=False,
                 lifespan="on",
+                http=type("HeadTimeout", (HeadTimeoutProtocol,), {"head_timeout": header_timeout}),
                 timeout_graceful_shutdown=2,
             )
         )
@@ -79,7 +131,13 @@ class SandboxServer(LoopbackServer):
     def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.config = config or SandboxConfig()
         # Chaos cuts connections on purpose; uvicorn would log each one as an error.
-        super().__init__(create_app(self.config), host, port, quiet=self.config.chaos.active)
+        super().__init__(
+            create_app(self.config),
+            host,
+            port,
+            quiet=self.config.chaos.active,
+            header_timeout=self.config.header_timeout,
+        )
 
     @property
     def token(self) -> str:

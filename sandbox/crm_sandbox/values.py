@@ -9,7 +9,6 @@ numeric one. The property ``""`` is the value's main property, used by shorthand
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,9 @@ from .errors import bad_request
 Stored = dict[str, Any]
 Key = tuple[str, str | None, float | None]  # (property, text key, numeric key)
 
+MAX_TEXT = 10_000  # characters of a text value (and of a filter's text operand)
+MAX_NUMBER = 1e300  # magnitude of a number value: SQLite holds it as a float, finite
+INT64 = (-(2**63), 2**63 - 1)  # amount_minor, as SQLite's integers
 TEXT_OPS = frozenset({"$eq", "$in", "$contains", "$starts_with", "$ends_with", "$not_empty"})
 ORDER_OPS = frozenset({"$eq", "$in", "$lt", "$lte", "$gt", "$gte", "$not_empty"})
 EQ_OPS = frozenset({"$eq", "$in", "$not_empty"})
@@ -69,15 +71,31 @@ _MISSING = object()
 
 def _text(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
     v = _unwrap(value, "value")
-    if not isinstance(v, str):
-        raise _fail(attribute, "a string", value)
+    if not isinstance(v, str) or len(v) > MAX_TEXT:
+        raise _fail(attribute, f"a string of at most {MAX_TEXT:,} characters", _abridged(value))
     return {"value": v}
+
+
+def _abridged(value: Any) -> Any:
+    """A value to quote in a message: a long text cut to its start."""
+    if isinstance(value, str) and len(value) > 60:
+        return f"{value[:40]}… ({len(value):,} characters)"
+    return value
+
+
+def is_bounded_number(v: Any) -> bool:
+    """A JSON number the API stores: not a boolean, finite, magnitude at most ``MAX_NUMBER``
+    (an integer such as 10**400 compares exactly, with no float conversion to overflow)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    return -MAX_NUMBER <= v <= MAX_NUMBER
 
 
 def _number(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
     v = _unwrap(value, "value")
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise _fail(attribute, "a number", value)
+    if not is_bounded_number(v):
+        shown = "an integer beyond that" if isinstance(v, int) and not isinstance(v, bool) else value
+        raise _fail(attribute, f"a finite number of magnitude at most {MAX_NUMBER:g}", shown)
     return {"value": v}
 
 
@@ -132,8 +150,8 @@ def _currency(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
         amount, code = value["amount_minor"], value.get("currency_code", default)
     else:
         amount, code = value, default
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise _fail(attribute, "a whole amount in minor units", value)
+    if isinstance(amount, bool) or not isinstance(amount, int) or not INT64[0] <= amount <= INT64[1]:
+        raise _fail(attribute, "a whole amount in minor units (a signed 64-bit integer)", value)
     if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code):
         raise _fail(attribute, "a currency_code such as EUR (no default is set)", value)
     return {"amount_minor": amount, "currency_code": code}
@@ -186,52 +204,39 @@ def _domain(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
     return {"domain": domain, "root_domain": root_domain(domain)}
 
 
-CALLING_CODES = {
-    "US": "1",
-    "CA": "1",
-    "GB": "44",
-    "FR": "33",
-    "DE": "49",
-    "ES": "34",
-    "IT": "39",
-    "NL": "31",
-    "IE": "353",
-    "PT": "351",
-    "IN": "91",
-    "JP": "81",
-    "AU": "61",
-    "BR": "55",
-}
-COUNTRY_BY_CODE = {
-    "1": "US",
-    **{code: country for country, code in CALLING_CODES.items() if code != "1"},
-}
-
-
 def _phone(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
+    """A number checked and normalised to E.164 by ``phonenumbers`` (imported on the first phone
+    written: its metadata is large); ``original_phone_number`` keeps what was typed."""
     if isinstance(value, dict):
         if not set(value) <= {"original_phone_number", "country_code"}:
             raise _fail(attribute, "{original_phone_number, country_code}", value)
         original, country = value.get("original_phone_number"), value.get("country_code")
     else:
         original, country = value, None
-    if not isinstance(original, str) or (country is not None and country not in CALLING_CODES):
-        raise _fail(attribute, f"a phone number (country_code one of {sorted(CALLING_CODES)})", value)
-    digits = re.sub(r"[\s().-]", "", original)
-    if digits.startswith("+"):
-        number = digits
-        code = next(
-            (c for c in sorted(COUNTRY_BY_CODE, key=len, reverse=True) if number[1:].startswith(c)),
-            None,
+    if not isinstance(original, str) or len(original) > 64:
+        raise _fail(attribute, "a phone number as text of at most 64 characters", _abridged(value))
+    import phonenumbers
+
+    if country is not None and country not in phonenumbers.SUPPORTED_REGIONS:
+        raise _fail(attribute, "a country_code that is an ISO 3166-1 alpha-2 code such as GB", value)
+    try:
+        number = phonenumbers.parse(original, country)
+    except phonenumbers.NumberParseException:
+        if country is None and not original.strip().startswith("+"):
+            raise _fail(attribute, "an international number (+...) or a country_code", value) from None
+        raise _fail(attribute, "a phone number", value) from None
+    if not phonenumbers.is_valid_number(number):
+        where = f" in {country}" if country and not original.strip().startswith("+") else ""
+        raise bad_request(
+            "invalid_value",
+            f"Attribute {attribute['api_slug']!r} (phone-number): {original!r} is not a valid number{where}.",
         )
-        country = country or (COUNTRY_BY_CODE[code] if code else None)
-    elif country:
-        number = f"+{CALLING_CODES[country]}{digits.lstrip('0')}"
-    else:
-        raise _fail(attribute, "an international number (+...) or a country_code", value)
-    if not re.fullmatch(r"\+[0-9]{6,15}", number):
-        raise _fail(attribute, "a phone number of 6 to 15 digits", value)
-    return {"phone_number": number, "original_phone_number": original, "country_code": country}
+    region = phonenumbers.region_code_for_number(number)
+    return {
+        "phone_number": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        "original_phone_number": original,
+        "country_code": region if region and region != "001" else country,
+    }
 
 
 def _name(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:

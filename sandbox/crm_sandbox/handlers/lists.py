@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .. import paging
 from ..context import Ctx, Reply, handler
 from ..errors import APIError, bad_request
 from ..records import Values
@@ -125,7 +126,7 @@ def query_entries(ctx: Ctx) -> Reply:
     order, order_params = compiler.order_by(entries.list["id"], body.get("sorts"), alias="e")
     rows = ctx.sandbox.store.all(
         f"SELECT e.* FROM entries e WHERE e.list_id = ? AND {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [entries.list["id"], *params, *order_params, body.get("limit", 500), body.get("offset", 0)],
+        [entries.list["id"], *params, *order_params, *paging.window(body, 500)],
     )
     return 200, {"data": entries.render(rows)}
 
