@@ -91,9 +91,9 @@ class Aggregator:
                 continue
             kind = kind_of(slug, schema)
             if kind is None:
-                known = [*schema, *PSEUDO_OPERATORS]
+                slugs = [*schema, *PSEUDO_OPERATORS]
                 raise InvalidArgumentError(
-                    f"Cannot aggregate {spec!r}: no attribute {slug!r} on {root!r}.{hint(slug, known)}"
+                    f"Cannot aggregate {spec!r}: no attribute {slug!r} on {root!r}.{hint(slug, slugs)}"
                 )
             known = kind in TYPE_OPERATORS or kind == "record_id"  # else a type the API added: try
             if function in ("sum", "avg") and known and kind not in NUMERIC:
