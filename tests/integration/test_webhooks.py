@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -53,6 +55,18 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
+def settled_log(crm: overlay.Client, webhook_id: str, timeout: float = 10.0) -> list[Any]:
+    """The webhook's deliveries once none is pending: an attempt is logged after its answer
+    arrives, so a handler can have run before the log shows how its delivery ended."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = crm.webhooks.deliveries(webhook_id).to_list()
+        if log and all(d.status.value != "pending" for d in log):
+            return log
+        assert time.monotonic() < deadline, "deliveries still pending"
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def sandbox() -> Iterator[overlay.Sandbox]:
     with overlay.Sandbox(read_rate=None, write_rate=None, webhook_retry_delays=FAST_RETRIES) as sb:
@@ -91,6 +105,37 @@ def test_deliveries_are_verified_typed_and_dispatched(sandbox: overlay.Sandbox) 
     assert by_type["note.created"].id.note_id == note.id.note_id
     assert isinstance(by_type["task.created"], TaskCreatedEvent)
     assert by_type["task.created"].id.task_id == task.id.task_id
+
+
+def readme_block(containing: str) -> str:
+    """The README's python code block that contains ``containing``, as written."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    return next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if containing in b)
+
+
+def test_the_readme_starlette_app_receives_deliveries_with_and_without_the_slash(
+    sandbox: overlay.Sandbox,
+) -> None:
+    crm = sandbox.client
+    router = webhooks.Router()
+    seen: list[Any] = []
+    router.on("record.created")(seen.append)
+    namespace: dict[str, Any] = {"router": router}
+    exec(readme_block("router.routes("), namespace)  # the README's example, as written
+    server = receiver(namespace["app"])
+    try:
+        bare = crm.webhooks.create(target_url=f"{server.url}/crm-hooks", subscriptions=["record.created"])
+        slash = crm.webhooks.create(target_url=f"{server.url}/crm-hooks/", subscriptions=["record.created"])
+        router.set_secrets([bare.secret, slash.secret])
+        crm.records("people").create({"name": "Mounted"})
+        wait_until(lambda: len(seen) == 2)
+        logs = {
+            hook.target_url: [(d.attempt, d.response_status_code) for d in settled_log(crm, webhook_id)]
+            for hook, webhook_id in ((bare, bare.id.webhook_id), (slash, slash.id.webhook_id))
+        }
+    finally:
+        server.stop()
+    assert logs == {f"{server.url}/crm-hooks": [(1, 200)], f"{server.url}/crm-hooks/": [(1, 200)]}
 
 
 def test_a_2025_01_01_webhook_gets_its_own_event_names_and_crm_signature(sandbox: overlay.Sandbox) -> None:
@@ -133,7 +178,7 @@ def test_a_retried_delivery_is_deduped(sandbox: overlay.Sandbox) -> None:
         router.set_secrets(hook.secret)
         crm.records("people").create({"name": "Lost Ack"})
         wait_until(lambda: len(tap.statuses) == 2)
-        deliveries = crm.webhooks.deliveries(hook.id.webhook_id).to_list()
+        deliveries = settled_log(crm, hook.id.webhook_id)
     finally:
         server.stop()
     assert len(seen) == 1, "the retry was acknowledged without dispatching again"
@@ -173,7 +218,7 @@ def test_a_rotation_signs_with_both_secrets_until_the_overlap_ends(sandbox: over
         server.stop()
     assert tap.statuses == [200, 200, 400, 200]
     assert len(tap.headers[2]["webhook-signature"].split(" ")) == 1
-    assert tap.headers[3]["crm-version"] == "2026-04-01"
+    assert tap.headers[3]["crm-version"] == "2026-12-01"
 
 
 def test_crm_webhooks_listen_prints_verified_events_and_refusals() -> None:
