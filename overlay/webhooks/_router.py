@@ -17,7 +17,7 @@ import math
 import os
 import secrets as _secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,7 +298,7 @@ class Router:
         self,
         scope: Mapping[str, Any],
         receive: Callable[[], Awaitable[Mapping[str, Any]]],
-        send: Callable[[Mapping[str, Any]], Awaitable[None]],
+        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
     ) -> None:
         """The router as an ASGI app: POST a delivery to any path it is mounted at."""
         if scope["type"] == "lifespan":

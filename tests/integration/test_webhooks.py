@@ -34,7 +34,8 @@ class Tap:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         self.headers.append({k.decode(): v.decode() for k, v in scope["headers"]})
         lost = len(self.headers) <= self.lose
 
@@ -110,7 +111,8 @@ def test_deliveries_are_verified_typed_and_dispatched(sandbox: overlay.Sandbox) 
 def readme_block(containing: str) -> str:
     """The README's python code block that contains ``containing``, as written."""
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    return next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if containing in b)
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", readme, re.S)
+    return next(b for b in blocks if containing in b)
 
 
 def test_the_readme_starlette_app_receives_deliveries_with_and_without_the_slash(

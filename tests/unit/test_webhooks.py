@@ -61,7 +61,9 @@ def signed(body: bytes = BODY, secrets: Any = VECTOR_SECRET, **options: Any) -> 
     return webhooks.sign(body, secrets, **options)
 
 
-def check(body: bytes, headers: dict[str, str], secrets: Any = VECTOR_SECRET, **options: Any) -> Any:
+def check(
+    body: bytes | bytearray | str, headers: dict[str, str], secrets: Any = VECTOR_SECRET, **options: Any
+) -> Any:
     options.setdefault("now", NOW)
     options.setdefault("seen", None)
     return webhooks.verify(body, headers, secrets, **options)
