@@ -80,8 +80,11 @@ class AsyncBulk:
     ) -> BulkReport:
         """Create a record from each item (a mapping of attribute slug to value).
 
-        ``key`` names the attribute (or gives a function) that identifies an item across
-        runs; by default, its content. ``journal`` is a file that makes the run resumable.
+        ``key`` names the attribute (or gives a function) that identifies an item within
+        the run and its resumes, and in its ``ItemError``; by default, its content.
+        ``journal`` is a file that keeps the run's id and what it applied: started again
+        with it, the run resumes and skips those. Without it, calling again is a new run
+        and creates again (to write the same items again without duplicates, ``upsert``).
         ``dry_run`` checks the items against the object's attributes and options and writes
         nothing. ``concurrency`` batches are in flight at once (the next one is built while
         the last one is on the wire).
