@@ -10,6 +10,8 @@ being handled (here or in another worker sharing the store) gets a retryable 409
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import inspect
 import json
 import logging
@@ -194,24 +196,41 @@ class Router:
     async def handle_async(self, body: bytes, headers: Mapping[str, Any]) -> Reply:
         """``handle`` for async code: async handlers are awaited, others run in a thread.
 
-        Cancelled (a timeout around it, a server shutting down), it gives the claim back
-        before the cancellation goes on, so the sender's retry is handled.
+        Cancelled (a timeout around it, a server shutting down), it gives the claim back,
+        so the sender's retry is handled: at once, or when the handler's thread returns (a
+        thread cannot be stopped, and a retry must not run beside it).
         """
         started = self._begin(body, headers)
         if isinstance(started, Reply):
             return started
+        thread: asyncio.Future[Any] | None = None
         try:
             for route, event in started.calls:
                 if route.is_async:
                     await route.handler(event, **route.arguments(started.delivery))
                 else:
-                    await asyncio.to_thread(route.handler, event, **route.arguments(started.delivery))
+                    arguments = route.arguments(started.delivery)
+                    call = functools.partial(
+                        contextvars.copy_context().run, route.handler, event, **arguments
+                    )
+                    thread = asyncio.get_running_loop().run_in_executor(None, call)
+                    await asyncio.shield(thread)
+                    thread = None
         except Exception as exc:
             return self._failed(started, exc)
         except BaseException:  # cancelled
-            self._release(started)
+            if thread is None or thread.done():
+                self._release(started)
+            else:
+                thread.add_done_callback(lambda ended: self._release_after(started, ended))
             raise
         return self._done(started)
+
+    def _release_after(self, started: _Started, thread: asyncio.Future[Any]) -> None:
+        error = None if thread.cancelled() else thread.exception()
+        if error is not None:
+            log.error("webhook handler failed on delivery %s", started.delivery.message_id, exc_info=error)
+        self._release(started)
 
     def _begin(self, body: bytes, headers: Mapping[str, Any]) -> Reply | _Started:
         if self.verifier is None:

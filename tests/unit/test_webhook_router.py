@@ -226,6 +226,38 @@ def test_a_cancelled_handle_async_gives_its_claim_back() -> None:
     assert attempts == [1, 2]
 
 
+def test_a_cancelled_thread_handler_keeps_its_claim_until_the_thread_returns() -> None:
+    router = webhooks.Router([SECRET])
+    started, finish = threading.Event(), threading.Event()
+    attempts: list[int] = []
+
+    @router.on("record.created")
+    def blocking_once(event: Any) -> None:
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            started.set()
+            assert finish.wait(10), "the test never let the thread finish"
+
+    body, headers = delivery(RECORD, message_id="msg_thread")
+
+    async def receive() -> list[int]:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(router.handle_async(body, headers), timeout=0.01)
+        assert started.wait(10)
+        statuses = [(await router.handle_async(body, resigned(body, "msg_thread"))).status]
+        finish.set()  # the thread returns, and then gives the claim back
+        deadline = time.monotonic() + 10
+        while statuses[-1] == 409 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+            statuses.append((await router.handle_async(body, resigned(body, "msg_thread"))).status)
+        return statuses
+
+    statuses = asyncio.run(receive())
+    assert statuses[0] == 409, "no retry runs beside the thread still handling it"
+    assert statuses[-1] == 200 and set(statuses[:-1]) == {409}
+    assert attempts == [1, 2]
+
+
 def test_an_interrupted_handler_gives_its_claim_back() -> None:
     router = webhooks.Router([SECRET])
     attempts: list[int] = []
