@@ -17,6 +17,7 @@ import overlay
 import overlay.cli
 
 KEY = "sk_live_7Hq2mR9xVb4KpT1wQz"
+WRONG_KEY = "sk_live_Wr0ngButWellFormed42"
 MALFORMED_KEYS = [f"{KEY}\x00", f"{KEY}é", f"{KEY}\nX-Injected: 1", f"sk\x07{KEY}"]
 
 
@@ -79,6 +80,10 @@ def test_no_key_or_webhook_secret_shows_anywhere(
         assert "position" in str(error)
         seen.raised(lambda bad=bad: sandbox.connect_async(api_key=bad), overlay.ConfigurationError)
 
+    # A well-formed key the server does not know: a 401, from the server's words only.
+    with sandbox.connect(api_key=WRONG_KEY, log="debug") as stranger:
+        seen.raised(stranger.whoami, overlay.AuthenticationError)
+
     # A valid key read from a file, trailing newline and all.
     key_file = tmp_path / "key.txt"
     key_file.write_text(f"{KEY}\n")
@@ -138,5 +143,11 @@ def test_no_key_or_webhook_secret_shows_anywhere(
     assert any("httpcore" in record.name for record in caplog.records), "httpcore's debug log was captured"
     assert any("send_request_headers.failed" in record.getMessage() for record in caplog.records)
     assert len(secrets) == 2 and all(s.startswith("whsec_") for s in secrets)
-    for secret in (KEY, KEY.removeprefix("sk_live_"), *secrets, *(s.removeprefix("whsec_") for s in secrets)):
+    for secret in (
+        KEY,
+        KEY.removeprefix("sk_live_"),
+        WRONG_KEY,
+        *secrets,
+        *(s.removeprefix("whsec_") for s in secrets),
+    ):
         assert seen.hits(secret) == [], f"{secret[:6]}... shown"
