@@ -17,8 +17,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordBatchRequest",
@@ -32,8 +34,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeCreateRequest",
@@ -47,8 +51,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryCreateRequest",
@@ -61,8 +67,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ListCreateRequest",
@@ -76,8 +84,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeCreateRequest",
@@ -91,8 +101,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "NoteCreateRequest",
@@ -105,8 +117,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ObjectCreateRequest",
@@ -120,8 +134,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -135,8 +151,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SelectOptionCreateRequest",
@@ -150,8 +168,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "TaskCreateRequest",
@@ -164,8 +184,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookCreateRequest",
@@ -178,6 +200,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -191,6 +214,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -204,6 +228,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -217,6 +242,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -230,6 +256,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -244,6 +271,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -257,6 +285,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -270,6 +299,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -283,6 +313,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -296,6 +327,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -309,6 +341,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -321,6 +354,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -334,6 +368,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -347,6 +382,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -360,6 +396,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -373,6 +410,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -385,6 +423,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -397,6 +436,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -409,6 +449,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -422,6 +463,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -435,6 +477,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -447,6 +490,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -460,6 +504,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -472,6 +517,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -485,7 +531,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordQueryRequest",
@@ -499,7 +547,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordQueryRequest",
@@ -513,8 +563,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -527,7 +579,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SearchRequest",
@@ -541,6 +595,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -555,8 +610,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeUpdateRequest",
@@ -570,8 +627,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryUpdateRequest",
@@ -585,8 +644,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ListUpdateRequest",
@@ -600,8 +661,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ObjectUpdateRequest",
@@ -615,8 +678,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -630,8 +695,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SelectOptionUpdateRequest",
@@ -645,8 +712,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "TaskUpdateRequest",
@@ -660,8 +729,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookUpdateRequest",
@@ -675,8 +746,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryCreateRequest",
@@ -690,8 +763,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -707,8 +782,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordBatchRequest",
@@ -722,8 +799,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeCreateRequest",
@@ -737,8 +816,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryCreateRequest",
@@ -751,8 +832,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ListCreateRequest",
@@ -766,8 +849,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeCreateRequest",
@@ -781,8 +866,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "NoteCreateRequest",
@@ -795,8 +882,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ObjectCreateRequest",
@@ -810,8 +899,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -825,8 +916,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SelectOptionCreateRequest",
@@ -840,8 +933,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "TaskCreateRequest",
@@ -854,8 +949,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookCreateRequest",
@@ -868,6 +965,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -881,6 +979,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -894,6 +993,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -907,6 +1007,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -920,6 +1021,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -934,6 +1036,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -947,6 +1050,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -960,6 +1064,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -973,6 +1078,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -986,6 +1092,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -999,6 +1106,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1011,6 +1119,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1024,6 +1133,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1037,6 +1147,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1050,6 +1161,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1063,6 +1175,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1075,6 +1188,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1087,6 +1201,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1099,6 +1214,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1112,6 +1228,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1125,6 +1242,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1137,6 +1255,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1150,6 +1269,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1162,6 +1282,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1175,7 +1296,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordQueryRequest",
@@ -1189,7 +1312,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordQueryRequest",
@@ -1203,8 +1328,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -1217,7 +1344,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SearchRequest",
@@ -1231,6 +1360,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -1245,8 +1375,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeUpdateRequest",
@@ -1260,8 +1392,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryUpdateRequest",
@@ -1275,8 +1409,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ListUpdateRequest",
@@ -1290,8 +1426,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ObjectUpdateRequest",
@@ -1305,8 +1443,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -1320,8 +1460,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SelectOptionUpdateRequest",
@@ -1335,8 +1477,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "TaskUpdateRequest",
@@ -1350,8 +1494,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookUpdateRequest",
@@ -1365,8 +1511,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryCreateRequest",
@@ -1380,8 +1528,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -1397,8 +1547,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordBatchRequest",
@@ -1412,8 +1564,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeCreateRequest",
@@ -1427,8 +1581,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryCreateRequest",
@@ -1441,8 +1597,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ListCreateRequest",
@@ -1456,8 +1614,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeCreateRequest",
@@ -1471,8 +1631,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "NoteCreateRequest",
@@ -1485,8 +1647,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ObjectCreateRequest",
@@ -1500,8 +1664,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -1515,8 +1681,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SelectOptionCreateRequest",
@@ -1530,8 +1698,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "TaskCreateRequest",
@@ -1544,8 +1714,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookCreateRequest",
@@ -1558,6 +1730,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -1571,6 +1744,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -1584,6 +1758,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -1597,6 +1772,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -1610,6 +1786,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -1624,6 +1801,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1637,6 +1815,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1650,6 +1829,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1663,6 +1843,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1676,6 +1857,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1689,6 +1871,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1701,6 +1884,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1714,6 +1898,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1727,6 +1912,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1740,6 +1926,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1753,6 +1940,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1765,6 +1953,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1777,6 +1966,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1789,6 +1979,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1802,6 +1993,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1815,6 +2007,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1827,6 +2020,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1840,6 +2034,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1852,6 +2047,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -1865,7 +2061,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordQueryRequest",
@@ -1879,7 +2077,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordQueryRequest",
@@ -1893,8 +2093,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -1908,7 +2110,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
+     "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookRotateRequest",
@@ -1921,7 +2126,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SearchRequest",
@@ -1935,6 +2142,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -1949,8 +2157,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeUpdateRequest",
@@ -1964,8 +2174,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryUpdateRequest",
@@ -1979,8 +2191,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ListUpdateRequest",
@@ -1994,8 +2208,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ObjectUpdateRequest",
@@ -2009,8 +2225,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -2024,8 +2242,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SelectOptionUpdateRequest",
@@ -2039,8 +2259,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "TaskUpdateRequest",
@@ -2054,8 +2276,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookUpdateRequest",
@@ -2069,8 +2293,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryCreateRequest",
@@ -2084,8 +2310,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -2101,8 +2329,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordBatchRequest",
@@ -2116,8 +2346,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeCreateRequest",
@@ -2131,8 +2363,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryCreateRequest",
@@ -2145,8 +2379,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ListCreateRequest",
@@ -2160,8 +2396,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeCreateRequest",
@@ -2175,8 +2413,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "NoteCreateRequest",
@@ -2189,8 +2429,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ObjectCreateRequest",
@@ -2204,8 +2446,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -2219,8 +2463,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SelectOptionCreateRequest",
@@ -2234,8 +2480,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "TaskCreateRequest",
@@ -2248,8 +2496,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookCreateRequest",
@@ -2262,6 +2512,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -2275,6 +2526,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -2288,6 +2540,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -2301,6 +2554,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -2314,6 +2568,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -2328,6 +2583,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2341,6 +2597,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2354,6 +2611,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2367,6 +2625,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2380,6 +2639,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2393,6 +2653,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2405,6 +2666,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2418,6 +2680,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2431,6 +2694,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2444,6 +2708,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2457,6 +2722,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2469,6 +2735,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2481,6 +2748,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2493,6 +2761,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2506,6 +2775,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2519,6 +2789,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2531,6 +2802,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2544,6 +2816,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2556,6 +2829,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "429": "Error"
     },
     "body": null,
@@ -2569,7 +2843,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordQueryRequest",
@@ -2583,7 +2859,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordQueryRequest",
@@ -2597,8 +2875,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -2612,7 +2892,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
+     "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookRotateRequest",
@@ -2625,7 +2908,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "400": "Error",
      "401": "Error",
      "403": "Error",
+     "405": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SearchRequest",
@@ -2639,6 +2924,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "429": "Error"
     },
@@ -2653,8 +2939,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "AttributeUpdateRequest",
@@ -2668,8 +2956,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryUpdateRequest",
@@ -2683,8 +2973,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ListUpdateRequest",
@@ -2698,8 +2990,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "ObjectUpdateRequest",
@@ -2713,8 +3007,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -2728,8 +3024,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "SelectOptionUpdateRequest",
@@ -2743,8 +3041,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "TaskUpdateRequest",
@@ -2758,8 +3058,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "WebhookUpdateRequest",
@@ -2773,8 +3075,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "EntryCreateRequest",
@@ -2788,8 +3092,10 @@ _MAPS: dict[str, Any] = json.loads("""
      "401": "Error",
      "403": "Error",
      "404": "Error",
+     "405": "Error",
      "409": "Error",
      "413": "Error",
+     "415": "Error",
      "429": "Error"
     },
     "body": "RecordWriteRequest",
@@ -4907,6 +5213,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "id": {
       "ref": "WebhookIdentifier"
      },
@@ -4928,6 +5237,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ]
    },
+   "WebhookApiVersion": {},
    "WebhookCreateRequest": {
     "keys": [
      "data"
@@ -5094,6 +5404,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "status": {
       "ref": "WebhookStatus"
      },
@@ -5161,6 +5474,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "id": {
       "ref": "WebhookIdentifier"
      },
@@ -5190,6 +5506,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "subscriptions": {
       "items": {
        "ref": "WebhookSubscription"
@@ -7322,6 +7641,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "id": {
       "ref": "WebhookIdentifier"
      },
@@ -7343,6 +7665,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ]
    },
+   "WebhookApiVersion": {},
    "WebhookCreateRequest": {
     "keys": [
      "data"
@@ -7509,6 +7832,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "status": {
       "ref": "WebhookStatus"
      },
@@ -7576,6 +7902,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "id": {
       "ref": "WebhookIdentifier"
      },
@@ -7605,6 +7934,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "subscriptions": {
       "items": {
        "ref": "WebhookSubscription"
@@ -9726,6 +10058,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "id": {
       "ref": "WebhookIdentifier"
      },
@@ -9747,6 +10082,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ]
    },
+   "WebhookApiVersion": {},
    "WebhookCreateRequest": {
     "keys": [
      "data"
@@ -9913,6 +10249,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "status": {
       "ref": "WebhookStatus"
      },
@@ -10029,6 +10368,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "id": {
       "ref": "WebhookIdentifier"
      },
@@ -10058,6 +10400,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "subscriptions": {
       "items": {
        "ref": "WebhookSubscription"
@@ -12190,6 +12535,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "id": {
       "ref": "WebhookIdentifier"
      },
@@ -12211,6 +12559,7 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ]
    },
+   "WebhookApiVersion": {},
    "WebhookCreateRequest": {
     "keys": [
      "data"
@@ -12377,6 +12726,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "status": {
       "ref": "WebhookStatus"
      },
@@ -12494,6 +12846,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "id": {
       "ref": "WebhookIdentifier"
      },
@@ -12523,6 +12878,9 @@ _MAPS: dict[str, Any] = json.loads("""
      "target_url"
     ],
     "props": {
+     "api_version": {
+      "ref": "WebhookApiVersion"
+     },
      "subscriptions": {
       "items": {
        "ref": "WebhookSubscription"

@@ -26,7 +26,7 @@ def _round_trip() -> Result:
         ada = people.query({"name": "Ada Lovelace"}).first()
         assert ada is not None
         raw = httpx.Client(
-            base_url=sb.url, headers={"Authorization": f"Bearer {sb.token}", "CRM-Version": "2026-04-01"}
+            base_url=sb.url, headers={"Authorization": f"Bearer {sb.token}", "CRM-Version": "2026-12-01"}
         )
         path = f"/v2/objects/people/records/{ada.id}"
 

@@ -11,7 +11,7 @@ from .conftest import Start, query
 def test_every_response_has_a_request_id_and_a_version(api: httpx.Client) -> None:
     for response in (api.get("/v2/self"), api.get("/v2/nowhere"), api.delete("/v2/objects")):
         assert response.headers["x-request-id"].startswith("req_")
-        assert response.headers["crm-version"] == "2026-04-01"
+        assert response.headers["crm-version"] == "2026-12-01"
     assert api.get("/v2/nowhere").status_code == 404
     assert api.delete("/v2/objects").status_code == 405
 

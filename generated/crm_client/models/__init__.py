@@ -142,6 +142,7 @@ if TYPE_CHECKING:
     from .timestamp_value import TimestampValue
     from .token_info import TokenInfo
     from .webhook import Webhook
+    from .webhook_api_version import WebhookApiVersion
     from .webhook_create_request import WebhookCreateRequest
     from .webhook_created_response import WebhookCreatedResponse
     from .webhook_delivery import WebhookDelivery
@@ -298,6 +299,7 @@ _MODULES = {
     "TimestampValue": ".timestamp_value",
     "TokenInfo": ".token_info",
     "Webhook": ".webhook",
+    "WebhookApiVersion": ".webhook_api_version",
     "WebhookCreateRequest": ".webhook_create_request",
     "WebhookCreatedResponse": ".webhook_created_response",
     "WebhookDelivery": ".webhook_delivery",
@@ -455,6 +457,7 @@ __all__ = (
     "TimestampValue",
     "TokenInfo",
     "Webhook",
+    "WebhookApiVersion",
     "WebhookCreatedResponse",
     "WebhookCreateRequest",
     "WebhookDelivery",

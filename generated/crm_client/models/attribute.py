@@ -22,22 +22,23 @@ T = TypeVar("T", bound="Attribute")
 
 @_attrs_define
 class Attribute:
-    """A typed field of an object or of a list's entries.
+    """A typed field of an object or of a list's entries. Attributes of type `checkbox`, `select`, `status` and `rating`
+    cannot be unique: `is_unique: true` for one is refused with 400 `invalid_attribute`.
 
-    Attributes:
-        id (AttributeIdentifier): An attribute's id. `object_id` or `list_id` names its owner.
-        title (str):
-        api_slug (str):
-        type_ (AttributeType): The type of an attribute, which fixes the shape of its values.
-        is_system_attribute (bool):
-        is_writable (bool):
-        is_required (bool):
-        is_unique (bool):
-        is_multiselect (bool):
-        is_archived (bool):
-        config (AttributeConfig): Settings that only some attribute types use; a section for another type is ignored.
-        created_at (datetime.datetime):
-        description (None | str | Unset):
+        Attributes:
+            id (AttributeIdentifier): An attribute's id. `object_id` or `list_id` names its owner.
+            title (str):
+            api_slug (str):
+            type_ (AttributeType): The type of an attribute, which fixes the shape of its values.
+            is_system_attribute (bool):
+            is_writable (bool):
+            is_required (bool):
+            is_unique (bool):
+            is_multiselect (bool):
+            is_archived (bool):
+            config (AttributeConfig): Settings that only some attribute types use; a section for another type is ignored.
+            created_at (datetime.datetime):
+            description (None | str | Unset):
     """
 
     id: AttributeIdentifier

@@ -20,7 +20,8 @@ class AttributeCreateRequest:
     """The body of create_attribute.
 
     Attributes:
-        data (AttributeWrite): The fields of a new attribute.
+        data (AttributeWrite): The fields of a new attribute. Attributes of type `checkbox`, `select`, `status` and
+            `rating` cannot be unique: `is_unique: true` for one is refused with 400 `invalid_attribute`.
     """
 
     data: AttributeWrite

@@ -20,7 +20,8 @@ class AttributeResponse:
     """One attribute.
 
     Attributes:
-        data (Attribute): A typed field of an object or of a list's entries.
+        data (Attribute): A typed field of an object or of a list's entries. Attributes of type `checkbox`, `select`,
+            `status` and `rating` cannot be unique: `is_unique: true` for one is refused with 400 `invalid_attribute`.
     """
 
     data: Attribute

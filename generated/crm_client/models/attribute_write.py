@@ -20,18 +20,19 @@ T = TypeVar("T", bound="AttributeWrite")
 
 @_attrs_define
 class AttributeWrite:
-    """The fields of a new attribute.
+    """The fields of a new attribute. Attributes of type `checkbox`, `select`, `status` and `rating` cannot be unique:
+    `is_unique: true` for one is refused with 400 `invalid_attribute`.
 
-    Attributes:
-        title (str):
-        api_slug (str): A lowercase snake_case name.
-        type_ (AttributeType): The type of an attribute, which fixes the shape of its values.
-        description (None | str | Unset):
-        is_required (bool | Unset):  Default: False.
-        is_unique (bool | Unset):  Default: False.
-        is_multiselect (bool | Unset):  Default: False.
-        config (AttributeConfig | Unset): Settings that only some attribute types use; a section for another type is
-            ignored.
+        Attributes:
+            title (str):
+            api_slug (str): A lowercase snake_case name.
+            type_ (AttributeType): The type of an attribute, which fixes the shape of its values.
+            description (None | str | Unset):
+            is_required (bool | Unset):  Default: False.
+            is_unique (bool | Unset):  Default: False.
+            is_multiselect (bool | Unset):  Default: False.
+            config (AttributeConfig | Unset): Settings that only some attribute types use; a section for another type is
+                ignored.
     """
 
     title: str

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.webhook_api_version import WebhookApiVersion
 from ..models.webhook_status import WebhookStatus
 from ..types import UNSET, Unset
 
@@ -25,14 +26,15 @@ class WebhookPatch:
     Attributes:
         target_url (str | Unset):
         subscriptions (list[WebhookSubscription] | Unset):
-        api_version (str | Unset):
+        api_version (WebhookApiVersion | Unset): A version that this server serves; a webhook's deliveries take its
+            shapes.
         status (WebhookStatus | Unset): Whether deliveries are being made. A webhook whose deliveries keep failing
             becomes degraded.
     """
 
     target_url: str | Unset = UNSET
     subscriptions: list[WebhookSubscription] | Unset = UNSET
-    api_version: str | Unset = UNSET
+    api_version: WebhookApiVersion | Unset = UNSET
     status: WebhookStatus | Unset = UNSET
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
@@ -55,7 +57,9 @@ class WebhookPatch:
                 subscriptions_item = subscriptions_item_data.to_dict()
                 subscriptions.append(subscriptions_item)
 
-        api_version = self.api_version
+        api_version: str | Unset = UNSET
+        if not isinstance(self.api_version, Unset):
+            api_version = self.api_version.value
 
         status: str | Unset = UNSET
         if not isinstance(self.status, Unset):
@@ -89,7 +93,14 @@ class WebhookPatch:
 
                 subscriptions.append(subscriptions_item)
 
-        api_version = d.get("api_version", UNSET)
+        _api_version = d.get("api_version", UNSET)
+        api_version: WebhookApiVersion | Unset
+        if isinstance(_api_version, Unset):
+            api_version = UNSET
+        else:
+            api_version = WebhookApiVersion._value2member_map_.get(
+                _api_version_raw := _api_version
+            ) or WebhookApiVersion(_api_version_raw)
 
         _status = d.get("status", UNSET)
         status: WebhookStatus | Unset

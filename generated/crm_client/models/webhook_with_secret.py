@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.webhook_api_version import WebhookApiVersion
 from ..models.webhook_status import WebhookStatus
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class WebhookWithSecret:
         id (WebhookIdentifier): A webhook's id.
         target_url (str):
         subscriptions (list[WebhookSubscription]):
-        api_version (str):
+        api_version (WebhookApiVersion): A version that this server serves; a webhook's deliveries take its shapes.
         status (WebhookStatus): Whether deliveries are being made. A webhook whose deliveries keep failing becomes
             degraded.
         created_at (datetime.datetime):
@@ -37,7 +38,7 @@ class WebhookWithSecret:
     id: WebhookIdentifier
     target_url: str
     subscriptions: list[WebhookSubscription]
-    api_version: str
+    api_version: WebhookApiVersion
     status: WebhookStatus
     created_at: datetime.datetime
     secret: str = _attrs_field(repr=False)
@@ -66,7 +67,7 @@ class WebhookWithSecret:
             subscriptions_item = subscriptions_item_data.to_dict()
             subscriptions.append(subscriptions_item)
 
-        api_version = self.api_version
+        api_version = self.api_version.value
 
         status = self.status.value
 
@@ -104,7 +105,9 @@ class WebhookWithSecret:
 
             subscriptions.append(subscriptions_item)
 
-        api_version = d["api_version"]
+        api_version = WebhookApiVersion._value2member_map_.get(
+            _api_version_raw := d["api_version"]
+        ) or WebhookApiVersion(_api_version_raw)
 
         status = WebhookStatus._value2member_map_.get(_status_raw := d["status"]) or WebhookStatus(_status_raw)
 

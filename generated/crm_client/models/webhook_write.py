@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.webhook_api_version import WebhookApiVersion
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -24,12 +25,13 @@ class WebhookWrite:
     Attributes:
         target_url (str):
         subscriptions (list[WebhookSubscription]):
-        api_version (str | Unset): Defaults to the request's version.
+        api_version (WebhookApiVersion | Unset): A version that this server serves; a webhook's deliveries take its
+            shapes.
     """
 
     target_url: str
     subscriptions: list[WebhookSubscription]
-    api_version: str | Unset = UNSET
+    api_version: WebhookApiVersion | Unset = UNSET
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(
@@ -48,7 +50,9 @@ class WebhookWrite:
             subscriptions_item = subscriptions_item_data.to_dict()
             subscriptions.append(subscriptions_item)
 
-        api_version = self.api_version
+        api_version: str | Unset = UNSET
+        if not isinstance(self.api_version, Unset):
+            api_version = self.api_version.value
 
         field_dict: dict[str, Any] = {}
 
@@ -75,7 +79,14 @@ class WebhookWrite:
 
             subscriptions.append(subscriptions_item)
 
-        api_version = d.get("api_version", UNSET)
+        _api_version = d.get("api_version", UNSET)
+        api_version: WebhookApiVersion | Unset
+        if isinstance(_api_version, Unset):
+            api_version = UNSET
+        else:
+            api_version = WebhookApiVersion._value2member_map_.get(
+                _api_version_raw := _api_version
+            ) or WebhookApiVersion(_api_version_raw)
 
         webhook_write = cls(
             target_url,
