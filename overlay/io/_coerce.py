@@ -284,22 +284,21 @@ def phone(cell: Any, settings: Settings, country: str | None = None) -> dict[str
         number = phonenumbers.parse(typed, region)
     except phonenumbers.NumberParseException:
         raise CellError(f"{text!r} is not a phone number") from None
-    national = not typed.startswith("+")
     if not phonenumbers.is_valid_number(number):
-        raise CellError(f"{text!r} is not a valid phone number" + (f" in {region}" if national else ""))
-    if national:  # "(555) 010-1234" in GB: valid digits, but a British number is written 0...
-        written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-        prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix
-        if prefix and _digits(written).startswith(prefix) and not _digits(typed).startswith(prefix):
-            raise CellError(
-                f"{text!r} is not a valid phone number in {region} (a national number there starts "
-                f"with {prefix}; write a number of another country with +<code>)"
-            )
-    return (
-        {"original_phone_number": typed, "country_code": region}
-        if national
-        else {"original_phone_number": typed}
-    )
+        where = f" in {region}" if region and not typed.startswith("+") else ""
+        raise CellError(f"{text!r} is not a valid phone number{where}")
+    if typed.startswith("+") or region is None:
+        return {"original_phone_number": typed}
+    # "(555) 010-1234" in GB: valid digits, but a British number is written with its 0.
+    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    prefix = metadata.national_prefix if metadata is not None else None
+    if prefix and _digits(written).startswith(prefix) and not _digits(typed).startswith(prefix):
+        raise CellError(
+            f"{text!r} is not a valid phone number in {region} (a national number there starts "
+            f"with {prefix}; write a number of another country with +<code>)"
+        )
+    return {"original_phone_number": typed, "country_code": region}
 
 
 def _digits(text: str) -> str:

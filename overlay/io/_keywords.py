@@ -31,7 +31,7 @@ def checked_keywords(function: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(function)
         async def checked_async(*args: Any, **kwargs: Any) -> Any:
             check(kwargs)
-            return await function(*args, **kwargs)  # type: ignore[misc]
+            return await function(*args, **kwargs)
 
         return cast(Callable[P, R], checked_async)
 

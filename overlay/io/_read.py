@@ -443,7 +443,7 @@ def _jsonl_rows(lines: Iterable[str], encoding: str, fallback: Fallback) -> Iter
 
 
 # Errors of a workbook's XML: malformed, or refused by defusedxml (entity expansion, a DTD).
-XML_ERRORS: tuple[type[BaseException], ...] = (SyntaxError, ValueError, KeyError, TypeError, EOFError)
+XML_ERRORS = (SyntaxError, ValueError, KeyError, TypeError, EOFError)
 SHEET_ROWS, SHEET_COLUMNS = 1_048_576, 16_384  # a whole sheet: a dimension that says nothing
 
 
@@ -453,7 +453,7 @@ def _xlsx_table(path: str | os.PathLike[str], sheet: str | None) -> Table:
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, OSError, *XML_ERRORS) as exc:
+    except (BadZipFile, OSError, SyntaxError, ValueError, KeyError, TypeError, EOFError) as exc:
         raise FileFormatError(path, f"is not an Excel workbook: {_xml_reason(exc)}") from None
     if sheet is not None and sheet not in workbook.sheetnames:
         workbook.close()
