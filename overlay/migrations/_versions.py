@@ -252,7 +252,8 @@ EVENT_FAMILIES: dict[str, tuple[str, ...]] = {
 def expand_family(subscription: Any) -> list[Any]:
     """A subscription to a family (``record.*``) as one subscription per event type in it,
     each with the same filter; any other subscription as itself."""
-    members = EVENT_FAMILIES.get(subscription.get("event_type")) if isinstance(subscription, dict) else None
+    kind = subscription.get("event_type") if isinstance(subscription, dict) else None
+    members = EVENT_FAMILIES.get(kind) if isinstance(kind, str) else None
     if members is None:
         return [subscription]
     return [{**subscription, "event_type": member} for member in members]
