@@ -77,7 +77,7 @@ def test_a_bad_file_gives_row_level_errors_and_loses_no_row(
         assert phrase in written[row], written[row]
 
 
-def test_a_file_in_another_encoding_reads_right_and_a_stray_byte_rejects_only_its_row(
+def test_a_file_in_another_encoding_reads_right_and_a_stray_byte_reads_as_windows_1252(
     crm: overlay.Client, tmp_path: Path
 ) -> None:
     latin = tmp_path / "latin.csv"
@@ -88,11 +88,9 @@ def test_a_file_in_another_encoding_reads_right_and_a_stray_byte_rejects_only_it
 
     mixed = tmp_path / "mixed.csv"
     mixed.write_bytes(HEADER.encode() + "Zoë's deal,Lead,,\n".encode() + b"Bad \xe9 byte,Lead,,\n")
-    errors = tmp_path / "mixed.errors.csv"
-    report = crm.import_file(mixed, "deals", error_file=errors)
-    assert (report.encoding, report.accepted, report.rejected) == ("utf-8", 1, 1)
-    assert "not valid utf-8" in report.rejections[0].reason and report.rejections[0].column == "Deal name"
-    assert errors.read_bytes().splitlines()[1].endswith(b"Bad \xe9 byte,Lead,,")  # the bytes as they were
+    report = crm.import_file(mixed, "deals")
+    assert (report.encoding, report.accepted, report.failed, report.cp1252_first_rows) == ("utf-8", 2, 0, [3])
+    assert set(crm.records("deals").where("name ^= 'Bad'").pluck("name")) == {"Bad é byte"}
 
 
 def test_unknown_columns_and_empty_files_stop_before_any_write(crm: overlay.Client, tmp_path: Path) -> None:
@@ -127,12 +125,12 @@ def test_upserts_match_dedupe_look_up_references_and_resume(crm: overlay.Client,
     journal = tmp_path / "journal"
     errors = tmp_path / "people.errors.jsonl"
     report = crm.import_file(path, "people", match="email_addresses", journal=journal, error_file=errors)
-    assert (report.accepted, report.updated, report.created, report.rejected) == (2, 1, 1, 2)
+    assert (report.accepted, report.unchanged, report.created, report.failed) == (2, 1, 1, 2)
     assert [json.loads(line)["_row"] for line in errors.read_text().splitlines()] == [3, 4]
     person = crm.records("people").where("email_addresses = 'new@orbit.example'").include("company").first()
     assert person is not None and person["company"]["name"] == "Orbit Labs"
     again = crm.import_file(path, "people", match="email_addresses", journal=journal)
-    assert (again.accepted, again.already_done, again.created, again.rejected) == (2, 2, 0, 2)
+    assert (again.accepted, again.skipped, again.created, again.failed) == (2, 2, 0, 2)
 
 
 def test_an_incremental_export_writes_only_what_changed_since_its_watermark(
@@ -199,7 +197,7 @@ def test_the_cli_imports_with_an_error_file_and_exports(tmp_path: Path) -> None:
         "import", "people.csv", "--object", "people", "--match", "email_addresses", "--sandbox", cwd=tmp_path
     )
     assert done.returncode == 1, done.stderr
-    assert "imported 1 of 2 rows (0 created, 1 updated); 1 rejected" in done.stdout
+    assert "imported 1 of 2 rows (0 created, 0 updated, 1 unchanged); 1 failed" in done.stdout
     assert error_rows(tmp_path / "people.errors.csv") == [
         ("3", "column 'Email' (email_addresses): 'not-an-email' is not an email address")
     ]

@@ -80,7 +80,7 @@ def records(draw: st.DrawFn, index: int) -> dict[str, Any]:
         "tags": st.lists(st.sampled_from(TAGS), min_size=1, max_size=3, unique=True),
         "stage": st.sampled_from(STAGES),
         "site": letters.map(lambda w: f"{w.lower()}.example").filter(lambda d: d.isascii()),
-        "phone": st.integers(10**9, 10**10 - 1).map(lambda n: f"+44{n}"),
+        "phone": st.integers(0, 10**7 - 1).map(lambda n: f"+44207{n:07d}"),  # valid London numbers
         "stars": st.integers(0, 5),
     }
     record: dict[str, Any] = {
