@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from crm_sandbox.config import VERSIONS, Chaos
+from crm_client.api_versions import VERSIONS
+from crm_sandbox.config import Chaos
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +36,8 @@ ENDPOINTS: dict[str, tuple[str, str, Any]] = {
     "records": ("POST", "/v2/objects/people/records", {"data": {"values": {"name": SLOT}}}),
     "record update": ("PATCH", f"/v2/objects/people/records/{NO_RECORD}", {"data": {"values": {"x": SLOT}}}),
     "record query": ("POST", "/v2/objects/people/records/query", {"filter": {"name": SLOT}}),
+    "record filter": ("POST", "/v2/objects/people/records/query", {"filter": SLOT}),
+    "record sorts": ("POST", "/v2/objects/people/records/query", {"sorts": SLOT}),
     "batch": ("POST", "/v2/objects/people/records/batch", {"data": [{"values": {"name": SLOT}}]}),
     "entries": (
         "POST",

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from crm_sandbox.config import VERSIONS
+from crm_client.api_versions import VERSIONS
 
 import overlay
 
