@@ -249,8 +249,9 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 def _unexpected(request: Request, exc: Exception) -> APIError:
     """An exception no check foresaw, as an error response: a 400 when it can only come from
-    the request's input (a number SQLite cannot hold, a pattern too long for LIKE, text that is
-    not Unicode), else a 500; either way the connection stays open."""
+    the request's input (a number SQLite cannot hold, a pattern too long for LIKE, a JSON array
+    or object where SQL takes a scalar, text that is not Unicode), else a 500; either way the
+    connection stays open."""
     message = str(exc)
     if isinstance(exc, OverflowError) or (
         isinstance(exc, sqlite3.IntegrityError) and "datatype mismatch" in message
@@ -260,6 +261,13 @@ def _unexpected(request: Request, exc: Exception) -> APIError:
     if isinstance(exc, sqlite3.OperationalError) and "too complex" in message:
         log.warning("over-long pattern in %s %s", request.method, request.url.path)
         return APIError(400, "pattern_too_long", "A text to match in the request is too long.")
+    if isinstance(exc, sqlite3.ProgrammingError) and "is not supported" in message:
+        log.warning(
+            "a value of the wrong type reached SQL in %s %s: %s", request.method, request.url.path, message
+        )
+        return APIError(
+            400, "invalid_request", "A value in the request has a type the API does not take there."
+        )
     if isinstance(exc, UnicodeEncodeError):
         return APIError(400, "invalid_unicode", "The request holds text that is not Unicode.")
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)

@@ -177,8 +177,8 @@ def root_domain(domain: str) -> str:
 
 def _email(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
     v = _unwrap(value, "email_address")
-    if not isinstance(v, str) or not _EMAIL.match(v.strip()):
-        raise _fail(attribute, "an email address", value)
+    if not isinstance(v, str) or len(v) > 320 or not _EMAIL.match(v.strip()):
+        raise _fail(attribute, "an email address", _abridged(value))
     original = v.strip()
     local, _, domain = original.rpartition("@")
     domain = domain.lower()
@@ -199,8 +199,8 @@ def _domain(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
     if not isinstance(v, str):
         raise _fail(attribute, "a domain", value)
     domain = re.sub(r"^[a-z]+://", "", v.strip().lower()).split("/")[0].removeprefix("www.")
-    if not _DOMAIN.match(domain):
-        raise _fail(attribute, "a domain such as acme.com", value)
+    if len(domain) > 253 or not _DOMAIN.match(domain):
+        raise _fail(attribute, "a domain such as acme.com", _abridged(value))
     return {"domain": domain, "root_domain": root_domain(domain)}
 
 
@@ -217,7 +217,9 @@ def _phone(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
         raise _fail(attribute, "a phone number as text of at most 64 characters", _abridged(value))
     import phonenumbers
 
-    if country is not None and country not in phonenumbers.SUPPORTED_REGIONS:
+    if country is not None and (
+        not isinstance(country, str) or country not in phonenumbers.SUPPORTED_REGIONS
+    ):
         raise _fail(attribute, "a country_code that is an ISO 3166-1 alpha-2 code such as GB", value)
     try:
         number = phonenumbers.parse(original, country)
@@ -225,13 +227,13 @@ def _phone(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
         if country is None and not original.strip().startswith("+"):
             raise _fail(attribute, "an international number (+...) or a country_code", value) from None
         raise _fail(attribute, "a phone number", value) from None
-    if not phonenumbers.is_valid_number(number):
+    region = phonenumbers.region_code_for_number(number)  # is_valid_number's own first step
+    if region is None or not phonenumbers.is_valid_number_for_region(number, region):
         where = f" in {country}" if country and not original.strip().startswith("+") else ""
         raise bad_request(
             "invalid_value",
             f"Attribute {attribute['api_slug']!r} (phone-number): {original!r} is not a valid number{where}.",
         )
-    region = phonenumbers.region_code_for_number(number)
     return {
         "phone_number": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         "original_phone_number": original,
@@ -240,15 +242,19 @@ def _phone(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
 
 
 def _name(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value) <= 512:
         first, _, last = value.strip().partition(" ")
-        return {"first_name": first, "last_name": last.strip(), "full_name": value.strip()}
+        if len(first) <= 256 and len(last) <= 256:
+            return {"first_name": first, "last_name": last.strip(), "full_name": value.strip()}
     if isinstance(value, dict) and set(value) <= {"first_name", "last_name", "full_name"}:
         first, last = value.get("first_name", ""), value.get("last_name", "")
         full = value.get("full_name", f"{first} {last}".strip())
-        if all(isinstance(x, str) for x in (first, last, full)):
+        texts = all(isinstance(x, str) for x in (first, last, full))
+        if texts and max(len(first), len(last)) <= 256 and len(full) <= 512:
             return {"first_name": first, "last_name": last, "full_name": full}
-    raise _fail(attribute, "a name or {first_name, last_name}", value)
+    raise _fail(
+        attribute, "a name or {first_name, last_name} (at most 256 characters each)", _abridged(value)
+    )
 
 
 def _reference(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
@@ -259,9 +265,13 @@ def _reference(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
         target_object, record_id = value["target_object"], value["target_record_id"]
     else:
         raise _fail(attribute, "{target_object, target_record_id}", value)
-    if allowed and target_object not in allowed:
-        raise _fail(attribute, f"a record of {' or '.join(allowed)}", value)
-    if not isinstance(record_id, str) or not ctx.record_exists(target_object, record_id):
+    if not isinstance(target_object, str) or (allowed and target_object not in allowed):
+        raise _fail(attribute, f"a record of {' or '.join(allowed) or 'an object'}", value)
+    if (
+        not isinstance(record_id, str)
+        or len(record_id) > 64
+        or not ctx.record_exists(target_object, record_id)
+    ):
         raise bad_request(
             "unknown_record",
             f"Attribute {attribute['api_slug']!r}: no {target_object} record {record_id!r}.",

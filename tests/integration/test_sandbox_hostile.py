@@ -38,6 +38,22 @@ ENDPOINTS: dict[str, tuple[str, str, Any]] = {
     "record query": ("POST", "/v2/objects/people/records/query", {"filter": {"name": SLOT}}),
     "record filter": ("POST", "/v2/objects/people/records/query", {"filter": SLOT}),
     "record sorts": ("POST", "/v2/objects/people/records/query", {"sorts": SLOT}),
+    **{
+        f"{slug} value": (
+            "POST",
+            f"/v2/objects/{obj}/records",
+            {"data": {"values": {"name": "N", slug: SLOT}}},
+        )
+        for obj, slug in [
+            ("people", "phone_numbers"),
+            ("people", "email_addresses"),
+            ("people", "company"),
+            ("deals", "value"),
+            ("deals", "stage"),
+            ("companies", "domains"),
+            ("companies", "employee_count"),
+        ]
+    },
     "batch": ("POST", "/v2/objects/people/records/batch", {"data": [{"values": {"name": SLOT}}]}),
     "entries": (
         "POST",
@@ -65,7 +81,8 @@ EVERY_ENDPOINT = pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[overlay.Sandbox]:
     """One sandbox for the module (starting one is slow): sample data, a list with a number
-    attribute, and a short header timeout for the slow-client tests."""
+    attribute, a reference attribute on people, and a short header timeout for the slow-client
+    tests."""
     with overlay.Sandbox(seed_data=True, read_rate=None, write_rate=None, header_timeout=1.0) as sb:
         with client_of(sb) as api:
             assert api.post(
@@ -75,6 +92,10 @@ def sandbox() -> Iterator[overlay.Sandbox]:
             assert api.post(
                 "/v2/lists/pipeline/attributes",
                 json={"data": {"title": "Score", "api_slug": "score", "type": "number"}},
+            ).is_success
+            assert api.post(  # a reference to records of any object (no allowed_objects)
+                "/v2/objects/people/attributes",
+                json={"data": {"title": "Ref", "api_slug": "ref", "type": "record-reference"}},
             ).is_success
         yield sb
 
@@ -320,6 +341,26 @@ def test_an_amount_beyond_int64_is_refused(api: httpx.Client, version: str) -> N
     response = send(api, "POST", "/v2/objects/deals/records", version, body)
     assert response.status_code == 400, response.text
     assert_refused(api, response, 400, error_of(response)[0], "value")
+
+
+@AT_VERSIONS
+@pytest.mark.parametrize(
+    ("slug", "value"),
+    [
+        ("ref", {"target_object": {"a": 1}, "target_record_id": NO_RECORD}),
+        ("ref", {"target_object": ["people"], "target_record_id": NO_RECORD}),
+        ("phone_numbers", {"original_phone_number": "+442079460958", "country_code": ["GB"]}),
+        ("name", {"first_name": "x" * 300}),
+        ("email_addresses", "a@" + "b" * 400 + ".com"),
+    ],
+    ids=["object as object", "object as array", "country as array", "long first name", "long email"],
+)
+def test_a_value_of_the_wrong_shape_is_invalid_value(
+    api: httpx.Client, version: str, slug: str, value: Any
+) -> None:
+    body = json.dumps({"data": {"values": {slug: value}}}).encode()
+    response = send(api, "POST", "/v2/objects/people/records", version, body)
+    assert_refused(api, response, 400, "invalid_value", repr(slug))
 
 
 # ------------------------------------------------------------------ methods
