@@ -262,47 +262,25 @@ def domain(cell: Any) -> str:
     return name
 
 
-PHONE_MAX_CHARS = 64  # the API's longest original_phone_number
-
-
 def phone(cell: Any, settings: Settings, country: str | None = None) -> dict[str, str]:
-    """A phone number checked with ``phonenumbers``: ``{original_phone_number}``, the number as
-    typed (``00`` read as ``+``), with the ``country_code`` to read a national number in
-    (``country``, else ``phone_region``); the API stores it in E.164."""
-    import phonenumbers
+    """A phone number checked by ``overlay.phone`` (the API's own rule): ``{original_phone_number}``,
+    the number as typed (``00`` read as ``+``), with the ``country_code`` to read a national
+    number in (``country``, else ``phone_region``); the API stores it in E.164."""
+    from ..phone import PhoneNumberError, international, parse_phone
 
     text = text_of(cell)
-    typed = re.sub(r"^00\s*", "+", text)
-    if len(typed) > PHONE_MAX_CHARS:
-        raise CellError(f"{text[:20]!r}... is not a phone number ({len(text)} characters)")
     region = (country or settings.phone_region or "").upper() or None
-    if not typed.startswith("+") and region is None:
+    if region is None and not international(text).startswith("+"):
         raise CellError(
             f"{text!r} has no country code: write +<code>, or give phone_region or a country_code column"
         )
     try:
-        number = phonenumbers.parse(typed, region)
-    except phonenumbers.NumberParseException:
-        raise CellError(f"{text!r} is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        where = f" in {region}" if region and not typed.startswith("+") else ""
-        raise CellError(f"{text!r} is not a valid phone number{where}")
-    if typed.startswith("+") or region is None:
-        return {"original_phone_number": typed}
-    # "(555) 010-1234" in GB: valid digits, but a British number is written with its 0.
-    written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    prefix = metadata.national_prefix if metadata is not None else None
-    if prefix and _digits(written).startswith(prefix) and not _digits(typed).startswith(prefix):
-        raise CellError(
-            f"{text!r} is not a valid phone number in {region} (a national number there starts "
-            f"with {prefix}; write a number of another country with +<code>)"
-        )
-    return {"original_phone_number": typed, "country_code": region}
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+        number = parse_phone(text, region)
+    except PhoneNumberError as exc:
+        raise CellError(str(exc)) from None
+    if region is None or number.typed.startswith("+"):
+        return {"original_phone_number": number.typed}
+    return {"original_phone_number": number.typed, "country_code": region}
 
 
 def personal_name(parts: dict[str, Any]) -> dict[str, str]:

@@ -205,8 +205,8 @@ def _domain(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
 
 
 def _phone(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
-    """A number checked and normalised to E.164 by ``phonenumbers`` (imported on the first phone
-    written: its metadata is large); ``original_phone_number`` keeps what was typed."""
+    """A number checked and normalised to E.164 by ``overlay.phone``, the rule the importer
+    applies too; ``original_phone_number`` keeps what was typed."""
     if isinstance(value, dict):
         if not set(value) <= {"original_phone_number", "country_code"}:
             raise _fail(attribute, "{original_phone_number, country_code}", value)
@@ -215,29 +215,22 @@ def _phone(value: Any, attribute: dict[str, Any], ctx: Context) -> Stored:
         original, country = value, None
     if not isinstance(original, str) or len(original) > 64:
         raise _fail(attribute, "a phone number as text of at most 64 characters", _abridged(value))
-    import phonenumbers
-
-    if country is not None and (
-        not isinstance(country, str) or country not in phonenumbers.SUPPORTED_REGIONS
-    ):
+    if country is not None and not isinstance(country, str):
         raise _fail(attribute, "a country_code that is an ISO 3166-1 alpha-2 code such as GB", value)
+    from overlay.phone import PhoneNumberError, international, parse_phone
+
+    if country is None and not international(original).startswith("+"):
+        raise _fail(attribute, "an international number (+...) or a country_code", value)
     try:
-        number = phonenumbers.parse(original, country)
-    except phonenumbers.NumberParseException:
-        if country is None and not original.strip().startswith("+"):
-            raise _fail(attribute, "an international number (+...) or a country_code", value) from None
-        raise _fail(attribute, "a phone number", value) from None
-    region = phonenumbers.region_code_for_number(number)  # is_valid_number's own first step
-    if region is None or not phonenumbers.is_valid_number_for_region(number, region):
-        where = f" in {country}" if country and not original.strip().startswith("+") else ""
+        number = parse_phone(original, country)
+    except PhoneNumberError as exc:
         raise bad_request(
-            "invalid_value",
-            f"Attribute {attribute['api_slug']!r} (phone-number): {original!r} is not a valid number{where}.",
-        )
+            "invalid_value", f"Attribute {attribute['api_slug']!r} (phone-number): {exc}."
+        ) from None
     return {
-        "phone_number": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        "phone_number": number.e164,
         "original_phone_number": original,
-        "country_code": region if region and region != "001" else country,
+        "country_code": number.region or country,
     }
 
 

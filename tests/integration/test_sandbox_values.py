@@ -96,6 +96,7 @@ def test_a_misspelt_filter_attribute_suggests_a_pseudo_attribute(api: httpx.Clie
     ("typed", "country"),
     [
         ("(555) 010-1234", "US"),  # no US area code 555
+        ("(555) 010-1234", "GB"),  # valid digits, but a British number is written with its 0
         ("020 7946 095", "GB"),  # a digit short
         ("+44 20 7946 09581", None),
         ("+1 555 010 1234", None),
@@ -109,7 +110,7 @@ def test_an_invalid_phone_number_is_refused_naming_the_attribute(
     assert response.status_code == 400, response.text
     code, message = error_of(response)
     assert code == "invalid_value"
-    assert "'phone_numbers'" in message and "not a valid number" in message and typed in message
+    assert "'phone_numbers'" in message and "not a valid phone number" in message and typed in message
 
 
 @pytest.mark.parametrize(
@@ -152,4 +153,4 @@ def test_an_unknown_country_code_is_refused(api: httpx.Client) -> None:
 def test_a_phone_number_is_checked_at_an_older_version(api: httpx.Client) -> None:
     response = create_person(api, {"original_phone_number": "(555) 010-1234", "country_code": "US"}, OLDEST)
     assert response.status_code == 400
-    assert "not a valid number" in error_of(response)[1]
+    assert "not a valid phone number" in error_of(response)[1]
