@@ -23,6 +23,7 @@ from .._errors import (
     InvalidArgumentError,
     ResponseParseError,
 )
+from .._ids import path_args
 from .._metadata import SUGGESTIBLE, Names, TTLCache
 from .._ratelimit import RateLimiter
 from .._response import (
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from crm_client.models import SearchResult, TokenInfo
 
     from .._bulk import Progress
+    from .._ids import ListRef, ObjectRef
     from ..io._plan import Mapped
     from ..io._report import ImportReport
 
@@ -233,12 +235,12 @@ class AsyncClient:
         copy._setup(options, shared)
         return copy
 
-    def records(self, object: str) -> AsyncRecords:
-        """The records of one object, by slug: ``crm.records("people")``."""
+    def records(self, object: ObjectRef) -> AsyncRecords:
+        """The records of one object, by slug, id or ``ObjectIdentifier``: ``crm.records("people")``."""
         return AsyncRecords(self, object)
 
-    def entries(self, list: str) -> AsyncEntries:
-        """The entries of one list, by slug."""
+    def entries(self, list: ListRef) -> AsyncEntries:
+        """The entries of one list, by slug, id or ``ListIdentifier``."""
         return AsyncEntries(self, list)
 
     @checked_keywords
@@ -353,6 +355,7 @@ class AsyncClient:
         an overlay error, its text (and that of the exception it wraps) free of secrets."""
         self._check_open()
         built: dict[str, Any] = {}
+        args = path_args(endpoint, args)
         try:
             built = request_kwargs(endpoint, args, kwargs)
             return await self._http.request(**built)

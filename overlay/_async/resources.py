@@ -1,7 +1,8 @@
 """The API's resources, each a thin layer over the generated endpoint functions.
 
-Path parameters are positional, everything else keyword-only. Every method returns the
-typed object (with ``request_id`` set) or, through ``with_raw_response``, a
+Path parameters are positional, everything else keyword-only; a path parameter takes the
+id (or slug) as text or the identifier object the SDK returned (``hook.id``, ``entry.id``).
+Every method returns the typed object (with ``request_id`` set) or, through ``with_raw_response``, a
 ``RawResponse`` whose ``parse()`` gives that object. List methods return a paginator.
 """
 
@@ -19,6 +20,7 @@ from crm_client.types import UNSET
 from .._dsl.expr import Expr, as_filter
 from .._dsl.text import parse_text
 from .._errors import InvalidArgumentError
+from .._ids import path_id
 from .._metadata import Names
 from .._records import Record, RecordList, chunks, references
 from .._response import NOT_GIVEN, RawResponse, build_body, data_of, op
@@ -41,6 +43,17 @@ if TYPE_CHECKING:
         WebhookWithSecret,
     )
 
+    from .._ids import (
+        AttributeRef,
+        EntryId,
+        ListRef,
+        NoteId,
+        ObjectRef,
+        OptionRef,
+        RecordId,
+        TaskId,
+        WebhookId,
+    )
     from ..io._report import ExportReport
     from .client import AsyncClient
 
@@ -159,7 +172,8 @@ class AsyncObjects(_AsyncResource):
     async def list(self) -> builtins.list[Object]:
         return await self._call(op("objects.list_objects"))
 
-    async def get(self, object: str) -> Object:
+    async def get(self, object: ObjectRef) -> Object:
+        object = path_id(object, "object")
         return await self._call(op("objects.get_object"), object, names=Names(object))
 
     async def create(self, *, api_slug: str, singular_noun: str, plural_noun: str) -> Object:
@@ -172,12 +186,13 @@ class AsyncObjects(_AsyncResource):
 
     async def update(
         self,
-        object: str,
+        object: ObjectRef,
         *,
         api_slug: str = NOT_GIVEN,
         singular_noun: str = NOT_GIVEN,
         plural_noun: str = NOT_GIVEN,
     ) -> Object:
+        object = path_id(object, "object")
         fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
         updated = await self._call(
             op("objects.update_object"),
@@ -192,18 +207,21 @@ class AsyncObjects(_AsyncResource):
 class AsyncAttributes(_AsyncResource):
     """``client.attributes``: the attributes of an object and the options of its selects."""
 
-    async def list(self, object: str, *, show_archived: bool = False) -> builtins.list[Attribute]:
+    async def list(self, object: ObjectRef, *, show_archived: bool = False) -> builtins.list[Attribute]:
+        object = path_id(object, "object")
         return await self._call(
             op("attributes.list_attributes"), object, show_archived=show_archived, names=Names(object)
         )
 
-    async def get(self, object: str, attribute: str) -> Attribute:
+    async def get(self, object: ObjectRef, attribute: AttributeRef) -> Attribute:
+        object = path_id(object, "object")
+        attribute = path_id(attribute, "attribute")
         names = Names(object, [attribute])
         return await self._call(op("attributes.get_attribute"), object, attribute, names=names)
 
     async def create(
         self,
-        object: str,
+        object: ObjectRef,
         *,
         title: str,
         api_slug: str,
@@ -214,6 +232,7 @@ class AsyncAttributes(_AsyncResource):
         is_multiselect: bool = NOT_GIVEN,
         config: Mapping[str, Any] = NOT_GIVEN,
     ) -> Attribute:
+        object = path_id(object, "object")
         fields = {
             "title": title,
             "api_slug": api_slug,
@@ -229,9 +248,11 @@ class AsyncAttributes(_AsyncResource):
         self._client.metadata.refresh(object)
         return created
 
-    async def update(self, object: str, attribute: str, **fields: Any) -> Attribute:
+    async def update(self, object: ObjectRef, attribute: AttributeRef, **fields: Any) -> Attribute:
         """Change ``title``, ``description``, ``api_slug``, ``is_required``, ``is_unique``,
         ``is_archived`` or ``config``."""
+        object = path_id(object, "object")
+        attribute = path_id(attribute, "attribute")
         body = build_body(models.AttributeUpdateRequest, fields)
         names = Names(object, [attribute])
         updated = await self._call(
@@ -241,14 +262,18 @@ class AsyncAttributes(_AsyncResource):
         return updated
 
     async def list_options(
-        self, object: str, attribute: str, *, show_archived: bool = False
+        self, object: ObjectRef, attribute: AttributeRef, *, show_archived: bool = False
     ) -> builtins.list[SelectOption]:
+        object = path_id(object, "object")
+        attribute = path_id(attribute, "attribute")
         names = Names(object, [attribute])
         return await self._call(
             op("attributes.list_select_options"), object, attribute, show_archived=show_archived, names=names
         )
 
-    async def create_option(self, object: str, attribute: str, *, title: str) -> SelectOption:
+    async def create_option(self, object: ObjectRef, attribute: AttributeRef, *, title: str) -> SelectOption:
+        object = path_id(object, "object")
+        attribute = path_id(attribute, "attribute")
         body = build_body(models.SelectOptionCreateRequest, {"title": title})
         names = Names(object, [attribute])
         created = await self._call(
@@ -259,13 +284,16 @@ class AsyncAttributes(_AsyncResource):
 
     async def update_option(
         self,
-        object: str,
-        attribute: str,
-        option: str,
+        object: ObjectRef,
+        attribute: AttributeRef,
+        option: OptionRef,
         *,
         title: str = NOT_GIVEN,
         is_archived: bool = NOT_GIVEN,
     ) -> SelectOption:
+        object = path_id(object, "object")
+        attribute = path_id(attribute, "attribute")
+        option = path_id(option, "option")
         body = build_body(models.SelectOptionUpdateRequest, {"title": title, "is_archived": is_archived})
         names = Names(object, [attribute])
         updated = await self._call(
@@ -284,7 +312,8 @@ class AsyncRecords(_AsyncResource):
     Without ``include`` a reference reads as its target's record id.
     """
 
-    def __init__(self, client: AsyncClient, object: str) -> None:
+    def __init__(self, client: AsyncClient, object: ObjectRef) -> None:
+        object = path_id(object, "object")
         super().__init__(client)
         self.object = object
 
@@ -300,7 +329,8 @@ class AsyncRecords(_AsyncResource):
             raise InvalidArgumentError(f"values must map attribute slugs to values, got {kind}.")
         return build_body(models.RecordWriteRequest, {"values": values})
 
-    async def get(self, record_id: str, *, include: Sequence[str] = ()) -> Record:
+    async def get(self, record_id: RecordId, *, include: Sequence[str] = ()) -> Record:
+        record_id = path_id(record_id, "record_id")
         if include:
             await self._client.metadata.check_query(self.object, None, include)
         record: Record = await self._call(
@@ -397,9 +427,10 @@ class AsyncRecords(_AsyncResource):
         )
 
     async def update(
-        self, record_id: str, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
+        self, record_id: RecordId, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Record:
         """Change the given attributes; multiselect values are added to the existing ones."""
+        record_id = path_id(record_id, "record_id")
         return await self._call(
             op("records.update_record"),
             self.object,
@@ -411,9 +442,10 @@ class AsyncRecords(_AsyncResource):
         )
 
     async def replace(
-        self, record_id: str, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
+        self, record_id: RecordId, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Record:
         """Change the given attributes; multiselect values replace the existing ones."""
+        record_id = path_id(record_id, "record_id")
         return await self._call(
             op("records.replace_record"),
             self.object,
@@ -424,7 +456,8 @@ class AsyncRecords(_AsyncResource):
             names=Names.of_values(self.object, values),
         )
 
-    async def delete(self, record_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+    async def delete(self, record_id: RecordId, *, idempotency_key: str = NOT_GIVEN) -> None:
+        record_id = path_id(record_id, "record_id")
         await self._call(
             op("records.delete_record"),
             self.object,
@@ -447,9 +480,11 @@ class AsyncRecords(_AsyncResource):
         )
 
     async def attribute_values(
-        self, record_id: str, attribute: str, *, show_historic: bool = False
+        self, record_id: RecordId, attribute: AttributeRef, *, show_historic: bool = False
     ) -> builtins.list[Any]:
         """The typed values of one attribute, with past ones when ``show_historic``."""
+        record_id = path_id(record_id, "record_id")
+        attribute = path_id(attribute, "attribute")
         return await self._call(
             op("records.list_record_attribute_values"),
             self.object,
@@ -487,14 +522,16 @@ class AsyncLists(_AsyncResource):
     async def list(self) -> builtins.list[List]:
         return await self._call(op("lists.list_lists"))
 
-    async def get(self, list: str) -> List:
+    async def get(self, list: ListRef) -> List:
+        list = path_id(list, "list")
         return await self._call(op("lists.get_list"), list)
 
     async def create(self, *, name: str, api_slug: str, parent_objects: Sequence[str]) -> List:
         fields = {"name": name, "api_slug": api_slug, "parent_objects": list(parent_objects)}
         return await self._call(op("lists.create_list"), body=build_body(models.ListCreateRequest, fields))
 
-    async def update(self, list: str, *, name: str = NOT_GIVEN, api_slug: str = NOT_GIVEN) -> List:
+    async def update(self, list: ListRef, *, name: str = NOT_GIVEN, api_slug: str = NOT_GIVEN) -> List:
+        list = path_id(list, "list")
         body = build_body(models.ListUpdateRequest, {"name": name, "api_slug": api_slug})
         return await self._call(op("lists.update_list"), list, body=body)
 
@@ -502,7 +539,8 @@ class AsyncLists(_AsyncResource):
 class AsyncEntries(_AsyncResource):
     """``client.entries("pipeline")``: the entries of one list."""
 
-    def __init__(self, client: AsyncClient, list: str) -> None:
+    def __init__(self, client: AsyncClient, list: ListRef) -> None:
+        list = path_id(list, "list")
         super().__init__(client)
         self.list = list
 
@@ -520,7 +558,8 @@ class AsyncEntries(_AsyncResource):
         query = op("entries.query_entries")
         return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
 
-    async def get(self, entry_id: str) -> Entry:
+    async def get(self, entry_id: EntryId) -> Entry:
+        entry_id = path_id(entry_id, "entry_id")
         return await self._call(op("entries.get_entry"), self.list, entry_id)
 
     async def create(
@@ -561,8 +600,9 @@ class AsyncEntries(_AsyncResource):
         )
 
     async def update(
-        self, entry_id: str, entry_values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
+        self, entry_id: EntryId, entry_values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
     ) -> Entry:
+        entry_id = path_id(entry_id, "entry_id")
         body = build_body(models.EntryUpdateRequest, {"entry_values": entry_values})
         return await self._call(
             op("entries.update_entry"),
@@ -572,7 +612,8 @@ class AsyncEntries(_AsyncResource):
             idempotency_key=_given(idempotency_key),
         )
 
-    async def delete(self, entry_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+    async def delete(self, entry_id: EntryId, *, idempotency_key: str = NOT_GIVEN) -> None:
+        entry_id = path_id(entry_id, "entry_id")
         await self._call(
             op("entries.delete_entry"),
             self.list,
@@ -601,7 +642,8 @@ class AsyncNotes(_AsyncResource):
             parent_record_id=_given(parent_record_id),
         )
 
-    async def get(self, note_id: str) -> Note:
+    async def get(self, note_id: NoteId) -> Note:
+        note_id = path_id(note_id, "note_id")
         return await self._call(op("notes.get_note"), note_id)
 
     async def create(
@@ -620,7 +662,8 @@ class AsyncNotes(_AsyncResource):
         )
         return await self._call(op("notes.create_note"), body=body, idempotency_key=_given(idempotency_key))
 
-    async def delete(self, note_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+    async def delete(self, note_id: NoteId, *, idempotency_key: str = NOT_GIVEN) -> None:
+        note_id = path_id(note_id, "note_id")
         await self._call(
             op("notes.delete_note"), note_id, idempotency_key=_given(idempotency_key), cast=_none
         )
@@ -647,7 +690,8 @@ class AsyncTasks(_AsyncResource):
             linked_record_id=_given(linked_record_id),
         )
 
-    async def get(self, task_id: str) -> Task:
+    async def get(self, task_id: TaskId) -> Task:
+        task_id = path_id(task_id, "task_id")
         return await self._call(op("tasks.get_task"), task_id)
 
     async def create(
@@ -672,15 +716,17 @@ class AsyncTasks(_AsyncResource):
         body = build_body(models.TaskCreateRequest, fields)
         return await self._call(op("tasks.create_task"), body=body, idempotency_key=_given(idempotency_key))
 
-    async def update(self, task_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Task:
+    async def update(self, task_id: TaskId, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Task:
         """Change ``content``, ``deadline_at`` (``None`` clears it), ``is_completed``,
         ``linked_records`` or ``assignees``."""
+        task_id = path_id(task_id, "task_id")
         body = build_body(models.TaskUpdateRequest, fields)
         return await self._call(
             op("tasks.update_task"), task_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
-    async def delete(self, task_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+    async def delete(self, task_id: TaskId, *, idempotency_key: str = NOT_GIVEN) -> None:
+        task_id = path_id(task_id, "task_id")
         await self._call(
             op("tasks.delete_task"), task_id, idempotency_key=_given(idempotency_key), cast=_none
         )
@@ -698,7 +744,8 @@ class AsyncWebhooks(_AsyncResource):
     def list(self, *, page_size: int = CURSOR_PAGE, max_items: int | None = None) -> AsyncPaginator[Webhook]:
         return self._cursor_pages(op("webhooks.list_webhooks"), page_size=page_size, max_items=max_items)
 
-    async def get(self, webhook_id: str) -> Webhook:
+    async def get(self, webhook_id: WebhookId) -> Webhook:
+        webhook_id = path_id(webhook_id, "webhook_id")
         return await self._call(op("webhooks.get_webhook"), webhook_id)
 
     async def create(
@@ -721,20 +768,24 @@ class AsyncWebhooks(_AsyncResource):
             op("webhooks.create_webhook"), body=body, idempotency_key=_given(idempotency_key)
         )
 
-    async def update(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Webhook:
+    async def update(
+        self, webhook_id: WebhookId, *, idempotency_key: str = NOT_GIVEN, **fields: Any
+    ) -> Webhook:
         """Change ``target_url``, ``subscriptions``, ``api_version`` or ``status``."""
+        webhook_id = path_id(webhook_id, "webhook_id")
         body = build_body(models.WebhookUpdateRequest, fields)
         return await self._call(
             op("webhooks.update_webhook"), webhook_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
-    async def delete(self, webhook_id: str, *, idempotency_key: str = NOT_GIVEN) -> None:
+    async def delete(self, webhook_id: WebhookId, *, idempotency_key: str = NOT_GIVEN) -> None:
+        webhook_id = path_id(webhook_id, "webhook_id")
         await self._call(
             op("webhooks.delete_webhook"), webhook_id, idempotency_key=_given(idempotency_key), cast=_none
         )
 
     async def rotate_secret(
-        self, webhook_id: str, *, overlap_seconds: int = NOT_GIVEN, idempotency_key: str = NOT_GIVEN
+        self, webhook_id: WebhookId, *, overlap_seconds: int = NOT_GIVEN, idempotency_key: str = NOT_GIVEN
     ) -> WebhookSecretRotation:
         """A new signing ``secret``, shown only this once.
 
@@ -742,6 +793,7 @@ class AsyncWebhooks(_AsyncResource):
         ``overlap_seconds`` (the API's default is a day), so receivers can switch over
         without rejecting anything: verify with ``secrets=[new, old]`` until then.
         """
+        webhook_id = path_id(webhook_id, "webhook_id")
         body = build_body(models.WebhookRotateRequest, {"overlap_seconds": overlap_seconds})
         return await self._call(
             op("webhooks.rotate_webhook_secret"),
@@ -750,13 +802,15 @@ class AsyncWebhooks(_AsyncResource):
             idempotency_key=_given(idempotency_key),
         )
 
-    async def test(self, webhook_id: str) -> WebhookDelivery:
+    async def test(self, webhook_id: WebhookId) -> WebhookDelivery:
         """Queue a test event to the webhook's URL; the delivery it created."""
+        webhook_id = path_id(webhook_id, "webhook_id")
         return await self._call(op("webhooks.test_webhook"), webhook_id)
 
     def deliveries(
-        self, webhook_id: str, *, page_size: int = CURSOR_PAGE, max_items: int | None = None
+        self, webhook_id: WebhookId, *, page_size: int = CURSOR_PAGE, max_items: int | None = None
     ) -> AsyncPaginator[WebhookDelivery]:
+        webhook_id = path_id(webhook_id, "webhook_id")
         return self._cursor_pages(
             op("webhooks.list_webhook_deliveries"), webhook_id, page_size=page_size, max_items=max_items
         )

@@ -24,6 +24,7 @@ from .._errors import (
     InvalidArgumentError,
     ResponseParseError,
 )
+from .._ids import path_args
 from .._metadata import SUGGESTIBLE, Names, TTLCache
 from .._ratelimit import RateLimiter
 from .._response import (
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from crm_client.models import SearchResult, TokenInfo
 
     from .._bulk import Progress
+    from .._ids import ListRef, ObjectRef
     from ..io._plan import Mapped
     from ..io._report import ImportReport
 
@@ -230,12 +232,12 @@ class Client:
         copy._setup(options, shared)
         return copy
 
-    def records(self, object: str) -> Records:
-        """The records of one object, by slug: ``crm.records("people")``."""
+    def records(self, object: ObjectRef) -> Records:
+        """The records of one object, by slug, id or ``ObjectIdentifier``: ``crm.records("people")``."""
         return Records(self, object)
 
-    def entries(self, list: str) -> Entries:
-        """The entries of one list, by slug."""
+    def entries(self, list: ListRef) -> Entries:
+        """The entries of one list, by slug, id or ``ListIdentifier``."""
         return Entries(self, list)
 
     @checked_keywords
@@ -350,6 +352,7 @@ class Client:
         an overlay error, its text (and that of the exception it wraps) free of secrets."""
         self._check_open()
         built: dict[str, Any] = {}
+        args = path_args(endpoint, args)
         try:
             built = request_kwargs(endpoint, args, kwargs)
             return self._http.request(**built)

@@ -188,3 +188,34 @@ def test_filter_expressions_query_the_sandbox(crm: overlay.Client) -> None:
     assert at_cobol.pluck("name") == ["Grace Hopper"]
     not_ada = people.query(~(F.name == "Ada Lovelace") & F.email_addresses.is_set()).to_list()
     assert "Ada Lovelace" not in not_ada.pluck("name") and len(not_ada) == len(people.query().to_list()) - 1
+
+
+def test_path_parameters_take_the_identifiers_the_sdk_returned(crm: overlay.Client) -> None:
+    """Objects, attributes, records, lists, entries, notes and tasks by their identifier objects."""
+    people = crm.objects.get("people")
+    assert crm.objects.get(people.id).api_slug == "people"
+    email = crm.attributes.get(people.id, "email_addresses")
+    assert crm.attributes.get("people", email.id).api_slug == "email_addresses"
+    records = crm.records(people.id)
+    grace = records.create({"name": "Grace Hopper", "email_addresses": ["grace@navy.example"]})
+    rid = grace.raw.id  # a RecordIdentifier
+    assert records.get(rid).id == grace.id
+    assert records.update(rid, {"job_title": "Rear admiral"})["job_title"] == "Rear admiral"
+    assert [v.email_address for v in records.attribute_values(rid, email.id)] == ["grace@navy.example"]
+    hiring = crm.lists.create(name="Hiring", api_slug="hiring", parent_objects=["people"])
+    assert crm.lists.update(hiring.id, name="Hiring 2").name == "Hiring 2"
+    entries = crm.entries(hiring.id)
+    entry = entries.create(parent_object="people", parent_record_id=grace.id)
+    assert entries.get(entry.id).id == entry.id
+    entries.delete(entry.id)
+    note = crm.notes.create(parent_object="people", parent_record_id=grace.id, title="Met", content="COBOL")
+    assert crm.notes.get(note.id).title == "Met"
+    crm.notes.delete(note.id)
+    task = crm.tasks.create(content="Call Grace")
+    assert crm.tasks.update(task.id, is_completed=True).is_completed
+    crm.tasks.delete(task.id)
+    records.delete(rid)
+    with pytest.raises(overlay.NotFoundError):
+        records.get(grace.id)
+    with pytest.raises(overlay.InvalidArgumentError, match=r"record_id .* got int"):
+        records.get(42)  # type: ignore[arg-type]

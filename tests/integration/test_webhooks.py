@@ -270,3 +270,20 @@ def test_a_database_file_from_before_rotation_gains_its_columns(tmp_path: Any) -
         hook = sb.client.webhooks.create(target_url="http://127.0.0.1:9/", subscriptions=["task.created"])
         rotation = sb.client.webhooks.rotate_secret(hook.id.webhook_id)
     assert rotation.secret != hook.secret
+
+
+def test_every_webhook_method_takes_the_identifier_the_sdk_returned(sandbox: overlay.Sandbox) -> None:
+    """``hook.id`` is a WebhookIdentifier: each method puts its webhook_id in the path."""
+    crm = sandbox.client
+    hook = crm.webhooks.create(target_url="http://127.0.0.1:9/hooks", subscriptions=["record.created"])
+    assert crm.webhooks.get(hook.id).id == hook.id
+    assert crm.webhooks.update(hook.id, target_url="http://127.0.0.1:9/moved").target_url.endswith("/moved")
+    delivery = crm.webhooks.test(hook.id)
+    assert delivery.webhook_id == hook.id.webhook_id
+    assert delivery.id in [d.id for d in crm.webhooks.deliveries(hook.id)]
+    assert crm.webhooks.rotate_secret(hook.id, overlap_seconds=1).secret.startswith("whsec_")
+    crm.webhooks.delete(hook.id)
+    with pytest.raises(overlay.NotFoundError):
+        crm.webhooks.get(hook.id.webhook_id)
+    with pytest.raises(overlay.InvalidArgumentError, match="webhook_id"):
+        crm.webhooks.test(hook)  # type: ignore[arg-type]
