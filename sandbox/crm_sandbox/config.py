@@ -63,6 +63,7 @@ class SandboxConfig:
     chaos: Chaos = field(default_factory=Chaos)
     seed_data: bool = False
     max_body_bytes: int = 2_000_000
+    header_timeout: float = 10.0  # seconds a client has to send a request's head (and each body chunk)
     webhook_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)  # then give up
     workspace_name: str = "Sandbox"
     # The version of a request without CRM-Version (and of an answer to a bad one).

@@ -107,7 +107,8 @@ class Operation:
         if error is not None:
             path = list(error.absolute_path)
             where = "body" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in path)
-            code = "filter_error" if path[:1] in (["filter"], ["sorts"]) else "invalid_request"
+            top = str(path[0]) if path else ""
+            code = {"filter": "filter_error", "sorts": "sort_error"}.get(top, "invalid_request")
             raise bad_request(code, f"Invalid request body at {where}: {_short(error.message)}")
 
 

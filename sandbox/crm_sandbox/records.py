@@ -10,6 +10,7 @@ import json
 import sqlite3
 from typing import Any
 
+from . import paging
 from .catalog import Catalog
 from .errors import APIError, bad_request, conflict
 from .store import Store, dumps, new_id, now
@@ -350,8 +351,7 @@ class Records:
                 self.object["id"],
                 *params,
                 *order_params,
-                body.get("limit", 500),
-                body.get("offset", 0),
+                *paging.window(body, 500),
             ],
         )
         return self.render(rows)
