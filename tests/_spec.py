@@ -21,7 +21,7 @@ def load_spec(version: str | None = None) -> dict[str, Any]:
     """The spec of ``version`` (the latest by default)."""
     path = SPEC_DIR / f"crm-{version}.yaml" if version else latest_spec_path()
     with path.open() as f:
-        spec: dict[str, Any] = yaml.safe_load(f)
+        spec: dict[str, Any] = yaml.load(f, Loader=yaml.CSafeLoader)
     return spec
 
 

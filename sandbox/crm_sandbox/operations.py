@@ -27,7 +27,8 @@ READ_POSTS = {"query_records", "query_entries", "search_records"}
 @cache
 def load_spec(version: str) -> dict[str, Any]:
     with (SPEC_DIR / f"crm-{version}.yaml").open() as f:
-        spec: dict[str, Any] = yaml.safe_load(f)
+        # libyaml's loader: the pure-Python one took most of the sandbox's start.
+        spec: dict[str, Any] = yaml.load(f, Loader=yaml.CSafeLoader)
     return spec
 
 
@@ -40,7 +41,12 @@ class Schema:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
-        self._check = jsonschema_rs.Draft202012Validator(schema, validate_formats=False)
+
+    @cached_property
+    def _check(self) -> Any:
+        """Compiled on first use: a server serves few of its 700 schemas in a test, and
+        compiling them all took seconds at start."""
+        return jsonschema_rs.Draft202012Validator(self.schema, validate_formats=False)
 
     @cached_property
     def _explainer(self) -> jsonschema.Draft202012Validator:
