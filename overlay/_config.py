@@ -13,16 +13,19 @@ argument           environment        default
 
 The API key is stripped of surrounding whitespace (a key read from a file ends in a
 newline); a key that still holds a character HTTP cannot carry in a header is refused with
-``ConfigurationError`` naming the character's kind and position, never the key.
+``ConfigurationError`` naming the character's kind and position, never the key. A base URL
+that is not an http(s) URL with a host (a port from 1 to 65535, if any; no query) is refused the
+same way, when the client is made, as is one with a user name or password (httpx would send
+them as Basic auth in place of the key); the password never shows in the message.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-import re
+import urllib.parse
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import httpx
@@ -64,6 +67,11 @@ class Options:
     metadata_ttl: float
     on_request: tuple[Hook, ...]
     on_response: tuple[Hook, ...]
+
+    def __repr__(self) -> str:
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        shown["base_url"] = _logging.redact_url(self.base_url)
+        return f"Options({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def headers(self) -> dict[str, str]:
         from . import __version__
@@ -112,6 +120,36 @@ def header_value_problem(value: str) -> str | None:
     return None
 
 
+def url_problem(url: str) -> str | None:
+    """What keeps ``url`` from being a base URL the client can send to, or None."""
+    scheme, sep, _ = url.partition("://")
+    if not sep:
+        return "it has no scheme; start it with https:// (or http://)"
+    if scheme.lower() not in ("http", "https"):
+        return f"its scheme {scheme[:20]!r} is not http or https"
+    for position, char in enumerate(url):
+        if char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F:
+            return f"it contains a space or control character at position {position}"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # a ValueError when out of range or not a number
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        return f"it is not a valid URL ({_logging.redact_text(str(exc))})"
+    if not parts.hostname:
+        return "it has no host"
+    if parts.username is not None or parts.password is not None:
+        return (
+            "it carries a user name or password, which would replace the API key in the "
+            "Authorization header; authenticate with api_key (CRM_API_KEY)"
+        )
+    if port == 0:
+        return "port 0 cannot be connected to"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return "it has a query string or fragment, but request paths are appended to it"
+    return None
+
+
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     if value is None:
         return DEFAULT_TIMEOUT
@@ -121,7 +159,7 @@ def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
 def check(options: Options) -> Options:
     """Refuse settings the client cannot work with, saying which and why; the API key and
     the base URL lose surrounding whitespace (and the URL a trailing slash) first."""
-    options = replace(options, api_key=options.api_key.strip(), base_url=options.base_url.strip().rstrip("/"))
+    options = replace(options, api_key=options.api_key.strip(), base_url=options.base_url.strip())
     if not options.api_key:
         raise ConfigurationError(_NO_KEY)
     problem = header_value_problem(options.api_key)
@@ -129,8 +167,11 @@ def check(options: Options) -> Options:
         raise ConfigurationError(f"The API key contains {problem}; an HTTP header cannot carry it.")
     if not options.base_url:
         raise ConfigurationError(_NO_URL)
-    if not re.match(r"^https?://", options.base_url):
-        raise ConfigurationError(f"base_url must start with http:// or https://, got {options.base_url!r}.")
+    problem = url_problem(options.base_url)
+    if problem is not None:
+        shown = _logging.redact_url(options.base_url)
+        raise ConfigurationError(f"base_url (CRM_BASE_URL) {shown!r} cannot be used: {problem}.")
+    options = replace(options, base_url=options.base_url.rstrip("/"))
     if options.version not in SUPPORTED_VERSIONS:
         raise ConfigurationError(
             f"API version {options.version!r} is not supported; use one of {', '.join(SUPPORTED_VERSIONS)}."
@@ -161,7 +202,7 @@ def resolve(
     return check(
         Options(
             api_key=api_key or env.get("CRM_API_KEY", ""),
-            base_url=(base_url or env.get("CRM_BASE_URL", "")).rstrip("/"),
+            base_url=base_url or env.get("CRM_BASE_URL", ""),
             version=version or env.get("CRM_VERSION") or LATEST_VERSION,
             timeout=_timeout(timeout),
             max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,

@@ -1,8 +1,10 @@
 """The ``overlay`` logger, and the redaction that keeps secrets out of it.
 
 ``CRM_LOG=debug`` (or ``Client(log="debug")``) logs every attempt with its headers and
-body; ``info`` logs one line per attempt. Authorization, cookies, webhook secrets and
-anything that looks like a token are replaced by ``[redacted]`` before a line is written.
+body; ``info`` logs one line per attempt. Authorization, cookies, webhook secrets,
+anything that looks like a token, the password (or lone user name) of a URL
+(``http://user:[redacted]@host``) and secret query parameters (``?token=[redacted]``) are
+replaced by ``[redacted]`` before a line is written.
 The same redaction filters what httpx and httpcore log (their debug lines can quote a
 header), and the text of a foreign exception before the overlay wraps it.
 """
@@ -29,6 +31,13 @@ SECRET_TEXT = re.compile(r"whsec_[A-Za-z0-9+/=_-]+|(?i:bearer)\s+[A-Za-z0-9._~+/
 SECRET_HEADER_BYTES = re.compile(
     r"(b'(?i:authorization|cookie|set-cookie|proxy-authorization|webhook-secret)', b')[^']*'"
 )
+# The userinfo of a URL: the password after "user:", or a lone user name (often a token).
+URL_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)(?:([^\s/?#@:'\"]*):)?[^\s/?#@'\"]+@")
+# A query parameter that carries a credential: ?token=..., &api_key=..., ;password=...
+QUERY_SECRET = re.compile(
+    r"(?i)([?&;](?:[\w.-]*(?:token|secret|passw(?:or)?d|api[_-]?key|apikey|signature|credential)[\w.-]*"
+    r"|key|sig|pwd|auth|code)=)[^&#\s'\"]*"
+)
 MAX_BODY = 2000
 FOREIGN_LOGGERS = (
     "httpx",
@@ -51,6 +60,21 @@ def setup(level: str | None) -> None:
         logger.addHandler(handler)
 
 
+def _userinfo(match: re.Match[str]) -> str:
+    user = match.group(2)
+    return f"{match.group(1)}{user}:{REDACTED}@" if user else f"{match.group(1)}{REDACTED}@"
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the userinfo password of each URL and secret query parameters redacted."""
+    return QUERY_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", URL_USERINFO.sub(_userinfo, text))
+
+
+def scrub(text: str) -> str:
+    """``text`` with bearer tokens, webhook secrets and URL credentials redacted."""
+    return redact_url(SECRET_TEXT.sub(REDACTED, text))
+
+
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with each of ``secrets`` (also as a repr would escape it), bearer tokens,
     webhook secrets and secret headers replaced by ``[redacted]``."""
@@ -59,7 +83,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
             for form in {secret, repr(secret)[1:-1], repr(secret.encode("utf-8", "backslashreplace"))[2:-1]}:
                 text = text.replace(form, REDACTED)
     text = SECRET_HEADER_BYTES.sub(lambda m: f"{m.group(1)}{REDACTED}'", text)
-    return SECRET_TEXT.sub(REDACTED, text)
+    return scrub(text)
 
 
 def redact_exception(exc: BaseException, secrets: Iterable[str] = ()) -> None:
@@ -99,10 +123,7 @@ def guard_foreign_loggers() -> None:
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Secret headers blanked; in the others, anything that looks like a token or a secret."""
-    return {
-        name: REDACTED if name.lower() in SECRET_HEADERS else SECRET_TEXT.sub(REDACTED, value)
-        for name, value in headers
-    }
+    return {name: REDACTED if name.lower() in SECRET_HEADERS else scrub(value) for name, value in headers}
 
 
 def _redact_json(value: Any) -> Any:
@@ -111,7 +132,7 @@ def _redact_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_redact_json(v) for v in value]
     if isinstance(value, str):
-        return SECRET_TEXT.sub(REDACTED, value)
+        return scrub(value)
     return value
 
 
@@ -122,10 +143,10 @@ def redact_body(content: bytes) -> str:
     try:
         text = json.dumps(_redact_json(json.loads(content)), ensure_ascii=False)
     except (ValueError, RecursionError):
-        text = SECRET_TEXT.sub(REDACTED, content[: MAX_BODY * 2].decode("utf-8", "replace"))
+        text = scrub(content[: MAX_BODY * 2].decode("utf-8", "replace"))
     return text if len(text) <= MAX_BODY else f"{text[:MAX_BODY]}... ({len(text)} chars)"
 
 
 def request_line(method: str, url: str, headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return f"{method} {url} headers={redact_headers(items)}"
+    return f"{method} {redact_url(url)} headers={redact_headers(items)}"

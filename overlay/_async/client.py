@@ -176,7 +176,8 @@ class AsyncClient:
 
     def __repr__(self) -> str:
         return (
-            f"<overlay.AsyncClient base_url={self._options.base_url!r} api_version={self._options.version}>"
+            f"<overlay.AsyncClient base_url={_logging.redact_url(self._options.base_url)!r}"
+            f" api_version={self._options.version}>"
         )
 
     @property

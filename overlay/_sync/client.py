@@ -174,7 +174,10 @@ class Client:
         self.bulk = Bulk(self)
 
     def __repr__(self) -> str:
-        return f"<overlay.Client base_url={self._options.base_url!r} api_version={self._options.version}>"
+        return (
+            f"<overlay.Client base_url={_logging.redact_url(self._options.base_url)!r}"
+            f" api_version={self._options.version}>"
+        )
 
     @property
     def options(self) -> Options:

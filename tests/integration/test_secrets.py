@@ -151,3 +151,38 @@ def test_no_key_or_webhook_secret_shows_anywhere(
         *(s.removeprefix("whsec_") for s in secrets),
     ):
         assert seen.hits(secret) == [], f"{secret[:6]}... shown"
+
+
+def test_no_password_or_query_secret_of_a_url_shows_anywhere(
+    sandbox: overlay.Sandbox,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A base URL with a password is refused by name (httpx would send it instead of the key);
+    a URL with ``?token=`` in a webhook's target shows redacted in the debug log."""
+    caplog.set_level(logging.DEBUG)
+    seen = Seen()
+    password, token = "hunter2pw", "tok_q_5Jm8Zr"
+    with_password = sandbox.url.replace("http://", f"http://user:{password}@")
+    error = seen.raised(
+        lambda: overlay.Client(api_key=KEY, base_url=with_password, log="debug"), overlay.ConfigurationError
+    )
+    assert "base_url (CRM_BASE_URL)" in str(error) and "user:[redacted]@" in str(error)
+
+    monkeypatch.setenv("CRM_LOG", "debug")
+    monkeypatch.setenv("CRM_API_KEY", KEY)
+    for url in (with_password, "http://user:hunter2pw@127.0.0.1:9", f"{sandbox.url}/?api_key={token}"):
+        monkeypatch.setenv("CRM_BASE_URL", url)
+        assert cli(seen, capsys, "query", "people") != 0
+    assert "CRM_BASE_URL" in seen.texts[-1]
+
+    with sandbox.connect(api_key=KEY, log="debug") as crm:
+        target = f"http://127.0.0.1:9/hooks?token={token}&api_key={token}&region=eu"
+        hook = crm.webhooks.create(target_url=target, subscriptions=["record.created"])
+        assert crm.webhooks.get(hook.id).target_url == target  # kept whole where the caller asked
+        seen.add(repr(crm), repr(crm.options))
+    seen.add(caplog.text, *(record.getMessage() for record in caplog.records))
+    assert "hooks?token=[redacted]&api_key=[redacted]&region=eu" in caplog.text
+    for secret in (password, token):
+        assert seen.hits(secret) == [], f"{secret[:4]}... shown"

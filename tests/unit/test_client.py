@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -130,6 +131,72 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_unusable_settings_are_refused(options: dict[str, Any], problem: str) -> None:
     with pytest.raises(overlay.ConfigurationError, match=problem):
         overlay.Client(**{"api_key": KEY, "base_url": URL, **options})
+
+
+@pytest.mark.parametrize(
+    ("base_url", "problem"),
+    [
+        ("http://[::1", "not a valid URL (Invalid IPv6 URL)"),
+        ("http://127.0.0.1:99999", "Port out of range"),
+        ("http://api.test:port", "Port could not be cast"),
+        ("127.0.0.1:8000", "it has no scheme"),
+        ("api.test/v2", "it has no scheme"),
+        ("ftp://api.test", "its scheme 'ftp' is not http or https"),
+        ("http://", "it has no host"),
+        ("https://api .test", "a space or control character at position 11"),
+        ("http://api.test:0", "port 0"),
+        ("http://api.test/v2?region=eu", "it has a query string"),
+        ("http://api.test/#top", "or fragment"),
+    ],
+)
+def test_a_base_url_that_is_not_a_url_is_refused_at_construction_by_setting_and_problem(
+    base_url: str, problem: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(overlay.ConfigurationError, match=r"base_url \(CRM_BASE_URL\)") as given:
+        overlay.Client(api_key=KEY, base_url=base_url)
+    assert problem in str(given.value)
+    monkeypatch.setenv("CRM_BASE_URL", base_url)
+    with pytest.raises(overlay.ConfigurationError, match=re.escape(problem)):
+        overlay.AsyncClient(api_key=KEY)
+    with overlay.Client(api_key=KEY, base_url=URL) as client, pytest.raises(overlay.ConfigurationError):
+        client.with_options(base_url=base_url)
+
+
+def test_a_password_or_query_secret_in_a_url_shows_in_no_repr_log_line_or_error(
+    make: Callable[..., overlay.Client], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    target = "https://hooks.example/in?token=tok_in_query&api_key=k_in_query&region=eu"
+    webhook = {
+        "id": {"workspace_id": "w", "webhook_id": "h"},
+        "target_url": target,
+        "subscriptions": [{"event_type": "record.created", "filter": None}],
+        "api_version": "2026-04-01",
+        "status": "active",
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+    refused = httpx.ConnectError("cannot reach http://ada:hunter2pw@proxy.test?secret=s_in_query")
+    client = make(Script(ok(webhook), refused), log="debug", max_retries=0)
+    assert client.webhooks.get("h").target_url == target  # what the caller asked for stays whole
+    with pytest.raises(overlay.APIConnectionError) as caught:
+        client.whoami()
+    shown = [repr(client), repr(client.options), str(caught.value), str(caught.value.__cause__), caplog.text]
+    bad_urls = (
+        "http://ada:hunter2pw@api.test",
+        "http://ada:hunter2pw@api.test:99999",
+        "http://hunter2pw@api.test",
+        "http://api.test/v2?token=tok_in_query",
+    )
+    for url in bad_urls:
+        with pytest.raises(overlay.ConfigurationError) as userinfo:
+            overlay.Client(api_key=KEY, base_url=url)
+        shown.append(str(userinfo.value))
+    assert "user name or password, which would replace the API key" in shown[-2]
+    assert "'http://api.test/v2?token=[redacted]' cannot be used: it has a query string" in shown[-1]
+    assert "in?token=[redacted]&api_key=[redacted]&region=eu" in caplog.text
+    assert "ada:[redacted]@proxy.test?secret=[redacted]" in str(caught.value)
+    for secret in ("hunter2pw", "tok_in_query", "k_in_query", "s_in_query"):
+        assert [text for text in shown if secret in text] == []
 
 
 def test_the_key_never_shows_in_reprs(make: Callable[..., overlay.Client]) -> None:
