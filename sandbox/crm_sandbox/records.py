@@ -154,7 +154,9 @@ class Values:
         """Whether writing coerced ``values`` (as ``write`` would, in ``mode``) changes anything."""
         for slug, stored in values.items():
             attribute = self.attributes[slug]
-            current = [json.loads(row["data"]) for row in self.store.all(ACTIVE_VALUES, (owner_id, attribute["id"]))]
+            current = [
+                json.loads(row["data"]) for row in self.store.all(ACTIVE_VALUES, (owner_id, attribute["id"]))
+            ]
             if any(v not in current for v in stored):
                 return True
             appending = mode == "append" and attribute["is_multiselect"]
