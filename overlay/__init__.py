@@ -32,6 +32,7 @@ from ._errors import (
     RateLimitError,
     ResponseParseError,
     SandboxError,
+    SeenStoreError,
 )
 from ._parse import parse
 from ._records import Record, RecordList
@@ -119,6 +120,7 @@ __all__ = [
     "ResponseParseError",
     "Sandbox",
     "SandboxError",
+    "SeenStoreError",
     "__version__",
     "from_filter",
     "from_text",

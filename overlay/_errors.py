@@ -10,6 +10,7 @@
     ├── BulkError                     a bulk run with raise_on_error had failures (.report)
     ├── ResponseParseError            a body that is not JSON or does not fit its model
     ├── SandboxError                  the sandbox could not start
+    ├── SeenStoreError                a webhook seen store failed (its file read-only, locked, corrupt)
     ├── WebhookVerificationError      a webhook delivery that cannot be trusted (.code)
     │   ├── MissingHeaderError        a signature header is absent
     │   ├── MalformedHeaderError      a header that does not have its documented form
@@ -114,6 +115,16 @@ class ResponseParseError(CRMError):
 
 class SandboxError(CRMError):
     """The sandbox could not start (for example, its optional dependencies are missing)."""
+
+
+class SeenStoreError(CRMError):
+    """A store of webhook message ids (``SQLiteSeenStore``, or your own) failed: its file is
+    read-only, locked, corrupt or gone. ``verify()`` raises it; a ``Router`` answers 503 with
+    ``Retry-After``, so the sender retries. ``path`` names the store's file, when it has one."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class WebhookVerificationError(CRMError):

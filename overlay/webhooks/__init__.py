@@ -10,7 +10,8 @@
 
 ``router.handle(body, headers)`` suits any framework; ``router`` itself is an ASGI app, and
 ``router.routes("/path")`` gives the Starlette routes that serve it.
-Every failure to verify is a ``WebhookVerificationError`` subclass saying why.
+Every failure to verify is a ``WebhookVerificationError`` subclass saying why; a seen store
+that fails (its file read-only, locked or corrupt) raises ``SeenStoreError``.
 """
 
 from .._errors import (
@@ -18,6 +19,7 @@ from .._errors import (
     MalformedHeaderError,
     MissingHeaderError,
     ReplayedMessageError,
+    SeenStoreError,
     SignatureMismatchError,
     TimestampOutsideWindowError,
     WebhookVerificationError,
@@ -40,6 +42,7 @@ __all__ = [
     "Router",
     "SQLiteSeenStore",
     "SeenStore",
+    "SeenStoreError",
     "SignatureMismatchError",
     "TimestampOutsideWindowError",
     "Verifier",

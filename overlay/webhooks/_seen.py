@@ -13,6 +13,10 @@ one store:
 - ``release(key, owner)``: the handler failed; forget ``key`` if ``owner`` still holds it
   (``owner=None`` forgets it whoever holds it).
 
+A ``SQLiteSeenStore`` whose file cannot be used (read-only, locked past ``timeout``,
+corrupt, closed) raises ``SeenStoreError`` naming the file and what failed, from the
+``sqlite3`` error.
+
 Times are Unix seconds, the clock of ``webhook-timestamp``. The operations map onto Redis
 as ``SET key owner NX PX`` (acquire; ``GET`` tells in progress from done), ``SET key done
 PX`` (complete) and a compare-and-delete script (release).
@@ -24,8 +28,11 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
+
+from .._errors import SeenStoreError
 
 ClaimState = Literal["acquired", "in_progress", "done"]
 """What ``acquire`` found: the lease is yours, another handler holds it, or it was handled."""
@@ -114,20 +121,35 @@ class SQLiteSeenStore:
     shared server store.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 10.0) -> None:
+        """Open (or create) the store at ``path``; ``timeout`` is how long, in seconds, an
+        operation waits for another process's lock before it fails."""
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL, owner TEXT)"
-        )
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(seen)")}
-        if "owner" not in columns:  # a file from before leases: its keys are all done
-            with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
-                self._db.execute("ALTER TABLE seen ADD COLUMN owner TEXT")
         self._lock = threading.Lock()
         self._writes = 0
+        with self._failures("open"):
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, check_same_thread=False, isolation_level=None
+            )
+            self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL, owner TEXT)"
+            )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(seen)")}
+            if "owner" not in columns:  # a file from before leases: its keys are all done
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it first
+                    self._db.execute("ALTER TABLE seen ADD COLUMN owner TEXT")
+
+    @contextlib.contextmanager
+    def _failures(self, doing: str) -> Iterator[None]:
+        """A ``sqlite3`` error inside becomes a ``SeenStoreError`` saying what failed."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise SeenStoreError(
+                f"the webhook seen store {self.path} could not {doing}: {exc}", path=self.path
+            ) from exc
 
     def __repr__(self) -> str:
         return f"<SQLiteSeenStore {self.path}>"
@@ -138,13 +160,13 @@ class SQLiteSeenStore:
     def acquire(self, key: str, owner: str, lease_until: float) -> ClaimState:
         if self._take(key, lease_until, owner):
             return "acquired"
-        with self._lock:
+        with self._lock, self._failures("read a claim"):
             row = self._db.execute("SELECT owner FROM seen WHERE key = ?", (key,)).fetchone()
         # A row gone since (released a moment ago) is answered as in progress: retry soon.
         return "done" if row is not None and row[0] is None else "in_progress"
 
     def complete(self, key: str, owner: str, expires_at: float) -> None:
-        with self._lock:
+        with self._lock, self._failures("mark a message done"):
             self._db.execute(
                 "INSERT INTO seen (key, expires_at, owner) VALUES (?, ?, NULL) "
                 "ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, owner = NULL",
@@ -152,7 +174,7 @@ class SQLiteSeenStore:
             )
 
     def release(self, key: str, owner: str | None = None) -> None:
-        with self._lock:
+        with self._lock, self._failures("release a claim"):
             if owner is None:
                 self._db.execute("DELETE FROM seen WHERE key = ?", (key,))
             else:
@@ -164,7 +186,7 @@ class SQLiteSeenStore:
     def _take(self, key: str, until: float, owner: str | None) -> bool:
         """Insert ``key`` or take over its expired row; False when a live row holds it."""
         now = time.time()
-        with self._lock:
+        with self._lock, self._failures("claim a message id"):
             self._writes += 1
             if self._writes % 1024 == 0:
                 self._db.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))

@@ -30,9 +30,11 @@ from .._errors import (
     MalformedHeaderError,
     MissingHeaderError,
     ReplayedMessageError,
+    SeenStoreError,
     SignatureMismatchError,
     TimestampOutsideWindowError,
 )
+from .._logging import redact_text
 from ._delivery import Delivery
 from ._seen import MemorySeenStore, SeenStore
 
@@ -249,7 +251,7 @@ class Verifier:
         if self.seen is not None:
             # Kept until the signature's window closes; after that the timestamp refuses it.
             closes = signed_at + tolerance + 1 + (0 if now is None else time.time() - now)
-            if not self.seen.claim(signed, closes):
+            if not self._claim(signed, closes):
                 raise ReplayedMessageError(
                     f"message {message_id[:64]!r} signed at {timestamp} was already accepted"
                 )
@@ -257,6 +259,21 @@ class Verifier:
         if careful or (version is not None and type(version) is not str):
             version = _header(headers, VERSION_HEADER)
         return Delivery(body, message_id, signed_at, "v1", version)
+
+    def _claim(self, key: str, expires_at: float) -> bool:
+        """``seen.claim``; a store's own failure (any store, yours too) is a ``SeenStoreError``."""
+        assert self.seen is not None
+        try:
+            return self.seen.claim(key, expires_at)
+        except SeenStoreError:
+            raise
+        except Exception as exc:
+            path = getattr(self.seen, "path", None)
+            raise SeenStoreError(
+                f"the webhook seen store {type(self.seen).__name__} could not claim a message id: "
+                f"{type(exc).__name__}: {redact_text(str(exc))}",
+                path=path if isinstance(path, str) else None,
+            ) from exc
 
     def _verify_legacy(self, body: bytes, headers: Mapping[str, Any]) -> Delivery:
         signature = _header(headers, LEGACY_HEADER)

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -372,6 +373,67 @@ def test_sqlite_claims_are_shared_by_every_store_on_the_same_file(tmp_path: Path
     check(BODY, headers, seen=one)
     with pytest.raises(ReplayedMessageError):
         check(BODY, headers, seen=two)
+
+
+def test_a_corrupt_seen_file_is_a_seen_store_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "seen.db"
+    path.write_bytes(b"this is not a SQLite database, only garbage bytes" * 100)
+    with pytest.raises(webhooks.SeenStoreError, match="could not open: file is not a database") as caught:
+        SQLiteSeenStore(path)
+    assert caught.value.path == str(path) and str(path) in str(caught.value)
+    assert isinstance(caught.value, overlay.CRMError) and isinstance(caught.value.__cause__, sqlite3.Error)
+
+
+def _locked_or_read_only_or_closed(kind: str, tmp_path: Path) -> SQLiteSeenStore:
+    store = SQLiteSeenStore(tmp_path / "seen.db", timeout=0.01)
+    if kind == "locked":  # another process holds the write lock past the store's timeout
+        holder = sqlite3.connect(tmp_path / "seen.db", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        store._holder = holder  # type: ignore[attr-defined]  # kept open for the test
+    elif kind == "read-only":  # as a file the process may read but not write
+        store._db.execute("PRAGMA query_only = ON")
+    else:
+        store.close()
+    return store
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("locked", "database is locked"), ("read-only", "readonly"), ("closed", "closed database")],
+)
+def test_verify_with_a_seen_store_that_cannot_be_used_raises_a_seen_store_error(
+    kind: str, reason: str, tmp_path: Path
+) -> None:
+    store = _locked_or_read_only_or_closed(kind, tmp_path)
+    with pytest.raises(webhooks.SeenStoreError, match=f"could not claim a message id: .*{reason}") as caught:
+        check(BODY, signed(), seen=store)
+    assert caught.value.path == str(tmp_path / "seen.db")
+    for operation in (
+        lambda: store.acquire("k", "me", time.time() + 5),
+        lambda: store.complete("k", "me", time.time() + 5),
+        lambda: store.release("k"),
+    ):
+        with pytest.raises(webhooks.SeenStoreError):
+            operation()
+
+
+def test_a_router_on_a_locked_seen_file_answers_503_with_retry_after(tmp_path: Path) -> None:
+    store = _locked_or_read_only_or_closed("locked", tmp_path)
+    router = webhooks.Router([VECTOR_SECRET], dedupe=store)
+    reply = router.handle(BODY, webhooks.sign(BODY, VECTOR_SECRET))
+    assert (reply.status, json.loads(reply.body)) == (503, {"error": "seen_store_unavailable"})
+    assert "retry-after" in reply.headers
+
+
+def test_any_seen_store_that_fails_in_verify_is_a_seen_store_error() -> None:
+    class Broken(MemorySeenStore):
+        def claim(self, key: str, expires_at: float) -> bool:
+            raise ConnectionError("redis down at redis://:s3cretpw@cache:6379")
+
+    with pytest.raises(webhooks.SeenStoreError, match="Broken could not claim a message id") as caught:
+        check(BODY, signed(), seen=Broken())
+    assert "s3cretpw" not in str(caught.value) and isinstance(caught.value.__cause__, ConnectionError)
+    assert overlay.SeenStoreError is webhooks.SeenStoreError
 
 
 def test_the_memory_store_sweeps_expired_keys() -> None:
