@@ -67,6 +67,8 @@ def require(module: str, extra: str, purpose: str) -> Any:
 
 def format_of(path: str | os.PathLike[str], given: str | None = None) -> tuple[str, bool]:
     """The format of a file (from ``given`` or its extension) and whether it is gzipped."""
+    if Path(path).is_dir():
+        raise FileFormatError(path, "is a directory, not a file.")
     name = Path(path).name.lower()
     gzipped = name.endswith(".gz")
     if given is not None:

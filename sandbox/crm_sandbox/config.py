@@ -41,7 +41,10 @@ class Chaos:
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, _, raw = part.partition("=")
             if key in names:
-                values[names[key]] = float(raw)
+                rate = float(raw)
+                if not 0.0 <= rate <= 1.0:
+                    raise ValueError(f"chaos setting {key!r} is a probability from 0 to 1, got {raw!r}")
+                values[names[key]] = rate
             elif key == "latency":
                 low, _, high = raw.partition("-")
                 values["latency_ms"] = (int(low), int(high or low))

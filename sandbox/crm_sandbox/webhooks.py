@@ -96,6 +96,9 @@ class Deliveries:
         webhook_id = hook["id"]
         # The events are shared by every webhook: each body gets its own copies.
         events = [{**event, "is_test": bool(event.get("is_test", False))} for event in events]
+        # The delivery log keeps the latest names (answers are taken down per request); the
+        # body is taken down, in place, to the webhook's version.
+        event_types = [e["event_type"] for e in events]
         body = {"webhook_id": webhook_id, "events": events}
         body = answer_down(body, "WebhookDeliveryBody", hook["api_version"])
         payload = dumps(body)
@@ -106,7 +109,7 @@ class Deliveries:
                 delivery_id,
                 webhook_id,
                 f"msg_{new_id().replace('-', '')}",
-                dumps([e["event_type"] for e in events]),
+                dumps(event_types),
                 payload,
                 now(),
                 now(),

@@ -241,3 +241,17 @@ def test_an_older_version_refuses_a_family_and_reads_one_as_its_event_types() ->
             "task.updated",
             "task.deleted",
         ]
+
+
+def test_the_delivery_log_of_an_older_webhook_reads_in_the_callers_version() -> None:
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        hook = crm.webhooks.create(
+            target_url="https://example.invalid/hook",
+            subscriptions=["record.created"],
+            api_version="2025-01-01",
+        )
+        queued = crm.webhooks.test(hook.id)
+        [logged] = list(crm.webhooks.deliveries(hook.id))
+    # The body went out as record_created; the log answers the caller at the latest version.
+    assert [str(t) for t in queued.event_types] == ["record.created"]
+    assert [str(t) for t in logged.event_types] == ["record.created"]

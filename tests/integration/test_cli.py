@@ -280,3 +280,17 @@ def test_redact_hides_a_secret_in_its_plain_repr_and_bytes_forms() -> None:
     text = f"{key} {key!r} {key.encode()!r} {key.strip()!r} {key.strip()}"
     assert "sk_abc" not in cli.redact(text, [key])
     assert cli.redact("an ordinary message", ["", "ab"]) == "an ordinary message"
+
+
+def test_a_chaos_probability_outside_zero_to_one_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "sandbox", "--chaos", "error=2")
+    assert code == 2
+    assert "'error' is a probability from 0 to 1" in err and "Traceback" not in err
+
+
+def test_importing_a_directory_says_it_is_a_directory(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (env / "exports").mkdir()
+    code, _, err = run(capsys, "import", "exports", "--object", "people")
+    assert code == 2
+    assert_one_clean_line(err, "crm import")
+    assert "exports: is a directory, not a file." in err
