@@ -47,7 +47,7 @@ INIT = '"""The sync client, generated from ``overlay/_async`` by ``scripts/sync_
 def replacements() -> dict[str, str]:
     """Every ``AsyncX`` name in the sources becomes ``X``; then the explicit ones."""
     names: dict[str, str] = {}
-    for path in sorted(SOURCE.glob("*.py")):
+    for path in sorted(SOURCE.rglob("*.py")):
         for name in re.findall(r"\bAsync([A-Z]\w*)", path.read_text()):
             names[f"Async{name}"] = name
     return {**names, **EXTRA}
@@ -88,13 +88,14 @@ def generate(out: Path) -> None:
         source = Path(tmp) / "_async"
         shutil.copytree(SOURCE, source, ignore=shutil.ignore_patterns("__pycache__"))
         rule = unasync.Rule(fromdir="/_async/", todir="/_sync/", additional_replacements=replacements())
-        unasync.unasync_files([str(p) for p in sorted(source.glob("*.py"))], rules=[rule])
+        unasync.unasync_files([str(p) for p in sorted(source.rglob("*.py"))], rules=[rule])
         written = Path(tmp) / "_sync"
-        for path in sorted(written.glob("*.py")):
-            text = INIT if path.name == "__init__.py" else drop_awaitable(path.read_text())
+        for path in sorted(written.rglob("*.py")):
+            name = path.relative_to(written).as_posix()  # subpackages keep their place
+            text = INIT if name == "__init__.py" else drop_awaitable(path.read_text())
             for old, new in PROSE:
                 text = text.replace(old, new)
-            path.write_text(HEADER.format(name=path.name) + text)
+            path.write_text(HEADER.format(name=name) + text)
         config = ["--config", str(ROOT / "pyproject.toml")]
         subprocess.run(
             [str(RUFF), "check", "--quiet", "--fix", "--select", "I,F401", *config, str(written)], check=True
@@ -107,7 +108,10 @@ def generate(out: Path) -> None:
 
 def diff(expected: Path, actual: Path) -> list[str]:
     lines: list[str] = []
-    names = sorted({p.name for p in expected.glob("*.py")} | {p.name for p in actual.glob("*.py")})
+    names = sorted(
+        {p.relative_to(expected).as_posix() for p in expected.rglob("*.py")}
+        | {p.relative_to(actual).as_posix() for p in actual.rglob("*.py")}
+    )
     for name in names:
         want = (expected / name).read_text().splitlines(True) if (expected / name).exists() else []
         have = (actual / name).read_text().splitlines(True) if (actual / name).exists() else []

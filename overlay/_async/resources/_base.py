@@ -1,0 +1,129 @@
+"""What every resource shares: the call, raw responses, cursor and offset pages."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from crm_client import models  # a lazy package: each model loads on first use
+from crm_client.types import UNSET
+
+from ..._dsl.expr import Expr, as_filter
+from ..._dsl.text import parse_text
+from ..._errors import InvalidArgumentError
+from ..._metadata import Names
+from ..._response import NOT_GIVEN, RawResponse, build_body, data_of
+from ..pagination import AsyncPaginator, Page, Token
+
+if TYPE_CHECKING:
+    from ..client import AsyncClient
+
+
+T = TypeVar("T")
+R = TypeVar("R", bound="_AsyncResource")
+
+Filter = Expr | Mapping[str, Any] | str
+
+# The most records one query may return, and the page sizes the paginators ask for.
+QUERY_LIMIT = 1000
+RECORDS_PAGE = 500
+CURSOR_PAGE = 100
+
+
+def _none(parsed: Any, request_id: str | None) -> None:
+    return None
+
+
+def _given(value: Any) -> Any:
+    """A generated endpoint's keyword: UNSET when the caller left it out."""
+    return UNSET if value is NOT_GIVEN or value is None else value
+
+
+class _AsyncResource:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+        self._raw = False
+
+    @property
+    def with_raw_response(self: R) -> Any:
+        """The same methods, returning the ``RawResponse`` (status, headers, request id)."""
+        raw = copy.copy(self)
+        raw._raw = True
+        return raw
+
+    async def _call(self, endpoint: Any, *args: Any, cast: Any = data_of, **kwargs: Any) -> Any:
+        return await self._client._call(endpoint, *args, cast=cast, raw=self._raw, **kwargs)
+
+    def _paginate(self, fetch: Any, max_items: int | None, collect: Any = list) -> Any:
+        paginator: AsyncPaginator[Any] = AsyncPaginator(fetch, max_items=max_items, collect=collect)
+        return self._first_raw(paginator) if self._raw else paginator
+
+    async def _first_raw(self, paginator: AsyncPaginator[Any]) -> RawResponse[Any]:
+        return (await paginator.first_page()).raw
+
+    def _cursor_pages(
+        self, endpoint: Any, *args: Any, page_size: int, max_items: int | None, **kwargs: Any
+    ) -> Any:
+        """A paginator over a cursor endpoint (``limit`` + ``cursor`` → ``pagination.next_cursor``)."""
+
+        async def fetch(cursor: Token, want: int | None) -> Page[Any]:
+            limit = min(page_size, want) if want else page_size
+            parsed, response = await self._client._fetch(
+                endpoint, *args, limit=limit, cursor=_given(cursor), **kwargs
+            )
+            request_id = response.headers.get("x-request-id")
+            items = data_of(parsed, request_id)
+            return Page(items, parsed.pagination.next_cursor, RawResponse(response, lambda: items))
+
+        return self._paginate(fetch, max_items)
+
+    def _offset_pages(
+        self,
+        endpoint: Any,
+        parent: str,
+        filter: Filter | None,
+        sorts: Sequence[Mapping[str, Any]] | None,
+        page_size: int,
+        max_items: int | None,
+        *,
+        items: Any = None,
+        check: Any = None,
+        collect: Any = list,
+    ) -> Any:
+        """A paginator over a query endpoint (``limit`` + ``offset``; a short page is the last).
+
+        A text filter is parsed; then ``check(filter)`` (awaited, once, before the first page)
+        gives the filter to send. ``items(data, request_id)`` turns a page's unparsed ``data``
+        list into its items; without it, items are the endpoint's typed models.
+        """
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= QUERY_LIMIT:
+            raise InvalidArgumentError(f"page_size takes 1 to {QUERY_LIMIT}, got {page_size!r}.")
+        expr = parse_text(filter) if isinstance(filter, str) else filter
+        ready: dict[str, Any] = {}
+
+        async def prepare() -> tuple[Mapping[str, Any] | None, Names]:
+            if not ready:
+                final = expr
+                if check is not None:
+                    final = await check(final)
+                json = as_filter(final, parent)
+                ready["filter"], ready["names"] = json, Names.of_filter(parent, json, sorts)
+            return ready["filter"], ready["names"]
+
+        async def fetch(offset: Token, want: int | None) -> Page[Any]:
+            limit = min(page_size, want) if want else page_size
+            filter_json, names = await prepare()
+            request = {"filter": filter_json, "sorts": sorts, "limit": limit, "offset": offset or 0}
+            body = build_body(
+                models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
+            )
+            parsed, response = await self._client._fetch(
+                endpoint, parent, body=body, names=names, parse=items is None
+            )
+            request_id = response.headers.get("x-request-id")
+            found = await items(parsed, request_id) if items else data_of(parsed, request_id)
+            following = int(offset or 0) + len(found) if len(found) == limit else None
+            return Page(found, following, RawResponse(response, lambda: found))
+
+        return self._paginate(fetch, max_items, collect)

@@ -1,0 +1,133 @@
+"""``client.lists`` and ``client.entries(list)``: lists and the records entered in them."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from crm_client import models  # a lazy package: each model loads on first use
+
+from ..._ids import path_id
+from ..._response import NOT_GIVEN, build_body, op
+from ..pagination import AsyncPaginator
+
+if TYPE_CHECKING:
+    from crm_client.models import (
+        Entry,
+        List,
+    )
+
+    from ..._ids import (
+        EntryId,
+        ListRef,
+    )
+    from ..client import AsyncClient
+from ._base import RECORDS_PAGE, Filter, _AsyncResource, _given, _none
+
+
+class AsyncLists(_AsyncResource):
+    """``client.lists``: lists of records (pipelines, shortlists)."""
+
+    async def list(self) -> builtins.list[List]:
+        return await self._call(op("lists.list_lists"))
+
+    async def get(self, list: ListRef) -> List:
+        list = path_id(list, "list")
+        return await self._call(op("lists.get_list"), list)
+
+    async def create(self, *, name: str, api_slug: str, parent_objects: Sequence[str]) -> List:
+        fields = {"name": name, "api_slug": api_slug, "parent_objects": list(parent_objects)}
+        return await self._call(op("lists.create_list"), body=build_body(models.ListCreateRequest, fields))
+
+    async def update(self, list: ListRef, *, name: str = NOT_GIVEN, api_slug: str = NOT_GIVEN) -> List:
+        list = path_id(list, "list")
+        body = build_body(models.ListUpdateRequest, {"name": name, "api_slug": api_slug})
+        return await self._call(op("lists.update_list"), list, body=body)
+
+
+class AsyncEntries(_AsyncResource):
+    """``client.entries("pipeline")``: the entries of one list."""
+
+    def __init__(self, client: AsyncClient, list: ListRef) -> None:
+        list = path_id(list, "list")
+        super().__init__(client)
+        self.list = list
+
+    def __repr__(self) -> str:
+        return f"<Entries of {self.list!r}>"
+
+    def query(
+        self,
+        filter: Filter | None = None,
+        *,
+        sorts: Sequence[Mapping[str, Any]] | None = None,
+        page_size: int = RECORDS_PAGE,
+        max_items: int | None = None,
+    ) -> AsyncPaginator[Entry]:
+        query = op("entries.query_entries")
+        return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
+
+    async def get(self, entry_id: EntryId) -> Entry:
+        entry_id = path_id(entry_id, "entry_id")
+        return await self._call(op("entries.get_entry"), self.list, entry_id)
+
+    async def create(
+        self,
+        *,
+        parent_object: str,
+        parent_record_id: str,
+        entry_values: Mapping[str, Any] = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> Entry:
+        fields = {
+            "parent_object": parent_object,
+            "parent_record_id": parent_record_id,
+            "entry_values": entry_values,
+        }
+        body = build_body(models.EntryCreateRequest, fields)
+        return await self._call(
+            op("entries.create_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def upsert(
+        self,
+        *,
+        parent_object: str,
+        parent_record_id: str,
+        entry_values: Mapping[str, Any] = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> Entry:
+        """Create the entry, or update the list's entry for that parent record."""
+        fields = {
+            "parent_object": parent_object,
+            "parent_record_id": parent_record_id,
+            "entry_values": entry_values,
+        }
+        body = build_body(models.EntryCreateRequest, fields)
+        return await self._call(
+            op("entries.upsert_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def update(
+        self, entry_id: EntryId, entry_values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN
+    ) -> Entry:
+        entry_id = path_id(entry_id, "entry_id")
+        body = build_body(models.EntryUpdateRequest, {"entry_values": entry_values})
+        return await self._call(
+            op("entries.update_entry"),
+            self.list,
+            entry_id,
+            body=body,
+            idempotency_key=_given(idempotency_key),
+        )
+
+    async def delete(self, entry_id: EntryId, *, idempotency_key: str = NOT_GIVEN) -> None:
+        entry_id = path_id(entry_id, "entry_id")
+        await self._call(
+            op("entries.delete_entry"),
+            self.list,
+            entry_id,
+            idempotency_key=_given(idempotency_key),
+            cast=_none,
+        )

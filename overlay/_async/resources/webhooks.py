@@ -1,0 +1,109 @@
+"""``client.webhooks``: subscriptions to events, and their deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from crm_client import models  # a lazy package: each model loads on first use
+
+from ..._ids import path_id
+from ..._response import NOT_GIVEN, build_body, op
+from ..pagination import AsyncPaginator
+
+if TYPE_CHECKING:
+    from crm_client.models import (
+        Webhook,
+        WebhookDelivery,
+        WebhookSecretRotation,
+        WebhookWithSecret,
+    )
+
+    from ..._ids import (
+        WebhookId,
+    )
+from ._base import CURSOR_PAGE, _AsyncResource, _given, _none
+
+
+def _subscription(subscription: str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(subscription, str):
+        return {"event_type": subscription, "filter": None}
+    return {"filter": None, **subscription}  # no filter: every event of the type
+
+
+class AsyncWebhooks(_AsyncResource):
+    """``client.webhooks``: subscriptions to events, and their deliveries."""
+
+    def list(self, *, page_size: int = CURSOR_PAGE, max_items: int | None = None) -> AsyncPaginator[Webhook]:
+        return self._cursor_pages(op("webhooks.list_webhooks"), page_size=page_size, max_items=max_items)
+
+    async def get(self, webhook_id: WebhookId) -> Webhook:
+        webhook_id = path_id(webhook_id, "webhook_id")
+        return await self._call(op("webhooks.get_webhook"), webhook_id)
+
+    async def create(
+        self,
+        *,
+        target_url: str,
+        subscriptions: Sequence[str | Mapping[str, Any]],
+        api_version: str = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> WebhookWithSecret:
+        """The new webhook with its signing ``secret``, which the API shows only this once.
+
+        A subscription is an event type (``"record.created"``) or a mapping with
+        ``event_type`` and an optional ``filter``.
+        """
+        every = [_subscription(s) for s in subscriptions]
+        fields = {"target_url": target_url, "subscriptions": every, "api_version": api_version}
+        body = build_body(models.WebhookCreateRequest, fields)
+        return await self._call(
+            op("webhooks.create_webhook"), body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def update(
+        self, webhook_id: WebhookId, *, idempotency_key: str = NOT_GIVEN, **fields: Any
+    ) -> Webhook:
+        """Change ``target_url``, ``subscriptions``, ``api_version`` or ``status``."""
+        webhook_id = path_id(webhook_id, "webhook_id")
+        body = build_body(models.WebhookUpdateRequest, fields)
+        return await self._call(
+            op("webhooks.update_webhook"), webhook_id, body=body, idempotency_key=_given(idempotency_key)
+        )
+
+    async def delete(self, webhook_id: WebhookId, *, idempotency_key: str = NOT_GIVEN) -> None:
+        webhook_id = path_id(webhook_id, "webhook_id")
+        await self._call(
+            op("webhooks.delete_webhook"), webhook_id, idempotency_key=_given(idempotency_key), cast=_none
+        )
+
+    async def rotate_secret(
+        self, webhook_id: WebhookId, *, overlap_seconds: int = NOT_GIVEN, idempotency_key: str = NOT_GIVEN
+    ) -> WebhookSecretRotation:
+        """A new signing ``secret``, shown only this once.
+
+        Deliveries carry signatures made with both the previous secret and the new one for
+        ``overlap_seconds`` (the API's default is a day), so receivers can switch over
+        without rejecting anything: verify with ``secrets=[new, old]`` until then.
+        """
+        webhook_id = path_id(webhook_id, "webhook_id")
+        body = build_body(models.WebhookRotateRequest, {"overlap_seconds": overlap_seconds})
+        return await self._call(
+            op("webhooks.rotate_webhook_secret"),
+            webhook_id,
+            body=body,
+            idempotency_key=_given(idempotency_key),
+        )
+
+    async def test(self, webhook_id: WebhookId) -> WebhookDelivery:
+        """Queue a test event to the webhook's URL; the delivery it created."""
+        webhook_id = path_id(webhook_id, "webhook_id")
+        return await self._call(op("webhooks.test_webhook"), webhook_id)
+
+    def deliveries(
+        self, webhook_id: WebhookId, *, page_size: int = CURSOR_PAGE, max_items: int | None = None
+    ) -> AsyncPaginator[WebhookDelivery]:
+        webhook_id = path_id(webhook_id, "webhook_id")
+        return self._cursor_pages(
+            op("webhooks.list_webhook_deliveries"), webhook_id, page_size=page_size, max_items=max_items
+        )
