@@ -98,7 +98,8 @@ def generate(out: Path) -> None:
             path.write_text(HEADER.format(name=name) + text)
         config = ["--config", str(ROOT / "pyproject.toml")]
         subprocess.run(
-            [str(RUFF), "check", "--quiet", "--fix", "--select", "I,F401", *config, str(written)], check=True
+            [str(RUFF), "check", "--quiet", "--fix", "--select", "I,F401,RUF022", *config, str(written)],
+            check=True,
         )
         subprocess.run([str(RUFF), "format", "--quiet", *config, str(written)], check=True)
         if out.exists():

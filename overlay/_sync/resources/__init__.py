@@ -20,11 +20,11 @@ __all__ = [
     "RECORDS_PAGE",
     "Attributes",
     "Entries",
+    "Filter",
     "Lists",
     "Notes",
     "Objects",
     "Records",
     "Tasks",
     "Webhooks",
-    "Filter",
 ]
