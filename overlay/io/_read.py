@@ -385,16 +385,19 @@ def _jsonl_table(path: str | os.PathLike[str], gzipped: bool, encoding: str | No
         if len(head) >= HEADER_SCAN:
             break
     columns: dict[str, None] = {}
-    for line in head:
-        try:
-            parsed = json.loads(line)
-        except (ValueError, RecursionError):  # its row says why
-            continue
-        if isinstance(parsed, dict):
-            columns.update(dict.fromkeys(parsed))
+    first_problem: Row | None = None
+    for row in _jsonl_rows(head, encoding, Fallback()):
+        if row.cells is not None:
+            columns.update(dict.fromkeys(row.cells))
+        elif first_problem is None:
+            first_problem = row
     if not any(line.strip() for line in head):
         text.close()
         raise FileFormatError(path, "is empty: there are no lines.")
+    if not columns and first_problem is not None:  # not one object: this is not JSON Lines
+        text.close()
+        where = f"line {first_problem.number}: {first_problem.problem}"
+        raise FileFormatError(path, f"is not JSON Lines (one JSON object per line): {where}")
 
     def lines() -> Iterator[str]:
         yield from head
@@ -429,8 +432,11 @@ def _jsonl_rows(lines: Iterable[str], encoding: str, fallback: Fallback) -> Iter
             fallback.add(number)
         try:
             parsed = json.loads(stripped)
+        except json.JSONDecodeError as exc:  # its own line and column would always say line 1
+            yield Row(number, None, stripped, f"not JSON: {exc.msg} at column {exc.colno}")
+            continue
         except ValueError as exc:
-            yield Row(number, None, stripped, f"not JSON: {exc.args[0] if exc.args else exc}")
+            yield Row(number, None, stripped, f"not JSON: {exc}")
             continue
         except RecursionError:
             yield Row(number, None, stripped, f"the line is JSON nested too deeply to read ({DEEP})")

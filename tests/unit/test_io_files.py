@@ -181,6 +181,22 @@ def test_json_lines_report_bad_lines_and_learn_columns_from_the_first_lines(tmp_
     assert rows[2] == (4, None, "a line holds one JSON object, not list")
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name,domain\nAcme,acme.com\n", "line 1: not JSON: Expecting value at column 1"),
+        ("\n[1, 2]\n\n[3]\n", "line 2: a line holds one JSON object, not list"),
+    ],
+)
+def test_a_json_lines_file_without_one_object_is_refused_naming_its_first_bad_line(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "companies.jsonl"
+    path.write_text(content)
+    with pytest.raises(FileFormatError, match=f"companies.jsonl: is not JSON Lines .*{re.escape(message)}"):
+        open_table(path)
+
+
 @pytest.mark.parametrize("suffix", ["xlsx", "parquet"])
 def test_corrupt_binary_files_are_a_file_format_error(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"broken.{suffix}"
