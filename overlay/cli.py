@@ -305,6 +305,9 @@ def run_webhooks_listen(args: argparse.Namespace) -> int:
     secrets = args.secret or [s for s in os.environ.get("CRM_WEBHOOK_SECRET", "").split(",") if s]
     if not secrets:
         raise ConfigurationError("give --secret or set CRM_WEBHOOK_SECRET")
+    for position, secret in enumerate(secrets, start=1):  # a password would decode as base64
+        if not secret.strip().startswith("whsec_"):
+            raise ConfigurationError(f"webhook secret #{position} does not start with 'whsec_'")
     router = Router(secrets, tolerance=args.tolerance, legacy=args.legacy)
 
     @router.on("*")

@@ -250,6 +250,7 @@ def test_bad_input_to_every_command_exits_non_zero_with_a_message_and_no_traceba
         (["sandbox", "--port", busy], "crm sandbox", busy),
         (["webhooks", "listen"], "crm webhooks listen", "CRM_WEBHOOK_SECRET"),
         (["webhooks", "listen", "--secret", "not-a-secret"], "crm webhooks listen", "whsec_"),
+        (["webhooks", "listen", "--secret", secret, "--secret", "hunter22"], "crm webhooks listen", "#2"),
         (["webhooks", "listen", "--secret", secret, "--port", busy], "crm webhooks listen", busy),
     ]
     try:
@@ -257,7 +258,7 @@ def test_bad_input_to_every_command_exits_non_zero_with_a_message_and_no_traceba
             code, out, err = run(capsys, *argv)
             assert code == 2, (argv, code, out, err)
             assert fragment in err, (argv, err)
-            assert "Traceback" not in err and secret not in out + err, (argv, err)
+            assert "Traceback" not in err and secret not in out + err and "hunter22" not in err, (argv, err)
             assert err.startswith(f"{prog}: "), (argv, err)
     finally:
         taken.close()
