@@ -154,13 +154,28 @@ def _cell(value: Any) -> str:
     return str(getattr(value, "target_record_id", None) or value)
 
 
-def _print_records(records: Any, columns: list[str] | None, as_json: bool) -> int:
+def _dict_or_none(record: Any) -> Any:
+    return None if record is None else record.to_dict()
+
+
+def _json_line(record: Any, columns: list[str] | None, included: list[str]) -> str:
+    """A record as the API sends it, its values cut to ``columns`` and each included
+    reference's records (``null`` for one deleted) under ``included``."""
     import json
 
+    data = record.to_dict()
+    if columns is not None:
+        data["values"] = {slug: v for slug, v in (data.get("values") or {}).items() if slug in columns}
+    if included:
+        data["included"] = {slug: [_dict_or_none(found) for found in record.all(slug)] for slug in included}
+    return json.dumps(data, default=str)
+
+
+def _print_records(records: Any, columns: list[str] | None, as_json: bool, included: list[str]) -> int:
     shown = 0
     if as_json:
         for record in records:
-            print(json.dumps(record.to_dict(), default=str))
+            print(_json_line(record, columns, included))
             shown += 1
         return shown
     try:
@@ -205,7 +220,7 @@ def run_query(args: argparse.Namespace) -> int:
         query = query.order_by(*keys).limit(args.limit)
         if args.include:
             query = query.include(*args.include)
-        _print_records(query, _columns(client, args.object, args.columns), args.json)
+        _print_records(query, _columns(client, args.object, args.columns), args.json, args.include or [])
     return 0
 
 

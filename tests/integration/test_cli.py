@@ -4,6 +4,7 @@ secret in its output whatever the input. Runs ``overlay.cli.main`` in process ag
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -158,6 +159,26 @@ def test_a_malformed_api_key_gives_one_line_that_never_shows_the_key(
     assert code in (1, 2), (out, err)
     assert SECRET not in out + err and "SECRETzz" not in out + err
     assert_one_clean_line(err, f"crm {argv[0]}")
+
+
+def test_query_json_keeps_to_the_columns_and_carries_the_included_records(
+    env: Path, sandbox: overlay.Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["query", "people", "--where", "company is set", "--limit", "3", "--json"]
+    code, out, err = run(capsys, *argv, "--columns", "name,company", "--include", "company")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and lines and err == ""
+    companies = sandbox.client.records("companies")
+    for line in lines:
+        assert set(line["values"]) <= {"name", "company"} and "company" in line["values"]
+        (target,) = line["values"]["company"]
+        (included,) = line["included"]["company"]
+        assert included["id"]["record_id"] == target["target_record_id"]
+        stored = companies.get(target["target_record_id"]).to_dict()
+        assert included["values"]["name"] == stored["values"]["name"]
+    code, out, _ = run(capsys, *argv)
+    whole = json.loads(out.splitlines()[0])
+    assert code == 0 and "included" not in whole and len(whole["values"]) > 2
 
 
 def test_debug_logs_of_a_cli_run_never_show_the_key(
