@@ -431,7 +431,8 @@ class Bulk:
             ]
             try:
                 report.requests += 1
-                outcome = records.batch(body)
+                answer = records.with_raw_response.batch(body)
+                outcome = answer.parse()
             except (APIStatusError, InvalidArgumentError, APIConnectionError) as error:
                 refused_here = isinstance(error, InvalidArgumentError)  # before sending: no request
                 report.requests -= refused_here
@@ -447,13 +448,16 @@ class Bulk:
                 self._fail(report, pending, status, code, str(error))
                 return
             again: list[Pending] = []
+            # The transport resent the batch under its key after losing the answer: the API
+            # replayed the whole stored answer, whose items each say ``replayed: false``.
+            whole_replay = answer.headers.get("Idempotent-Replayed") == "true"
             for result in outcome.data.results:
                 item = pending[result.index]
                 status_name = str(result.status)
                 if status_name != "failed":
                     applied.append((item.identity, result.record.id.record_id if result.record else None))
                     report.succeeded += 1
-                    report.replayed += bool(result.replayed)
+                    report.replayed += bool(result.replayed) or whole_replay
                     report.created += status_name == "created"
                     report.updated += status_name == "updated"
                     report.unchanged += status_name == "unchanged"

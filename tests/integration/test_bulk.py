@@ -309,3 +309,17 @@ def test_an_item_with_a_lone_surrogate_fails_alone_and_the_rest_are_created() ->
     assert (report.created, report.failed) == (4, 1)
     [error] = report.errors
     assert (error.index, error.code) == (2, "invalid_unicode") and "'name'" in error.message
+
+
+def test_a_batch_the_transport_resent_after_losing_its_answer_counts_as_replayed() -> None:
+    chaos = Chaos(commit_drop_rate=0.3, seed=1)  # the batch is written, then its answer is lost
+    with (
+        overlay.Sandbox(chaos=chaos, read_rate=None, write_rate=None) as sb,
+        sb.connect(max_retries=10) as crm,
+    ):
+        items = [{"name": f"Resent {i:03d}"} for i in range(100)]
+        report = crm.bulk.create("companies", items, batch_size=10)
+        found = names(crm, "Resent ")
+    assert (report.created, report.failed, len(found), len(set(found))) == (100, 0, 100, 100)
+    assert report.replayed > 0 and report.replayed % 10 == 0, "whole batches answered from the stored reply"
+    assert f"({report.replayed} replayed)" in str(report)
