@@ -10,6 +10,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 import overlay
+from overlay._config import LATEST_VERSION
 from tests._spec import load_spec
 
 from .session import CASSETTE, HOST, expected, recorder, session
@@ -33,6 +34,12 @@ def test_the_cassette_keeps_no_credentials_or_secrets() -> None:
     assert not re.search(r"(?i)authorization|bearer|idempotency-key", text)
     assert set(re.findall(r"whsec_[A-Za-z0-9+/=_-]+", text)) == {"whsec_c2NydWJiZWQ="}
     assert "127.0.0.1" not in text
+
+
+def test_the_cassette_is_recorded_at_the_version_the_client_speaks_by_default() -> None:
+    sent = {exchange["request"]["headers"]["crm-version"][0] for exchange in interactions()}
+    answered = {exchange["response"]["headers"]["crm-version"][0] for exchange in interactions()}
+    assert sent == answered == {LATEST_VERSION}, "re-record it with make cassettes"
 
 
 def _operation(spec: dict[str, Any], method: str, path: str) -> dict[str, Any]:
