@@ -279,8 +279,6 @@ def error_for_status(status: int, headers: Mapping[str, str], content: bytes) ->
     except ValueError:
         body = content.decode("utf-8", "replace")[:2000]
     fields = body if isinstance(body, dict) else {}
-    if isinstance(fields.get("error"), dict):  # the error shape of versions before 2025-08-01
-        fields = fields["error"]
     cls = _BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
     default_type = "api_error" if status >= 500 else "invalid_request_error"
     return cls(

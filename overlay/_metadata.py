@@ -46,6 +46,22 @@ class TTLCache:
                 del self._entries[key]
 
 
+class CurrencyMemo:
+    """The default currency code of each currency attribute of an object or list, as a
+    client pinned to an older version learns them, kept in the metadata ``cache`` (so
+    ``metadata.refresh()`` forgets them with the rest of that object)."""
+
+    def __init__(self, cache: TTLCache) -> None:
+        self._cache = cache
+
+    def known(self, parent: str, slug: str) -> dict[str, str | None] | None:
+        found: dict[str, str | None] | None = self._cache.get(("attributes", slug, "currencies", parent))
+        return found
+
+    def remember(self, parent: str, slug: str, currencies: dict[str, str | None]) -> None:
+        self._cache.put(("attributes", slug, "currencies", parent), currencies)
+
+
 def nearest(name: str, known: Iterable[str]) -> str | None:
     """The known slug most like ``name``, if any is close enough to be a likely typo.
 

@@ -19,18 +19,40 @@ import time
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
-
-if TYPE_CHECKING:
-    from .migrations._http import VersionMigration
 
 from ._clock import SYSTEM_CLOCK, Clock
 from ._logging import logger, redact_body, redact_headers, request_line
 from ._parse import loads
 from ._ratelimit import RateLimiter
 from ._retry import SAFE_METHODS, RetryPolicy
+
+OPERATION = "crm_operation"
+"""The ``request.extensions`` key naming the operation a request carries (``create_record``)."""
+
+
+class Migration(Protocol):
+    """How a client pinned to an older API version rewrites its traffic
+    (``overlay.migrations._http.VersionMigration``)."""
+
+    def lookup(self, request: httpx.Request) -> httpx.Request | None:
+        """A request to send first, to learn what rewriting ``request`` needs; or None."""
+        ...
+
+    def learn(self, lookup: httpx.Request, answer: httpx.Response) -> bool:
+        """Keep what ``answer`` to ``lookup`` says; False if it failed (``answer`` is then the reply)."""
+        ...
+
+    def request(self, request: httpx.Request) -> tuple[httpx.Request, str | None]:
+        """The request as the older version takes it, and its operation."""
+        ...
+
+    def response(self, response: httpx.Response, op_id: str | None) -> httpx.Response:
+        """The answer as the latest version would have given it."""
+        ...
+
 
 RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
@@ -218,7 +240,7 @@ class MigratingTransport(httpx.BaseTransport):
     rewritten for that version, and each answer brought up to the latest. Before a write of
     values it reads the object's currency attributes, unless the metadata cache has them."""
 
-    def __init__(self, inner: httpx.BaseTransport, migration: VersionMigration) -> None:
+    def __init__(self, inner: httpx.BaseTransport, migration: Migration) -> None:
         self.inner = inner
         self.migration = migration
 
@@ -242,7 +264,7 @@ class MigratingTransport(httpx.BaseTransport):
 class AsyncMigratingTransport(httpx.AsyncBaseTransport):
     """``MigratingTransport`` for ``AsyncClient``."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, migration: VersionMigration) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, migration: Migration) -> None:
         self.inner = inner
         self.migration = migration
 

@@ -24,7 +24,7 @@ from .._errors import (
     ResponseParseError,
 )
 from .._ids import path_args
-from .._metadata import SUGGESTIBLE, Names, TTLCache
+from .._metadata import SUGGESTIBLE, CurrencyMemo, Names, TTLCache
 from .._ratelimit import RateLimiter
 from .._response import (
     NOT_GIVEN,
@@ -39,7 +39,7 @@ from .._response import (
     unencodable_text,
 )
 from .._retry import RetryPolicy
-from .._transport import AsyncAPITransport, AsyncClientTransport, AsyncMigratingTransport, Stack
+from .._transport import OPERATION, AsyncAPITransport, AsyncClientTransport, AsyncMigratingTransport, Stack
 from ..io._keywords import checked_keywords
 from .bulk import AsyncBulk
 from .metadata import AsyncMetadata
@@ -157,7 +157,9 @@ class AsyncClient:
         if options.version != LATEST_VERSION:
             from ..migrations._http import VersionMigration
 
-            transport = AsyncMigratingTransport(transport, VersionMigration(options.version, shared.cache))
+            memo = CurrencyMemo(shared.cache)
+            migration = VersionMigration(options.version, known=memo.known, remember=memo.remember)
+            transport = AsyncMigratingTransport(transport, migration)
         self._http = httpx.AsyncClient(
             base_url=options.base_url,
             headers=options.headers(),
@@ -359,7 +361,7 @@ class AsyncClient:
         args = path_args(endpoint, args)
         try:
             built = request_kwargs(endpoint, args, kwargs)
-            return await self._http.request(**built)
+            return await self._http.request(**built, extensions={OPERATION: endpoint_name(endpoint)})
         except UnicodeEncodeError:
             problem = unencodable_text(built or {"args": args, **kwargs})
             raise InvalidArgumentError(f"{endpoint_name(endpoint)}: {problem}") from None

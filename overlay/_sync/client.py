@@ -25,7 +25,7 @@ from .._errors import (
     ResponseParseError,
 )
 from .._ids import path_args
-from .._metadata import SUGGESTIBLE, Names, TTLCache
+from .._metadata import SUGGESTIBLE, CurrencyMemo, Names, TTLCache
 from .._ratelimit import RateLimiter
 from .._response import (
     NOT_GIVEN,
@@ -40,7 +40,7 @@ from .._response import (
     unencodable_text,
 )
 from .._retry import RetryPolicy
-from .._transport import APITransport, ClientTransport, MigratingTransport, Stack
+from .._transport import OPERATION, APITransport, ClientTransport, MigratingTransport, Stack
 from ..io._keywords import checked_keywords
 from .bulk import Bulk
 from .metadata import Metadata
@@ -156,7 +156,9 @@ class Client:
         if options.version != LATEST_VERSION:
             from ..migrations._http import VersionMigration
 
-            transport = MigratingTransport(transport, VersionMigration(options.version, shared.cache))
+            memo = CurrencyMemo(shared.cache)
+            migration = VersionMigration(options.version, known=memo.known, remember=memo.remember)
+            transport = MigratingTransport(transport, migration)
         self._http = httpx.Client(
             base_url=options.base_url,
             headers=options.headers(),
@@ -358,7 +360,7 @@ class Client:
         args = path_args(endpoint, args)
         try:
             built = request_kwargs(endpoint, args, kwargs)
-            return self._http.request(**built)
+            return self._http.request(**built, extensions={OPERATION: endpoint_name(endpoint)})
         except UnicodeEncodeError:
             problem = unencodable_text(built or {"args": args, **kwargs})
             raise InvalidArgumentError(f"{endpoint_name(endpoint)}: {problem}") from None

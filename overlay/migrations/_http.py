@@ -10,39 +10,40 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 
 import httpx
 from crm_client.api_versions import OPERATIONS
 
 from .._errors import InvalidArgumentError
-from .._metadata import TTLCache
+from .._transport import OPERATION
 from ._migrate import _reaching, downgrade, spell_out_currencies, upgrade
 from ._versions import VERSIONS, offset_of
 
-Route = tuple[str, re.Pattern[str], list[str]]  # (operation id, path regex, parameter names)
+Currencies = dict[str, "str | None"]  # a currency attribute's slug → its default currency code
+KnownCurrencies = Callable[[str, str], "Currencies | None"]  # (objects or lists, slug) → cached
+RememberCurrencies = Callable[[str, str, Currencies], None]
 
 
 @cache
-def _routes() -> dict[str, list[Route]]:
-    """Method → the latest version's operations, as path patterns."""
-    out: dict[str, list[Route]] = {}
-    for op_id, operation in OPERATIONS[VERSIONS.latest].items():
-        method, template = operation["method"], operation["path"]
-        names = re.findall(r"{(\w+)}", template)
-        pattern = re.compile("^" + re.sub(r"{\w+}", "([^/]+)", template) + "$")
-        out.setdefault(method, []).append((op_id, pattern, names))
-    for routes in out.values():  # literal segments first: /records/query before /records/{record_id}
-        routes.sort(key=lambda route: route[1].pattern.count("([^/]+)"))
-    return out
+def _template(op_id: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """The latest version's path of ``op_id`` as a pattern, and its parameters' names."""
+    template = OPERATIONS[VERSIONS.latest][op_id]["path"]
+    pattern = re.compile("^" + re.sub(r"{\w+}", "([^/]+)", template) + "$")
+    return pattern, tuple(re.findall(r"{(\w+)}", template))
 
 
-def _operation(method: str, path: str) -> tuple[str, dict[str, str]] | None:
-    for op_id, pattern, names in _routes().get(method, ()):
-        match = pattern.match(path)
-        if match:
-            return op_id, dict(zip(names, match.groups(), strict=True))
-    return None
+def _operation(request: httpx.Request) -> tuple[str, dict[str, str]] | None:
+    """The operation the client named for ``request``, and its path parameters."""
+    op_id = request.extensions.get(OPERATION)
+    if op_id not in OPERATIONS[VERSIONS.latest]:
+        return None
+    pattern, names = _template(op_id)
+    match = pattern.match(request.url.path)
+    if match is None:
+        return None
+    return op_id, dict(zip(names, match.groups(), strict=True))
 
 
 @cache
@@ -52,53 +53,57 @@ def _writes_values() -> frozenset[str]:
     return frozenset(op for op, spec in OPERATIONS[VERSIONS.latest].items() if spec["body"] in reach)
 
 
-def _currencies_key(op_id: str, params: dict[str, str]) -> tuple[str, ...] | None:
-    """For an operation that writes values: the metadata cache's key for the currency
-    attributes of the object or list it writes to; its last part is where they are listed."""
+def _written_parent(op_id: str, params: dict[str, str]) -> tuple[str, str] | None:
+    """For an operation that writes values: the object or list it writes to, as
+    (``objects`` or ``lists``, slug)."""
     if op_id not in _writes_values():
         return None
     template = OPERATIONS[VERSIONS.latest][op_id]["path"]
     for parent, param in (("objects", "object"), ("lists", "list")):
         if template.startswith(f"/v2/{parent}/{{{param}}}/"):
-            return ("attributes", params[param], f"/v2/{parent}/{params[param]}/attributes")
+            return parent, params[param]
     return None
 
 
 class VersionMigration:
     """The rewriting for one older ``version``; one instance serves every request.
 
-    An amount converts between versions only once its currency is known, and an amount
-    written as a bare number or without a code is in its attribute's default currency:
-    before a write of values, ``lookup`` asks for the currency attributes of the object
-    (kept in the client's metadata ``cache``, so once per ``metadata_ttl``).
+    The client names each request's operation in ``request.extensions[OPERATION]``; a
+    request without one passes unchanged. An amount converts between versions only once its
+    currency is known, and an amount written as a bare number or without a code is in its
+    attribute's default currency: before a write of values, ``lookup`` asks for the currency
+    attributes of the object or list, unless ``known`` has them; ``learn`` hands what it read
+    to ``remember`` (the client keeps them with its metadata, for ``metadata_ttl``).
     """
 
-    def __init__(self, version: str, cache: TTLCache) -> None:
+    def __init__(self, version: str, *, known: KnownCurrencies, remember: RememberCurrencies) -> None:
         VERSIONS.index(version)
         self.version = version
-        self.cache = cache
+        self.known = known
+        self.remember = remember
         self.moved = VERSIONS.moved(version)
         self.missing = VERSIONS.missing(version)
         self.offset_paged = VERSIONS.offset_paged(version)
         self.operations = OPERATIONS[version]
 
     def lookup(self, request: httpx.Request) -> httpx.Request | None:
-        """The request for the currency attributes that ``request`` may write and the cache lacks."""
+        """The request for the currency attributes that ``request`` may write and ``known`` lacks."""
         if request.method == "GET" or not request.content:  # reads, the hot path, write no values
             return None
-        found = _operation(request.method, request.url.path)
-        key = _currencies_key(*found) if found else None
-        if key is None or self.cache.get(key) is not None:
+        found = _operation(request)
+        parent = _written_parent(*found) if found else None
+        if parent is None or self.known(*parent) is not None:
             return None
         headers = [
             (k, v)
             for k, v in request.headers.multi_items()
             if k.lower() not in ("content-length", "content-type", "idempotency-key")
         ]
-        return httpx.Request("GET", request.url.copy_with(path=key[-1], query=None), headers=headers)
+        path = f"/v2/{parent[0]}/{parent[1]}/attributes"
+        return httpx.Request("GET", request.url.copy_with(path=path, query=None), headers=headers)
 
     def learn(self, lookup: httpx.Request, answer: httpx.Response) -> bool:
-        """Keep the currency attributes (slug → default code) that ``answer`` to ``lookup``
+        """Remember the currency attributes (slug → default code) that ``answer`` to ``lookup``
         lists; False if it failed. A list it cannot read counts as none: amounts then keep
         the usual two decimals."""
         if answer.status_code != 200:
@@ -113,13 +118,13 @@ class VersionMigration:
             }
         except (ValueError, KeyError, TypeError, AttributeError):
             currencies = {}
-        parent = lookup.url.path.split("/")[-2]
-        self.cache.put(("attributes", parent, lookup.url.path), currencies)
+        _, _, parent, slug, _ = lookup.url.path.split("/")
+        self.remember(parent, slug, currencies)
         return True
 
     def request(self, request: httpx.Request) -> tuple[httpx.Request, str | None]:
         """The request as ``version`` takes it, and the operation it is (None if unknown)."""
-        found = _operation(request.method, request.url.path)
+        found = _operation(request)
         if found is None:
             return request, None
         op_id, params = found
@@ -139,9 +144,9 @@ class VersionMigration:
         body_schema = OPERATIONS[VERSIONS.latest][op_id]["body"]
         if body_schema and content:
             body = json.loads(content)
-            key = _currencies_key(op_id, params)
-            if key is not None:
-                currencies = lambda: self.cache.get(key) or {}  # noqa: E731
+            parent = _written_parent(op_id, params)
+            if parent is not None:
+                currencies = lambda: self.known(*parent) or {}  # noqa: E731
                 spell_out_currencies(body, body_schema, version=VERSIONS.latest, currencies=currencies)
             body = downgrade(body, body_schema, to_version=self.version, copy_payload=False)
             content = json.dumps(body, separators=(",", ":")).encode()

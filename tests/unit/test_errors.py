@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 import overlay
@@ -52,10 +53,15 @@ def test_status_errors_carry_every_field() -> None:
     assert str(error) == "404 not_found: No object 'peple'. (request req_42)"
 
 
-def test_the_older_error_shape_is_read_too() -> None:
+def test_the_older_error_shape_is_brought_up_by_the_migration_and_read_as_the_latest() -> None:
+    from overlay.migrations._http import VersionMigration
+
     content = json.dumps({"error": {"code": "not_found", "message": "No such task."}}).encode()
-    error = error_for_status(404, {}, content)
+    migration = VersionMigration("2025-01-01", known=lambda *_: None, remember=lambda *_: None)
+    upgraded = migration.response(httpx.Response(404, content=content), "get_task")
+    error = error_for_status(404, {}, upgraded.content)
     assert (error.code, error.message) == ("not_found", "No such task.")
+    assert error_for_status(404, {}, content).code == "http_404", "only the migration knows the old shape"
 
 
 def test_a_body_that_is_not_json_still_gives_a_clear_error() -> None:

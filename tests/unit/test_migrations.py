@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -285,3 +286,17 @@ def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
     assert json.loads(back.read_text()) == task
     assert cli.main(["migrate", str(source), "--schema", "Tsk", "--from", "2025-01-01"]) == 2
     assert "Did you mean 'Task'?" in capsys.readouterr().err
+
+
+def test_the_transport_rewrites_by_the_operation_the_client_names_not_by_the_url() -> None:
+    from overlay._transport import OPERATION
+    from overlay.migrations._http import VersionMigration
+
+    migration = VersionMigration("2025-01-01", known=lambda *_: {}, remember=lambda *_: None)
+    url = "https://api.test/v2/objects/people/records"
+    named = httpx.Request("PUT", url, json={"data": {"values": {}}}, extensions={OPERATION: "upsert_record"})
+    sent, op_id = migration.request(named)
+    assert (op_id, sent.method) == ("upsert_record", "POST")
+    assert sent.url.path == "/v2/objects/people/records/assert"
+    unnamed = httpx.Request("PUT", url, json={"data": {"values": {}}})
+    assert migration.request(unnamed) == (unnamed, None), "a request the client did not name passes as it is"
