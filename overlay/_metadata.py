@@ -46,6 +46,22 @@ class TTLCache:
                 del self._entries[key]
 
 
+@dataclass(frozen=True)
+class AttributeInfo:
+    """What validation and coercion need to know of a live attribute (``metadata.attribute_infos``)."""
+
+    slug: str
+    title: str
+    type: str
+    multiselect: bool = False
+    unique: bool = False
+    required: bool = False
+    writable: bool = True
+    options: tuple[str, ...] = ()  # the titles of a select's or status's options
+    default_currency: str | None = None
+    targets: tuple[str, ...] = ()  # the objects a record reference may point to
+
+
 class CurrencyMemo:
     """The default currency code of each currency attribute of an object or list, as a
     client pinned to an older version learns them, kept in the metadata ``cache`` (so

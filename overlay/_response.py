@@ -22,6 +22,9 @@ from ._parse import loads
 T = TypeVar("T")
 M = TypeVar("M")
 
+Cast = Callable[[Any, str | None], T]
+"""Turns an endpoint's parsed result and the request id into what a method returns."""
+
 
 @functools.cache
 def op(path: str) -> ModuleType:

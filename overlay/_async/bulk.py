@@ -399,13 +399,9 @@ class AsyncBulk:
 
     async def _schema(self, object: str) -> tuple[dict[str, str], dict[str, list[str]]]:
         """The object's attribute types, and the titles of its selects and statuses."""
-        attributes = await self._client.metadata.attributes(object)
-        types = {slug: str(a.type_) for slug, a in attributes.items()}
-        options: dict[str, list[str]] = {}
-        for slug, kind in types.items():
-            if kind in ("select", "status"):
-                options[slug] = list(await self._client.metadata.options(object, slug))
-        return types, options
+        infos = await self._client.metadata.attribute_infos(object)
+        types = {slug: info.type for slug, info in infos.items()}
+        return types, {slug: list(info.options) for slug, info in infos.items() if info.options}
 
     async def _send(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import ModuleType, SimpleNamespace, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,7 +15,6 @@ from .._clock import SYSTEM_CLOCK, Clock
 from .._config import LATEST_VERSION, METADATA_TTL, Hook, Options, async_event_hooks, resolve
 from .._errors import (
     APIConnectionError,
-    APIStatusError,
     APITimeoutError,
     ClientClosedError,
     ConfigurationError,
@@ -24,10 +23,11 @@ from .._errors import (
     ResponseParseError,
 )
 from .._ids import path_args
-from .._metadata import SUGGESTIBLE, CurrencyMemo, Names, TTLCache
+from .._metadata import CurrencyMemo, TTLCache
 from .._ratelimit import RateLimiter
 from .._response import (
     NOT_GIVEN,
+    Cast,
     RawResponse,
     build_body,
     data_of,
@@ -67,7 +67,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 # What the generated parsers want of a client: only whether to raise on undocumented statuses.
 PARSER_SETTINGS = SimpleNamespace(raise_on_unexpected_status=False)
-Cast = Callable[[Any, str | None], T]
 
 
 class _Pool:
@@ -337,12 +336,12 @@ class AsyncClient:
         body = build_body(
             models.SearchRequest, {"query": query, "objects": objects, "limit": limit}, wrap=False
         )
-        results: list[SearchResult] = await self._call(op("search.search_records"), body=body, cast=data_of)
+        results: list[SearchResult] = await self.call(op("search.search_records"), body=body, cast=data_of)
         return results
 
     async def whoami(self) -> TokenInfo:
         """The token in use: its workspace, scopes and default API version."""
-        info: TokenInfo = await self._call(op("self_.get_self"), cast=data_of)
+        info: TokenInfo = await self.call(op("self_.get_self"), cast=data_of)
         return info
 
     # ------------------------------------------------------------------ the request path
@@ -353,7 +352,7 @@ class AsyncClient:
                 "This client was closed (close() or the end of its with block); make a new one."
             )
 
-    async def _send(self, endpoint: ModuleType, *args: Any, **kwargs: Any) -> httpx.Response:
+    async def send(self, endpoint: ModuleType, *args: Any, **kwargs: Any) -> httpx.Response:
         """Send one generated endpoint's request through the stack; what goes wrong becomes
         an overlay error, its text (and that of the exception it wraps) free of secrets."""
         self._check_open()
@@ -374,32 +373,21 @@ class AsyncClient:
             _logging.redact_exception(exc, [self._options.api_key])
             raise APIConnectionError(f"Could not reach the API: {exc or type(exc).__name__}.") from exc
 
-    async def _fetch(
-        self, endpoint: ModuleType, *args: Any, names: Names | None = None, parse: bool = True, **kwargs: Any
+    async def fetch(
+        self, endpoint: ModuleType, *args: Any, parse: bool = True, **kwargs: Any
     ) -> tuple[Any, httpx.Response]:
         """The endpoint's typed result (or, unless ``parse``, a page's unparsed ``data`` list)
-        and its response; errors name the nearest known slug."""
-        response = await self._send(endpoint, *args, **kwargs)
-        try:
-            if not parse:
-                return decode_page(endpoint, response), response
-            return decode(endpoint, response, PARSER_SETTINGS), response
-        except APIStatusError as error:
-            if names is not None and error.code in SUGGESTIBLE:
-                error.suggestion = await self.metadata.suggest(error.code, names)
-            raise
+        and its response; an error status raises its ``APIStatusError``."""
+        response = await self.send(endpoint, *args, **kwargs)
+        if not parse:
+            return decode_page(endpoint, response), response
+        return decode(endpoint, response, PARSER_SETTINGS), response
 
-    async def _call(
-        self,
-        endpoint: ModuleType,
-        *args: Any,
-        cast: Cast[T],
-        raw: bool = False,
-        names: Names | None = None,
-        **kwargs: Any,
+    async def call(
+        self, endpoint: ModuleType, *args: Any, cast: Cast[T], raw: bool = False, **kwargs: Any
     ) -> Any:
         """``cast`` of the typed result, or the raw response (whose ``parse()`` casts) when ``raw``."""
-        parsed, response = await self._fetch(endpoint, *args, names=names, **kwargs)
+        parsed, response = await self.fetch(endpoint, *args, **kwargs)
         request_id = response.headers.get("x-request-id")
 
         def result() -> Any:

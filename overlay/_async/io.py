@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from .._bulk import MAX_BATCH_ITEMS, Progress, ProgressState, Sourced, content_key
 from .._errors import CRMError, FileFormatError, InvalidArgumentError, MappingError
+from .._metadata import AttributeInfo
 from .._progress import renderer
 from .._records import Record
-from ..io._coerce import AttributeInfo, CellError, Coercer, Lookup, Settings
+from ..io._coerce import CellError, Coercer, Lookup, Settings
 from ..io._flatten import ExportColumn, flatten_record, plan_columns
 from ..io._plan import Mapped, Plan, Problem, RowError
 from ..io._read import ROW_COLUMN, Row, Table, format_of, open_table, require, rows_table
@@ -35,32 +36,6 @@ if TYPE_CHECKING:
 
 CHUNK = 500  # rows converted, looked up and checked together
 LOOKUP_BATCH = 200  # values per look-up query
-
-
-async def attribute_infos(client: AsyncClient, object: str) -> dict[str, AttributeInfo]:
-    """What the importer and exporter need of an object's live attributes."""
-    found: dict[str, AttributeInfo] = {}
-    for slug, attribute in (await client.metadata.attributes(object)).items():
-        if attribute.is_archived:
-            continue
-        kind = str(attribute.type_)
-        config = attribute.config
-        currency = getattr(config, "currency", None)
-        reference = getattr(config, "record_reference", None)
-        options = tuple(await client.metadata.options(object, slug)) if kind in ("select", "status") else ()
-        found[slug] = AttributeInfo(
-            slug=slug,
-            title=attribute.title,
-            type=kind,
-            multiselect=attribute.is_multiselect,
-            unique=attribute.is_unique,
-            required=attribute.is_required,
-            writable=attribute.is_writable,
-            options=options,
-            default_currency=getattr(currency, "default_currency_code", None),
-            targets=tuple(getattr(reference, "allowed_objects", None) or ()),
-        )
-    return found
 
 
 def _needs(missing: list[str]) -> str:
@@ -301,7 +276,7 @@ async def import_table(
         tuple(date_formats), dayfirst, timezone or dt.UTC, phone_region, decimal, max_cell_chars
     )
     with table:
-        infos = await attribute_infos(client, object)
+        infos = await client.metadata.attribute_infos(object)
         targets, unique = await _reference_targets(client, infos)
         plan = Plan.build(
             object,
@@ -427,7 +402,7 @@ async def _reference_targets(
     for info in infos.values():
         for object in info.targets:
             if object not in targets:
-                targets[object] = await attribute_infos(client, object)
+                targets[object] = await client.metadata.attribute_infos(object)
                 uniques = [s for s, a in targets[object].items() if a.unique]
                 if len(uniques) == 1:
                     unique[object] = uniques[0]
@@ -497,7 +472,7 @@ async def export_query(
     if kind == "xlsx":
         split_rows = min(split_rows or XLSX_MAX_ROWS, XLSX_MAX_ROWS)
     object = query.records.object
-    infos = await attribute_infos(query.records._client, object)
+    infos = await query.records.metadata.attribute_infos(object)
     plan = plan_columns(object, infos, columns, flatten)
     report = ExportReport(object, kind)
 
@@ -586,7 +561,7 @@ async def query_frame(
     pd = require("pandas", "pandas", "to_pandas()")
     object = query.records.object
     plan: list[ExportColumn] = plan_columns(
-        object, await attribute_infos(query.records._client, object), columns, flatten
+        object, await query.records.metadata.attribute_infos(object), columns, flatten
     )
     rows: list[list[Any]] = []
     async for page in query.pages():

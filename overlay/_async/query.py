@@ -100,7 +100,7 @@ class AsyncQuery:
     async def _check_readable(self, slugs: Sequence[str], action: str) -> dict[str, str]:
         """The object's schema (cached), once ``slugs`` are known attributes or pseudo-attributes."""
         object = self.records.object
-        schema = await self.records._client.metadata.schema(object)
+        schema = await self.records.metadata.schema(object)
         check_readable(slugs, object, schema, action)
         return schema
 
@@ -195,7 +195,7 @@ class AsyncQuery:
         """
         totals = Aggregator(specs, group_by)
         object = self.records.object
-        totals.check(object, await self.records._client.metadata.schema(object))
+        totals.check(object, await self.records.metadata.schema(object))
         async for page in self._paginator(page_size=1000, include=False).pages():
             for record in page.items:
                 totals.add(record)

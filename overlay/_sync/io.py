@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from .._bulk import MAX_BATCH_ITEMS, Progress, ProgressState, Sourced, content_key
 from .._errors import CRMError, FileFormatError, InvalidArgumentError, MappingError
+from .._metadata import AttributeInfo
 from .._progress import renderer
 from .._records import Record
-from ..io._coerce import AttributeInfo, CellError, Coercer, Lookup, Settings
+from ..io._coerce import CellError, Coercer, Lookup, Settings
 from ..io._flatten import ExportColumn, flatten_record, plan_columns
 from ..io._plan import Mapped, Plan, Problem, RowError
 from ..io._read import ROW_COLUMN, Row, Table, format_of, open_table, require, rows_table
@@ -36,32 +37,6 @@ if TYPE_CHECKING:
 
 CHUNK = 500  # rows converted, looked up and checked together
 LOOKUP_BATCH = 200  # values per look-up query
-
-
-def attribute_infos(client: Client, object: str) -> dict[str, AttributeInfo]:
-    """What the importer and exporter need of an object's live attributes."""
-    found: dict[str, AttributeInfo] = {}
-    for slug, attribute in (client.metadata.attributes(object)).items():
-        if attribute.is_archived:
-            continue
-        kind = str(attribute.type_)
-        config = attribute.config
-        currency = getattr(config, "currency", None)
-        reference = getattr(config, "record_reference", None)
-        options = tuple(client.metadata.options(object, slug)) if kind in ("select", "status") else ()
-        found[slug] = AttributeInfo(
-            slug=slug,
-            title=attribute.title,
-            type=kind,
-            multiselect=attribute.is_multiselect,
-            unique=attribute.is_unique,
-            required=attribute.is_required,
-            writable=attribute.is_writable,
-            options=options,
-            default_currency=getattr(currency, "default_currency_code", None),
-            targets=tuple(getattr(reference, "allowed_objects", None) or ()),
-        )
-    return found
 
 
 def _needs(missing: list[str]) -> str:
@@ -300,7 +275,7 @@ def import_table(
         tuple(date_formats), dayfirst, timezone or dt.UTC, phone_region, decimal, max_cell_chars
     )
     with table:
-        infos = attribute_infos(client, object)
+        infos = client.metadata.attribute_infos(object)
         targets, unique = _reference_targets(client, infos)
         plan = Plan.build(
             object,
@@ -426,7 +401,7 @@ def _reference_targets(
     for info in infos.values():
         for object in info.targets:
             if object not in targets:
-                targets[object] = attribute_infos(client, object)
+                targets[object] = client.metadata.attribute_infos(object)
                 uniques = [s for s, a in targets[object].items() if a.unique]
                 if len(uniques) == 1:
                     unique[object] = uniques[0]
@@ -496,7 +471,7 @@ def export_query(
     if kind == "xlsx":
         split_rows = min(split_rows or XLSX_MAX_ROWS, XLSX_MAX_ROWS)
     object = query.records.object
-    infos = attribute_infos(query.records._client, object)
+    infos = query.records.metadata.attribute_infos(object)
     plan = plan_columns(object, infos, columns, flatten)
     report = ExportReport(object, kind)
 
@@ -583,7 +558,7 @@ def query_frame(query: Query, columns: Sequence[str] | None, flatten: str | Mapp
     pd = require("pandas", "pandas", "to_pandas()")
     object = query.records.object
     plan: list[ExportColumn] = plan_columns(
-        object, attribute_infos(query.records._client, object), columns, flatten
+        object, query.records.metadata.attribute_infos(object), columns, flatten
     )
     rows: list[list[Any]] = []
     for page in query.pages():

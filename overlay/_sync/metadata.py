@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from .._dsl.check import check, check_includes, check_sorts, objects_of, option_lookups
 from .._dsl.expr import Expr
 from .._errors import CRMError, InvalidArgumentError
-from .._metadata import Names, TTLCache, first_unknown, hint, nearest
+from .._metadata import AttributeInfo, Names, TTLCache, first_unknown, hint, nearest
 
 if TYPE_CHECKING:
     from crm_client.models import Attribute, Object, SelectOption
 
-    from .client import Client
+    from .requester import Requester
 
 
 class Metadata:
@@ -24,8 +24,11 @@ class Metadata:
     writes to objects, attributes and options change.
     """
 
-    def __init__(self, client: Client, cache: TTLCache) -> None:
-        self._client = client
+    def __init__(self, client: Requester, cache: TTLCache) -> None:
+        from .resources.schema import Attributes, Objects
+
+        self._objects = Objects(client)
+        self._attributes = Attributes(client)
         self._cache = cache
 
     def _cached(self, key: tuple[str, ...], load: Callable[[], Any]) -> Any:
@@ -41,7 +44,7 @@ class Metadata:
         return found
 
     def _load_objects(self) -> dict[str, Object]:
-        return {o.api_slug: o for o in self._client.objects.list()}
+        return {o.api_slug: o for o in self._objects.list()}
 
     def attributes(self, object: str) -> dict[str, Attribute]:
         """The attributes of one object, by slug (archived ones included)."""
@@ -51,7 +54,7 @@ class Metadata:
         return found
 
     def _load_attributes(self, object: str) -> dict[str, Attribute]:
-        return {a.api_slug: a for a in self._client.attributes.list(object, show_archived=True)}
+        return {a.api_slug: a for a in self._attributes.list(object, show_archived=True)}
 
     def options(self, object: str, attribute: str) -> dict[str, SelectOption]:
         """The options of a select or status attribute, by title."""
@@ -60,7 +63,33 @@ class Metadata:
         return found
 
     def _load_options(self, object: str, attribute: str) -> dict[str, SelectOption]:
-        return {o.title: o for o in self._client.attributes.list_options(object, attribute)}
+        return {o.title: o for o in self._attributes.list_options(object, attribute)}
+
+    def attribute_infos(self, object: str) -> dict[str, AttributeInfo]:
+        """What validation, the importer and the exporter need of an object's live
+        (not archived) attributes, by slug."""
+        found: dict[str, AttributeInfo] = {}
+        for slug, attribute in (self.attributes(object)).items():
+            if attribute.is_archived:
+                continue
+            kind = str(attribute.type_)
+            config = attribute.config
+            currency = getattr(config, "currency", None)
+            reference = getattr(config, "record_reference", None)
+            options = tuple(self.options(object, slug)) if kind in ("select", "status") else ()
+            found[slug] = AttributeInfo(
+                slug=slug,
+                title=attribute.title,
+                type=kind,
+                multiselect=attribute.is_multiselect,
+                unique=attribute.is_unique,
+                required=attribute.is_required,
+                writable=attribute.is_writable,
+                options=options,
+                default_currency=getattr(currency, "default_currency_code", None),
+                targets=tuple(getattr(reference, "allowed_objects", None) or ()),
+            )
+        return found
 
     def refresh(self, object: str | None = None) -> None:
         """Forget the cached schema: all of it, or what belongs to one object."""

@@ -101,7 +101,7 @@ class Query:
     def _check_readable(self, slugs: Sequence[str], action: str) -> dict[str, str]:
         """The object's schema (cached), once ``slugs`` are known attributes or pseudo-attributes."""
         object = self.records.object
-        schema = self.records._client.metadata.schema(object)
+        schema = self.records.metadata.schema(object)
         check_readable(slugs, object, schema, action)
         return schema
 
@@ -196,7 +196,7 @@ class Query:
         """
         totals = Aggregator(specs, group_by)
         object = self.records.object
-        totals.check(object, self.records._client.metadata.schema(object))
+        totals.check(object, self.records.metadata.schema(object))
         for page in self._paginator(page_size=1000, include=False).pages():
             for record in page.items:
                 totals.add(record)

@@ -16,29 +16,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .._metadata import hint
+from .._metadata import AttributeInfo, hint
 from .._money import minor_digits
 from ._write import cell_text
 
 
 class CellError(Exception):
     """A cell that cannot become a value of its attribute; the message says why."""
-
-
-@dataclass(frozen=True)
-class AttributeInfo:
-    """What coercion needs to know of an attribute (from the metadata cache)."""
-
-    slug: str
-    title: str
-    type: str
-    multiselect: bool = False
-    unique: bool = False
-    required: bool = False
-    writable: bool = True
-    options: tuple[str, ...] = ()
-    default_currency: str | None = None
-    targets: tuple[str, ...] = ()  # the objects a record reference may point to
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import InvalidArgumentError
-from .._metadata import hint
+from .._metadata import AttributeInfo, hint
 from .._records import PLAIN_PATHS
-from ._coerce import AttributeInfo, format_money
+from ._coerce import format_money
 from ._write import cell_text
 
 MODES = ("first", "join", "json")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._errors import MappingError
-from .._metadata import hint, nearest
-from ._coerce import PROPERTIES, AttributeInfo, CellError, Coercer, Settings, is_empty, transform_of
+from .._metadata import AttributeInfo, hint, nearest
+from ._coerce import PROPERTIES, CellError, Coercer, Settings, is_empty, transform_of
 from ._read import ERROR_COLUMN, ROW_COLUMN, Row, column_letter
 from ._write import unescape_formula
 

@@ -11,13 +11,17 @@ from crm_client.types import UNSET
 
 from ..._dsl.expr import Expr, as_filter
 from ..._dsl.text import parse_text
-from ..._errors import InvalidArgumentError
-from ..._metadata import Names
+from ..._errors import APIStatusError, InvalidArgumentError
+from ..._metadata import SUGGESTIBLE, Names
 from ..._response import NOT_GIVEN, RawResponse, build_body, data_of
 from ..pagination import AsyncPaginator, Page, Token
 
 if TYPE_CHECKING:
-    from ..client import AsyncClient
+    from types import ModuleType
+
+    import httpx
+
+    from ..requester import AsyncRequester
 
 
 T = TypeVar("T")
@@ -41,7 +45,7 @@ def _given(value: Any) -> Any:
 
 
 class _AsyncResource:
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncRequester) -> None:
         self._client = client
         self._raw = False
 
@@ -52,8 +56,29 @@ class _AsyncResource:
         raw._raw = True
         return raw
 
-    async def _call(self, endpoint: Any, *args: Any, cast: Any = data_of, **kwargs: Any) -> Any:
-        return await self._client._call(endpoint, *args, cast=cast, raw=self._raw, **kwargs)
+    async def _call(
+        self, endpoint: Any, *args: Any, cast: Any = data_of, names: Names | None = None, **kwargs: Any
+    ) -> Any:
+        """The requester's ``call``; a 404 or 400 about a slug gets the nearest known one."""
+        try:
+            return await self._client.call(endpoint, *args, cast=cast, raw=self._raw, **kwargs)
+        except APIStatusError as error:
+            await self._suggest(error, names)
+            raise
+
+    async def _fetch(
+        self, endpoint: ModuleType, *args: Any, names: Names | None = None, **kwargs: Any
+    ) -> tuple[Any, httpx.Response]:
+        """The requester's ``fetch``, with the suggestion ``_call`` gives."""
+        try:
+            return await self._client.fetch(endpoint, *args, **kwargs)
+        except APIStatusError as error:
+            await self._suggest(error, names)
+            raise
+
+    async def _suggest(self, error: APIStatusError, names: Names | None) -> None:
+        if names is not None and error.code in SUGGESTIBLE:
+            error.suggestion = await self._client.metadata.suggest(error.code, names)
 
     def _paginate(self, fetch: Any, max_items: int | None, collect: Any = list) -> Any:
         paginator: AsyncPaginator[Any] = AsyncPaginator(fetch, max_items=max_items, collect=collect)
@@ -69,7 +94,7 @@ class _AsyncResource:
 
         async def fetch(cursor: Token, want: int | None) -> Page[Any]:
             limit = min(page_size, want) if want else page_size
-            parsed, response = await self._client._fetch(
+            parsed, response = await self._fetch(
                 endpoint, *args, limit=limit, cursor=_given(cursor), **kwargs
             )
             request_id = response.headers.get("x-request-id")
@@ -118,7 +143,7 @@ class _AsyncResource:
             body = build_body(
                 models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
             )
-            parsed, response = await self._client._fetch(
+            parsed, response = await self._fetch(
                 endpoint, parent, body=body, names=names, parse=items is None
             )
             request_id = response.headers.get("x-request-id")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         EntryId,
         ListRef,
     )
-    from ..client import AsyncClient
+    from ..requester import AsyncRequester
 from ._base import RECORDS_PAGE, Filter, _AsyncResource, _given, _none
 
 
@@ -49,7 +49,7 @@ class AsyncLists(_AsyncResource):
 class AsyncEntries(_AsyncResource):
     """``client.entries("pipeline")``: the entries of one list."""
 
-    def __init__(self, client: AsyncClient, list: ListRef) -> None:
+    def __init__(self, client: AsyncRequester, list: ListRef) -> None:
         list = path_id(list, "list")
         super().__init__(client)
         self.list = list

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
         RecordId,
     )
     from ...io._report import ExportReport
-    from ..client import AsyncClient
+    from ..metadata import AsyncMetadata
+    from ..requester import AsyncRequester
 from ._base import QUERY_LIMIT, RECORDS_PAGE, Filter, _AsyncResource, _given, _none
 
 
@@ -42,13 +43,18 @@ class AsyncRecords(_AsyncResource):
     Without ``include`` a reference reads as its target's record id.
     """
 
-    def __init__(self, client: AsyncClient, object: ObjectRef) -> None:
+    def __init__(self, client: AsyncRequester, object: ObjectRef) -> None:
         object = path_id(object, "object")
         super().__init__(client)
         self.object = object
 
     def __repr__(self) -> str:
         return f"<Records of {self.object!r}>"
+
+    @property
+    def metadata(self) -> AsyncMetadata:
+        """The cached schema of the workspace this object belongs to."""
+        return self._client.metadata
 
     def _record(self, parsed: Any, request_id: str | None) -> Record:
         return Record(parsed.data, request_id, self.object)
@@ -235,7 +241,7 @@ class AsyncRecords(_AsyncResource):
                     {"filter": {"record_id": {"$in": chunk}}, "limit": QUERY_LIMIT},
                     wrap=False,
                 )
-                data, response = await self._client._fetch(
+                data, response = await self._fetch(
                     op("records.query_records"), target, body=body, names=Names(target), parse=False
                 )
                 request_id = response.headers.get("x-request-id")

@@ -12,13 +12,17 @@ from crm_client.types import UNSET
 
 from ..._dsl.expr import Expr, as_filter
 from ..._dsl.text import parse_text
-from ..._errors import InvalidArgumentError
-from ..._metadata import Names
+from ..._errors import APIStatusError, InvalidArgumentError
+from ..._metadata import SUGGESTIBLE, Names
 from ..._response import NOT_GIVEN, RawResponse, build_body, data_of
 from ..pagination import Page, Paginator, Token
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from types import ModuleType
+
+    import httpx
+
+    from ..requester import Requester
 
 
 T = TypeVar("T")
@@ -42,7 +46,7 @@ def _given(value: Any) -> Any:
 
 
 class _AsyncResource:
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
         self._raw = False
 
@@ -53,8 +57,29 @@ class _AsyncResource:
         raw._raw = True
         return raw
 
-    def _call(self, endpoint: Any, *args: Any, cast: Any = data_of, **kwargs: Any) -> Any:
-        return self._client._call(endpoint, *args, cast=cast, raw=self._raw, **kwargs)
+    def _call(
+        self, endpoint: Any, *args: Any, cast: Any = data_of, names: Names | None = None, **kwargs: Any
+    ) -> Any:
+        """The requester's ``call``; a 404 or 400 about a slug gets the nearest known one."""
+        try:
+            return self._client.call(endpoint, *args, cast=cast, raw=self._raw, **kwargs)
+        except APIStatusError as error:
+            self._suggest(error, names)
+            raise
+
+    def _fetch(
+        self, endpoint: ModuleType, *args: Any, names: Names | None = None, **kwargs: Any
+    ) -> tuple[Any, httpx.Response]:
+        """The requester's ``fetch``, with the suggestion ``_call`` gives."""
+        try:
+            return self._client.fetch(endpoint, *args, **kwargs)
+        except APIStatusError as error:
+            self._suggest(error, names)
+            raise
+
+    def _suggest(self, error: APIStatusError, names: Names | None) -> None:
+        if names is not None and error.code in SUGGESTIBLE:
+            error.suggestion = self._client.metadata.suggest(error.code, names)
 
     def _paginate(self, fetch: Any, max_items: int | None, collect: Any = list) -> Any:
         paginator: Paginator[Any] = Paginator(fetch, max_items=max_items, collect=collect)
@@ -70,9 +95,7 @@ class _AsyncResource:
 
         def fetch(cursor: Token, want: int | None) -> Page[Any]:
             limit = min(page_size, want) if want else page_size
-            parsed, response = self._client._fetch(
-                endpoint, *args, limit=limit, cursor=_given(cursor), **kwargs
-            )
+            parsed, response = self._fetch(endpoint, *args, limit=limit, cursor=_given(cursor), **kwargs)
             request_id = response.headers.get("x-request-id")
             items = data_of(parsed, request_id)
             return Page(items, parsed.pagination.next_cursor, RawResponse(response, lambda: items))
@@ -119,9 +142,7 @@ class _AsyncResource:
             body = build_body(
                 models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
             )
-            parsed, response = self._client._fetch(
-                endpoint, parent, body=body, names=names, parse=items is None
-            )
+            parsed, response = self._fetch(endpoint, parent, body=body, names=names, parse=items is None)
             request_id = response.headers.get("x-request-id")
             found = items(parsed, request_id) if items else data_of(parsed, request_id)
             following = int(offset or 0) + len(found) if len(found) == limit else None

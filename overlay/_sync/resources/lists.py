@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         EntryId,
         ListRef,
     )
-    from ..client import Client
+    from ..requester import Requester
 from ._base import RECORDS_PAGE, Filter, _AsyncResource, _given, _none
 
 
@@ -50,7 +50,7 @@ class Lists(_AsyncResource):
 class Entries(_AsyncResource):
     """``client.entries("pipeline")``: the entries of one list."""
 
-    def __init__(self, client: Client, list: ListRef) -> None:
+    def __init__(self, client: Requester, list: ListRef) -> None:
         list = path_id(list, "list")
         super().__init__(client)
         self.list = list

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
         RecordId,
     )
     from ...io._report import ExportReport
-    from ..client import Client
+    from ..metadata import Metadata
+    from ..requester import Requester
 from ._base import QUERY_LIMIT, RECORDS_PAGE, Filter, _AsyncResource, _given, _none
 
 
@@ -43,13 +44,18 @@ class Records(_AsyncResource):
     Without ``include`` a reference reads as its target's record id.
     """
 
-    def __init__(self, client: Client, object: ObjectRef) -> None:
+    def __init__(self, client: Requester, object: ObjectRef) -> None:
         object = path_id(object, "object")
         super().__init__(client)
         self.object = object
 
     def __repr__(self) -> str:
         return f"<Records of {self.object!r}>"
+
+    @property
+    def metadata(self) -> Metadata:
+        """The cached schema of the workspace this object belongs to."""
+        return self._client.metadata
 
     def _record(self, parsed: Any, request_id: str | None) -> Record:
         return Record(parsed.data, request_id, self.object)
@@ -236,7 +242,7 @@ class Records(_AsyncResource):
                     {"filter": {"record_id": {"$in": chunk}}, "limit": QUERY_LIMIT},
                     wrap=False,
                 )
-                data, response = self._client._fetch(
+                data, response = self._fetch(
                     op("records.query_records"), target, body=body, names=Names(target), parse=False
                 )
                 request_id = response.headers.get("x-request-id")
