@@ -18,7 +18,8 @@ from crm_client.api_versions import OPERATIONS
 from .._errors import InvalidArgumentError
 from .._metadata import TTLCache
 from ._migrate import _reaching, downgrade, spell_out_currencies, upgrade
-from ._versions import VERSIONS, offset_of
+from ._versions import VERSIONS
+from .cursors import offset_of
 
 Route = tuple[str, re.Pattern[str], list[str]]  # (operation id, path regex, parameter names)
 
