@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import functools
-import hashlib
 import logging
 import sqlite3
-import uuid
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,10 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import handlers  # noqa: F401  (registers the handlers)
 from .catalog import Catalog
 from .config import LATEST, VERSIONS, SandboxConfig
-from .context import HANDLERS, Ctx
+from .context import Ctx, Workspace
 from .errors import APIError
 from .guards import (
     ChaosMonkey,
@@ -39,6 +35,7 @@ from .guards import (
     parse_json,
     read_body,
 )
+from .handlers import HANDLERS
 from .operations import Operation, operations
 from .store import Store, dumps, new_id
 from .versions import answer_down, answer_schema, body_up
@@ -48,7 +45,7 @@ log = logging.getLogger("crm_sandbox")
 
 
 class Sandbox:
-    """The state behind one running sandbox."""
+    """The state behind one running sandbox. Handlers get only its services (``context``)."""
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -59,16 +56,29 @@ class Sandbox:
             if config.seed_data:
                 from .seed import seed_sample_data
 
-                seed_sample_data(self)
+                seed_sample_data(self.store, self.catalog)
         self.limiter = RateLimiter({"read": config.read_rate, "write": config.write_rate})
         self.chaos = ChaosMonkey(config.chaos)
         self.idempotency = Idempotency(self.store)
         self.deliveries = Deliveries(self.store, config.webhook_retry_delays)
+        self.workspace = Workspace(config.workspace_name, config.api_version)
 
-    @staticmethod
-    @functools.cache
-    def token_id(token: str) -> str:
-        return str(uuid.UUID(hashlib.sha256(token.encode()).hexdigest()[:32]))
+    def context(
+        self, path: dict[str, Any], query: dict[str, Any], body: Any, token: str, version: str
+    ) -> Ctx:
+        """What a handler of this request gets: its parts and the services it may touch."""
+        return Ctx(
+            store=self.store,
+            catalog=self.catalog,
+            deliveries=self.deliveries,
+            idempotency=self.idempotency,
+            workspace=self.workspace,
+            path=path,
+            query=query,
+            body=body,
+            token=token,
+            version=version,
+        )
 
     def authenticate(self, request: Request) -> str:
         header = request.headers.get("authorization", "")
@@ -154,7 +164,7 @@ def endpoint(by_version: dict[str, Operation]) -> Any:
         op.check_body(body)
         key = headers.get("Idempotency-Key") if op.is_write else None
         currencies = lambda: sandbox.catalog.currencies(path)  # noqa: E731
-        ctx = Ctx(sandbox, path, query, body_up(body, op.id, version, currencies), token, version)
+        ctx = sandbox.context(path, query, body_up(body, op.id, version, currencies), token, version)
         extra = {**limit_headers, "CRM-Version": version}
         with sandbox.store.transaction():
             replay = None

@@ -1,4 +1,5 @@
-"""The reference server shares the SDK's version declarations through public modules only."""
+"""How the reference server is put together: it shares the SDK's version declarations through
+public modules only, and one explicit table gives each operation its handler."""
 
 from __future__ import annotations
 
@@ -46,3 +47,12 @@ def test_what_the_sandbox_shares_loads_neither_httpx_nor_the_generated_models() 
 def test_a_cursor_is_its_position_in_base_36_and_reads_back() -> None:
     assert [cursor_of(n) for n in (0, 35, 36, 1295)] == ["0", "z", "10", "zz"]
     assert all(offset_of(cursor_of(n)) == n for n in (0, 1, 99, 2**62))
+
+
+def test_the_handler_table_names_each_served_operation_once_and_nothing_else() -> None:
+    from crm_client.api_versions import VERSIONS
+    from crm_sandbox.handlers import HANDLERS
+    from crm_sandbox.operations import operations
+
+    served = {op.id for version in VERSIONS for op in operations(version)}
+    assert sorted(HANDLERS) == sorted(served)
