@@ -37,6 +37,7 @@ from .guards import (
 )
 from .handlers import HANDLERS
 from .operations import Operation, operations
+from .standard_objects import seed_standard_objects
 from .store import Store, dumps, new_id
 from .versions import answer_down, answer_schema, body_up
 from .webhooks import Deliveries
@@ -52,7 +53,7 @@ class Sandbox:
         self.store = Store(config.db_path)
         self.catalog = Catalog(self.store)
         with self.store.transaction():
-            self.catalog.seed_standard_objects()
+            seed_standard_objects(self.catalog)
             if config.seed_data:
                 from .seed import seed_sample_data
 
