@@ -11,6 +11,7 @@ import asyncio
 import difflib
 import logging
 import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -43,6 +44,8 @@ from .versions import answer_down, answer_schema, body_up
 from .webhooks import Deliveries
 
 log = logging.getLogger("crm_sandbox")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Sandbox:
@@ -96,9 +99,15 @@ def error_response(exc: APIError, version: str = LATEST) -> JSONResponse:
     return JSONResponse(body, exc.status, headers={**exc.headers, "CRM-Version": version})
 
 
+def _sandbox(request: Request) -> Sandbox:
+    """The sandbox serving ``request`` (``create_app`` puts it in the app's state)."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
+
+
 def _version(request: Request) -> str:
     """The ``CRM-Version`` asked for, or the sandbox's default version."""
-    version = request.headers.get("crm-version", request.app.state.sandbox.config.api_version)
+    version = request.headers.get("crm-version", _sandbox(request).config.api_version)
     if version not in VERSIONS:
         raise APIError(
             400,
@@ -138,13 +147,13 @@ def _known_query(op: Operation, request: Request) -> dict[str, str]:
     return dict(request.query_params)
 
 
-def endpoint(by_version: dict[str, Operation]) -> Any:
+def endpoint(by_version: dict[str, Operation]) -> Endpoint:
     """The handler of one method and path, for each version that has the operation there."""
 
     kind = "write" if next(iter(by_version.values())).is_write else "read"
 
     async def run(request: Request) -> Response:
-        sandbox: Sandbox = request.app.state.sandbox
+        sandbox = _sandbox(request)
         fate = sandbox.chaos.decide()
         if fate.latency:
             await asyncio.sleep(fate.latency)
@@ -236,7 +245,7 @@ class RequestIds:
 
 def _answering_version(request: Request) -> str:
     """The version an answer is shaped for: the request's if we serve it, else the default."""
-    fallback: str = request.app.state.sandbox.config.api_version
+    fallback = _sandbox(request).config.api_version
     version = request.headers.get("crm-version", fallback)
     return version if version in VERSIONS else fallback
 
@@ -306,7 +315,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> Any:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         worker = asyncio.create_task(sandbox.deliveries.run())
         try:
             yield
@@ -333,14 +342,14 @@ def _routes(served: dict[str, dict[str, dict[str, Operation]]]) -> list[Route]:
     """One Route per path, dispatching on the method and the version: a method the version
     does not have there gets 405 (with that version's Allow), a path it lacks gets 404."""
 
-    def dispatch(path: str, methods: dict[str, dict[str, Operation]]) -> Any:
+    def dispatch(path: str, methods: dict[str, dict[str, Operation]]) -> Endpoint:
         endpoints = {method: endpoint(ops) for method, ops in methods.items()}
 
         async def run(request: Request) -> Response:
             version = _answering_version(request)
             if version in methods.get(request.method, {}):
                 try:
-                    return await endpoints[request.method](request)  # type: ignore[no-any-return]
+                    return await endpoints[request.method](request)
                 except (APIError, DropConnection, HTTPException):
                     raise
                 except Exception as exc:

@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import APIError, bad_request, conflict, not_found
 from .filters import Compiler
-from .store import Store, dumps, new_id, now
+from .store import Columns, Store, dumps, new_id, now
 from .values import TYPES
 
 
@@ -278,7 +278,7 @@ class Catalog:
 
     # ------------------------------------------------------------------ select options
 
-    def render_option(self, attribute: sqlite3.Row | dict[str, Any], row: sqlite3.Row) -> dict[str, Any]:
+    def render_option(self, attribute: Columns, row: Columns) -> dict[str, Any]:
         owner = "object_id" if attribute["parent_kind"] == "object" else "list_id"
         return {
             "id": {
@@ -291,19 +291,19 @@ class Catalog:
             "is_archived": bool(row["is_archived"]),
         }
 
-    def options(self, attribute: sqlite3.Row, *, archived: bool = False) -> list[sqlite3.Row]:
+    def options(self, attribute: Columns, *, archived: bool = False) -> list[sqlite3.Row]:
         self._require_options(attribute)
         sql = "SELECT * FROM options WHERE attribute_id = ?" + ("" if archived else " AND is_archived = 0")
         return self.store.all(sql + " ORDER BY rowid", (attribute["id"],))
 
-    def _require_options(self, attribute: sqlite3.Row) -> None:
+    def _require_options(self, attribute: Columns) -> None:
         if attribute["type"] not in ("select", "status"):
             raise bad_request(
                 "not_a_select",
                 f"Attribute {attribute['api_slug']!r} is a {attribute['type']}, which has no options.",
             )
 
-    def option_row(self, attribute: sqlite3.Row | dict[str, Any], ref: str) -> sqlite3.Row | None:
+    def option_row(self, attribute: Columns, ref: str) -> sqlite3.Row | None:
         return self.store.one(
             "SELECT * FROM options WHERE attribute_id = ? AND (id = ? OR title = ?)",
             (attribute["id"], ref, ref),

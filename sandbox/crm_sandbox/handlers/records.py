@@ -192,4 +192,4 @@ def _record_text(record: dict[str, Any]) -> str:
             for field in ("value", "email_address", "domain"):
                 if isinstance(value.get(field), str):
                     return str(value[field])
-    return record["id"]["record_id"]
+    return str(record["id"]["record_id"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from ..context import Ctx, Reply, token_id
 
 
@@ -73,7 +75,7 @@ def create_attribute(ctx: Ctx) -> Reply:
     return 201, {"data": catalog.render_attribute(catalog.create_attribute(parent_id, kind, ctx.data))}
 
 
-def _attribute(ctx: Ctx):  # type: ignore[no-untyped-def]
+def _attribute(ctx: Ctx) -> sqlite3.Row:
     parent_id, _, slug = _parent(ctx)
     return ctx.catalog.attribute_row(parent_id, ctx.path["attribute"], slug)
 
