@@ -54,7 +54,7 @@ class Change:
 
 def _type(node: dict[str, Any]) -> str:
     if "$ref" in node:
-        return node["$ref"].removeprefix(REF)
+        return str(node["$ref"]).removeprefix(REF)
     for key in ("oneOf", "anyOf"):
         if key in node:
             return f"{key}[{', '.join(sorted(_type(b) for b in node[key]))}]"

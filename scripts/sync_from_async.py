@@ -79,7 +79,8 @@ def drop_awaitable(source: str) -> str:
             depth -= 1
         out.append(token)
         i += 1
-    return tokenize_rt.tokens_to_src(out)
+    src: str = tokenize_rt.tokens_to_src(out)
+    return src
 
 
 def generate(out: Path) -> None:

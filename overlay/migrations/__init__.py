@@ -7,7 +7,7 @@
 Each change is a ``VersionChange`` class in ``_versions.py``; its docstring is its line
 in the changelog (``changelog()``), its ``instructions`` say what it does. The client's
 transport (``_http.py``), ``crm migrate`` and ``crm migrate-code`` (``_codemod.py``) all
-read them.
+read them. ``cursors`` is the API's cursor codec, public for the reference server too.
 """
 
 from ._bundle import Version, VersionBundle, VersionChange

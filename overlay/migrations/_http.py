@@ -19,7 +19,8 @@ from crm_client.api_versions import OPERATIONS
 from .._errors import InvalidArgumentError
 from .._transport import OPERATION
 from ._migrate import _reaching, downgrade, spell_out_currencies, upgrade
-from ._versions import VERSIONS, offset_of
+from ._versions import VERSIONS
+from .cursors import offset_of
 
 Currencies = dict[str, "str | None"]  # a currency attribute's slug → its default currency code
 KnownCurrencies = Callable[[str, str], "Currencies | None"]  # (objects or lists, slug) → cached

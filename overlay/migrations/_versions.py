@@ -28,6 +28,7 @@ from ._instructions import (
     PaginationChanged,
     SigningChanged,
 )
+from .cursors import cursor_of, offset_of
 
 # -- 2025-08-01 ------------------------------------------------------------------------------
 
@@ -164,21 +165,6 @@ class NoteParentIsNested(VersionChange):
         FieldsNested(schema, {"parent_object": "object", "parent_record_id": "record_id"}, into="parent")
         for schema in ("Note", "NoteWrite")
     )
-
-
-def cursor_of(offset: int) -> str:
-    """An offset as a cursor (base 36), for versions that page by offset."""
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        offset, rest = divmod(offset, 36)
-        out = digits[rest] + out
-        if not offset:
-            return out
-
-
-def offset_of(cursor: str) -> int:
-    return int(cursor, 36)
 
 
 def _page_up(pagination: Obj, page: Obj) -> Obj:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import functools
-import hashlib
 import logging
 import sqlite3
-import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,10 +22,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import handlers  # noqa: F401  (registers the handlers)
 from .catalog import Catalog
 from .config import LATEST, VERSIONS, SandboxConfig
-from .context import HANDLERS, Ctx
+from .context import Ctx, Workspace
 from .errors import APIError
 from .guards import (
     ChaosMonkey,
@@ -39,36 +36,53 @@ from .guards import (
     parse_json,
     read_body,
 )
+from .handlers import HANDLERS
 from .operations import Operation, operations
+from .standard_objects import seed_standard_objects
 from .store import Store, dumps, new_id
 from .versions import answer_down, answer_schema, body_up
 from .webhooks import Deliveries
 
 log = logging.getLogger("crm_sandbox")
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
 
 class Sandbox:
-    """The state behind one running sandbox."""
+    """The state behind one running sandbox. Handlers get only its services (``context``)."""
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.store = Store(config.db_path)
         self.catalog = Catalog(self.store)
         with self.store.transaction():
-            self.catalog.seed_standard_objects()
+            seed_standard_objects(self.catalog)
             if config.seed_data:
                 from .seed import seed_sample_data
 
-                seed_sample_data(self)
+                seed_sample_data(self.store, self.catalog)
         self.limiter = RateLimiter({"read": config.read_rate, "write": config.write_rate})
         self.chaos = ChaosMonkey(config.chaos)
         self.idempotency = Idempotency(self.store)
         self.deliveries = Deliveries(self.store, config.webhook_retry_delays)
+        self.workspace = Workspace(config.workspace_name, config.api_version)
 
-    @staticmethod
-    @functools.cache
-    def token_id(token: str) -> str:
-        return str(uuid.UUID(hashlib.sha256(token.encode()).hexdigest()[:32]))
+    def context(
+        self, path: dict[str, Any], query: dict[str, Any], body: Any, token: str, version: str
+    ) -> Ctx:
+        """What a handler of this request gets: its parts and the services it may touch."""
+        return Ctx(
+            store=self.store,
+            catalog=self.catalog,
+            deliveries=self.deliveries,
+            idempotency=self.idempotency,
+            workspace=self.workspace,
+            path=path,
+            query=query,
+            body=body,
+            token=token,
+            version=version,
+        )
 
     def authenticate(self, request: Request) -> str:
         header = request.headers.get("authorization", "")
@@ -85,9 +99,15 @@ def error_response(exc: APIError, version: str = LATEST) -> JSONResponse:
     return JSONResponse(body, exc.status, headers={**exc.headers, "CRM-Version": version})
 
 
+def _sandbox(request: Request) -> Sandbox:
+    """The sandbox serving ``request`` (``create_app`` puts it in the app's state)."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
+
+
 def _version(request: Request) -> str:
     """The ``CRM-Version`` asked for, or the sandbox's default version."""
-    version = request.headers.get("crm-version", request.app.state.sandbox.config.api_version)
+    version = request.headers.get("crm-version", _sandbox(request).config.api_version)
     if version not in VERSIONS:
         raise APIError(
             400,
@@ -127,13 +147,13 @@ def _known_query(op: Operation, request: Request) -> dict[str, str]:
     return dict(request.query_params)
 
 
-def endpoint(by_version: dict[str, Operation]) -> Any:
+def endpoint(by_version: dict[str, Operation]) -> Endpoint:
     """The handler of one method and path, for each version that has the operation there."""
 
     kind = "write" if next(iter(by_version.values())).is_write else "read"
 
     async def run(request: Request) -> Response:
-        sandbox: Sandbox = request.app.state.sandbox
+        sandbox = _sandbox(request)
         fate = sandbox.chaos.decide()
         if fate.latency:
             await asyncio.sleep(fate.latency)
@@ -154,7 +174,7 @@ def endpoint(by_version: dict[str, Operation]) -> Any:
         op.check_body(body)
         key = headers.get("Idempotency-Key") if op.is_write else None
         currencies = lambda: sandbox.catalog.currencies(path)  # noqa: E731
-        ctx = Ctx(sandbox, path, query, body_up(body, op.id, version, currencies), token, version)
+        ctx = sandbox.context(path, query, body_up(body, op.id, version, currencies), token, version)
         extra = {**limit_headers, "CRM-Version": version}
         with sandbox.store.transaction():
             replay = None
@@ -225,7 +245,7 @@ class RequestIds:
 
 def _answering_version(request: Request) -> str:
     """The version an answer is shaped for: the request's if we serve it, else the default."""
-    fallback: str = request.app.state.sandbox.config.api_version
+    fallback = _sandbox(request).config.api_version
     version = request.headers.get("crm-version", fallback)
     return version if version in VERSIONS else fallback
 
@@ -295,7 +315,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> Any:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         worker = asyncio.create_task(sandbox.deliveries.run())
         try:
             yield
@@ -322,14 +342,14 @@ def _routes(served: dict[str, dict[str, dict[str, Operation]]]) -> list[Route]:
     """One Route per path, dispatching on the method and the version: a method the version
     does not have there gets 405 (with that version's Allow), a path it lacks gets 404."""
 
-    def dispatch(path: str, methods: dict[str, dict[str, Operation]]) -> Any:
+    def dispatch(path: str, methods: dict[str, dict[str, Operation]]) -> Endpoint:
         endpoints = {method: endpoint(ops) for method, ops in methods.items()}
 
         async def run(request: Request) -> Response:
             version = _answering_version(request)
             if version in methods.get(request.method, {}):
                 try:
-                    return await endpoints[request.method](request)  # type: ignore[no-any-return]
+                    return await endpoints[request.method](request)
                 except (APIError, DropConnection, HTTPException):
                     raise
                 except Exception as exc:

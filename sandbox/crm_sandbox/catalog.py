@@ -1,4 +1,7 @@
-"""Objects, lists' and objects' attributes, and select options: the workspace's schema."""
+"""Objects, lists' and objects' attributes, and select options: the workspace's schema.
+
+The objects every workspace starts with are in ``standard_objects``.
+"""
 
 from __future__ import annotations
 
@@ -8,95 +11,8 @@ from typing import Any
 
 from .errors import APIError, bad_request, conflict, not_found
 from .filters import Compiler
-from .store import Store, dumps, new_id, now
+from .store import Columns, Store, dumps, new_id, now
 from .values import TYPES
-
-STANDARD_OBJECTS: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
-    "people": (
-        "Person",
-        "People",
-        [
-            {"api_slug": "name", "title": "Name", "type": "personal-name"},
-            {
-                "api_slug": "email_addresses",
-                "title": "Email addresses",
-                "type": "email-address",
-                "is_unique": True,
-                "is_multiselect": True,
-            },
-            {
-                "api_slug": "phone_numbers",
-                "title": "Phone numbers",
-                "type": "phone-number",
-                "is_multiselect": True,
-            },
-            {"api_slug": "job_title", "title": "Job title", "type": "text"},
-            {
-                "api_slug": "company",
-                "title": "Company",
-                "type": "record-reference",
-                "config": {"record_reference": {"allowed_objects": ["companies"]}},
-            },
-            {"api_slug": "description", "title": "Description", "type": "text"},
-        ],
-    ),
-    "companies": (
-        "Company",
-        "Companies",
-        [
-            {"api_slug": "name", "title": "Name", "type": "text"},
-            {
-                "api_slug": "domains",
-                "title": "Domains",
-                "type": "domain",
-                "is_unique": True,
-                "is_multiselect": True,
-            },
-            {"api_slug": "description", "title": "Description", "type": "text"},
-            {"api_slug": "employee_count", "title": "Employees", "type": "number"},
-            {
-                "api_slug": "categories",
-                "title": "Categories",
-                "type": "select",
-                "is_multiselect": True,
-                "options": ["SaaS", "Hardware", "Services", "Finance"],
-            },
-        ],
-    ),
-    "deals": (
-        "Deal",
-        "Deals",
-        [
-            {"api_slug": "name", "title": "Deal name", "type": "text", "is_required": True},
-            {
-                "api_slug": "stage",
-                "title": "Stage",
-                "type": "status",
-                "options": ["Lead", "In progress", "Won", "Lost"],
-            },
-            {
-                "api_slug": "value",
-                "title": "Deal value",
-                "type": "currency",
-                "config": {"currency": {"default_currency_code": "USD"}},
-            },
-            {"api_slug": "close_date", "title": "Close date", "type": "date"},
-            {
-                "api_slug": "associated_company",
-                "title": "Company",
-                "type": "record-reference",
-                "config": {"record_reference": {"allowed_objects": ["companies"]}},
-            },
-            {
-                "api_slug": "associated_people",
-                "title": "People",
-                "type": "record-reference",
-                "is_multiselect": True,
-                "config": {"record_reference": {"allowed_objects": ["people"]}},
-            },
-        ],
-    ),
-}
 
 
 class Catalog:
@@ -362,7 +278,7 @@ class Catalog:
 
     # ------------------------------------------------------------------ select options
 
-    def render_option(self, attribute: sqlite3.Row | dict[str, Any], row: sqlite3.Row) -> dict[str, Any]:
+    def render_option(self, attribute: Columns, row: Columns) -> dict[str, Any]:
         owner = "object_id" if attribute["parent_kind"] == "object" else "list_id"
         return {
             "id": {
@@ -375,19 +291,19 @@ class Catalog:
             "is_archived": bool(row["is_archived"]),
         }
 
-    def options(self, attribute: sqlite3.Row, *, archived: bool = False) -> list[sqlite3.Row]:
+    def options(self, attribute: Columns, *, archived: bool = False) -> list[sqlite3.Row]:
         self._require_options(attribute)
         sql = "SELECT * FROM options WHERE attribute_id = ?" + ("" if archived else " AND is_archived = 0")
         return self.store.all(sql + " ORDER BY rowid", (attribute["id"],))
 
-    def _require_options(self, attribute: sqlite3.Row) -> None:
+    def _require_options(self, attribute: Columns) -> None:
         if attribute["type"] not in ("select", "status"):
             raise bad_request(
                 "not_a_select",
                 f"Attribute {attribute['api_slug']!r} is a {attribute['type']}, which has no options.",
             )
 
-    def option_row(self, attribute: sqlite3.Row | dict[str, Any], ref: str) -> sqlite3.Row | None:
+    def option_row(self, attribute: Columns, ref: str) -> sqlite3.Row | None:
         return self.store.one(
             "SELECT * FROM options WHERE attribute_id = ? AND (id = ? OR title = ?)",
             (attribute["id"], ref, ref),
@@ -430,20 +346,3 @@ class Catalog:
         updated = self.option_row(attribute, row["id"])
         assert updated is not None
         return updated
-
-    # ------------------------------------------------------------------ seeding
-
-    def seed_standard_objects(self) -> None:
-        if self.store.meta("seeded") == "1":
-            return
-        for slug, (singular, plural, _) in STANDARD_OBJECTS.items():
-            object_id = new_id()
-            self.store.db.execute(
-                "INSERT INTO objects VALUES (?, ?, ?, ?, ?)",
-                (object_id, slug, singular, plural, now()),
-            )
-        for slug, (_, _, attributes) in STANDARD_OBJECTS.items():
-            object_id = self.object_row(slug)["id"]
-            for attribute in attributes:
-                self.create_attribute(object_id, "object", attribute, system=True)
-        self.store.set_meta("seeded", "1")

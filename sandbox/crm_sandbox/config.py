@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crm_client.api_versions import VERSIONS  # one per spec in openapi/, oldest first
+from crm_client.api_versions import VERSIONS as VERSIONS  # one per spec in openapi/, oldest first
 
 LATEST = VERSIONS[-1]
 DEFAULT_TOKEN = "sk_sandbox_local"
@@ -37,24 +37,26 @@ class Chaos:
             "drop": "drop_rate",
             "commit_drop": "commit_drop_rate",
         }
-        values: dict[str, object] = {}
+        default = cls()
+        rates: dict[str, float] = {}
+        latency, seed = default.latency_ms, default.seed
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, _, raw = part.partition("=")
             if key in names:
                 rate = float(raw)
                 if not 0.0 <= rate <= 1.0:
                     raise ValueError(f"chaos setting {key!r} is a probability from 0 to 1, got {raw!r}")
-                values[names[key]] = rate
+                rates[names[key]] = rate
             elif key == "latency":
                 low, _, high = raw.partition("-")
-                values["latency_ms"] = (int(low), int(high or low))
+                latency = (int(low), int(high or low))
             elif key == "seed":
-                values["seed"] = int(raw)
+                seed = int(raw)
             else:
                 raise ValueError(
                     f"unknown chaos setting {key!r} (known: {', '.join([*names, 'latency', 'seed'])})"
                 )
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**rates, latency_ms=latency, seed=seed)
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,48 @@
-"""What a handler receives, and the registry that maps operation ids to handlers."""
+"""What a handler receives: the request's parts, and the services of the sandbox it may touch.
+
+A handler sees the store, the catalog, the webhook deliveries, the idempotency records and
+what ``GET /v2/self`` tells of the workspace; never the app's config, rate limiter or chaos.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .app import Sandbox
+from .catalog import Catalog
+from .guards import Idempotency
+from .store import Store
+from .webhooks import Deliveries
 
 Reply = tuple[int, Any]  # (status, JSON body or None for 204)
 Handler = Callable[["Ctx"], Reply]
-HANDLERS: dict[str, Handler] = {}
 
 
-def handler(operation_id: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[operation_id] = fn
-        return fn
+@functools.cache
+def token_id(token: str) -> str:
+    """The id the API gives a token: stable, and not the token."""
+    return str(uuid.UUID(hashlib.sha256(token.encode()).hexdigest()[:32]))
 
-    return register
+
+@dataclass(frozen=True)
+class Workspace:
+    """The workspace a sandbox serves, as ``GET /v2/self`` tells it."""
+
+    name: str
+    default_version: str  # the version of requests without CRM-Version
 
 
 @dataclass
 class Ctx:
-    sandbox: Sandbox
+    store: Store
+    catalog: Catalog
+    deliveries: Deliveries
+    idempotency: Idempotency
+    workspace: Workspace
     path: dict[str, Any]
     query: dict[str, Any]
     body: Any
@@ -34,7 +52,7 @@ class Ctx:
 
     @property
     def actor(self) -> tuple[str, str | None]:
-        return ("api-token", self.sandbox.token_id(self.token))
+        return ("api-token", token_id(self.token))
 
     @property
     def data(self) -> Any:

@@ -246,15 +246,16 @@ class Compiler:
         """The attributes along a path, checked: each but the last is a reference to the next object."""
         if not isinstance(path, list) or not 1 <= len(path) <= 5:
             raise filter_error(where, "path takes 1 to 5 steps of [object, attribute]")
-        steps, current = [], parent_id
+        steps: list[sqlite3.Row] = []
+        current: str | None = parent_id  # None once a step names no object
         for i, step in enumerate(path):
             here = f"{where}[{i}]"
             if not (isinstance(step, list) and len(step) == 2 and all(isinstance(s, str) for s in step)):
                 raise filter_error(here, "Each step is [object_slug, attribute_slug]")
             object_id = self._object_id(step[0])
-            if object_id != current:
+            if object_id is None or object_id != current:
                 raise filter_error(here, f"Step starts at {step[0]!r}, but the path is at another object")
-            attribute = self._attribute(current, step[1], here)
+            attribute = self._attribute(object_id, step[1], here)
             if i < len(path) - 1:
                 if attribute["type"] != "record-reference":
                     raise filter_error(here, f"{step[1]!r} is a {attribute['type']}, not a record reference")

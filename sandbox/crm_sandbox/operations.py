@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import jsonschema_rs
 import yaml
+from jsonschema.exceptions import best_match  # untyped in its stubs
 
 from .errors import bad_request
 
@@ -43,7 +44,7 @@ class Schema:
         self.schema = schema
 
     @cached_property
-    def _check(self) -> Any:
+    def _check(self) -> jsonschema_rs.Validator:
         """Compiled on first use: a server serves few of its 700 schemas in a test, and
         compiling them all took seconds at start."""
         return jsonschema_rs.Draft202012Validator(self.schema, validate_formats=False)
@@ -56,7 +57,8 @@ class Schema:
         """Why ``instance`` does not validate, or None if it does."""
         if self._check.is_valid(instance):
             return None
-        return jsonschema.exceptions.best_match(self._explainer.iter_errors(instance))
+        best: jsonschema.ValidationError | None = best_match(self._explainer.iter_errors(instance))
+        return best
 
 
 @dataclass(frozen=True)

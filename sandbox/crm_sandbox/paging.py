@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from overlay.migrations._versions import cursor_of
+from overlay.migrations.cursors import cursor_of, offset_of
 
 from .errors import bad_request
 from .store import Store
@@ -33,14 +33,15 @@ def window(body: dict[str, Any], default_limit: int) -> tuple[int, int]:
 
 
 def encode(seq: int) -> str:
-    """A position as a cursor: base 36, so every cursor the spec's pattern admits is a position
-    (the encoding the client uses for the offsets of older versions)."""
+    """A position as a cursor, in the API's cursor codec (``overlay.migrations.cursors``, which
+    the client uses for the offsets of older versions): every cursor the spec's pattern admits
+    is a position."""
     return cursor_of(seq)
 
 
 def decode(cursor: str) -> int:
     try:
-        return min(int(cursor, 36), MAX_SEQ)
+        return min(offset_of(cursor), MAX_SEQ)
     except ValueError:
         raise bad_request("invalid_cursor", f"Cursor {cursor!r} is not one this API gave out.") from None
 

@@ -38,7 +38,7 @@ class Values:
     def option_id(self, attribute: dict[str, Any], ref: str) -> tuple[str, str]:
         row = self.catalog.option_row(attribute, ref)
         if row is None or row["is_archived"]:
-            known = [r["title"] for r in self.catalog.options(attribute)]  # type: ignore[arg-type]
+            known = [r["title"] for r in self.catalog.options(attribute)]
             close = difflib.get_close_matches(ref, known, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else f" Options: {', '.join(known) or 'none'}."
             raise bad_request(
@@ -203,7 +203,7 @@ class Values:
                 "title": stored["title"],
                 "is_archived": True,
             }
-            option = self.catalog.render_option(attribute, option)  # type: ignore[arg-type]
+            option = self.catalog.render_option(attribute, option)
         return {
             "attribute_type": attribute["type"],
             "active_from": row["active_from"],
@@ -228,7 +228,9 @@ class Values:
 
     def read(self, owner_ids: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """The active values of each owner, keyed by attribute slug (every attribute present)."""
-        out = {owner: {slug: [] for slug in self.attributes} for owner in owner_ids}
+        out: dict[str, dict[str, list[dict[str, Any]]]] = {
+            owner: {slug: [] for slug in self.attributes} for owner in owner_ids
+        }
         options = self._options()
         for start in range(0, len(owner_ids), 500):
             chunk = owner_ids[start : start + 500]

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .catalog import Catalog
 from .records import Records
-
-if TYPE_CHECKING:
-    from .app import Sandbox
+from .store import Store
 
 SYSTEM = ("system", None)
 
@@ -39,8 +36,7 @@ PEOPLE = [
 ]
 
 
-def seed_sample_data(sandbox: Sandbox) -> None:
-    store, catalog = sandbox.store, sandbox.catalog
+def seed_sample_data(store: Store, catalog: Catalog) -> None:
     companies = Records(store, catalog, "companies")
     company_ids = [companies.create(c, SYSTEM)["id"]["record_id"] for c in COMPANIES]
     people = Records(store, catalog, "people")

@@ -28,6 +28,7 @@ class HeadTimeoutProtocol(H11Protocol):
     head_timeout: ClassVar[float] = 10.0
     _head_timer: asyncio.TimerHandle | None = None
 
+    # uvicorn's H11Protocol narrows asyncio's BaseTransport to Transport (and ignores it too).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)

@@ -17,6 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+# A row of the store, or a dict of the same columns (an attribute as values see it, an option
+# that is gone): what look-ups and renderers index by column name.
+Columns = sqlite3.Row | dict[str, Any]
+
 SCHEMA = """
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;

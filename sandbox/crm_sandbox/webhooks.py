@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import sqlite3
 import time
 from typing import Any
 
@@ -67,7 +68,7 @@ class Deliveries:
         self.retry_delays = retry_delays
         self.client: httpx.AsyncClient | None = None
 
-    def render(self, row: Any) -> dict[str, Any]:
+    def render(self, row: sqlite3.Row) -> dict[str, Any]:
         return {
             "id": row["id"],
             "webhook_id": row["webhook_id"],
@@ -91,7 +92,7 @@ class Deliveries:
                 if any(matches(s, event) for s in subscriptions):
                     self.queue_message(hook, [event])
 
-    def queue_message(self, hook: Any, events: list[dict[str, Any]]) -> Any:
+    def queue_message(self, hook: sqlite3.Row, events: list[dict[str, Any]]) -> sqlite3.Row:
         """Queue one delivery of ``events`` to ``hook``, shaped for the webhook's API version."""
         webhook_id = hook["id"]
         # The events are shared by every webhook: each body gets its own copies.
@@ -116,7 +117,9 @@ class Deliveries:
                 self.store.next_seq("deliveries"),
             ),
         )
-        return self.store.one("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        delivery = self.store.one("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        assert delivery is not None
+        return delivery
 
     async def run(self) -> None:
         """Deliver due attempts until cancelled."""

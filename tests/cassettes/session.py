@@ -62,6 +62,7 @@ def session(crm: overlay.Client) -> dict[str, Any]:
     )
     query = people.query(sorts=[{"attribute": "name", "direction": "asc"}], include=["company"], page_size=2)
     everyone = query.to_list()
+    assert isinstance(everyone, overlay.RecordList)  # records come as one (typed list[Record])
     seen["names"] = everyone.pluck("name")
     seen["companies"] = sorted(
         {p["company"]["name"] for p in everyone if isinstance(p.first("company"), overlay.Record)}

@@ -87,6 +87,10 @@ def test_limit_and_offset_page_through_results(api: httpx.Client) -> None:
             {"path": [["people", "name"], ["companies", "name"]], "constraints": "x"},
             "is a personal-name, not a",
         ),
+        (
+            {"path": [["people", "company"], ["nowhere", "name"]], "constraints": "x"},
+            "Step starts at 'nowhere', but the path is at another object (at filter.path[1])",
+        ),
         ({"created_at": {"$gt": "yesterday"}}, "Expected an ISO 8601 timestamp"),
     ],
 )

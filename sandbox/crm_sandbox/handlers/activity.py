@@ -7,7 +7,7 @@ import sqlite3
 from typing import Any
 
 from .. import paging
-from ..context import Ctx, Reply, handler
+from ..context import Ctx, Reply
 from ..errors import APIError, bad_request
 from ..store import dumps, new_id, now
 from ..values import parse_timestamp
@@ -15,7 +15,7 @@ from ..values import parse_timestamp
 
 def _record_ref(ctx: Ctx, ref: dict[str, Any], where: str) -> tuple[str, str]:
     """(object slug, record id) of an existing record; 404 naming ``where`` otherwise."""
-    catalog = ctx.sandbox.catalog
+    catalog = ctx.catalog
     object_row = catalog.object_row(ref["object"])
     if not catalog.record_exists(object_row["id"], ref["record_id"]):
         raise APIError(404, "not_found", f"{where}: no {object_row['api_slug']} record {ref['record_id']!r}.")
@@ -24,7 +24,7 @@ def _record_ref(ctx: Ctx, ref: dict[str, Any], where: str) -> tuple[str, str]:
 
 def _note(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
     return {
-        "id": {"workspace_id": ctx.sandbox.store.workspace_id, "note_id": row["id"]},
+        "id": {"workspace_id": ctx.store.workspace_id, "note_id": row["id"]},
         "parent": {"object": row["parent_object"], "record_id": row["parent_record_id"]},
         "title": row["title"],
         "format": row["format"],
@@ -35,38 +35,36 @@ def _note(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _note_row(ctx: Ctx) -> sqlite3.Row:
-    row = ctx.sandbox.store.one("SELECT * FROM notes WHERE id = ?", (ctx.path["note_id"],))
+    row = ctx.store.one("SELECT * FROM notes WHERE id = ?", (ctx.path["note_id"],))
     if row is None:
         raise APIError(404, "not_found", f"No note {ctx.path['note_id']!r}.")
     return row
 
 
 def _note_event(ctx: Ctx, kind: str, row: sqlite3.Row) -> None:
-    object_id = ctx.sandbox.catalog.object_row(row["parent_object"])["id"]
+    object_id = ctx.catalog.object_row(row["parent_object"])["id"]
     ctx.emit(
         f"note.{kind}",
-        id={"workspace_id": ctx.sandbox.store.workspace_id, "note_id": row["id"]},
+        id={"workspace_id": ctx.store.workspace_id, "note_id": row["id"]},
         parent_object_id=object_id,
         parent_record_id=row["parent_record_id"],
     )
 
 
-@handler("list_notes")
 def list_notes(ctx: Ctx) -> Reply:
     clauses, params = ["1"], []
     if ctx.query.get("parent_object"):
         clauses.append("parent_object = ?")
-        params.append(ctx.sandbox.catalog.object_row(ctx.query["parent_object"])["api_slug"])
+        params.append(ctx.catalog.object_row(ctx.query["parent_object"])["api_slug"])
     if ctx.query.get("parent_record_id"):
         clauses.append("parent_record_id = ?")
         params.append(ctx.query["parent_record_id"])
     where = " AND ".join(clauses)
-    return 200, paging.page(ctx.sandbox.store, "notes", where, params, ctx.query, lambda r: _note(ctx, r))
+    return 200, paging.page(ctx.store, "notes", where, params, ctx.query, lambda r: _note(ctx, r))
 
 
-@handler("create_note")
 def create_note(ctx: Ctx) -> Reply:
-    data, store = ctx.data, ctx.sandbox.store
+    data, store = ctx.data, ctx.store
     parent_object, record_id = _record_ref(ctx, data["parent"], "parent")
     note_id = new_id()
     store.db.execute(
@@ -89,22 +87,20 @@ def create_note(ctx: Ctx) -> Reply:
     return 201, {"data": _note(ctx, row)}
 
 
-@handler("get_note")
 def get_note(ctx: Ctx) -> Reply:
     return 200, {"data": _note(ctx, _note_row(ctx))}
 
 
-@handler("delete_note")
 def delete_note(ctx: Ctx) -> Reply:
     row = _note_row(ctx)
-    ctx.sandbox.store.db.execute("DELETE FROM notes WHERE id = ?", (row["id"],))
+    ctx.store.db.execute("DELETE FROM notes WHERE id = ?", (row["id"],))
     _note_event(ctx, "deleted", row)
     return 204, None
 
 
 def _task(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
     return {
-        "id": {"workspace_id": ctx.sandbox.store.workspace_id, "task_id": row["id"]},
+        "id": {"workspace_id": ctx.store.workspace_id, "task_id": row["id"]},
         "content_plaintext": row["content"],
         "deadline_at": row["deadline_at"],
         "is_completed": bool(row["is_completed"]),
@@ -116,7 +112,7 @@ def _task(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _task_row(ctx: Ctx) -> sqlite3.Row:
-    row = ctx.sandbox.store.one("SELECT * FROM tasks WHERE id = ?", (ctx.path["task_id"],))
+    row = ctx.store.one("SELECT * FROM tasks WHERE id = ?", (ctx.path["task_id"],))
     if row is None:
         raise APIError(404, "not_found", f"No task {ctx.path['task_id']!r}.")
     return row
@@ -143,10 +139,9 @@ def _links(ctx: Ctx, refs: list[dict[str, Any]]) -> str:
 
 
 def _task_event(ctx: Ctx, kind: str, task_id: str) -> None:
-    ctx.emit(f"task.{kind}", id={"workspace_id": ctx.sandbox.store.workspace_id, "task_id": task_id})
+    ctx.emit(f"task.{kind}", id={"workspace_id": ctx.store.workspace_id, "task_id": task_id})
 
 
-@handler("list_tasks")
 def list_tasks(ctx: Ctx) -> Reply:
     clauses, params = ["1"], []
     if ctx.query.get("is_completed") is not None:
@@ -156,13 +151,13 @@ def list_tasks(ctx: Ctx) -> Reply:
         if ctx.query.get(param):
             value = ctx.query[param]
             if param == "linked_object":
-                value = ctx.sandbox.catalog.object_row(value)["api_slug"]
+                value = ctx.catalog.object_row(value)["api_slug"]
             clauses.append(
                 f"EXISTS (SELECT 1 FROM json_each(linked_records) WHERE json_extract(value, '$.{field}') = ?)"
             )
             params.append(value)
     return 200, paging.page(
-        ctx.sandbox.store,
+        ctx.store,
         "tasks",
         " AND ".join(clauses),
         params,
@@ -171,9 +166,8 @@ def list_tasks(ctx: Ctx) -> Reply:
     )
 
 
-@handler("create_task")
 def create_task(ctx: Ctx) -> Reply:
-    data, store = ctx.data, ctx.sandbox.store
+    data, store = ctx.data, ctx.store
     task_id = new_id()
     store.db.execute(
         "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -194,15 +188,13 @@ def create_task(ctx: Ctx) -> Reply:
     return 201, {"data": _task(ctx, _task_row(ctx))}
 
 
-@handler("get_task")
 def get_task(ctx: Ctx) -> Reply:
     return 200, {"data": _task(ctx, _task_row(ctx))}
 
 
-@handler("update_task")
 def update_task(ctx: Ctx) -> Reply:
     row, data = _task_row(ctx), ctx.data
-    ctx.sandbox.store.db.execute(
+    ctx.store.db.execute(
         "UPDATE tasks SET content = ?, deadline_at = ?, is_completed = ?, linked_records = ?, assignees = ? "
         "WHERE id = ?",
         (
@@ -218,9 +210,8 @@ def update_task(ctx: Ctx) -> Reply:
     return 200, {"data": _task(ctx, _task_row(ctx))}
 
 
-@handler("delete_task")
 def delete_task(ctx: Ctx) -> Reply:
     row = _task_row(ctx)
-    ctx.sandbox.store.db.execute("DELETE FROM tasks WHERE id = ?", (row["id"],))
+    ctx.store.db.execute("DELETE FROM tasks WHERE id = ?", (row["id"],))
     _task_event(ctx, "deleted", row["id"])
     return 204, None

@@ -6,39 +6,35 @@ import sqlite3
 from typing import Any
 
 from .. import paging
-from ..context import Ctx, Reply, handler
+from ..context import Ctx, Reply
 from ..errors import APIError, bad_request
 from ..records import Values
 from ..store import new_id, now
 
 
-@handler("list_lists")
 def list_lists(ctx: Ctx) -> Reply:
-    catalog = ctx.sandbox.catalog
-    rows = ctx.sandbox.store.all("SELECT * FROM lists ORDER BY created_at, api_slug")
+    catalog = ctx.catalog
+    rows = ctx.store.all("SELECT * FROM lists ORDER BY created_at, api_slug")
     return 200, {"data": [catalog.render_list(r) for r in rows]}
 
 
-@handler("create_list")
 def create_list(ctx: Ctx) -> Reply:
-    return 201, {"data": ctx.sandbox.catalog.create_list(ctx.data)}
+    return 201, {"data": ctx.catalog.create_list(ctx.data)}
 
 
-@handler("get_list")
 def get_list(ctx: Ctx) -> Reply:
-    catalog = ctx.sandbox.catalog
+    catalog = ctx.catalog
     return 200, {"data": catalog.render_list(catalog.list_row(ctx.path["list"]))}
 
 
-@handler("update_list")
 def update_list(ctx: Ctx) -> Reply:
-    return 200, {"data": ctx.sandbox.catalog.update_list(ctx.path["list"], ctx.data)}
+    return 200, {"data": ctx.catalog.update_list(ctx.path["list"], ctx.data)}
 
 
 class Entries:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
-        self.store, self.catalog = ctx.sandbox.store, ctx.sandbox.catalog
+        self.store, self.catalog = ctx.store, ctx.catalog
         self.list = self.catalog.list_row(ctx.path["list"])
         self.values = Values(self.store, self.catalog, self.list["id"], self.list["api_slug"])
 
@@ -117,31 +113,28 @@ class Entries:
         return self.row(row["id"])
 
 
-@handler("query_entries")
 def query_entries(ctx: Ctx) -> Reply:
     entries, body = Entries(ctx), ctx.body or {}
 
-    compiler = ctx.sandbox.catalog.compiler()
+    compiler = ctx.catalog.compiler()
     where, params = compiler.compile(entries.list["id"], body.get("filter") or {}, alias="e")
     order, order_params = compiler.order_by(entries.list["id"], body.get("sorts"), alias="e")
-    rows = ctx.sandbox.store.all(
+    rows = ctx.store.all(
         f"SELECT e.* FROM entries e WHERE e.list_id = ? AND {where} ORDER BY {order} LIMIT ? OFFSET ?",
         [entries.list["id"], *params, *order_params, *paging.window(body, 500)],
     )
     return 200, {"data": entries.render(rows)}
 
 
-@handler("create_entry")
 def create_entry(ctx: Ctx) -> Reply:
     entries = Entries(ctx)
     return 201, {"data": entries.render([entries.create(ctx.data)])[0]}
 
 
-@handler("upsert_entry")
 def upsert_entry(ctx: Ctx) -> Reply:
     entries = Entries(ctx)
     _, record_id = entries.parent(ctx.data)
-    row = ctx.sandbox.store.one(
+    row = ctx.store.one(
         "SELECT * FROM entries WHERE list_id = ? AND parent_record_id = ? ORDER BY created_at LIMIT 1",
         (entries.list["id"], record_id),
     )
@@ -151,24 +144,21 @@ def upsert_entry(ctx: Ctx) -> Reply:
     return 200, {"data": entries.render([row])[0]}
 
 
-@handler("get_entry")
 def get_entry(ctx: Ctx) -> Reply:
     entries = Entries(ctx)
     return 200, {"data": entries.render([entries.row(ctx.path["entry_id"])])[0]}
 
 
-@handler("update_entry")
 def update_entry(ctx: Ctx) -> Reply:
     entries = Entries(ctx)
     row = entries.update(entries.row(ctx.path["entry_id"]), ctx.data["entry_values"], "append")
     return 200, {"data": entries.render([row])[0]}
 
 
-@handler("delete_entry")
 def delete_entry(ctx: Ctx) -> Reply:
     entries = Entries(ctx)
     row = entries.row(ctx.path["entry_id"])
     entries.values.clear(row["id"])
-    ctx.sandbox.store.db.execute("DELETE FROM entries WHERE id = ?", (row["id"],))
+    ctx.store.db.execute("DELETE FROM entries WHERE id = ?", (row["id"],))
     entries.event("deleted", row)
     return 204, None

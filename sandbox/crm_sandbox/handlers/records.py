@@ -5,22 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..context import Ctx, Reply, handler
+from ..context import Ctx, Reply
 from ..errors import APIError
 from ..records import Records
 from ..store import dumps
 
 
 def _records(ctx: Ctx) -> Records:
-    return Records(ctx.sandbox.store, ctx.sandbox.catalog, ctx.path["object"])
+    return Records(ctx.store, ctx.catalog, ctx.path["object"])
 
 
-@handler("query_records")
 def query_records(ctx: Ctx) -> Reply:
     return 200, {"data": _records(ctx).query(ctx.body or {})}
 
 
-@handler("create_record")
 def create_record(ctx: Ctx) -> Reply:
     records = _records(ctx)
     record = records.create(ctx.data["values"], ctx.actor)
@@ -28,7 +26,6 @@ def create_record(ctx: Ctx) -> Reply:
     return 201, {"data": record}
 
 
-@handler("upsert_record")
 def upsert_record(ctx: Ctx) -> Reply:
     records = _records(ctx)
     record, status = records.upsert(ctx.query["matching_attribute"], ctx.data["values"], ctx.actor)
@@ -50,7 +47,6 @@ def _emit_write(
         ctx.emit("record.updated", id=record["id"], attribute_id=attribute["id"])
 
 
-@handler("get_record")
 def get_record(ctx: Ctx) -> Reply:
     return 200, {"data": _records(ctx).get(ctx.path["record_id"])}
 
@@ -62,17 +58,14 @@ def _update(ctx: Ctx, mode: str) -> Reply:
     return 200, {"data": record}
 
 
-@handler("update_record")
 def update_record(ctx: Ctx) -> Reply:
     return _update(ctx, "append")
 
 
-@handler("replace_record")
 def replace_record(ctx: Ctx) -> Reply:
     return _update(ctx, "replace")
 
 
-@handler("delete_record")
 def delete_record(ctx: Ctx) -> Reply:
     records = _records(ctx)
     record = records.get(ctx.path["record_id"])
@@ -80,7 +73,7 @@ def delete_record(ctx: Ctx) -> Reply:
         ctx.emit(
             "list-entry.deleted",
             id={
-                "workspace_id": ctx.sandbox.store.workspace_id,
+                "workspace_id": ctx.store.workspace_id,
                 "list_id": entry["list_id"],
                 "entry_id": entry["id"],
             },
@@ -91,7 +84,6 @@ def delete_record(ctx: Ctx) -> Reply:
     return 204, None
 
 
-@handler("list_record_attribute_values")
 def list_record_attribute_values(ctx: Ctx) -> Reply:
     records = _records(ctx)
     records.get(ctx.path["record_id"])
@@ -99,11 +91,10 @@ def list_record_attribute_values(ctx: Ctx) -> Reply:
     return 200, {"data": history}
 
 
-@handler("batch_records")
 def batch_records(ctx: Ctx) -> Reply:
     """Each item in its own savepoint: one item's failure never undoes another's success."""
     records = _records(ctx)
-    db, idempotency = ctx.sandbox.store.db, ctx.sandbox.idempotency
+    db, idempotency = ctx.store.db, ctx.idempotency
     results = []
     for index, item in enumerate(ctx.data["items"]):
         key = item.get("idempotency_key")
@@ -151,9 +142,8 @@ def _failed(index: int, exc: APIError) -> dict[str, Any]:
     return {"index": index, "status": "failed", "record": None, "error": exc.body(), "replayed": False}
 
 
-@handler("search_records")
 def search_records(ctx: Ctx) -> Reply:
-    store, catalog = ctx.sandbox.store, ctx.sandbox.catalog
+    store, catalog = ctx.store, ctx.catalog
     query = ctx.body["query"].lower()
     objects = ctx.body.get("objects") or [r["api_slug"] for r in store.all("SELECT api_slug FROM objects")]
     object_ids = {catalog.object_row(slug)["id"]: slug for slug in objects}
@@ -202,4 +192,4 @@ def _record_text(record: dict[str, Any]) -> str:
             for field in ("value", "email_address", "domain"):
                 if isinstance(value.get(field), str):
                     return str(value[field])
-    return record["id"]["record_id"]
+    return str(record["id"]["record_id"])

@@ -10,7 +10,7 @@ from overlay.migrations import TEST_ID_PREFIX
 
 from .. import paging
 from ..config import VERSIONS
-from ..context import Ctx, Reply, handler
+from ..context import Ctx, Reply
 from ..errors import APIError, bad_request
 from ..store import dumps, new_id, now
 from ..webhooks import new_secret, utc_after
@@ -18,7 +18,7 @@ from ..webhooks import new_secret, utc_after
 
 def _webhook(ctx: Ctx, row: sqlite3.Row, *, secret: bool = False) -> dict[str, Any]:
     out = {
-        "id": {"workspace_id": ctx.sandbox.store.workspace_id, "webhook_id": row["id"]},
+        "id": {"workspace_id": ctx.store.workspace_id, "webhook_id": row["id"]},
         "target_url": row["target_url"],
         "subscriptions": json.loads(row["subscriptions"]),
         "api_version": row["api_version"],
@@ -31,7 +31,7 @@ def _webhook(ctx: Ctx, row: sqlite3.Row, *, secret: bool = False) -> dict[str, A
 
 
 def _row(ctx: Ctx) -> sqlite3.Row:
-    row = ctx.sandbox.store.one("SELECT * FROM webhooks WHERE id = ?", (ctx.path["webhook_id"],))
+    row = ctx.store.one("SELECT * FROM webhooks WHERE id = ?", (ctx.path["webhook_id"],))
     if row is None:
         raise APIError(404, "not_found", f"No webhook {ctx.path['webhook_id']!r}.")
     return row
@@ -41,9 +41,8 @@ def _subscriptions(data: list[dict[str, Any]]) -> str:
     return dumps([{"event_type": s["event_type"], "filter": s.get("filter")} for s in data])
 
 
-@handler("list_webhooks")
 def list_webhooks(ctx: Ctx) -> Reply:
-    return 200, paging.page(ctx.sandbox.store, "webhooks", "1", [], ctx.query, lambda r: _webhook(ctx, r))
+    return 200, paging.page(ctx.store, "webhooks", "1", [], ctx.query, lambda r: _webhook(ctx, r))
 
 
 def _api_version(version: str) -> str:
@@ -55,9 +54,8 @@ def _api_version(version: str) -> str:
     return version
 
 
-@handler("create_webhook")
 def create_webhook(ctx: Ctx) -> Reply:
-    data, store = ctx.data, ctx.sandbox.store
+    data, store = ctx.data, ctx.store
     webhook_id = new_id()
     store.db.execute(
         "INSERT INTO webhooks VALUES (?, ?, ?, ?, 'active', ?, ?, ?, NULL, NULL)",
@@ -75,15 +73,13 @@ def create_webhook(ctx: Ctx) -> Reply:
     return 201, {"data": _webhook(ctx, _row(ctx), secret=True)}
 
 
-@handler("get_webhook")
 def get_webhook(ctx: Ctx) -> Reply:
     return 200, {"data": _webhook(ctx, _row(ctx))}
 
 
-@handler("update_webhook")
 def update_webhook(ctx: Ctx) -> Reply:
     row, data = _row(ctx), ctx.data
-    ctx.sandbox.store.db.execute(
+    ctx.store.db.execute(
         "UPDATE webhooks SET target_url = ?, subscriptions = ?, api_version = ?, status = ? WHERE id = ?",
         (
             data.get("target_url", row["target_url"]),
@@ -96,21 +92,17 @@ def update_webhook(ctx: Ctx) -> Reply:
     return 200, {"data": _webhook(ctx, _row(ctx))}
 
 
-@handler("delete_webhook")
 def delete_webhook(ctx: Ctx) -> Reply:
     row = _row(ctx)
-    ctx.sandbox.store.db.execute(
-        "DELETE FROM deliveries WHERE webhook_id = ? AND status = 'pending'", (row["id"],)
-    )
-    ctx.sandbox.store.db.execute("DELETE FROM webhooks WHERE id = ?", (row["id"],))
+    ctx.store.db.execute("DELETE FROM deliveries WHERE webhook_id = ? AND status = 'pending'", (row["id"],))
+    ctx.store.db.execute("DELETE FROM webhooks WHERE id = ?", (row["id"],))
     return 204, None
 
 
-@handler("test_webhook")
 def test_webhook(ctx: Ctx) -> Reply:
     """A synthetic ``record.created``: ``is_test`` true (left out at versions before
     2026-12-01), and ids that start with ``test_``, which name no object or record."""
-    row, ws = _row(ctx), ctx.sandbox.store.workspace_id
+    row, ws = _row(ctx), ctx.store.workspace_id
     actor_type, actor_id = ctx.actor
     event = {
         "event_type": "record.created",
@@ -122,17 +114,16 @@ def test_webhook(ctx: Ctx) -> Reply:
         "actor": {"type": actor_type, "id": actor_id},
         "is_test": True,
     }
-    delivery = ctx.sandbox.deliveries.queue_message(row, [event])
-    return 202, {"data": ctx.sandbox.deliveries.render(delivery)}
+    delivery = ctx.deliveries.queue_message(row, [event])
+    return 202, {"data": ctx.deliveries.render(delivery)}
 
 
-@handler("rotate_webhook_secret")
 def rotate_webhook_secret(ctx: Ctx) -> Reply:
     row = _row(ctx)
     overlap = ctx.data.get("overlap_seconds", 86400)
     expires = utc_after(overlap) if overlap else None
     secret = new_secret()
-    ctx.sandbox.store.db.execute(
+    ctx.store.db.execute(
         "UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_expires_at = ? WHERE id = ?",
         (secret, row["secret"] if expires else None, expires, row["id"]),
     )
@@ -140,14 +131,13 @@ def rotate_webhook_secret(ctx: Ctx) -> Reply:
     return 200, {"data": data}
 
 
-@handler("list_webhook_deliveries")
 def list_webhook_deliveries(ctx: Ctx) -> Reply:
     row = _row(ctx)
     return 200, paging.page(
-        ctx.sandbox.store,
+        ctx.store,
         "deliveries",
         "webhook_id = ?",
         [row["id"]],
         ctx.query,
-        ctx.sandbox.deliveries.render,
+        ctx.deliveries.render,
     )

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from ..context import Ctx, Reply, handler
+import sqlite3
+
+from ..context import Ctx, Reply, token_id
 
 
-@handler("get_self")
 def get_self(ctx: Ctx) -> Reply:
-    sb = ctx.sandbox
+    workspace = ctx.workspace
     return 200, {
         "data": {
             "active": True,
-            "workspace_id": sb.store.workspace_id,
-            "workspace_name": sb.config.workspace_name,
-            "workspace_slug": sb.config.workspace_name.lower().replace(" ", "-"),
-            "token_id": sb.token_id(ctx.token),
+            "workspace_id": ctx.store.workspace_id,
+            "workspace_name": workspace.name,
+            "workspace_slug": workspace.name.lower().replace(" ", "-"),
+            "token_id": token_id(ctx.token),
             "scopes": [
                 "object:read",
                 "object:write",
@@ -29,35 +30,31 @@ def get_self(ctx: Ctx) -> Reply:
                 "webhook:read",
                 "webhook:write",
             ],
-            "api_version": sb.config.api_version,  # the default of requests without CRM-Version
+            "api_version": workspace.default_version,
         }
     }
 
 
-@handler("list_objects")
 def list_objects(ctx: Ctx) -> Reply:
-    return 200, {"data": ctx.sandbox.catalog.list_objects()}
+    return 200, {"data": ctx.catalog.list_objects()}
 
 
-@handler("create_object")
 def create_object(ctx: Ctx) -> Reply:
-    return 201, {"data": ctx.sandbox.catalog.create_object(ctx.data)}
+    return 201, {"data": ctx.catalog.create_object(ctx.data)}
 
 
-@handler("get_object")
 def get_object(ctx: Ctx) -> Reply:
-    catalog = ctx.sandbox.catalog
+    catalog = ctx.catalog
     return 200, {"data": catalog.render_object(catalog.object_row(ctx.path["object"]))}
 
 
-@handler("update_object")
 def update_object(ctx: Ctx) -> Reply:
-    return 200, {"data": ctx.sandbox.catalog.update_object(ctx.path["object"], ctx.data)}
+    return 200, {"data": ctx.catalog.update_object(ctx.path["object"], ctx.data)}
 
 
 def _parent(ctx: Ctx) -> tuple[str, str, str]:
     """(parent id, kind, slug) of the object or list named in the path."""
-    catalog = ctx.sandbox.catalog
+    catalog = ctx.catalog
     if "list" in ctx.path:
         row = catalog.list_row(ctx.path["list"])
         return row["id"], "list", row["api_slug"]
@@ -65,56 +62,47 @@ def _parent(ctx: Ctx) -> tuple[str, str, str]:
     return row["id"], "object", row["api_slug"]
 
 
-@handler("list_attributes")
-@handler("list_list_attributes")
 def list_attributes(ctx: Ctx) -> Reply:
     parent_id, _, _ = _parent(ctx)
-    catalog = ctx.sandbox.catalog
+    catalog = ctx.catalog
     rows = catalog.attributes(parent_id, archived=ctx.query["show_archived"])
     return 200, {"data": [catalog.render_attribute(r) for r in rows]}
 
 
-@handler("create_attribute")
-@handler("create_list_attribute")
 def create_attribute(ctx: Ctx) -> Reply:
     parent_id, kind, _ = _parent(ctx)
-    catalog = ctx.sandbox.catalog
+    catalog = ctx.catalog
     return 201, {"data": catalog.render_attribute(catalog.create_attribute(parent_id, kind, ctx.data))}
 
 
-def _attribute(ctx: Ctx):  # type: ignore[no-untyped-def]
+def _attribute(ctx: Ctx) -> sqlite3.Row:
     parent_id, _, slug = _parent(ctx)
-    return ctx.sandbox.catalog.attribute_row(parent_id, ctx.path["attribute"], slug)
+    return ctx.catalog.attribute_row(parent_id, ctx.path["attribute"], slug)
 
 
-@handler("get_attribute")
 def get_attribute(ctx: Ctx) -> Reply:
-    return 200, {"data": ctx.sandbox.catalog.render_attribute(_attribute(ctx))}
+    return 200, {"data": ctx.catalog.render_attribute(_attribute(ctx))}
 
 
-@handler("update_attribute")
 def update_attribute(ctx: Ctx) -> Reply:
-    catalog = ctx.sandbox.catalog
+    catalog = ctx.catalog
     return 200, {"data": catalog.render_attribute(catalog.update_attribute(_attribute(ctx), ctx.data))}
 
 
-@handler("list_select_options")
 def list_select_options(ctx: Ctx) -> Reply:
-    catalog, attribute = ctx.sandbox.catalog, _attribute(ctx)
+    catalog, attribute = ctx.catalog, _attribute(ctx)
     rows = catalog.options(attribute, archived=ctx.query["show_archived"])
     return 200, {"data": [catalog.render_option(attribute, r) for r in rows]}
 
 
-@handler("create_select_option")
 def create_select_option(ctx: Ctx) -> Reply:
-    catalog, attribute = ctx.sandbox.catalog, _attribute(ctx)
+    catalog, attribute = ctx.catalog, _attribute(ctx)
     return 201, {
         "data": catalog.render_option(attribute, catalog.create_option(attribute, ctx.data["title"]))
     }
 
 
-@handler("update_select_option")
 def update_select_option(ctx: Ctx) -> Reply:
-    catalog, attribute = ctx.sandbox.catalog, _attribute(ctx)
+    catalog, attribute = ctx.catalog, _attribute(ctx)
     row = catalog.update_option(attribute, ctx.path["option"], ctx.data)
     return 200, {"data": catalog.render_option(attribute, row)}
