@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._errors import APIError, ConfigurationError, CRMError, InvalidArgumentError, MappingError
+from .._errors import APIError, ConfigurationError, CRMError, InvalidArgumentError, MappingError
 
 SECRET_VARIABLES = ("CRM_API_KEY", "CRM_WEBHOOK_SECRET")
 
@@ -24,12 +24,12 @@ def version_text() -> str:
     """The SDK's version (from the installed package's metadata) and the API version it speaks."""
     from importlib import metadata
 
-    from ._config import LATEST_VERSION, SUPPORTED_VERSIONS
+    from .._config import LATEST_VERSION, SUPPORTED_VERSIONS
 
     try:
         sdk = metadata.version("crm-sdk")
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed
-        from . import __version__ as sdk
+        from .. import __version__ as sdk
     chosen = os.environ.get("CRM_VERSION")
     if chosen and chosen != LATEST_VERSION:
         speaks = f"API version {chosen} (from CRM_VERSION; default {LATEST_VERSION})"
@@ -143,7 +143,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
 
 
 def _cell(value: Any) -> str:
-    from ._records import Record
+    from .._records import Record
 
     if isinstance(value, Record):
         return str(value.first("name", value.id))
@@ -226,8 +226,8 @@ def run_query(args: argparse.Namespace) -> int:
 
 def _client(stack: Any, sandbox: bool) -> Any:
     """The client of ``CRM_API_KEY`` and ``CRM_BASE_URL``, or of a fresh seeded sandbox."""
-    from ._sandbox import Sandbox
-    from ._sync.client import Client
+    from .._sandbox import Sandbox
+    from .._sync.client import Client
 
     if sandbox:
         return stack.enter_context(stack.enter_context(Sandbox(seed_data=True)).connect())
@@ -237,8 +237,8 @@ def _client(stack: Any, sandbox: bool) -> Any:
 def run_import(args: argparse.Namespace) -> int:
     import contextlib
 
-    from .io._plan import parse_map
-    from .io._write import tagged
+    from ..io._plan import parse_map
+    from ..io._write import tagged
 
     error_file = args.error_file or str(tagged(args.file, ".errors"))
     _folder_exists(error_file, "--error-file")
@@ -311,7 +311,7 @@ def run_webhooks_listen(args: argparse.Namespace) -> int:
     import json
     import logging
 
-    from .webhooks import Router, event_type
+    from ..webhooks import Router, event_type
 
     try:
         from crm_sandbox.server import LoopbackServer
@@ -538,11 +538,11 @@ def add_migrate_code(commands: Any) -> None:
 def run_migrate_code(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from . import migrations
-    from ._errors import CRMError
+    from .. import migrations
+    from .._errors import CRMError
 
     try:
-        from .migrations._codemod import CodeChanges, rewrite_paths
+        from ..migrations._codemod import CodeChanges, rewrite_paths
     except ImportError:
         print("crm migrate-code: needs libcst: pip install 'crm-sdk[codemod]'", file=sys.stderr)
         return 2
@@ -580,9 +580,9 @@ def run_migrate(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from . import migrations
-    from ._errors import CRMError
-    from .io._write import tagged
+    from .. import migrations
+    from .._errors import CRMError
+    from ..io._write import tagged
 
     source = Path(args.file)
     to_version = args.to_version or migrations.LATEST
@@ -676,7 +676,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, "interrupted", 130)
     except Exception as exc:  # a bug: still one line, with no config value in it
         return _fail(args, f"unexpected {type(exc).__name__}: {exc}", 1)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
