@@ -16,6 +16,7 @@ from crm_client.api_versions import VERSIONS
 
 import overlay
 from overlay import cli
+from overlay.cli import query as cli_query
 
 SECRET = "sk_SECRETzz9"  # the part of each malformed key that must never be printed
 
@@ -205,7 +206,7 @@ def test_an_unexpected_error_is_one_line_without_a_traceback_or_a_secret(
     def broken(args: argparse.Namespace) -> int:
         raise RuntimeError(f"header {key!r}, {key.encode()!r}, {key.strip()}, whsec_c2VjcmV0U0VDUkVUc2VjcmV0")
 
-    monkeypatch.setattr(cli, "run_query", broken)
+    monkeypatch.setattr(cli_query, "run_query", broken)
     code, _, err = run(capsys, "query", "people")
     assert code == 1 and "unexpected RuntimeError" in err
     assert SECRET not in err and "whsec_" not in err
