@@ -56,6 +56,7 @@ lint-spec: install $(SPECTRAL)
 lint: install lint-spec
 	$(BIN)/ruff check overlay sandbox scripts tests examples
 	$(BIN)/ruff format --check overlay sandbox scripts tests examples
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

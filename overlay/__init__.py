@@ -37,6 +37,7 @@ from ._errors import (
 from ._parse import parse
 from ._records import Record, RecordList
 from ._sandbox import Sandbox
+from ._version import __version__
 
 if _typing.TYPE_CHECKING:
     from . import io as io
@@ -78,8 +79,6 @@ def __getattr__(name: str) -> _typing.Any:
     globals()[name] = value
     return value
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "APIConnectionError",

@@ -74,7 +74,7 @@ class Options:
         return f"Options({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def headers(self) -> dict[str, str]:
-        from . import __version__
+        from ._version import __version__
 
         return {
             "Authorization": f"Bearer {self.api_key}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._bulk import (
     MAX_BATCH_BYTES,
@@ -34,7 +34,31 @@ from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgu
 from .._progress import renderer
 
 if TYPE_CHECKING:
-    from .client import AsyncClient
+    from .._ids import ListRef, ObjectRef
+    from .metadata import AsyncMetadata
+    from .resources import AsyncEntries, AsyncNotes, AsyncRecords, AsyncTasks
+
+
+class AsyncBulkClient(Protocol):
+    """What bulk writes need of a client (``AsyncBulkClient`` is one)."""
+
+    @property
+    def metadata(self) -> AsyncMetadata: ...
+
+    @property
+    def notes(self) -> AsyncNotes: ...
+
+    @property
+    def tasks(self) -> AsyncTasks: ...
+
+    def records(self, object: ObjectRef) -> AsyncRecords: ...
+
+    def entries(self, list: ListRef) -> AsyncEntries: ...
+
+    def with_options(self, *, max_retries: int) -> AsyncBulkClient: ...
+
+    async def close(self) -> None: ...
+
 
 Items = Iterable[Any] | AsyncIterable[Any]
 # Retries of the transport for bulk work: a batch is safe to resend (its items carry keys).
@@ -59,7 +83,7 @@ def _transient(status: int | None) -> bool:
 class AsyncBulk:
     """``client.bulk``: many writes at the server's pace, each applied once."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncBulkClient) -> None:
         self._client = client
 
     async def create(
@@ -147,7 +171,7 @@ class AsyncBulk:
                 )
             return f"{item['record_id']}:{content_key(item['values'])}"
 
-        async def send(client: AsyncClient, item: Any, idempotency: str) -> None:
+        async def send(client: AsyncBulkClient, item: Any, idempotency: str) -> None:
             await client.records(object).update(
                 str(item["record_id"]), item["values"], idempotency_key=idempotency
             )
@@ -181,7 +205,7 @@ class AsyncBulk:
     ) -> BulkReport:
         """Delete each record; one already gone counts as deleted."""
 
-        async def send(client: AsyncClient, record_id: Any, idempotency: str) -> None:
+        async def send(client: AsyncBulkClient, record_id: Any, idempotency: str) -> None:
             await client.records(object).delete(str(record_id), idempotency_key=idempotency)
 
         return await self._singles(
@@ -201,7 +225,7 @@ class AsyncBulk:
     async def create_notes(self, items: Items, **options: Any) -> BulkReport:
         """Create a note from each item (the keyword arguments of ``client.notes.create``)."""
 
-        async def send(client: AsyncClient, item: Any, idempotency: str) -> None:
+        async def send(client: AsyncBulkClient, item: Any, idempotency: str) -> None:
             await client.notes.create(**item, idempotency_key=idempotency)
 
         return await self._keyword_singles("create", "notes", items, send, options)
@@ -209,7 +233,7 @@ class AsyncBulk:
     async def create_tasks(self, items: Items, **options: Any) -> BulkReport:
         """Create a task from each item (the keyword arguments of ``client.tasks.create``)."""
 
-        async def send(client: AsyncClient, item: Any, idempotency: str) -> None:
+        async def send(client: AsyncBulkClient, item: Any, idempotency: str) -> None:
             await client.tasks.create(**item, idempotency_key=idempotency)
 
         return await self._keyword_singles("create", "tasks", items, send, options)
@@ -218,7 +242,7 @@ class AsyncBulk:
         """Add an entry to ``list`` from each item (``parent_object``, ``parent_record_id``,
         ``entry_values``)."""
 
-        async def send(client: AsyncClient, item: Any, idempotency: str) -> None:
+        async def send(client: AsyncBulkClient, item: Any, idempotency: str) -> None:
             await client.entries(list).create(**item, idempotency_key=idempotency)
 
         return await self._keyword_singles("create", f"entries of {list}", items, send, options)
@@ -239,7 +263,7 @@ class AsyncBulk:
                 raise InvalidArgumentError(f"an item is a mapping of keyword arguments, got {item!r}")
             return key_of(item, key)
 
-        async def checked_send(client: AsyncClient, item: Any, idempotency: str) -> None:
+        async def checked_send(client: AsyncBulkClient, item: Any, idempotency: str) -> None:
             try:
                 await send(client, item, idempotency)
             except TypeError as exc:  # a keyword the create method does not take

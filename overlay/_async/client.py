@@ -166,9 +166,9 @@ class AsyncClient:
             transport=transport,
             event_hooks=async_event_hooks(options),
         )
-        self.metadata = AsyncMetadata(self, shared.cache)
         self.objects = AsyncObjects(self)
         self.attributes = AsyncAttributes(self)
+        self.metadata = AsyncMetadata(shared.cache, self.objects, self.attributes)
         self.lists = AsyncLists(self)
         self.notes = AsyncNotes(self)
         self.tasks = AsyncTasks(self)

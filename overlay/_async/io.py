@@ -13,12 +13,12 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from .._bulk import MAX_BATCH_ITEMS, Progress, ProgressState, Sourced, content_key
+from .._bulk import MAX_BATCH_ITEMS, BulkReport, Progress, ProgressState, Sourced, content_key
 from .._errors import CRMError, FileFormatError, InvalidArgumentError, MappingError
 from .._metadata import AttributeInfo
 from .._progress import renderer
@@ -31,8 +31,82 @@ from ..io._report import ErrorFile, ExportReport, ImportReport, Rejection
 from ..io._write import XLSX_MAX_ROWS, Writer, open_writer, tagged
 
 if TYPE_CHECKING:
-    from .client import AsyncClient
-    from .query import AsyncQuery
+    from .._ids import ObjectRef
+    from .metadata import AsyncMetadata
+    from .pagination import Page
+
+
+class AsyncIOClient(Protocol):
+    """What the importer and the exporter use of a client: its schema, bulk writes and records."""
+
+    @property
+    def metadata(self) -> AsyncMetadata: ...
+
+    @property
+    def bulk(self) -> AsyncBulkWrites: ...
+
+    def records(self, object: ObjectRef) -> AsyncLookupSource: ...
+
+
+class AsyncBulkWrites(Protocol):
+    """The bulk writes an import sends its rows through (``client.bulk`` is one)."""
+
+    async def create(
+        self,
+        object: str,
+        items: AsyncIterable[Any],
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        batch_size: int = ...,
+    ) -> BulkReport: ...
+
+    async def upsert(
+        self,
+        object: str,
+        items: AsyncIterable[Any],
+        *,
+        matching_attribute: str,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        batch_size: int = ...,
+        concurrency: int = ...,
+    ) -> BulkReport: ...
+
+
+class AsyncLookupSource(Protocol):
+    """The records of one object, as the importer looks up references in them."""
+
+    def query(self, filter: Any = None, *, page_size: int = ...) -> AsyncIterable[Record]: ...
+
+
+class AsyncExportSource(Protocol):
+    """What the exporter reads of a query (``AsyncQuery`` is one): its object, filter, order and pages."""
+
+    @property
+    def records(self) -> AsyncSchemaSource: ...
+
+    @property
+    def sorts(self) -> tuple[str, ...]: ...
+
+    def filter_json(self) -> dict[str, Any] | None: ...
+
+    def where(self, *filters: Any) -> Self: ...
+
+    def order_by(self, *keys: str) -> Self: ...
+
+    def pages(self) -> AsyncIterator[Page[Record]]: ...
+
+
+class AsyncSchemaSource(Protocol):
+    """The object a query reads and the metadata that describes it."""
+
+    @property
+    def object(self) -> str: ...
+
+    @property
+    def metadata(self) -> AsyncMetadata: ...
+
 
 CHUNK = 500  # rows converted, looked up and checked together
 LOOKUP_BATCH = 200  # values per look-up query
@@ -70,7 +144,7 @@ def _source_row(row: Row) -> int | None:
 class _Importer:
     def __init__(
         self,
-        client: AsyncClient,
+        client: AsyncIOClient,
         plan: Plan,
         report: ImportReport,
         errors: ErrorFile | None,
@@ -246,7 +320,7 @@ class _Importer:
 
 
 async def import_table(
-    client: AsyncClient,
+    client: AsyncIOClient,
     table: Table,
     object: str,
     *,
@@ -341,7 +415,7 @@ async def _chunks(importer: _Importer, table: Table) -> AsyncIterator[list[tuple
 
 
 async def _write(
-    client: AsyncClient,
+    client: AsyncIOClient,
     importer: _Importer,
     table: Table,
     journal: str | os.PathLike[str] | None,
@@ -365,17 +439,21 @@ async def _write(
                 key = None if plan.match else f"{name}:{row.number}:{content_key(values)}"
                 yield Sourced(values, row, key)
 
-    options: dict[str, Any] = {
-        "journal": journal,
-        "progress": counted if show is not None else None,
-        "batch_size": batch_size,
-    }
+    sent = counted if show is not None else None
     if plan.match is not None:  # rows repeating a match value are rejected, so batches may overlap
         bulk = await client.bulk.upsert(
-            plan.object, items(), matching_attribute=plan.match, concurrency=2, **options
+            plan.object,
+            items(),
+            matching_attribute=plan.match,
+            concurrency=2,
+            journal=journal,
+            progress=sent,
+            batch_size=batch_size,
         )
     else:
-        bulk = await client.bulk.create(plan.object, items(), **options)
+        bulk = await client.bulk.create(
+            plan.object, items(), journal=journal, progress=sent, batch_size=batch_size
+        )
     report.bulk = bulk
     for error in bulk.errors:
         row = error.source
@@ -393,7 +471,7 @@ async def _write(
 
 
 async def _reference_targets(
-    client: AsyncClient, infos: Mapping[str, AttributeInfo]
+    client: AsyncIOClient, infos: Mapping[str, AttributeInfo]
 ) -> tuple[dict[str, dict[str, AttributeInfo]], dict[str, str]]:
     """The attributes of every object a reference may point to, and each one's only unique
     attribute (what a reference cell is looked up by when its column names none)."""
@@ -451,7 +529,7 @@ def _write_state(path: Path, state: Mapping[str, Any]) -> None:
 
 
 async def export_query(
-    query: AsyncQuery,
+    query: AsyncExportSource,
     path: str | os.PathLike[str],
     *,
     format: str | None = None,
@@ -555,7 +633,7 @@ async def export_query(
 
 
 async def query_frame(
-    query: AsyncQuery, columns: Sequence[str] | None, flatten: str | Mapping[str, str]
+    query: AsyncExportSource, columns: Sequence[str] | None, flatten: str | Mapping[str, str]
 ) -> Any:
     """The query's records as a pandas DataFrame, with typed columns."""
     pd = require("pandas", "pandas", "to_pandas()")

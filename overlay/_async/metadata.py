@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._dsl.check import check, check_includes, check_sorts, objects_of, option_lookups
 from .._dsl.expr import Expr
@@ -13,7 +14,19 @@ from .._metadata import AttributeInfo, Names, TTLCache, first_unknown, hint, nea
 if TYPE_CHECKING:
     from crm_client.models import Attribute, Object, SelectOption
 
-    from .requester import AsyncRequester
+
+class _ObjectReads(Protocol):
+    """Where the schema's objects come from (``client.objects``)."""
+
+    async def list(self) -> builtins.list[Object]: ...
+
+
+class _AttributeReads(Protocol):
+    """Where the schema's attributes and options come from (``client.attributes``)."""
+
+    async def list(self, object: str, *, show_archived: bool = ...) -> builtins.list[Attribute]: ...
+
+    async def list_options(self, object: str, attribute: str) -> builtins.list[SelectOption]: ...
 
 
 class AsyncMetadata:
@@ -23,12 +36,10 @@ class AsyncMetadata:
     writes to objects, attributes and options change.
     """
 
-    def __init__(self, client: AsyncRequester, cache: TTLCache) -> None:
-        from .resources.schema import AsyncAttributes, AsyncObjects
-
-        self._objects = AsyncObjects(client)
-        self._attributes = AsyncAttributes(client)
+    def __init__(self, cache: TTLCache, objects: _ObjectReads, attributes: _AttributeReads) -> None:
         self._cache = cache
+        self._objects = objects
+        self._attributes = attributes
 
     async def _cached(self, key: tuple[str, ...], load: Callable[[], Awaitable[Any]]) -> Any:
         value = self._cache.get(key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._dsl.aggregate import Aggregator, sorts_of
 from .._dsl.check import check_readable
@@ -23,16 +23,36 @@ from .pagination import AsyncPaginator, Page
 if TYPE_CHECKING:
     from .._bulk import Progress
     from ..io._report import ExportReport
-    from .resources import AsyncRecords
+    from .metadata import AsyncMetadata
 
 Filter = Expr | Mapping[str, Any] | str
+
+
+class AsyncQueryRecords(Protocol):
+    """What a query uses of ``client.records(object)``: the object, its schema and the list call."""
+
+    object: str
+
+    @property
+    def metadata(self) -> AsyncMetadata: ...
+
+    def query(
+        self,
+        filter: Filter | None = None,
+        *,
+        sorts: Sequence[Mapping[str, Any]] | None = None,
+        include: Sequence[str] = (),
+        page_size: int = ...,
+        max_items: int | None = None,
+        check: bool = True,
+    ) -> AsyncPaginator[Record]: ...
 
 
 @dataclasses.dataclass(frozen=True)
 class AsyncQuery:
     """A query of one object's records: filter, order, limit, included references, page size."""
 
-    records: AsyncRecords
+    records: AsyncQueryRecords
     filter: Expr | None = None
     sorts: tuple[str, ...] = ()
     max_items: int | None = None

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import InvalidArgumentError
+from .lexicon import OP_SYMBOLS, quote_name, quote_value
 
 # Operator → the method that builds it (and shows it in reprs).
 OPERATORS = {
@@ -53,8 +54,6 @@ class Expr:
 
     def to_text(self) -> str:
         """The expression in the text query language (``from_text`` reads it back)."""
-        from .text import to_text
-
         return to_text(self)
 
     def _key(self) -> str:
@@ -383,3 +382,31 @@ def _path_filter(filter: Mapping[str, Any]) -> Expr:
     field = Field(path[-1][1], None, steps)
     parts = _conditions(field, constraints)
     return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+# ------------------------------------------------------------------ writing text
+
+
+def _text_field(field: Field) -> str:
+    text = "".join(f"{quote_name(attribute)}->{quote_name(target)}." for _, attribute, target in field.path)
+    text += quote_name(field.attribute)
+    return text + (f".{quote_name(field.property)}" if field.property else "")
+
+
+def to_text(expr: Expr) -> str:
+    """The text query of an expression (``parse_text(to_text(e)) == e``)."""
+    if isinstance(expr, Cond):
+        field = _text_field(expr.field)
+        if expr.op == "$in":
+            return f"{field} in [{', '.join(quote_value(v) for v in expr.value)}]"
+        if expr.op == "$not_empty":
+            return f"{field} is {'set' if expr.value else 'empty'}"
+        return f"{field} {OP_SYMBOLS[expr.op]} {quote_value(expr.value)}"
+    if isinstance(expr, Not):
+        inner = to_text(expr.item)
+        return f"not {inner}" if isinstance(expr.item, Cond | Not) else f"not ({inner})"
+    if isinstance(expr, And):
+        return " and ".join(f"({to_text(i)})" if isinstance(i, Or) else to_text(i) for i in expr.items)
+    if isinstance(expr, Or):
+        return " or ".join(to_text(i) for i in expr.items)
+    raise InvalidArgumentError(f"Cannot write {expr!r} as text.")

@@ -17,19 +17,14 @@ writes any expression back. A syntax error shows where, with a caret, and what w
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from .._errors import InvalidArgumentError
-from .expr import And, Cond, Expr, Field, Not, Or, Step
+from .expr import Cond, Expr, Field, Not, Step
+from .lexicon import KEYWORDS, SYMBOL_OPS, TEXT_OPS
 
-KEYWORDS = frozenset({"and", "or", "not", "in", "is", "set", "empty", "true", "false", "null"})
-SYMBOL_OPS = {"=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
-TEXT_OPS = {"~": "$contains", "^=": "$starts_with", "$=": "$ends_with"}
-OP_SYMBOLS = {v: k for k, v in {**SYMBOL_OPS, **TEXT_OPS}.items()}
-_NAME = re.compile(r"^[A-Za-z_](?:[A-Za-z0-9_]|-(?!>))*$")
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
@@ -207,43 +202,3 @@ class _Parser:
 def parse_text(text: str) -> Expr:
     """The expression a text query says."""
     return _Parser(text).parse()
-
-
-# ------------------------------------------------------------------ writing text
-
-
-def _name(name: str) -> str:
-    return name if _NAME.match(name) and name.lower() not in KEYWORDS else f"`{name}`"
-
-
-def _field(field: Field) -> str:
-    text = "".join(f"{_name(attribute)}->{_name(target)}." for _, attribute, target in field.path)
-    text += _name(field.attribute)
-    return text + (f".{_name(field.property)}" if field.property else "")
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    return repr(value)
-
-
-def to_text(expr: Expr) -> str:
-    """The text query of an expression (``parse_text(to_text(e)) == e``)."""
-    if isinstance(expr, Cond):
-        field = _field(expr.field)
-        if expr.op == "$in":
-            return f"{field} in [{', '.join(_value(v) for v in expr.value)}]"
-        if expr.op == "$not_empty":
-            return f"{field} is {'set' if expr.value else 'empty'}"
-        return f"{field} {OP_SYMBOLS[expr.op]} {_value(expr.value)}"
-    if isinstance(expr, Not):
-        inner = to_text(expr.item)
-        return f"not {inner}" if isinstance(expr.item, Cond | Not) else f"not ({inner})"
-    if isinstance(expr, And):
-        return " and ".join(f"({to_text(i)})" if isinstance(i, Or) else to_text(i) for i in expr.items)
-    if isinstance(expr, Or):
-        return " or ".join(to_text(i) for i in expr.items)
-    raise InvalidArgumentError(f"Cannot write {expr!r} as text.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._bulk import (
     MAX_BATCH_BYTES,
@@ -35,7 +35,31 @@ from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgu
 from .._progress import renderer
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .._ids import ListRef, ObjectRef
+    from .metadata import Metadata
+    from .resources import Entries, Notes, Records, Tasks
+
+
+class BulkClient(Protocol):
+    """What bulk writes need of a client (``AsyncBulkClient`` is one)."""
+
+    @property
+    def metadata(self) -> Metadata: ...
+
+    @property
+    def notes(self) -> Notes: ...
+
+    @property
+    def tasks(self) -> Tasks: ...
+
+    def records(self, object: ObjectRef) -> Records: ...
+
+    def entries(self, list: ListRef) -> Entries: ...
+
+    def with_options(self, *, max_retries: int) -> BulkClient: ...
+
+    def close(self) -> None: ...
+
 
 Items = Iterable[Any] | Iterable[Any]
 # Retries of the transport for bulk work: a batch is safe to resend (its items carry keys).
@@ -60,7 +84,7 @@ def _transient(status: int | None) -> bool:
 class Bulk:
     """``client.bulk``: many writes at the server's pace, each applied once."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: BulkClient) -> None:
         self._client = client
 
     def create(
@@ -148,7 +172,7 @@ class Bulk:
                 )
             return f"{item['record_id']}:{content_key(item['values'])}"
 
-        def send(client: Client, item: Any, idempotency: str) -> None:
+        def send(client: BulkClient, item: Any, idempotency: str) -> None:
             client.records(object).update(str(item["record_id"]), item["values"], idempotency_key=idempotency)
 
         return self._singles(
@@ -180,7 +204,7 @@ class Bulk:
     ) -> BulkReport:
         """Delete each record; one already gone counts as deleted."""
 
-        def send(client: Client, record_id: Any, idempotency: str) -> None:
+        def send(client: BulkClient, record_id: Any, idempotency: str) -> None:
             client.records(object).delete(str(record_id), idempotency_key=idempotency)
 
         return self._singles(
@@ -200,7 +224,7 @@ class Bulk:
     def create_notes(self, items: Items, **options: Any) -> BulkReport:
         """Create a note from each item (the keyword arguments of ``client.notes.create``)."""
 
-        def send(client: Client, item: Any, idempotency: str) -> None:
+        def send(client: BulkClient, item: Any, idempotency: str) -> None:
             client.notes.create(**item, idempotency_key=idempotency)
 
         return self._keyword_singles("create", "notes", items, send, options)
@@ -208,7 +232,7 @@ class Bulk:
     def create_tasks(self, items: Items, **options: Any) -> BulkReport:
         """Create a task from each item (the keyword arguments of ``client.tasks.create``)."""
 
-        def send(client: Client, item: Any, idempotency: str) -> None:
+        def send(client: BulkClient, item: Any, idempotency: str) -> None:
             client.tasks.create(**item, idempotency_key=idempotency)
 
         return self._keyword_singles("create", "tasks", items, send, options)
@@ -217,7 +241,7 @@ class Bulk:
         """Add an entry to ``list`` from each item (``parent_object``, ``parent_record_id``,
         ``entry_values``)."""
 
-        def send(client: Client, item: Any, idempotency: str) -> None:
+        def send(client: BulkClient, item: Any, idempotency: str) -> None:
             client.entries(list).create(**item, idempotency_key=idempotency)
 
         return self._keyword_singles("create", f"entries of {list}", items, send, options)
@@ -238,7 +262,7 @@ class Bulk:
                 raise InvalidArgumentError(f"an item is a mapping of keyword arguments, got {item!r}")
             return key_of(item, key)
 
-        def checked_send(client: Client, item: Any, idempotency: str) -> None:
+        def checked_send(client: BulkClient, item: Any, idempotency: str) -> None:
             try:
                 send(client, item, idempotency)
             except TypeError as exc:  # a keyword the create method does not take

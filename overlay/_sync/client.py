@@ -165,9 +165,9 @@ class Client:
             transport=transport,
             event_hooks=sync_event_hooks(options),
         )
-        self.metadata = Metadata(self, shared.cache)
         self.objects = Objects(self)
         self.attributes = Attributes(self)
+        self.metadata = Metadata(shared.cache, self.objects, self.attributes)
         self.lists = Lists(self)
         self.notes = Notes(self)
         self.tasks = Tasks(self)

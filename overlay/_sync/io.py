@@ -17,9 +17,9 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from .._bulk import MAX_BATCH_ITEMS, Progress, ProgressState, Sourced, content_key
+from .._bulk import MAX_BATCH_ITEMS, BulkReport, Progress, ProgressState, Sourced, content_key
 from .._errors import CRMError, FileFormatError, InvalidArgumentError, MappingError
 from .._metadata import AttributeInfo
 from .._progress import renderer
@@ -32,8 +32,82 @@ from ..io._report import ErrorFile, ExportReport, ImportReport, Rejection
 from ..io._write import XLSX_MAX_ROWS, Writer, open_writer, tagged
 
 if TYPE_CHECKING:
-    from .client import Client
-    from .query import Query
+    from .._ids import ObjectRef
+    from .metadata import Metadata
+    from .pagination import Page
+
+
+class IOClient(Protocol):
+    """What the importer and the exporter use of a client: its schema, bulk writes and records."""
+
+    @property
+    def metadata(self) -> Metadata: ...
+
+    @property
+    def bulk(self) -> BulkWrites: ...
+
+    def records(self, object: ObjectRef) -> LookupSource: ...
+
+
+class BulkWrites(Protocol):
+    """The bulk writes an import sends its rows through (``client.bulk`` is one)."""
+
+    def create(
+        self,
+        object: str,
+        items: Iterable[Any],
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        batch_size: int = ...,
+    ) -> BulkReport: ...
+
+    def upsert(
+        self,
+        object: str,
+        items: Iterable[Any],
+        *,
+        matching_attribute: str,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        batch_size: int = ...,
+        concurrency: int = ...,
+    ) -> BulkReport: ...
+
+
+class LookupSource(Protocol):
+    """The records of one object, as the importer looks up references in them."""
+
+    def query(self, filter: Any = None, *, page_size: int = ...) -> Iterable[Record]: ...
+
+
+class ExportSource(Protocol):
+    """What the exporter reads of a query (``AsyncQuery`` is one): its object, filter, order and pages."""
+
+    @property
+    def records(self) -> SchemaSource: ...
+
+    @property
+    def sorts(self) -> tuple[str, ...]: ...
+
+    def filter_json(self) -> dict[str, Any] | None: ...
+
+    def where(self, *filters: Any) -> Self: ...
+
+    def order_by(self, *keys: str) -> Self: ...
+
+    def pages(self) -> Iterator[Page[Record]]: ...
+
+
+class SchemaSource(Protocol):
+    """The object a query reads and the metadata that describes it."""
+
+    @property
+    def object(self) -> str: ...
+
+    @property
+    def metadata(self) -> Metadata: ...
+
 
 CHUNK = 500  # rows converted, looked up and checked together
 LOOKUP_BATCH = 200  # values per look-up query
@@ -71,7 +145,7 @@ def _source_row(row: Row) -> int | None:
 class _Importer:
     def __init__(
         self,
-        client: Client,
+        client: IOClient,
         plan: Plan,
         report: ImportReport,
         errors: ErrorFile | None,
@@ -245,7 +319,7 @@ class _Importer:
 
 
 def import_table(
-    client: Client,
+    client: IOClient,
     table: Table,
     object: str,
     *,
@@ -340,7 +414,7 @@ def _chunks(importer: _Importer, table: Table) -> Iterator[list[tuple[Row, dict[
 
 
 def _write(
-    client: Client,
+    client: IOClient,
     importer: _Importer,
     table: Table,
     journal: str | os.PathLike[str] | None,
@@ -364,17 +438,19 @@ def _write(
                 key = None if plan.match else f"{name}:{row.number}:{content_key(values)}"
                 yield Sourced(values, row, key)
 
-    options: dict[str, Any] = {
-        "journal": journal,
-        "progress": counted if show is not None else None,
-        "batch_size": batch_size,
-    }
+    sent = counted if show is not None else None
     if plan.match is not None:  # rows repeating a match value are rejected, so batches may overlap
         bulk = client.bulk.upsert(
-            plan.object, items(), matching_attribute=plan.match, concurrency=2, **options
+            plan.object,
+            items(),
+            matching_attribute=plan.match,
+            concurrency=2,
+            journal=journal,
+            progress=sent,
+            batch_size=batch_size,
         )
     else:
-        bulk = client.bulk.create(plan.object, items(), **options)
+        bulk = client.bulk.create(plan.object, items(), journal=journal, progress=sent, batch_size=batch_size)
     report.bulk = bulk
     for error in bulk.errors:
         row = error.source
@@ -392,7 +468,7 @@ def _write(
 
 
 def _reference_targets(
-    client: Client, infos: Mapping[str, AttributeInfo]
+    client: IOClient, infos: Mapping[str, AttributeInfo]
 ) -> tuple[dict[str, dict[str, AttributeInfo]], dict[str, str]]:
     """The attributes of every object a reference may point to, and each one's only unique
     attribute (what a reference cell is looked up by when its column names none)."""
@@ -450,7 +526,7 @@ def _write_state(path: Path, state: Mapping[str, Any]) -> None:
 
 
 def export_query(
-    query: Query,
+    query: ExportSource,
     path: str | os.PathLike[str],
     *,
     format: str | None = None,
@@ -553,7 +629,7 @@ def export_query(
     return report
 
 
-def query_frame(query: Query, columns: Sequence[str] | None, flatten: str | Mapping[str, str]) -> Any:
+def query_frame(query: ExportSource, columns: Sequence[str] | None, flatten: str | Mapping[str, str]) -> Any:
     """The query's records as a pandas DataFrame, with typed columns."""
     pd = require("pandas", "pandas", "to_pandas()")
     object = query.records.object

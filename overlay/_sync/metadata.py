@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._dsl.check import check, check_includes, check_sorts, objects_of, option_lookups
 from .._dsl.expr import Expr
@@ -14,7 +15,19 @@ from .._metadata import AttributeInfo, Names, TTLCache, first_unknown, hint, nea
 if TYPE_CHECKING:
     from crm_client.models import Attribute, Object, SelectOption
 
-    from .requester import Requester
+
+class _ObjectReads(Protocol):
+    """Where the schema's objects come from (``client.objects``)."""
+
+    def list(self) -> builtins.list[Object]: ...
+
+
+class _AttributeReads(Protocol):
+    """Where the schema's attributes and options come from (``client.attributes``)."""
+
+    def list(self, object: str, *, show_archived: bool = ...) -> builtins.list[Attribute]: ...
+
+    def list_options(self, object: str, attribute: str) -> builtins.list[SelectOption]: ...
 
 
 class Metadata:
@@ -24,12 +37,10 @@ class Metadata:
     writes to objects, attributes and options change.
     """
 
-    def __init__(self, client: Requester, cache: TTLCache) -> None:
-        from .resources.schema import Attributes, Objects
-
-        self._objects = Objects(client)
-        self._attributes = Attributes(client)
+    def __init__(self, cache: TTLCache, objects: _ObjectReads, attributes: _AttributeReads) -> None:
         self._cache = cache
+        self._objects = objects
+        self._attributes = attributes
 
     def _cached(self, key: tuple[str, ...], load: Callable[[], Any]) -> Any:
         value = self._cache.get(key)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._dsl.aggregate import Aggregator, sorts_of
 from .._dsl.check import check_readable
@@ -24,16 +24,36 @@ from .pagination import Page, Paginator
 if TYPE_CHECKING:
     from .._bulk import Progress
     from ..io._report import ExportReport
-    from .resources import Records
+    from .metadata import Metadata
 
 Filter = Expr | Mapping[str, Any] | str
+
+
+class QueryRecords(Protocol):
+    """What a query uses of ``client.records(object)``: the object, its schema and the list call."""
+
+    object: str
+
+    @property
+    def metadata(self) -> Metadata: ...
+
+    def query(
+        self,
+        filter: Filter | None = None,
+        *,
+        sorts: Sequence[Mapping[str, Any]] | None = None,
+        include: Sequence[str] = (),
+        page_size: int = ...,
+        max_items: int | None = None,
+        check: bool = True,
+    ) -> Paginator[Record]: ...
 
 
 @dataclasses.dataclass(frozen=True)
 class Query:
     """A query of one object's records: filter, order, limit, included references, page size."""
 
-    records: Records
+    records: QueryRecords
     filter: Expr | None = None
     sorts: tuple[str, ...] = ()
     max_items: int | None = None

@@ -38,7 +38,7 @@ def version_text() -> str:
     try:
         sdk = metadata.version("crm-sdk")
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed
-        from .. import __version__ as sdk
+        from .._version import __version__ as sdk
     chosen = os.environ.get("CRM_VERSION")
     if chosen and chosen != LATEST_VERSION:
         speaks = f"API version {chosen} (from CRM_VERSION; default {LATEST_VERSION})"
