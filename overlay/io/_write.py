@@ -231,9 +231,6 @@ class XlsxWriter(Writer):
         self._book.save(self._partial)
 
 
-ARROW_KINDS = ("string", "number", "integer", "boolean", "date", "timestamp")
-
-
 class ParquetWriter(Writer):
     """Parquet through pyarrow, one row group every 10,000 rows."""
 

@@ -19,7 +19,6 @@ import secrets as _secrets
 import time
 from binascii import b2a_base64
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from hmac import compare_digest
 from typing import Any, Final, Literal
 
@@ -298,11 +297,6 @@ class Verifier:
 _SHARED_SEEN = MemorySeenStore()
 
 
-@lru_cache(maxsize=16)
-def _cached_verifier(secrets: tuple[str | bytes, ...], tolerance: float, legacy: bool) -> Verifier:
-    return Verifier(secrets, tolerance=tolerance, seen=_SHARED_SEEN, legacy=legacy)
-
-
 def verify(
     body: bytes | bytearray | memoryview | str,
     headers: Mapping[str, Any],
@@ -320,11 +314,9 @@ def verify(
     ``seen`` and ``legacy``; by default replays are refused with an in-memory store shared
     by every call in this process.
     """
-    listed = (secrets,) if isinstance(secrets, str | bytes) else tuple(secrets)
-    if seen is DEFAULT and all(isinstance(s, str | bytes) for s in listed):
-        verifier = _cached_verifier(listed, tolerance, legacy)
-    else:
-        verifier = Verifier(listed, tolerance=tolerance, seen=seen, legacy=legacy)
+    # Built per call: no cache keyed by secrets outlives it. Reuse a Verifier for throughput.
+    store = _SHARED_SEEN if seen is DEFAULT else seen
+    verifier = Verifier(secrets, tolerance=tolerance, seen=store, legacy=legacy)
     return verifier.verify(body, headers, now=now)
 
 

@@ -83,9 +83,6 @@ class Operation:
     def is_write(self) -> bool:
         return self.method in WRITE_METHODS and self.id not in READ_POSTS
 
-    def starlette_path(self) -> str:
-        return self.path  # Starlette uses the same {name} syntax
-
     def coerce_params(self, location: str, raw: dict[str, str]) -> dict[str, Any]:
         """Typed values of the parameters in ``location``; 400 naming the first bad one."""
         out: dict[str, Any] = {}
