@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -78,6 +79,9 @@ class Identities:
         repeat = self._seen.get(key, 0)
         self._seen[key] = repeat + 1
         return key, repeat
+
+
+RUN_ID = re.compile(r"run_[0-9a-f]{16}")
 
 
 def new_run_id() -> str:
@@ -181,8 +185,13 @@ class Journal:
         self.path = Path(path)
         self.done: dict[Identity, str | None] = {}
         self.run_id: str | None = None
-        torn = self._read(operation, object) if self.path.exists() else False
-        self._file: IO[str] = self.path.open("a", encoding="utf-8")
+        try:
+            torn = self._read(operation, object) if self.path.exists() else False
+            self._file: IO[str] = self.path.open("a", encoding="utf-8")
+        except OSError as error:  # a folder, a missing folder, no permission
+            raise InvalidArgumentError(
+                f"The journal {str(self.path)!r} cannot be opened: {error.strerror or error}."
+            ) from error
         if torn:
             self._file.write("\n")
         if self.run_id is None:
@@ -215,7 +224,9 @@ class Journal:
             return "not JSON"
         if not isinstance(entry, dict):
             return f"a JSON {type(entry).__name__}, not an entry"
-        if isinstance(entry.get("run_id"), str):
+        if "run_id" in entry:
+            if not isinstance(entry["run_id"], str) or not RUN_ID.fullmatch(entry["run_id"]):
+                return "a header whose run_id is not one this SDK writes (run_ and 16 hex digits)"
             if (entry.get("operation"), entry.get("object")) not in ((operation, object), (None, None)):
                 raise InvalidArgumentError(
                     f"The journal {str(self.path)!r} belongs to a run of "

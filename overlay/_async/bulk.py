@@ -31,6 +31,7 @@ from .._bulk import (
 )
 from .._concurrency import amap_bounded
 from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgumentError
+from .._ids import path_id
 from .._progress import renderer
 
 if TYPE_CHECKING:
@@ -206,13 +207,16 @@ class AsyncBulk:
         """Delete each record; one already gone counts as deleted."""
 
         async def send(client: AsyncBulkClient, record_id: Any, idempotency: str) -> None:
-            await client.records(object).delete(str(record_id), idempotency_key=idempotency)
+            await client.records(object).delete(record_id, idempotency_key=idempotency)
+
+        def record_key(record_id: Any) -> str:  # a number or None fails as an item, never sent
+            return path_id(record_id, "record_id")
 
         return await self._singles(
             "delete",
             object,
             record_ids,
-            str,
+            record_key,
             send,
             (404,),
             journal,

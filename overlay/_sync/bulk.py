@@ -32,6 +32,7 @@ from .._bulk import (
 )
 from .._concurrency import map_bounded
 from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgumentError
+from .._ids import path_id
 from .._progress import renderer
 
 if TYPE_CHECKING:
@@ -205,13 +206,16 @@ class Bulk:
         """Delete each record; one already gone counts as deleted."""
 
         def send(client: BulkClient, record_id: Any, idempotency: str) -> None:
-            client.records(object).delete(str(record_id), idempotency_key=idempotency)
+            client.records(object).delete(record_id, idempotency_key=idempotency)
+
+        def record_key(record_id: Any) -> str:  # a number or None fails as an item, never sent
+            return path_id(record_id, "record_id")
 
         return self._singles(
             "delete",
             object,
             record_ids,
-            str,
+            record_key,
             send,
             (404,),
             journal,

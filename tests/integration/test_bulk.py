@@ -115,6 +115,17 @@ def test_progress_upserts_deletes_and_the_async_form() -> None:
         assert asyncio.run(run()).succeeded == 120 and len(names(crm, "Async ")) == 120
 
 
+def test_a_delete_of_ids_that_are_not_ids_fails_those_items_without_sending_them() -> None:
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        kept = crm.records("companies").create(values={"name": "Kept"}).id
+        gone = crm.records("companies").create(values={"name": "Gone"}).id
+        report = crm.bulk.delete("companies", [gone, 5, None, {"x": 1}, ""])
+        assert (report.total, report.succeeded, report.failed) == (5, 1, 4)
+        assert sorted(e.index for e in report.errors) == [1, 2, 3, 4]
+        assert all(e.code == "invalid_item" and "record_id" in e.message for e in report.errors)
+        assert names(crm, "Kept") == ["Kept"] and names(crm, "Gone") == [] and kept
+
+
 def test_batches_overlap_with_concurrency_and_upserts_keep_input_order() -> None:
     in_flight, peak = 0, 0
     lock = threading.Lock()

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
 
 import overlay
+from overlay import InvalidArgumentError
 from overlay._bulk import BulkReport, Journal, Run, idempotency_key, key_of
 
 VALID = b'{"key": "acme.example", "record_id": "r1"}\n'
+
+
+HEADER = b'{"run_id": "run_00000000000000a1", "operation": "create", "object": "companies"}\n'
 
 
 def journal_lines(path: Path) -> list[str]:
@@ -65,18 +70,20 @@ def test_a_damaged_line_is_skipped_with_a_warning_naming_it(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: bytes, named: str
 ) -> None:
     path = tmp_path / "run.journal"
-    path.write_bytes(b'{"run_id": "run_1", "operation": "create", "object": "companies"}\n' + VALID + damage)
+    path.write_bytes(HEADER + VALID + damage)
     with caplog.at_level(logging.WARNING, logger="overlay.bulk"):
         journal = Journal(path, "create", "companies")
     journal.close()
-    assert journal.run_id == "run_1" and journal.done == {("acme.example", 0): "r1"}
+    assert journal.run_id == "run_00000000000000a1" and journal.done == {("acme.example", 0): "r1"}
     [warning] = [r.getMessage() for r in caplog.records if r.name == "overlay.bulk"]
     assert f"{path} line 3: " in warning and named in warning and warning.endswith("skipped")
 
 
 def test_an_append_after_a_torn_line_starts_on_a_new_line(tmp_path: Path) -> None:
     path = tmp_path / "run.journal"
-    path.write_bytes(b'{"run_id": "run_1", "operation": "create", "object": "companies"}\n{"key": "to')
+    path.write_bytes(
+        b'{"run_id": "run_00000000000000a1", "operation": "create", "object": "companies"}\n{"key": "to'
+    )
     journal = Journal(path, "create", "companies")
     journal.record([(("beta.example", 0), "r2"), (("beta.example", 1), "r3")])
     journal.close()
@@ -132,3 +139,26 @@ def test_the_report_says_what_really_happened() -> None:
     assert str(BulkReport("delete", "companies", total=3, succeeded=3)).startswith(
         "delete companies: 3 ok, 0 failed"
     )
+
+
+@pytest.mark.parametrize("run_id", ["run_a\nb", "run_" + "a" * 10_000, "run_\u0000", 7])
+def test_a_header_with_a_run_id_this_sdk_never_writes_is_skipped_and_a_new_run_begins(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, run_id: object
+) -> None:
+    path = tmp_path / "run.journal"
+    header = {"run_id": run_id, "operation": "create", "object": "companies"}
+    path.write_text(json.dumps(header) + "\n")
+    with caplog.at_level(logging.WARNING, logger="overlay.bulk"):
+        journal = Journal(path, "create", "companies")
+    journal.close()
+    assert journal.run_id != run_id and re.fullmatch(r"run_[0-9a-f]{16}", str(journal.run_id))
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "overlay.bulk"]
+    assert f"{path} line 1: " in warning and "run_id" in warning
+
+
+@pytest.mark.parametrize("where", ["a folder", "in a missing folder"])
+def test_a_journal_that_cannot_be_opened_is_an_invalid_argument_naming_it(tmp_path: Path, where: str) -> None:
+    path = tmp_path if where == "a folder" else tmp_path / "nope" / "run.journal"
+    with pytest.raises(InvalidArgumentError, match=r"The journal .* cannot be opened: ") as caught:
+        Journal(path, "create", "companies")
+    assert str(path) in str(caught.value) and isinstance(caught.value.__cause__, OSError)
