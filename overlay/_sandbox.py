@@ -24,7 +24,8 @@ class Sandbox:
     ``sb.connect(**options)`` and ``sb.connect_async(**options)`` make more.
 
     Keyword arguments are those of ``crm_sandbox.SandboxConfig`` (``read_rate``,
-    ``write_rate``, ``chaos``, ``seed_data``, ``tokens``, ...). ``db`` is a file path.
+    ``write_rate``, ``chaos``, ``seed_data``, ``tokens``, ...). ``db`` is a file path;
+    ``chaos`` also takes the text ``crm sandbox --chaos`` does (``"error=0.1,seed=7"``).
     """
 
     def __init__(self, *, db: str | None = None, port: int = 0, **config: Any) -> None:
@@ -77,8 +78,19 @@ class Sandbox:
             from crm_sandbox.server import SandboxServer
         except ImportError as exc:
             raise SandboxError(f"The sandbox needs: pip install 'crm-sdk[sandbox]' ({exc}).") from None
+        from crm_sandbox import Chaos
+
+        settings = dict(self._config)
+        if isinstance(settings.get("chaos"), str):  # as crm sandbox --chaos takes it
+            try:
+                settings["chaos"] = Chaos.parse(settings["chaos"])
+            except ValueError as exc:
+                raise SandboxError(f"chaos={settings['chaos']!r}: {exc}.") from None
+        elif not isinstance(settings.get("chaos", Chaos()), Chaos):
+            kind = type(settings["chaos"]).__name__
+            raise SandboxError(f"chaos is a Chaos or its text ('error=0.1,seed=7'), got {kind}.")
         try:
-            config = SandboxConfig(db_path=self._db or ":memory:", **self._config)
+            config = SandboxConfig(db_path=self._db or ":memory:", **settings)
         except TypeError as exc:
             raise SandboxError(f"Unknown sandbox setting: {exc}.") from None
         try:

@@ -23,7 +23,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     try:
         ordered = migrations.VERSIONS.index(args.from_version) <= migrations.VERSIONS.index(to_version)
         moved = migrations.upgrade if ordered else migrations.downgrade
-        lines = source.open(encoding="utf-8")  # an OSError is main's: the file, and why
+        lines = source.open("rb")  # an OSError is main's: the file, and why
     except CRMError as exc:
         print(f"crm migrate: {exc}", file=sys.stderr)
         return 2
@@ -33,11 +33,15 @@ def run_migrate(args: argparse.Namespace) -> int:
         stack.enter_context(lines)
         out = stack.enter_context(Path(args.output).open("w")) if args.output else sys.stdout
         errors = None
-        for number, line in enumerate(lines, 1):
+        for number, raw in enumerate(lines, 1):
+            line = raw.decode("utf-8", errors="backslashreplace")
             if not line.strip():
                 continue
             try:
+                raw.decode("utf-8")  # a line that is not UTF-8 is listed, and the rest still move
                 payload = json.loads(line)
+                if not isinstance(payload, dict):
+                    raise ValueError(f"a JSON {type(payload).__name__}, not a {args.schema} object")
                 result = moved(payload, args.schema, from_version=args.from_version, to_version=to_version,
                                copy_payload=False)  # fmt: skip
             except CRMError as exc:  # a wrong schema or version: every line would fail alike
@@ -46,11 +50,12 @@ def run_migrate(args: argparse.Namespace) -> int:
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 if errors is None:
                     errors = stack.enter_context(errors_path.open("w"))
-                reason = (
-                    f"not JSON: {exc.msg} at column {exc.colno}"
-                    if isinstance(exc, json.JSONDecodeError)
-                    else f"cannot move it: {exc}"
-                )
+                if isinstance(exc, json.JSONDecodeError):
+                    reason = f"not JSON: {exc.msg} at column {exc.colno}"
+                elif isinstance(exc, UnicodeDecodeError):
+                    reason = f"not UTF-8 text: byte {exc.start + 1} is {raw[exc.start : exc.start + 1]!r}"
+                else:
+                    reason = f"cannot move it: {exc}"
                 errors.write(json.dumps({"line": number, "error": reason, "text": line.rstrip("\n")}) + "\n")
                 failed += 1
                 continue

@@ -193,6 +193,16 @@ def test_overlay_sandbox_starts_and_stops() -> None:
         overlay.Sandbox(speed="fast").start()
 
 
+def test_overlay_sandbox_takes_chaos_as_the_cli_writes_it() -> None:
+    with overlay.Sandbox(chaos="error=1,seed=7") as sb, sb.connect(max_retries=0) as crm:
+        with pytest.raises(overlay.InternalServerError):
+            crm.objects.list()
+    with pytest.raises(overlay.SandboxError, match=r"chaos='error=2': chaos setting 'error' is a probability"):
+        overlay.Sandbox(chaos="error=2").start()
+    with pytest.raises(overlay.SandboxError, match="chaos is a Chaos or its text"):
+        overlay.Sandbox(chaos=0.5).start()
+
+
 def test_crm_sandbox_prints_its_url_and_token() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "overlay.cli", "sandbox", "--token", "sk_cli", "--seed-data"],

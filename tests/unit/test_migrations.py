@@ -267,23 +267,26 @@ def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
 ) -> None:
     task = OLD_TASK
     source = tmp_path / "tasks.jsonl"
-    source.write_text(json.dumps(task) + "\nnot json\n" + json.dumps({"due_date": "2025-13-45"}) + "\n")
+    lines = [json.dumps(task), "not json", json.dumps({"due_date": "2025-13-45"}), "[1]"]
+    source.write_bytes("\n".join(lines).encode() + b"\n\xff\xfe tail\n" + json.dumps(task).encode() + b"\n")
     out = tmp_path / "latest.jsonl"
     assert cli.main(["migrate", str(source), "--schema", "Task", "--from", "2025-01-01", "-o", str(out)]) == 1
     moved = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [m["deadline_at"] for m in moved] == ["2025-03-04T00:00:00+00:00"]
+    assert [m["deadline_at"] for m in moved] == ["2025-03-04T00:00:00+00:00"] * 2  # the last line still moves
     errors = [json.loads(line) for line in (tmp_path / "tasks.errors.jsonl").read_text().splitlines()]
     assert [(e["line"], e["error"]) for e in errors] == [
         (2, "not JSON: Expecting value at column 1"),
         (3, "cannot move it: due_date must be a date (YYYY-MM-DD), got '2025-13-45'"),
+        (4, "cannot move it: a JSON list, not a Task object"),
+        (5, "not UTF-8 text: byte 1 is b'\\xff'"),
     ]
     said = capsys.readouterr().err
-    assert f"1 Task payloads moved from 2025-01-01 to {migrations.LATEST}; 2 not moved" in said
+    assert f"2 Task payloads moved from 2025-01-01 to {migrations.LATEST}; 4 not moved" in said
     back = tmp_path / "back.jsonl"
     latest = migrations.LATEST
     assert cli.main(["migrate", str(out), "--schema", "Task", "--from", latest, "--to", "2025-01-01",
                      "-o", str(back)]) == 0  # fmt: skip
-    assert json.loads(back.read_text()) == task
+    assert [json.loads(line) for line in back.read_text().splitlines()] == [task, task]
     assert cli.main(["migrate", str(source), "--schema", "Tsk", "--from", "2025-01-01"]) == 2
     assert "Did you mean 'Task'?" in capsys.readouterr().err
 
