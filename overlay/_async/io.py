@@ -319,6 +319,14 @@ class _Importer:
             self.report.created += 1
 
 
+def _listed(value: Any) -> list[Any]:
+    """``value`` as a list when it is iterable; ``[value]`` when it is not."""
+    try:
+        return list(value)
+    except TypeError:
+        return [value]
+
+
 async def import_table(
     client: AsyncIOClient,
     table: Table,
@@ -346,6 +354,10 @@ async def import_table(
     started = time.perf_counter()
     if decimal not in (".", ","):
         raise InvalidArgumentError(f"decimal is '.' or ',', got {decimal!r}.")
+    if isinstance(date_formats, str) or not all(isinstance(f, str) for f in _listed(date_formats)):
+        raise InvalidArgumentError(
+            f"date_formats is a list of strptime formats like ['%d/%m/%Y'], got {date_formats!r}."
+        )
     settings = Settings(
         tuple(date_formats), dayfirst, timezone or dt.UTC, phone_region, decimal, max_cell_chars
     )

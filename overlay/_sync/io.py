@@ -318,6 +318,14 @@ class _Importer:
             self.report.created += 1
 
 
+def _listed(value: Any) -> list[Any]:
+    """``value`` as a list when it is iterable; ``[value]`` when it is not."""
+    try:
+        return list(value)
+    except TypeError:
+        return [value]
+
+
 def import_table(
     client: IOClient,
     table: Table,
@@ -345,6 +353,10 @@ def import_table(
     started = time.perf_counter()
     if decimal not in (".", ","):
         raise InvalidArgumentError(f"decimal is '.' or ',', got {decimal!r}.")
+    if isinstance(date_formats, str) or not all(isinstance(f, str) for f in _listed(date_formats)):
+        raise InvalidArgumentError(
+            f"date_formats is a list of strptime formats like ['%d/%m/%Y'], got {date_formats!r}."
+        )
     settings = Settings(
         tuple(date_formats), dayfirst, timezone or dt.UTC, phone_region, decimal, max_cell_chars
     )

@@ -147,6 +147,17 @@ class Plan:
         writable = {slug: a for slug, a in attributes.items() if a.writable}
         plan = cls(object, dict(writable), list(columns), settings or Settings(), match, unescape)
         mapping = dict(mapping or {})
+        for column, target in mapping.items():
+            if not isinstance(target, str | Column) or not (
+                target.attribute if isinstance(target, Column) else target
+            ):
+                raise MappingError(
+                    column,
+                    f"mapping[{column!r}] is an attribute slug (or a Column), got {type(target).__name__} "
+                    f"{target!r}.",
+                )
+        if isinstance(ignore, str):
+            raise MappingError(ignore, f"ignore is a list of column names, got the text {ignore!r}.")
         ignore = set(ignore)
         for column in [*mapping, *ignore]:
             if column not in columns:

@@ -120,6 +120,17 @@ def test_a_misspelt_import_option_is_a_type_error_naming_the_nearest(
     assert "A" not in deal_names(crm)
 
 
+@pytest.mark.parametrize("formats", [5, "%d/%m/%Y", [5]])
+def test_date_formats_that_are_not_a_list_of_formats_are_refused_naming_the_option(
+    crm: overlay.Client, tmp_path: Path, formats: object
+) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text(HEADER + "B,Lead,\n")
+    with pytest.raises(overlay.InvalidArgumentError, match=r"date_formats is a list of strptime formats"):
+        crm.import_file(path, "deals", date_formats=formats)  # type: ignore[arg-type]
+    assert "B" not in deal_names(crm)
+
+
 def test_a_second_import_of_the_same_file_counts_unchanged_rows(crm: overlay.Client, tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
     path.write_text("Name,Email\nNew Person,new@orbit.example\nAugusta Ada King,ada@analytical.example\n")

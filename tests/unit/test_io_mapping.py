@@ -251,6 +251,9 @@ def test_an_unmapped_column_stops_the_import_and_names_the_nearest_attribute() -
         ({"match": "email_addresses", "ignore": ["Email"]}, "no column maps to it"),
         ({"constants": {"stars": "eleven"}}, r"constants\['stars'\]"),
         ({"mapping": {"Email": Column("email_addresses", transform="shout")}}, "unknown transform 'shout'"),
+        ({"mapping": {"Name": 5}}, r"mapping\['Name'\] is an attribute slug \(or a Column\), got int 5"),
+        ({"mapping": {"Name": ""}}, r"mapping\['Name'\] is an attribute slug"),
+        ({"ignore": "Email"}, "ignore is a list of column names, got the text 'Email'"),
     ],
 )
 def test_bad_mappings_are_refused_before_any_row(options: dict[str, Any], message: str) -> None:
