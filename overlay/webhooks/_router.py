@@ -166,10 +166,23 @@ class Router:
             families = {name.split(".")[0] + ".*" for name in known}
             if event_type not in known and event_type not in families:
                 raise ConfigurationError(f"Unknown event type {event_type!r}.{hint(event_type, known)}")
+        if not callable(handler):
+            raise ConfigurationError(f"A webhook handler is a function, got {type(handler).__name__}.")
         try:
-            wants_delivery = "delivery" in inspect.signature(handler).parameters
-        except (TypeError, ValueError):
+            signature = inspect.signature(handler)
+        except (TypeError, ValueError):  # a builtin without a signature: called with the event
             wants_delivery = False
+        else:
+            wants_delivery = "delivery" in signature.parameters
+            try:
+                signature.bind(None, **({"delivery": None} if wants_delivery else {}))
+            except TypeError as exc:
+                name = getattr(handler, "__qualname__", repr(handler))
+                shown = signature.replace(return_annotation=inspect.Signature.empty)
+                raise ConfigurationError(
+                    f"The webhook handler {name}{shown} cannot be called with the event"
+                    f"{' and delivery=' if wants_delivery else ''}: {exc}."
+                ) from None
         is_async = inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
             getattr(handler, "__call__", None)  # noqa: B004 - an async callable object
         )

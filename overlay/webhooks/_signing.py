@@ -135,6 +135,26 @@ def _signature_headers(headers: Mapping[str, Any]) -> tuple[str, str, str] | Non
     raise MissingHeaderError(f"the delivery has no {absent} header")
 
 
+def _header_pairs(headers: Any) -> dict[str, Any]:
+    """Headers given as ``(name, value)`` pairs (ASGI, WSGI lists) as a mapping; the first of a
+    repeated name wins. Anything else is the caller's mistake, named."""
+    wrong = InvalidArgumentError(
+        f"headers is a mapping or a list of (name, value) pairs, got {type(headers).__name__}."
+    )
+    if isinstance(headers, str | bytes) or headers is None:
+        raise wrong
+    found: dict[str, Any] = {}
+    try:
+        for name, value in headers:
+            text = name.decode("latin-1") if isinstance(name, bytes) else name
+            if not isinstance(text, str):
+                raise wrong
+            found.setdefault(text.lower(), value.decode("latin-1") if isinstance(value, bytes) else value)
+    except (TypeError, ValueError) as exc:
+        raise wrong from exc
+    return found
+
+
 def _body(body: bytes | bytearray | memoryview | str) -> bytes:
     if isinstance(body, bytes):
         return body
@@ -185,6 +205,8 @@ class Verifier:
         """The verified ``Delivery``; a ``WebhookVerificationError`` subclass says why not."""
         if type(body) is not bytes:
             body = _body(body)
+        if type(headers) is not dict and not isinstance(headers, Mapping):
+            headers = _header_pairs(headers)
         # The fast path: lower-case names with text values (a dict built by a framework, or
         # a case-insensitive mapping). Anything else takes the careful path.
         get = headers.get

@@ -194,10 +194,13 @@ def test_overlay_sandbox_starts_and_stops() -> None:
 
 
 def test_overlay_sandbox_takes_chaos_as_the_cli_writes_it() -> None:
-    with overlay.Sandbox(chaos="error=1,seed=7") as sb, sb.connect(max_retries=0) as crm:
-        with pytest.raises(overlay.InternalServerError):
-            crm.objects.list()
-    with pytest.raises(overlay.SandboxError, match=r"chaos='error=2': chaos setting 'error' is a probability"):
+    with (
+        overlay.Sandbox(chaos="error=1,seed=7") as sb,
+        sb.connect(max_retries=0) as crm,
+        pytest.raises(overlay.InternalServerError),
+    ):
+        crm.objects.list()
+    with pytest.raises(overlay.SandboxError, match=r"chaos='error=2': chaos setting 'error' is a"):
         overlay.Sandbox(chaos="error=2").start()
     with pytest.raises(overlay.SandboxError, match="chaos is a Chaos or its text"):
         overlay.Sandbox(chaos=0.5).start()

@@ -83,6 +83,39 @@ def test_a_misspelt_event_type_is_refused_with_a_suggestion() -> None:
     router.on("deal.won", strict=False)(print)  # a type newer than this SDK, on purpose
 
 
+def test_a_handler_that_cannot_take_the_event_is_refused_when_it_is_registered() -> None:
+    router = webhooks.Router([SECRET])
+
+    def needs_more(event: Any, foo: Any) -> None: ...
+
+    def takes_nothing() -> None: ...
+
+    with pytest.raises(
+        overlay.ConfigurationError,
+        match=r"needs_more\(event: .Any., foo: .Any.\) cannot be called with the event: missing .* .foo.",
+    ):
+        router.on("*")(needs_more)
+    with pytest.raises(
+        overlay.ConfigurationError, match=r"takes_nothing\(\) cannot be called with the event"
+    ):
+        router.on("*")(takes_nothing)
+    with pytest.raises(overlay.ConfigurationError, match="a function, got str"):
+        router.add("*", "handler")  # type: ignore[arg-type]
+    router.on("*")(lambda event, delivery=None, *rest: None)  # the shapes it can call are kept
+
+
+def test_headers_given_as_name_value_pairs_verify_and_anything_else_is_named() -> None:
+    router = webhooks.Router([SECRET])
+    calls: list[Any] = []
+    router.on("*")(calls.append)
+    body, headers = delivery(RECORD, message_id="msg_pairs")
+    pairs = [(name.title().encode(), value.encode()) for name, value in headers.items()]
+    assert router.handle(body, pairs).status == 200 and len(calls) == 1  # type: ignore[arg-type]
+    for wrong in (None, "webhook-id: x", [("only-a-name",)]):
+        with pytest.raises(overlay.InvalidArgumentError, match="headers is a mapping or a list of"):
+            router.handle(body, wrong)  # type: ignore[arg-type]
+
+
 def test_a_retried_delivery_is_acknowledged_without_calling_handlers_again() -> None:
     router = webhooks.Router([SECRET])
     calls: list[Any] = []
