@@ -26,8 +26,9 @@ from .._records import Record
 from ..io._coerce import CellError, Coercer, Lookup, Settings
 from ..io._flatten import ExportColumn, flatten_record, plan_columns
 from ..io._plan import Mapped, Plan, Problem, RowError
-from ..io._read import ROW_COLUMN, Row, Table, format_of, open_table, require, rows_table
+from ..io._read import open_table, rows_table
 from ..io._report import ErrorFile, ExportReport, ImportReport, Rejection
+from ..io._table import ROW_COLUMN, Row, Table, format_of, require
 from ..io._write import XLSX_MAX_ROWS, Writer, open_writer, tagged
 
 if TYPE_CHECKING:

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from ._coerce import CellError, Settings, format_money
     from ._flatten import ExportColumn, flatten_record, plan_columns
     from ._plan import Column, Plan, RowError, parse_map
-    from ._read import Row, Table, detect_encoding, format_of, open_table, rows_table
+    from ._read import open_table, rows_table
+    from ._read_text import detect_encoding
     from ._report import ErrorFile, ExportReport, ImportReport, Rejection
+    from ._table import Row, Table, format_of
     from ._write import Writer, escape_formula, open_writer, unescape_formula
 
 _WHERE = {
@@ -30,7 +32,9 @@ _WHERE = {
     **dict.fromkeys(("AttributeInfo", "CellError", "Settings", "format_money"), "._coerce"),
     **dict.fromkeys(("ExportColumn", "flatten_record", "plan_columns"), "._flatten"),
     **dict.fromkeys(("Column", "Plan", "RowError", "parse_map"), "._plan"),
-    **dict.fromkeys(("Row", "Table", "detect_encoding", "format_of", "open_table", "rows_table"), "._read"),
+    **dict.fromkeys(("open_table", "rows_table"), "._read"),
+    "detect_encoding": "._read_text",
+    **dict.fromkeys(("Row", "Table", "format_of"), "._table"),
     **dict.fromkeys(("ErrorFile", "ExportReport", "ImportReport", "Rejection"), "._report"),
     **dict.fromkeys(("Writer", "escape_formula", "open_writer", "unescape_formula"), "._write"),
 }

@@ -18,7 +18,7 @@ from typing import Any
 from .._errors import MappingError
 from .._metadata import AttributeInfo, hint, nearest
 from ._coerce import PROPERTIES, CellError, Coercer, Settings, is_empty, transform_of
-from ._read import ERROR_COLUMN, ROW_COLUMN, Row, column_letter
+from ._table import ERROR_COLUMN, ROW_COLUMN, Row, column_letter
 from ._write import unescape_formula
 
 # Columns an import skips unless mapped: the importer's own error-file columns, and the

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .._bulk import BulkReport
-from ._read import ERROR_COLUMN, ROW_COLUMN, Row, Table, format_of
+from ._table import ERROR_COLUMN, ROW_COLUMN, Row, Table, format_of
 from ._write import Writer, open_writer
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._errors import FileFormatError
-from ._read import require
+from ._table import require
 
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
 XLSX_MAX_ROWS = 1_048_575  # a sheet's 1,048,576 rows, less the header
