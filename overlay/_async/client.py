@@ -284,7 +284,8 @@ class AsyncClient:
         ``_error`` columns) and to the report: ``accepted + failed == total``. A misspelt
         option is a ``TypeError`` naming the nearest one.
         """
-        from .io import import_table, open_source
+        from ..io._read import open_source
+        from .importer import import_table
 
         table = open_source(path, format, encoding, delimiter, sheet)
         return await import_table(
@@ -319,7 +320,8 @@ class AsyncClient:
         total: int | None = None,
     ) -> ImportReport:
         """Import mappings of column to value, or a pandas DataFrame, as ``import_file`` does a file."""
-        from .io import import_table, open_source
+        from ..io._read import open_source
+        from .importer import import_table
 
         return await import_table(
             self, open_source(rows, None, None, None, None), object, match=match, mapping=mapping,

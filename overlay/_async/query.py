@@ -190,7 +190,7 @@ class AsyncQuery:
         Excel cells that would run as formulas get a leading ``'`` unless
         ``escape_formulas=False``.
         """
-        from .io import export_query
+        from .exporter import export_query
 
         return await export_query(
             self, path, format=format, columns=columns, flatten=flatten, state=state,
@@ -202,7 +202,7 @@ class AsyncQuery:
     ) -> Any:
         """The matching records as a pandas DataFrame: a row per record, a column per
         attribute (flattened as ``export`` does), dates and timestamps typed."""
-        from .io import query_frame
+        from .exporter import query_frame
 
         return await query_frame(self, columns, flatten)
 

@@ -283,7 +283,8 @@ class Client:
         ``_error`` columns) and to the report: ``accepted + failed == total``. A misspelt
         option is a ``TypeError`` naming the nearest one.
         """
-        from .io import import_table, open_source
+        from ..io._read import open_source
+        from .importer import import_table
 
         table = open_source(path, format, encoding, delimiter, sheet)
         return import_table(
@@ -318,7 +319,8 @@ class Client:
         total: int | None = None,
     ) -> ImportReport:
         """Import mappings of column to value, or a pandas DataFrame, as ``import_file`` does a file."""
-        from .io import import_table, open_source
+        from ..io._read import open_source
+        from .importer import import_table
 
         return import_table(
             self, open_source(rows, None, None, None, None), object, match=match, mapping=mapping,

@@ -191,7 +191,7 @@ class Query:
         Excel cells that would run as formulas get a leading ``'`` unless
         ``escape_formulas=False``.
         """
-        from .io import export_query
+        from .exporter import export_query
 
         return export_query(
             self, path, format=format, columns=columns, flatten=flatten, state=state,
@@ -203,7 +203,7 @@ class Query:
     ) -> Any:
         """The matching records as a pandas DataFrame: a row per record, a column per
         attribute (flattened as ``export`` does), dates and timestamps typed."""
-        from .io import query_frame
+        from .exporter import query_frame
 
         return query_frame(self, columns, flatten)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .._errors import MappingError
+from .._errors import InvalidArgumentError, MappingError
 from .._metadata import AttributeInfo, hint, nearest
 from ._coerce import PROPERTIES, CellError, Coercer, Settings, is_empty, transform_of
 from ._table import ERROR_COLUMN, ROW_COLUMN, Row, column_letter
@@ -378,3 +378,16 @@ class Plan:
     def position(self, column: str | None) -> int:
         """Where a column is in the file (for listing a row's problems in order)."""
         return self.columns.index(column) if column in self.columns else len(self.columns)
+
+
+def date_formats_of(value: Any) -> tuple[str, ...]:
+    """``date_formats`` as given to an import: strptime formats, or an error naming the option."""
+    try:
+        formats = None if isinstance(value, str) else tuple(value)
+    except TypeError:
+        formats = None
+    if formats is None or not all(isinstance(f, str) for f in formats):
+        raise InvalidArgumentError(
+            f"date_formats is a list of strptime formats like ['%d/%m/%Y'], got {value!r}."
+        )
+    return formats

@@ -115,3 +115,12 @@ def plain_scalar(value: Any) -> Any:
     if isinstance(value, list | tuple) or (hasattr(value, "tolist") and not isinstance(value, str)):
         return [plain_scalar(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
     return value
+
+
+def open_source(
+    source: Any, format: str | None, encoding: str | None, delimiter: str | None, sheet: str | None
+) -> Table:
+    """A table from a path, or from rows in memory (mappings, or a pandas DataFrame)."""
+    if isinstance(source, str | os.PathLike):
+        return open_table(source, format, encoding=encoding, delimiter=delimiter, sheet=sheet)
+    return rows_table(source)

@@ -1,0 +1,202 @@
+"""Export a query's records to files (CSV, JSON lines, Excel, Parquet) or a DataFrame.
+
+Flattening and the writers are in ``overlay.io``; this module reads the pages, keeps the
+watermark of an incremental export in its state file, and splits the output into parts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+from .._bulk import Progress, ProgressState
+from .._errors import FileFormatError, InvalidArgumentError
+from .._progress import renderer
+from .._records import Record
+from ..io._flatten import ExportColumn, flatten_record, plan_columns
+from ..io._report import ExportReport
+from ..io._table import format_of, require
+from ..io._write import XLSX_MAX_ROWS, Writer, open_writer, tagged
+
+if TYPE_CHECKING:
+    from .metadata import AsyncMetadata
+    from .pagination import Page
+
+
+class AsyncExportSource(Protocol):
+    """What the exporter reads of a query (``AsyncQuery`` is one): its object, filter, order and pages."""
+
+    @property
+    def records(self) -> AsyncSchemaSource: ...
+
+    @property
+    def sorts(self) -> tuple[str, ...]: ...
+
+    def filter_json(self) -> dict[str, Any] | None: ...
+
+    def where(self, *filters: Any) -> Self: ...
+
+    def order_by(self, *keys: str) -> Self: ...
+
+    def pages(self) -> AsyncIterator[Page[Record]]: ...
+
+
+class AsyncSchemaSource(Protocol):
+    """The object a query reads and the metadata that describes it."""
+
+    @property
+    def object(self) -> str: ...
+
+    @property
+    def metadata(self) -> AsyncMetadata: ...
+
+
+def _read_state(path: Path, object: str, filter: Any) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise FileFormatError(path, f"is not an export state file: {exc}") from None
+    if not isinstance(state, dict) or state.get("object") != object or state.get("filter") != filter:
+        other = f"object {state.get('object')!r}, filter {state.get('filter')!r}"
+        raise InvalidArgumentError(
+            f"{path} is the state of another export ({other}); give each export its own state file."
+        )
+    return state
+
+
+def _write_state(path: Path, state: Mapping[str, Any]) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(state, indent=2) + "\n")
+    os.replace(partial, path)
+
+
+async def export_query(
+    query: AsyncExportSource,
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    columns: Sequence[str] | None = None,
+    flatten: str | Mapping[str, str] = "join",
+    state: str | os.PathLike[str] | None = None,
+    split_rows: int | None = None,
+    escape_formulas: bool = True,
+    progress: Progress | bool | None = None,
+) -> ExportReport:
+    """Write the query's records to ``path``; see ``AsyncQuery.export``."""
+    started = time.perf_counter()
+    target = Path(path)
+    kind, gzipped = format_of(target, format)
+    if split_rows is not None and split_rows < 1:
+        raise InvalidArgumentError(f"split_rows must be 1 or more, got {split_rows}.")
+    numbered = split_rows is not None  # every part numbered; else only the overflow of a full sheet
+    if kind == "xlsx":
+        split_rows = min(split_rows or XLSX_MAX_ROWS, XLSX_MAX_ROWS)
+    object = query.records.object
+    infos = await query.records.metadata.attribute_infos(object)
+    plan = plan_columns(object, infos, columns, flatten)
+    report = ExportReport(object, kind)
+
+    filter_json = query.filter_json()
+    state_path = Path(state) if state is not None else None
+    saved = _read_state(state_path, object, filter_json) if state_path is not None else {}
+    watermark: str | None = saved.get("watermark")
+    at_watermark: set[str] = set(saved.get("ids_at_watermark", []))
+    if state_path is not None:
+        if query.sorts:
+            raise InvalidArgumentError("an incremental export reads in updated_at order; drop order_by().")
+        query = query.order_by("updated_at", "record_id")
+        if watermark is not None:
+            query = query.where({"updated_at": {"$gte": watermark}})
+
+    options: dict[str, Any] = {"escape_formulas": escape_formulas, "gzipped": gzipped}
+    names = [c.slug for c in plan]
+    kinds = [c.kind for c in plan]
+    writer: Writer | None = None
+    written: list[Writer] = []
+    show = renderer(progress, f"export {object} → {target.name}")
+    newest, ids_at_newest = watermark, set(at_watermark)
+
+    def open_part() -> Writer:
+        part = len(written) + 1
+        name = tagged(target, f"-{part:05d}") if numbered or part > 1 else target
+        opened = open_writer(name, kind, names, kinds, **options)
+        written.append(opened)
+        return opened
+
+    try:
+        async for page in query.pages():
+            report.pages += 1
+            for record in page.items:
+                data = record.to_dict()
+                changed = data.get("updated_at")
+                if watermark is not None and changed == watermark and data["id"]["record_id"] in at_watermark:
+                    continue  # exported by the last run
+                if writer is None or (split_rows is not None and writer.rows >= split_rows):
+                    if writer is not None:
+                        writer.close()
+                    writer = open_part()
+                writer.write(flatten_record(data, plan))
+                report.rows += 1
+                if isinstance(changed, str):
+                    if newest is None or changed > newest:
+                        newest, ids_at_newest = changed, {data["id"]["record_id"]}
+                    elif changed == newest:
+                        ids_at_newest.add(data["id"]["record_id"])
+            if show is not None:
+                elapsed = time.perf_counter() - started
+                show(ProgressState(report.rows, 0, None, report.rows / elapsed if elapsed else 0.0, None))
+        if writer is None:
+            writer = open_part()  # an export of nothing is still a file, with its header
+        writer.close()
+    except BaseException:
+        for opened in written:
+            opened.abort()
+        raise
+    report.files = [str(w.path) for w in written]
+    if state_path is not None:
+        state_data = {
+            "object": object,
+            "filter": filter_json,
+            "watermark": newest,
+            "ids_at_watermark": sorted(ids_at_newest),
+            "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "rows": report.rows,
+        }
+        _write_state(state_path, state_data)
+        report.watermark, report.state_file = newest, str(state_path)
+    report.elapsed = time.perf_counter() - started
+    if show is not None:
+        show(
+            ProgressState(
+                report.rows, 0, report.rows, report.rows / report.elapsed if report.elapsed else 0.0, 0.0
+            )
+        )
+    return report
+
+
+async def query_frame(
+    query: AsyncExportSource, columns: Sequence[str] | None, flatten: str | Mapping[str, str]
+) -> Any:
+    """The query's records as a pandas DataFrame, with typed columns."""
+    pd = require("pandas", "pandas", "to_pandas()")
+    object = query.records.object
+    plan: list[ExportColumn] = plan_columns(
+        object, await query.records.metadata.attribute_infos(object), columns, flatten
+    )
+    rows: list[list[Any]] = []
+    async for page in query.pages():
+        rows.extend(flatten_record(record.to_dict(), plan) for record in page.items)
+    frame = pd.DataFrame.from_records(rows, columns=[c.slug for c in plan])
+    for column in plan:
+        if column.kind == "timestamp":
+            frame[column.slug] = pd.to_datetime(frame[column.slug], utc=True, format="ISO8601")
+        elif column.kind == "date":
+            frame[column.slug] = pd.to_datetime(frame[column.slug], format="ISO8601").dt.date
+    return frame
