@@ -108,37 +108,6 @@ def test_deliveries_are_verified_typed_and_dispatched(sandbox: overlay.Sandbox) 
     assert by_type["task.created"].id.task_id == task.id.task_id
 
 
-def readme_sections(*titles: str) -> list[str]:
-    """The python code blocks of the README's sections with these ``## `` titles."""
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    found: list[str] = []
-    for section in re.split(r"^## ", readme, flags=re.M)[1:]:
-        if section.splitlines()[0].strip() in titles:
-            found.extend(re.findall(r"```python\n(.*?)```", section, re.S))
-    return found
-
-
-README_SECTIONS = ("Quickstart (against the sandbox)", "Resources and records", "Webhooks", "Errors")
-NEEDS_A_FRAMEWORK = ("from flask import", "from fastapi import")
-
-
-def test_every_readme_block_of_the_client_and_webhook_sections_runs_as_written(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """Each block sets up its own names; Flask and FastAPI (not dependencies) only compile."""
-    blocks = readme_sections(*README_SECTIONS)
-    assert len(blocks) >= 7
-    for block in blocks:
-        code = compile(block, "README.md", "exec")
-        if not any(framework in block for framework in NEEDS_A_FRAMEWORK):
-            exec(code, {"__name__": "readme"})
-    out = capsys.readouterr().out
-    assert "record.created RecordIdentifier(" in out and "task_id takes the id as text" in out
-    assert "unknown_attribute email_addresses" in out
-    for framework in NEEDS_A_FRAMEWORK:
-        assert any(framework in block for block in blocks), framework
-
-
 def readme_block(containing: str) -> str:
     """The README's python code block that contains ``containing``, as written."""
     readme = (Path(__file__).parents[2] / "README.md").read_text()
