@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= auto
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: install regen regen-check sync sync-check cassettes lint lint-spec typecheck test test-slow demo bench clean
+.PHONY: install regen regen-check sync sync-check cassettes lint lint-spec typecheck docs test test-slow demo bench clean
 
 install: $(VENV)/.installed
 
@@ -63,7 +63,12 @@ typecheck: install
 
 # The schemathesis plugin alters how hypothesis reports failures in other tests, so it is
 # loaded only for the contract suite.
-test: lint typecheck regen-check sync-check
+# The site of docs/ (mkdocs-material, the reference from the docstrings) into site/; a
+# warning (a broken link or anchor, a docstring it cannot read) fails the build.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint typecheck regen-check sync-check docs
 	$(BIN)/pytest -p no:schemathesis -m "not slow" --ignore=tests/contract $(PARALLEL) $(PYTEST_ARGS)
 	$(BIN)/pytest -m "not slow" tests/contract -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	for version in $(OLDER_VERSIONS); do \
@@ -82,4 +87,4 @@ bench: install
 	$(PY) scripts/bench/run.py
 
 clean:
-	rm -rf $(VENV) .tools .bench .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools .bench .pytest_cache .mypy_cache .ruff_cache .hypothesis site
