@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._errors import InvalidArgumentError
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
         TaskIdentifier,
         WebhookIdentifier,
     )
+    from crm_client.operations import Operation
 
     ObjectRef: TypeAlias = str | ObjectIdentifier
     AttributeRef: TypeAlias = str | AttributeIdentifier
@@ -75,15 +75,15 @@ def _identifier_of(value: Any, model: str) -> bool:
 
 
 @functools.cache
-def _path_parameters(endpoint: ModuleType) -> tuple[str, ...]:
-    """The path parameters of a generated endpoint: the positional ones of its ``_get_kwargs``."""
-    parameters = inspect.signature(endpoint._get_kwargs).parameters.values()
+def _path_parameters(operation: Operation) -> tuple[str, ...]:
+    """The path parameters of an operation: the positional ones of its ``build_request``."""
+    parameters = inspect.signature(operation.module.build_request).parameters.values()
     return tuple(p.name.rstrip("_") for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD)
 
 
-def path_args(endpoint: ModuleType, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``args`` of a call to ``endpoint``, each path parameter as its text (see ``path_id``)."""
-    names = _path_parameters(endpoint)
+def path_args(operation: Operation, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` of a call to ``operation``, each path parameter as its text (see ``path_id``)."""
+    names = _path_parameters(operation)
     return tuple(
         path_id(value, names[i]) if i < len(names) and names[i] in IDENTIFIERS else value
         for i, value in enumerate(args)

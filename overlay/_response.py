@@ -7,17 +7,17 @@ the async client alike.
 from __future__ import annotations
 
 import datetime
-import functools
-import importlib
 from collections.abc import Callable, Mapping
-from types import ModuleType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from ._config import header_value_problem
 from ._errors import InvalidArgumentError, ResponseParseError, error_for_status
 from ._parse import loads
+
+if TYPE_CHECKING:
+    from crm_client.operations import Operation
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -26,16 +26,10 @@ Cast = Callable[[Any, str | None], T]
 """Turns an endpoint's parsed result and the request id into what a method returns."""
 
 
-@functools.cache
-def op(path: str) -> ModuleType:
-    """A generated endpoint module by ``tag.operation``, imported on first use (with its models)."""
-    return importlib.import_module(f"crm_client.api.{path}")
-
-
-def request_kwargs(endpoint: ModuleType, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """The generated endpoint's request (method, url, params, json, headers); a header value
-    given by the caller that HTTP cannot carry (``Idempotency-Key="é"``) is refused by name."""
-    built: dict[str, Any] = endpoint._get_kwargs(*args, **kwargs)
+def request_kwargs(operation: Operation, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The operation's request (method, url, params, json, headers); a header value given
+    by the caller that HTTP cannot carry (``Idempotency-Key="é"``) is refused by name."""
+    built = operation.build_request(*args, **kwargs)
     for header, value in built.get("headers", {}).items():
         problem = header_value_problem(value) if isinstance(value, str) else None
         if problem is not None:
@@ -85,25 +79,21 @@ def unencodable_text(request: Mapping[str, Any]) -> str:
     return "the request holds text that cannot be encoded"
 
 
-def endpoint_name(endpoint: ModuleType) -> str:
-    return endpoint.__name__.rpartition(".")[2]
-
-
 def _error_shaped(parsed: Any) -> bool:
     from crm_client.models.error import Error
 
     return isinstance(parsed, Error)
 
 
-def decode(endpoint: ModuleType, response: httpx.Response, api: Any) -> Any:
-    """The endpoint's typed result, or the overlay error for an error status or a bad body
+def decode(operation: Operation, response: httpx.Response) -> Any:
+    """The operation's typed result, or the overlay error for an error status or a bad body
     (one nested too deeply, or an error's shape under a success status)."""
     if response.status_code >= 400:
         raise error_for_status(response.status_code, response.headers, response.content)
     request_id = response.headers.get("x-request-id")
-    name = endpoint_name(endpoint)
+    name = operation.id
     try:
-        parsed = endpoint._parse_response(client=api, response=response)
+        parsed = operation.parse_response(response)
     except RecursionError:
         raise ResponseParseError(name, "nested too deeply to read", request_id=request_id) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -115,12 +105,12 @@ def decode(endpoint: ModuleType, response: httpx.Response, api: Any) -> Any:
     return parsed
 
 
-def decode_page(endpoint: ModuleType, response: httpx.Response) -> list[Any]:
+def decode_page(operation: Operation, response: httpx.Response) -> list[Any]:
     """The ``data`` list of a page's JSON, left unparsed (its items are parsed when read)."""
     if response.status_code >= 400:
         raise error_for_status(response.status_code, response.headers, response.content)
     request_id = response.headers.get("x-request-id")
-    name = endpoint_name(endpoint)
+    name = operation.id
     try:
         body = loads(response.content)
     except ValueError as exc:

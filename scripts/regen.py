@@ -1,7 +1,8 @@
 """Regenerate generated/crm_client from the latest spec, or check that it is up to date.
 
-The client follows the latest spec; ``api_versions.py`` (scripts/schema_graph.py) maps
-the schemas of every dated spec, for the migrators.
+The client follows the latest spec; ``operations.py`` (scripts/operation_table.py) names
+each of its operations, and ``api_versions.json`` (scripts/schema_graph.py) maps the schemas
+and operations of every dated spec, for the migrators.
 
     python scripts/regen.py           # validate, generate, format, swap in atomically
     python scripts/regen.py --check   # generate into a temporary folder and diff; exit 1 on drift
@@ -23,6 +24,7 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
+import operation_table
 import schema_graph
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +96,12 @@ def generate(spec: Path, out: Path, *, templates: Path | None = TEMPLATES) -> No
     if "warning" in output.lower():
         raise RegenError(f"openapi-python-client reported warnings:\n{output}")
 
-    (out / "api_versions.py").write_text(schema_graph.render(spec.parent))
+    found = schema_graph.maps(spec.parent)
+    (out / "api_versions.json").write_text(schema_graph.render_json(found))
+    (out / "api_versions.py").write_text(schema_graph.MODULE)
+    (out / "operations.py").write_text(
+        operation_table.render(out / "api", found["operations"][found["versions"][-1]])
+    )
     header = HEADER.format(spec=spec.name, generator=version("openapi-python-client"))
     for path in sorted(out.rglob("*.py")):
         path.write_text(header + path.read_text())

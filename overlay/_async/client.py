@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from types import ModuleType, SimpleNamespace, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from crm_client import models
+from crm_client import models, operations
 
 from .. import _logging
 from .._clock import SYSTEM_CLOCK, Clock
@@ -33,8 +33,6 @@ from .._response import (
     data_of,
     decode,
     decode_page,
-    endpoint_name,
-    op,
     request_kwargs,
     unencodable_text,
 )
@@ -58,6 +56,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from crm_client.models import SearchResult, TokenInfo
+    from crm_client.operations import Operation
 
     from .._bulk import Progress
     from .._ids import ListRef, ObjectRef
@@ -65,8 +64,6 @@ if TYPE_CHECKING:
     from ..io._report import ImportReport
 
 T = TypeVar("T")
-# What the generated parsers want of a client: only whether to raise on undocumented statuses.
-PARSER_SETTINGS = SimpleNamespace(raise_on_unexpected_status=False)
 
 
 class _Pool:
@@ -338,12 +335,12 @@ class AsyncClient:
         body = build_body(
             models.SearchRequest, {"query": query, "objects": objects, "limit": limit}, wrap=False
         )
-        results: list[SearchResult] = await self.call(op("search.search_records"), body=body, cast=data_of)
+        results: list[SearchResult] = await self.call(operations.SEARCH_RECORDS, body=body, cast=data_of)
         return results
 
     async def whoami(self) -> TokenInfo:
         """The token in use: its workspace, scopes and default API version."""
-        info: TokenInfo = await self.call(op("self_.get_self"), cast=data_of)
+        info: TokenInfo = await self.call(operations.GET_SELF, cast=data_of)
         return info
 
     # ------------------------------------------------------------------ the request path
@@ -354,20 +351,20 @@ class AsyncClient:
                 "This client was closed (close() or the end of its with block); make a new one."
             )
 
-    async def send(self, endpoint: ModuleType, *args: Any, **kwargs: Any) -> httpx.Response:
-        """Send one generated endpoint's request through the stack; what goes wrong becomes
-        an overlay error, its text (and that of the exception it wraps) free of secrets."""
+    async def send(self, operation: Operation, *args: Any, **kwargs: Any) -> httpx.Response:
+        """Send one operation's request through the stack; what goes wrong becomes an
+        overlay error, its text (and that of the exception it wraps) free of secrets."""
         self._check_open()
         built: dict[str, Any] = {}
-        args = path_args(endpoint, args)
+        args = path_args(operation, args)
         try:
-            built = request_kwargs(endpoint, args, kwargs)
-            return await self._http.request(**built, extensions={OPERATION: endpoint_name(endpoint)})
+            built = request_kwargs(operation, args, kwargs)
+            return await self._http.request(**built, extensions={OPERATION: operation.id})
         except UnicodeEncodeError:
             problem = unencodable_text(built or {"args": args, **kwargs})
-            raise InvalidArgumentError(f"{endpoint_name(endpoint)}: {problem}") from None
+            raise InvalidArgumentError(f"{operation.id}: {problem}") from None
         except RecursionError:
-            raise ResponseParseError(endpoint_name(endpoint), "nested too deeply to read") from None
+            raise ResponseParseError(operation.id, "nested too deeply to read") from None
         except httpx.TimeoutException as exc:
             _logging.redact_exception(exc, [self._options.api_key])
             raise APITimeoutError(f"The request timed out: {type(exc).__name__}.") from exc
@@ -376,20 +373,20 @@ class AsyncClient:
             raise APIConnectionError(f"Could not reach the API: {exc or type(exc).__name__}.") from exc
 
     async def fetch(
-        self, endpoint: ModuleType, *args: Any, parse: bool = True, **kwargs: Any
+        self, operation: Operation, *args: Any, parse: bool = True, **kwargs: Any
     ) -> tuple[Any, httpx.Response]:
-        """The endpoint's typed result (or, unless ``parse``, a page's unparsed ``data`` list)
+        """The operation's typed result (or, unless ``parse``, a page's unparsed ``data`` list)
         and its response; an error status raises its ``APIStatusError``."""
-        response = await self.send(endpoint, *args, **kwargs)
+        response = await self.send(operation, *args, **kwargs)
         if not parse:
-            return decode_page(endpoint, response), response
-        return decode(endpoint, response, PARSER_SETTINGS), response
+            return decode_page(operation, response), response
+        return decode(operation, response), response
 
     async def call(
-        self, endpoint: ModuleType, *args: Any, cast: Cast[T], raw: bool = False, **kwargs: Any
+        self, operation: Operation, *args: Any, cast: Cast[T], raw: bool = False, **kwargs: Any
     ) -> Any:
         """``cast`` of the typed result, or the raw response (whose ``parse()`` casts) when ``raw``."""
-        parsed, response = await self.fetch(endpoint, *args, **kwargs)
+        parsed, response = await self.fetch(operation, *args, **kwargs)
         request_id = response.headers.get("x-request-id")
 
         def result() -> Any:
@@ -398,9 +395,7 @@ class AsyncClient:
             except CRMError:
                 raise
             except (AttributeError, KeyError, TypeError, ValueError) as exc:
-                raise ResponseParseError.from_exception(
-                    endpoint_name(endpoint), exc, request_id=request_id
-                ) from exc
+                raise ResponseParseError.from_exception(operation.id, exc, request_id=request_id) from exc
 
         if raw:
             return RawResponse(response, result)

@@ -8,37 +8,37 @@ object with these members.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import httpx
+    from crm_client.operations import Operation
 
     from .._response import Cast
     from .metadata import Metadata
 
 
 class Requester(Protocol):
-    """Sends a generated endpoint's request through the transport stack."""
+    """Sends an operation's request through the transport stack."""
 
     @property
     def metadata(self) -> Metadata:
         """The workspace's schema, cached."""
         ...
 
-    def send(self, endpoint: ModuleType, *args: Any, **kwargs: Any) -> httpx.Response:
-        """The endpoint's HTTP response; a failure to send is an overlay error."""
+    def send(self, operation: Operation, *args: Any, **kwargs: Any) -> httpx.Response:
+        """The operation's HTTP response; a failure to send is an overlay error."""
         ...
 
     def fetch(
-        self, endpoint: ModuleType, *args: Any, parse: bool = True, **kwargs: Any
+        self, operation: Operation, *args: Any, parse: bool = True, **kwargs: Any
     ) -> tuple[Any, httpx.Response]:
-        """The endpoint's typed result (or, unless ``parse``, a page's ``data`` list) and its response;
+        """The operation's typed result (or, unless ``parse``, a page's ``data`` list) and its response;
         an error status is an ``APIStatusError``."""
         ...
 
     def call(
-        self, endpoint: ModuleType, *args: Any, cast: Cast[Any], raw: bool = False, **kwargs: Any
+        self, operation: Operation, *args: Any, cast: Cast[Any], raw: bool = False, **kwargs: Any
     ) -> Any:
         """``cast`` of the typed result, or the ``RawResponse`` when ``raw``."""
         ...

@@ -73,7 +73,12 @@ print(elapsed, hwm)
 
 def _child(script: str, sandbox: overlay.Sandbox, path: Path) -> tuple[float, float]:
     command = [sys.executable, "-c", script, sandbox.url, sandbox.token, str(path), str(N)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"the benchmark's child process failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+        )
+    out = proc.stdout.split()
     return float(out[0]), int(out[1]) / 1024
 
 

@@ -17,9 +17,8 @@ from ..._response import NOT_GIVEN, RawResponse, build_body, data_of
 from ..pagination import AsyncPaginator, Page, Token
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     import httpx
+    from crm_client.operations import Operation
 
     from ..requester import AsyncRequester
 
@@ -40,7 +39,7 @@ def _none(parsed: Any, request_id: str | None) -> None:
 
 
 def _given(value: Any) -> Any:
-    """A generated endpoint's keyword: UNSET when the caller left it out."""
+    """An operation's keyword: UNSET when the caller left it out."""
     return UNSET if value is NOT_GIVEN or value is None else value
 
 
@@ -57,21 +56,21 @@ class _AsyncResource:
         return raw
 
     async def _call(
-        self, endpoint: Any, *args: Any, cast: Any = data_of, names: Names | None = None, **kwargs: Any
+        self, operation: Operation, *args: Any, cast: Any = data_of, names: Names | None = None, **kwargs: Any
     ) -> Any:
         """The requester's ``call``; a 404 or 400 about a slug gets the nearest known one."""
         try:
-            return await self._client.call(endpoint, *args, cast=cast, raw=self._raw, **kwargs)
+            return await self._client.call(operation, *args, cast=cast, raw=self._raw, **kwargs)
         except APIStatusError as error:
             await self._suggest(error, names)
             raise
 
     async def _fetch(
-        self, endpoint: ModuleType, *args: Any, names: Names | None = None, **kwargs: Any
+        self, operation: Operation, *args: Any, names: Names | None = None, **kwargs: Any
     ) -> tuple[Any, httpx.Response]:
         """The requester's ``fetch``, with the suggestion ``_call`` gives."""
         try:
-            return await self._client.fetch(endpoint, *args, **kwargs)
+            return await self._client.fetch(operation, *args, **kwargs)
         except APIStatusError as error:
             await self._suggest(error, names)
             raise
@@ -88,14 +87,14 @@ class _AsyncResource:
         return (await paginator.first_page()).raw
 
     def _cursor_pages(
-        self, endpoint: Any, *args: Any, page_size: int, max_items: int | None, **kwargs: Any
+        self, operation: Operation, *args: Any, page_size: int, max_items: int | None, **kwargs: Any
     ) -> Any:
-        """A paginator over a cursor endpoint (``limit`` + ``cursor`` → ``pagination.next_cursor``)."""
+        """A paginator over a cursor operation (``limit`` + ``cursor`` → ``pagination.next_cursor``)."""
 
         async def fetch(cursor: Token, want: int | None) -> Page[Any]:
             limit = min(page_size, want) if want else page_size
             parsed, response = await self._fetch(
-                endpoint, *args, limit=limit, cursor=_given(cursor), **kwargs
+                operation, *args, limit=limit, cursor=_given(cursor), **kwargs
             )
             request_id = response.headers.get("x-request-id")
             items = data_of(parsed, request_id)
@@ -105,7 +104,7 @@ class _AsyncResource:
 
     def _offset_pages(
         self,
-        endpoint: Any,
+        operation: Operation,
         parent: str,
         filter: Filter | None,
         sorts: Sequence[Mapping[str, Any]] | None,
@@ -116,11 +115,11 @@ class _AsyncResource:
         check: Any = None,
         collect: Any = list,
     ) -> Any:
-        """A paginator over a query endpoint (``limit`` + ``offset``; a short page is the last).
+        """A paginator over a query operation (``limit`` + ``offset``; a short page is the last).
 
         A text filter is parsed; then ``check(filter)`` (awaited, once, before the first page)
         gives the filter to send. ``items(data, request_id)`` turns a page's unparsed ``data``
-        list into its items; without it, items are the endpoint's typed models.
+        list into its items; without it, items are the operation's typed models.
         """
         if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= QUERY_LIMIT:
             raise InvalidArgumentError(f"page_size takes 1 to {QUERY_LIMIT}, got {page_size!r}.")
@@ -144,7 +143,7 @@ class _AsyncResource:
                 models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
             )
             parsed, response = await self._fetch(
-                endpoint, parent, body=body, names=names, parse=items is None
+                operation, parent, body=body, names=names, parse=items is None
             )
             request_id = response.headers.get("x-request-id")
             found = await items(parsed, request_id) if items else data_of(parsed, request_id)

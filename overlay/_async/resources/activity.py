@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from crm_client import models  # a lazy package: each model loads on first use
+from crm_client import (
+    models,  # a lazy package: each model loads on first use
+    operations,
+)
 
 from ..._ids import path_id
-from ..._response import NOT_GIVEN, build_body, op
+from ..._response import NOT_GIVEN, build_body
 from ..pagination import AsyncPaginator
 
 if TYPE_CHECKING:
@@ -36,7 +39,7 @@ class AsyncNotes(_AsyncResource):
         max_items: int | None = None,
     ) -> AsyncPaginator[Note]:
         return self._cursor_pages(
-            op("notes.list_notes"),
+            operations.LIST_NOTES,
             page_size=page_size,
             max_items=max_items,
             parent_object=_given(parent_object),
@@ -45,7 +48,7 @@ class AsyncNotes(_AsyncResource):
 
     async def get(self, note_id: NoteId) -> Note:
         note_id = path_id(note_id, "note_id")
-        return await self._call(op("notes.get_note"), note_id)
+        return await self._call(operations.GET_NOTE, note_id)
 
     async def create(
         self,
@@ -61,13 +64,11 @@ class AsyncNotes(_AsyncResource):
         body = build_body(
             models.NoteCreateRequest, {"parent": parent, "title": title, "content": content, "format": format}
         )
-        return await self._call(op("notes.create_note"), body=body, idempotency_key=_given(idempotency_key))
+        return await self._call(operations.CREATE_NOTE, body=body, idempotency_key=_given(idempotency_key))
 
     async def delete(self, note_id: NoteId, *, idempotency_key: str = NOT_GIVEN) -> None:
         note_id = path_id(note_id, "note_id")
-        await self._call(
-            op("notes.delete_note"), note_id, idempotency_key=_given(idempotency_key), cast=_none
-        )
+        await self._call(operations.DELETE_NOTE, note_id, idempotency_key=_given(idempotency_key), cast=_none)
 
 
 class AsyncTasks(_AsyncResource):
@@ -83,7 +84,7 @@ class AsyncTasks(_AsyncResource):
         max_items: int | None = None,
     ) -> AsyncPaginator[Task]:
         return self._cursor_pages(
-            op("tasks.list_tasks"),
+            operations.LIST_TASKS,
             page_size=page_size,
             max_items=max_items,
             is_completed=_given(is_completed),
@@ -93,7 +94,7 @@ class AsyncTasks(_AsyncResource):
 
     async def get(self, task_id: TaskId) -> Task:
         task_id = path_id(task_id, "task_id")
-        return await self._call(op("tasks.get_task"), task_id)
+        return await self._call(operations.GET_TASK, task_id)
 
     async def create(
         self,
@@ -115,7 +116,7 @@ class AsyncTasks(_AsyncResource):
             "assignees": assignees,
         }
         body = build_body(models.TaskCreateRequest, fields)
-        return await self._call(op("tasks.create_task"), body=body, idempotency_key=_given(idempotency_key))
+        return await self._call(operations.CREATE_TASK, body=body, idempotency_key=_given(idempotency_key))
 
     async def update(self, task_id: TaskId, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Task:
         """Change ``content``, ``deadline_at`` (``None`` clears it), ``is_completed``,
@@ -123,11 +124,9 @@ class AsyncTasks(_AsyncResource):
         task_id = path_id(task_id, "task_id")
         body = build_body(models.TaskUpdateRequest, fields)
         return await self._call(
-            op("tasks.update_task"), task_id, body=body, idempotency_key=_given(idempotency_key)
+            operations.UPDATE_TASK, task_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
     async def delete(self, task_id: TaskId, *, idempotency_key: str = NOT_GIVEN) -> None:
         task_id = path_id(task_id, "task_id")
-        await self._call(
-            op("tasks.delete_task"), task_id, idempotency_key=_given(idempotency_key), cast=_none
-        )
+        await self._call(operations.DELETE_TASK, task_id, idempotency_key=_given(idempotency_key), cast=_none)

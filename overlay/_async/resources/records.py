@@ -7,14 +7,17 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from crm_client import models  # a lazy package: each model loads on first use
+from crm_client import (
+    models,  # a lazy package: each model loads on first use
+    operations,
+)
 
 from ..._dsl.expr import Expr
 from ..._errors import InvalidArgumentError
 from ..._ids import path_id
 from ..._metadata import Names
 from ..._records import Record, RecordList, chunks, references
-from ..._response import NOT_GIVEN, build_body, op
+from ..._response import NOT_GIVEN, build_body
 from ..pagination import AsyncPaginator
 from ..query import AsyncQuery
 
@@ -70,7 +73,7 @@ class AsyncRecords(_AsyncResource):
         if include:
             await self._client.metadata.check_query(self.object, None, include)
         record: Record = await self._call(
-            op("records.get_record"), self.object, record_id, cast=self._record, names=Names(self.object)
+            operations.GET_RECORD, self.object, record_id, cast=self._record, names=Names(self.object)
         )
         if include and not self._raw:
             await self._hydrate([record], include)
@@ -105,7 +108,7 @@ class AsyncRecords(_AsyncResource):
                 await self._hydrate(found, include)
             return found
 
-        query = op("records.query_records")
+        query = operations.QUERY_RECORDS
         return self._offset_pages(
             query,
             self.object,
@@ -138,7 +141,7 @@ class AsyncRecords(_AsyncResource):
 
     async def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
         return await self._call(
-            op("records.create_record"),
+            operations.CREATE_RECORD,
             self.object,
             body=self._write(values),
             idempotency_key=_given(idempotency_key),
@@ -153,7 +156,7 @@ class AsyncRecords(_AsyncResource):
         names = Names.of_values(self.object, values)
         names.attributes.append(matching_attribute)
         return await self._call(
-            op("records.upsert_record"),
+            operations.UPSERT_RECORD,
             self.object,
             body=self._write(values),
             matching_attribute=matching_attribute,
@@ -168,7 +171,7 @@ class AsyncRecords(_AsyncResource):
         """Change the given attributes; multiselect values are added to the existing ones."""
         record_id = path_id(record_id, "record_id")
         return await self._call(
-            op("records.update_record"),
+            operations.UPDATE_RECORD,
             self.object,
             record_id,
             body=self._write(values),
@@ -183,7 +186,7 @@ class AsyncRecords(_AsyncResource):
         """Change the given attributes; multiselect values replace the existing ones."""
         record_id = path_id(record_id, "record_id")
         return await self._call(
-            op("records.replace_record"),
+            operations.REPLACE_RECORD,
             self.object,
             record_id,
             body=self._write(values),
@@ -195,7 +198,7 @@ class AsyncRecords(_AsyncResource):
     async def delete(self, record_id: RecordId, *, idempotency_key: str = NOT_GIVEN) -> None:
         record_id = path_id(record_id, "record_id")
         await self._call(
-            op("records.delete_record"),
+            operations.DELETE_RECORD,
             self.object,
             record_id,
             idempotency_key=_given(idempotency_key),
@@ -208,7 +211,7 @@ class AsyncRecords(_AsyncResource):
         """Up to 100 creates or upserts in one request, each with its own result."""
         body = build_body(models.RecordBatchRequest, {"items": list(items)})
         return await self._call(
-            op("records.batch_records"),
+            operations.BATCH_RECORDS,
             self.object,
             body=body,
             idempotency_key=_given(idempotency_key),
@@ -222,7 +225,7 @@ class AsyncRecords(_AsyncResource):
         record_id = path_id(record_id, "record_id")
         attribute = path_id(attribute, "attribute")
         return await self._call(
-            op("records.list_record_attribute_values"),
+            operations.LIST_RECORD_ATTRIBUTE_VALUES,
             self.object,
             record_id,
             attribute,
@@ -242,7 +245,7 @@ class AsyncRecords(_AsyncResource):
                     wrap=False,
                 )
                 data, response = await self._fetch(
-                    op("records.query_records"), target, body=body, names=Names(target), parse=False
+                    operations.QUERY_RECORDS, target, body=body, names=Names(target), parse=False
                 )
                 request_id = response.headers.get("x-request-id")
                 for item in data:

@@ -6,11 +6,14 @@ import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from crm_client import models  # a lazy package: each model loads on first use
+from crm_client import (
+    models,  # a lazy package: each model loads on first use
+    operations,
+)
 
 from ..._ids import path_id
 from ..._metadata import Names
-from ..._response import NOT_GIVEN, build_body, op
+from ..._response import NOT_GIVEN, build_body
 
 if TYPE_CHECKING:
     from crm_client.models import (
@@ -31,16 +34,16 @@ class AsyncObjects(_AsyncResource):
     """``client.objects``: the kinds of record (people, companies, your own)."""
 
     async def list(self) -> builtins.list[Object]:
-        return await self._call(op("objects.list_objects"))
+        return await self._call(operations.LIST_OBJECTS)
 
     async def get(self, object: ObjectRef) -> Object:
         object = path_id(object, "object")
-        return await self._call(op("objects.get_object"), object, names=Names(object))
+        return await self._call(operations.GET_OBJECT, object, names=Names(object))
 
     async def create(self, *, api_slug: str, singular_noun: str, plural_noun: str) -> Object:
         fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
         created = await self._call(
-            op("objects.create_object"), body=build_body(models.ObjectCreateRequest, fields)
+            operations.CREATE_OBJECT, body=build_body(models.ObjectCreateRequest, fields)
         )
         self._client.metadata.refresh(api_slug)
         return created
@@ -56,7 +59,7 @@ class AsyncObjects(_AsyncResource):
         object = path_id(object, "object")
         fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
         updated = await self._call(
-            op("objects.update_object"),
+            operations.UPDATE_OBJECT,
             object,
             body=build_body(models.ObjectUpdateRequest, fields),
             names=Names(object),
@@ -71,14 +74,14 @@ class AsyncAttributes(_AsyncResource):
     async def list(self, object: ObjectRef, *, show_archived: bool = False) -> builtins.list[Attribute]:
         object = path_id(object, "object")
         return await self._call(
-            op("attributes.list_attributes"), object, show_archived=show_archived, names=Names(object)
+            operations.LIST_ATTRIBUTES, object, show_archived=show_archived, names=Names(object)
         )
 
     async def get(self, object: ObjectRef, attribute: AttributeRef) -> Attribute:
         object = path_id(object, "object")
         attribute = path_id(attribute, "attribute")
         names = Names(object, [attribute])
-        return await self._call(op("attributes.get_attribute"), object, attribute, names=names)
+        return await self._call(operations.GET_ATTRIBUTE, object, attribute, names=names)
 
     async def create(
         self,
@@ -105,7 +108,7 @@ class AsyncAttributes(_AsyncResource):
             "config": config,
         }
         body = build_body(models.AttributeCreateRequest, fields)
-        created = await self._call(op("attributes.create_attribute"), object, body=body, names=Names(object))
+        created = await self._call(operations.CREATE_ATTRIBUTE, object, body=body, names=Names(object))
         self._client.metadata.refresh(object)
         return created
 
@@ -116,9 +119,7 @@ class AsyncAttributes(_AsyncResource):
         attribute = path_id(attribute, "attribute")
         body = build_body(models.AttributeUpdateRequest, fields)
         names = Names(object, [attribute])
-        updated = await self._call(
-            op("attributes.update_attribute"), object, attribute, body=body, names=names
-        )
+        updated = await self._call(operations.UPDATE_ATTRIBUTE, object, attribute, body=body, names=names)
         self._client.metadata.refresh(object)
         return updated
 
@@ -129,7 +130,7 @@ class AsyncAttributes(_AsyncResource):
         attribute = path_id(attribute, "attribute")
         names = Names(object, [attribute])
         return await self._call(
-            op("attributes.list_select_options"), object, attribute, show_archived=show_archived, names=names
+            operations.LIST_SELECT_OPTIONS, object, attribute, show_archived=show_archived, names=names
         )
 
     async def create_option(self, object: ObjectRef, attribute: AttributeRef, *, title: str) -> SelectOption:
@@ -137,9 +138,7 @@ class AsyncAttributes(_AsyncResource):
         attribute = path_id(attribute, "attribute")
         body = build_body(models.SelectOptionCreateRequest, {"title": title})
         names = Names(object, [attribute])
-        created = await self._call(
-            op("attributes.create_select_option"), object, attribute, body=body, names=names
-        )
+        created = await self._call(operations.CREATE_SELECT_OPTION, object, attribute, body=body, names=names)
         self._client.metadata.refresh(object)
         return created
 
@@ -158,7 +157,7 @@ class AsyncAttributes(_AsyncResource):
         body = build_body(models.SelectOptionUpdateRequest, {"title": title, "is_archived": is_archived})
         names = Names(object, [attribute])
         updated = await self._call(
-            op("attributes.update_select_option"), object, attribute, option, body=body, names=names
+            operations.UPDATE_SELECT_OPTION, object, attribute, option, body=body, names=names
         )
         self._client.metadata.refresh(object)
         return updated

@@ -18,9 +18,8 @@ from ..._response import NOT_GIVEN, RawResponse, build_body, data_of
 from ..pagination import Page, Paginator, Token
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     import httpx
+    from crm_client.operations import Operation
 
     from ..requester import Requester
 
@@ -41,7 +40,7 @@ def _none(parsed: Any, request_id: str | None) -> None:
 
 
 def _given(value: Any) -> Any:
-    """A generated endpoint's keyword: UNSET when the caller left it out."""
+    """An operation's keyword: UNSET when the caller left it out."""
     return UNSET if value is NOT_GIVEN or value is None else value
 
 
@@ -58,21 +57,21 @@ class _AsyncResource:
         return raw
 
     def _call(
-        self, endpoint: Any, *args: Any, cast: Any = data_of, names: Names | None = None, **kwargs: Any
+        self, operation: Operation, *args: Any, cast: Any = data_of, names: Names | None = None, **kwargs: Any
     ) -> Any:
         """The requester's ``call``; a 404 or 400 about a slug gets the nearest known one."""
         try:
-            return self._client.call(endpoint, *args, cast=cast, raw=self._raw, **kwargs)
+            return self._client.call(operation, *args, cast=cast, raw=self._raw, **kwargs)
         except APIStatusError as error:
             self._suggest(error, names)
             raise
 
     def _fetch(
-        self, endpoint: ModuleType, *args: Any, names: Names | None = None, **kwargs: Any
+        self, operation: Operation, *args: Any, names: Names | None = None, **kwargs: Any
     ) -> tuple[Any, httpx.Response]:
         """The requester's ``fetch``, with the suggestion ``_call`` gives."""
         try:
-            return self._client.fetch(endpoint, *args, **kwargs)
+            return self._client.fetch(operation, *args, **kwargs)
         except APIStatusError as error:
             self._suggest(error, names)
             raise
@@ -89,13 +88,13 @@ class _AsyncResource:
         return (paginator.first_page()).raw
 
     def _cursor_pages(
-        self, endpoint: Any, *args: Any, page_size: int, max_items: int | None, **kwargs: Any
+        self, operation: Operation, *args: Any, page_size: int, max_items: int | None, **kwargs: Any
     ) -> Any:
-        """A paginator over a cursor endpoint (``limit`` + ``cursor`` → ``pagination.next_cursor``)."""
+        """A paginator over a cursor operation (``limit`` + ``cursor`` → ``pagination.next_cursor``)."""
 
         def fetch(cursor: Token, want: int | None) -> Page[Any]:
             limit = min(page_size, want) if want else page_size
-            parsed, response = self._fetch(endpoint, *args, limit=limit, cursor=_given(cursor), **kwargs)
+            parsed, response = self._fetch(operation, *args, limit=limit, cursor=_given(cursor), **kwargs)
             request_id = response.headers.get("x-request-id")
             items = data_of(parsed, request_id)
             return Page(items, parsed.pagination.next_cursor, RawResponse(response, lambda: items))
@@ -104,7 +103,7 @@ class _AsyncResource:
 
     def _offset_pages(
         self,
-        endpoint: Any,
+        operation: Operation,
         parent: str,
         filter: Filter | None,
         sorts: Sequence[Mapping[str, Any]] | None,
@@ -115,11 +114,11 @@ class _AsyncResource:
         check: Any = None,
         collect: Any = list,
     ) -> Any:
-        """A paginator over a query endpoint (``limit`` + ``offset``; a short page is the last).
+        """A paginator over a query operation (``limit`` + ``offset``; a short page is the last).
 
         A text filter is parsed; then ``check(filter)`` (awaited, once, before the first page)
         gives the filter to send. ``items(data, request_id)`` turns a page's unparsed ``data``
-        list into its items; without it, items are the endpoint's typed models.
+        list into its items; without it, items are the operation's typed models.
         """
         if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= QUERY_LIMIT:
             raise InvalidArgumentError(f"page_size takes 1 to {QUERY_LIMIT}, got {page_size!r}.")
@@ -142,7 +141,7 @@ class _AsyncResource:
             body = build_body(
                 models.RecordQueryRequest, {k: v for k, v in request.items() if v is not None}, wrap=False
             )
-            parsed, response = self._fetch(endpoint, parent, body=body, names=names, parse=items is None)
+            parsed, response = self._fetch(operation, parent, body=body, names=names, parse=items is None)
             request_id = response.headers.get("x-request-id")
             found = items(parsed, request_id) if items else data_of(parsed, request_id)
             following = int(offset or 0) + len(found) if len(found) == limit else None

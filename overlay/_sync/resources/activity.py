@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from crm_client import models  # a lazy package: each model loads on first use
+from crm_client import (
+    models,  # a lazy package: each model loads on first use
+    operations,
+)
 
 from ..._ids import path_id
-from ..._response import NOT_GIVEN, build_body, op
+from ..._response import NOT_GIVEN, build_body
 from ..pagination import Paginator
 
 if TYPE_CHECKING:
@@ -37,7 +40,7 @@ class Notes(_AsyncResource):
         max_items: int | None = None,
     ) -> Paginator[Note]:
         return self._cursor_pages(
-            op("notes.list_notes"),
+            operations.LIST_NOTES,
             page_size=page_size,
             max_items=max_items,
             parent_object=_given(parent_object),
@@ -46,7 +49,7 @@ class Notes(_AsyncResource):
 
     def get(self, note_id: NoteId) -> Note:
         note_id = path_id(note_id, "note_id")
-        return self._call(op("notes.get_note"), note_id)
+        return self._call(operations.GET_NOTE, note_id)
 
     def create(
         self,
@@ -62,11 +65,11 @@ class Notes(_AsyncResource):
         body = build_body(
             models.NoteCreateRequest, {"parent": parent, "title": title, "content": content, "format": format}
         )
-        return self._call(op("notes.create_note"), body=body, idempotency_key=_given(idempotency_key))
+        return self._call(operations.CREATE_NOTE, body=body, idempotency_key=_given(idempotency_key))
 
     def delete(self, note_id: NoteId, *, idempotency_key: str = NOT_GIVEN) -> None:
         note_id = path_id(note_id, "note_id")
-        self._call(op("notes.delete_note"), note_id, idempotency_key=_given(idempotency_key), cast=_none)
+        self._call(operations.DELETE_NOTE, note_id, idempotency_key=_given(idempotency_key), cast=_none)
 
 
 class Tasks(_AsyncResource):
@@ -82,7 +85,7 @@ class Tasks(_AsyncResource):
         max_items: int | None = None,
     ) -> Paginator[Task]:
         return self._cursor_pages(
-            op("tasks.list_tasks"),
+            operations.LIST_TASKS,
             page_size=page_size,
             max_items=max_items,
             is_completed=_given(is_completed),
@@ -92,7 +95,7 @@ class Tasks(_AsyncResource):
 
     def get(self, task_id: TaskId) -> Task:
         task_id = path_id(task_id, "task_id")
-        return self._call(op("tasks.get_task"), task_id)
+        return self._call(operations.GET_TASK, task_id)
 
     def create(
         self,
@@ -114,17 +117,15 @@ class Tasks(_AsyncResource):
             "assignees": assignees,
         }
         body = build_body(models.TaskCreateRequest, fields)
-        return self._call(op("tasks.create_task"), body=body, idempotency_key=_given(idempotency_key))
+        return self._call(operations.CREATE_TASK, body=body, idempotency_key=_given(idempotency_key))
 
     def update(self, task_id: TaskId, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Task:
         """Change ``content``, ``deadline_at`` (``None`` clears it), ``is_completed``,
         ``linked_records`` or ``assignees``."""
         task_id = path_id(task_id, "task_id")
         body = build_body(models.TaskUpdateRequest, fields)
-        return self._call(
-            op("tasks.update_task"), task_id, body=body, idempotency_key=_given(idempotency_key)
-        )
+        return self._call(operations.UPDATE_TASK, task_id, body=body, idempotency_key=_given(idempotency_key))
 
     def delete(self, task_id: TaskId, *, idempotency_key: str = NOT_GIVEN) -> None:
         task_id = path_id(task_id, "task_id")
-        self._call(op("tasks.delete_task"), task_id, idempotency_key=_given(idempotency_key), cast=_none)
+        self._call(operations.DELETE_TASK, task_id, idempotency_key=_given(idempotency_key), cast=_none)

@@ -7,10 +7,13 @@ import builtins
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from crm_client import models  # a lazy package: each model loads on first use
+from crm_client import (
+    models,  # a lazy package: each model loads on first use
+    operations,
+)
 
 from ..._ids import path_id
-from ..._response import NOT_GIVEN, build_body, op
+from ..._response import NOT_GIVEN, build_body
 from ..pagination import Paginator
 
 if TYPE_CHECKING:
@@ -31,20 +34,20 @@ class Lists(_AsyncResource):
     """``client.lists``: lists of records (pipelines, shortlists)."""
 
     def list(self) -> builtins.list[List]:
-        return self._call(op("lists.list_lists"))
+        return self._call(operations.LIST_LISTS)
 
     def get(self, list: ListRef) -> List:
         list = path_id(list, "list")
-        return self._call(op("lists.get_list"), list)
+        return self._call(operations.GET_LIST, list)
 
     def create(self, *, name: str, api_slug: str, parent_objects: Sequence[str]) -> List:
         fields = {"name": name, "api_slug": api_slug, "parent_objects": list(parent_objects)}
-        return self._call(op("lists.create_list"), body=build_body(models.ListCreateRequest, fields))
+        return self._call(operations.CREATE_LIST, body=build_body(models.ListCreateRequest, fields))
 
     def update(self, list: ListRef, *, name: str = NOT_GIVEN, api_slug: str = NOT_GIVEN) -> List:
         list = path_id(list, "list")
         body = build_body(models.ListUpdateRequest, {"name": name, "api_slug": api_slug})
-        return self._call(op("lists.update_list"), list, body=body)
+        return self._call(operations.UPDATE_LIST, list, body=body)
 
 
 class Entries(_AsyncResource):
@@ -66,12 +69,12 @@ class Entries(_AsyncResource):
         page_size: int = RECORDS_PAGE,
         max_items: int | None = None,
     ) -> Paginator[Entry]:
-        query = op("entries.query_entries")
+        query = operations.QUERY_ENTRIES
         return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
 
     def get(self, entry_id: EntryId) -> Entry:
         entry_id = path_id(entry_id, "entry_id")
-        return self._call(op("entries.get_entry"), self.list, entry_id)
+        return self._call(operations.GET_ENTRY, self.list, entry_id)
 
     def create(
         self,
@@ -88,7 +91,7 @@ class Entries(_AsyncResource):
         }
         body = build_body(models.EntryCreateRequest, fields)
         return self._call(
-            op("entries.create_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
+            operations.CREATE_ENTRY, self.list, body=body, idempotency_key=_given(idempotency_key)
         )
 
     def upsert(
@@ -107,7 +110,7 @@ class Entries(_AsyncResource):
         }
         body = build_body(models.EntryCreateRequest, fields)
         return self._call(
-            op("entries.upsert_entry"), self.list, body=body, idempotency_key=_given(idempotency_key)
+            operations.UPSERT_ENTRY, self.list, body=body, idempotency_key=_given(idempotency_key)
         )
 
     def update(
@@ -116,7 +119,7 @@ class Entries(_AsyncResource):
         entry_id = path_id(entry_id, "entry_id")
         body = build_body(models.EntryUpdateRequest, {"entry_values": entry_values})
         return self._call(
-            op("entries.update_entry"),
+            operations.UPDATE_ENTRY,
             self.list,
             entry_id,
             body=body,
@@ -126,7 +129,7 @@ class Entries(_AsyncResource):
     def delete(self, entry_id: EntryId, *, idempotency_key: str = NOT_GIVEN) -> None:
         entry_id = path_id(entry_id, "entry_id")
         self._call(
-            op("entries.delete_entry"),
+            operations.DELETE_ENTRY,
             self.list,
             entry_id,
             idempotency_key=_given(idempotency_key),

@@ -8,14 +8,17 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from crm_client import models  # a lazy package: each model loads on first use
+from crm_client import (
+    models,  # a lazy package: each model loads on first use
+    operations,
+)
 
 from ..._dsl.expr import Expr
 from ..._errors import InvalidArgumentError
 from ..._ids import path_id
 from ..._metadata import Names
 from ..._records import Record, RecordList, chunks, references
-from ..._response import NOT_GIVEN, build_body, op
+from ..._response import NOT_GIVEN, build_body
 from ..pagination import Paginator
 from ..query import Query
 
@@ -71,7 +74,7 @@ class Records(_AsyncResource):
         if include:
             self._client.metadata.check_query(self.object, None, include)
         record: Record = self._call(
-            op("records.get_record"), self.object, record_id, cast=self._record, names=Names(self.object)
+            operations.GET_RECORD, self.object, record_id, cast=self._record, names=Names(self.object)
         )
         if include and not self._raw:
             self._hydrate([record], include)
@@ -106,7 +109,7 @@ class Records(_AsyncResource):
                 self._hydrate(found, include)
             return found
 
-        query = op("records.query_records")
+        query = operations.QUERY_RECORDS
         return self._offset_pages(
             query,
             self.object,
@@ -139,7 +142,7 @@ class Records(_AsyncResource):
 
     def create(self, values: Mapping[str, Any], *, idempotency_key: str = NOT_GIVEN) -> Record:
         return self._call(
-            op("records.create_record"),
+            operations.CREATE_RECORD,
             self.object,
             body=self._write(values),
             idempotency_key=_given(idempotency_key),
@@ -154,7 +157,7 @@ class Records(_AsyncResource):
         names = Names.of_values(self.object, values)
         names.attributes.append(matching_attribute)
         return self._call(
-            op("records.upsert_record"),
+            operations.UPSERT_RECORD,
             self.object,
             body=self._write(values),
             matching_attribute=matching_attribute,
@@ -169,7 +172,7 @@ class Records(_AsyncResource):
         """Change the given attributes; multiselect values are added to the existing ones."""
         record_id = path_id(record_id, "record_id")
         return self._call(
-            op("records.update_record"),
+            operations.UPDATE_RECORD,
             self.object,
             record_id,
             body=self._write(values),
@@ -184,7 +187,7 @@ class Records(_AsyncResource):
         """Change the given attributes; multiselect values replace the existing ones."""
         record_id = path_id(record_id, "record_id")
         return self._call(
-            op("records.replace_record"),
+            operations.REPLACE_RECORD,
             self.object,
             record_id,
             body=self._write(values),
@@ -196,7 +199,7 @@ class Records(_AsyncResource):
     def delete(self, record_id: RecordId, *, idempotency_key: str = NOT_GIVEN) -> None:
         record_id = path_id(record_id, "record_id")
         self._call(
-            op("records.delete_record"),
+            operations.DELETE_RECORD,
             self.object,
             record_id,
             idempotency_key=_given(idempotency_key),
@@ -209,7 +212,7 @@ class Records(_AsyncResource):
         """Up to 100 creates or upserts in one request, each with its own result."""
         body = build_body(models.RecordBatchRequest, {"items": list(items)})
         return self._call(
-            op("records.batch_records"),
+            operations.BATCH_RECORDS,
             self.object,
             body=body,
             idempotency_key=_given(idempotency_key),
@@ -223,7 +226,7 @@ class Records(_AsyncResource):
         record_id = path_id(record_id, "record_id")
         attribute = path_id(attribute, "attribute")
         return self._call(
-            op("records.list_record_attribute_values"),
+            operations.LIST_RECORD_ATTRIBUTE_VALUES,
             self.object,
             record_id,
             attribute,
@@ -243,7 +246,7 @@ class Records(_AsyncResource):
                     wrap=False,
                 )
                 data, response = self._fetch(
-                    op("records.query_records"), target, body=body, names=Names(target), parse=False
+                    operations.QUERY_RECORDS, target, body=body, names=Names(target), parse=False
                 )
                 request_id = response.headers.get("x-request-id")
                 for item in data:

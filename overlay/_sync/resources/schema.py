@@ -7,11 +7,14 @@ import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from crm_client import models  # a lazy package: each model loads on first use
+from crm_client import (
+    models,  # a lazy package: each model loads on first use
+    operations,
+)
 
 from ..._ids import path_id
 from ..._metadata import Names
-from ..._response import NOT_GIVEN, build_body, op
+from ..._response import NOT_GIVEN, build_body
 
 if TYPE_CHECKING:
     from crm_client.models import (
@@ -32,15 +35,15 @@ class Objects(_AsyncResource):
     """``client.objects``: the kinds of record (people, companies, your own)."""
 
     def list(self) -> builtins.list[Object]:
-        return self._call(op("objects.list_objects"))
+        return self._call(operations.LIST_OBJECTS)
 
     def get(self, object: ObjectRef) -> Object:
         object = path_id(object, "object")
-        return self._call(op("objects.get_object"), object, names=Names(object))
+        return self._call(operations.GET_OBJECT, object, names=Names(object))
 
     def create(self, *, api_slug: str, singular_noun: str, plural_noun: str) -> Object:
         fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
-        created = self._call(op("objects.create_object"), body=build_body(models.ObjectCreateRequest, fields))
+        created = self._call(operations.CREATE_OBJECT, body=build_body(models.ObjectCreateRequest, fields))
         self._client.metadata.refresh(api_slug)
         return created
 
@@ -55,7 +58,7 @@ class Objects(_AsyncResource):
         object = path_id(object, "object")
         fields = {"api_slug": api_slug, "singular_noun": singular_noun, "plural_noun": plural_noun}
         updated = self._call(
-            op("objects.update_object"),
+            operations.UPDATE_OBJECT,
             object,
             body=build_body(models.ObjectUpdateRequest, fields),
             names=Names(object),
@@ -70,14 +73,14 @@ class Attributes(_AsyncResource):
     def list(self, object: ObjectRef, *, show_archived: bool = False) -> builtins.list[Attribute]:
         object = path_id(object, "object")
         return self._call(
-            op("attributes.list_attributes"), object, show_archived=show_archived, names=Names(object)
+            operations.LIST_ATTRIBUTES, object, show_archived=show_archived, names=Names(object)
         )
 
     def get(self, object: ObjectRef, attribute: AttributeRef) -> Attribute:
         object = path_id(object, "object")
         attribute = path_id(attribute, "attribute")
         names = Names(object, [attribute])
-        return self._call(op("attributes.get_attribute"), object, attribute, names=names)
+        return self._call(operations.GET_ATTRIBUTE, object, attribute, names=names)
 
     def create(
         self,
@@ -104,7 +107,7 @@ class Attributes(_AsyncResource):
             "config": config,
         }
         body = build_body(models.AttributeCreateRequest, fields)
-        created = self._call(op("attributes.create_attribute"), object, body=body, names=Names(object))
+        created = self._call(operations.CREATE_ATTRIBUTE, object, body=body, names=Names(object))
         self._client.metadata.refresh(object)
         return created
 
@@ -115,7 +118,7 @@ class Attributes(_AsyncResource):
         attribute = path_id(attribute, "attribute")
         body = build_body(models.AttributeUpdateRequest, fields)
         names = Names(object, [attribute])
-        updated = self._call(op("attributes.update_attribute"), object, attribute, body=body, names=names)
+        updated = self._call(operations.UPDATE_ATTRIBUTE, object, attribute, body=body, names=names)
         self._client.metadata.refresh(object)
         return updated
 
@@ -126,7 +129,7 @@ class Attributes(_AsyncResource):
         attribute = path_id(attribute, "attribute")
         names = Names(object, [attribute])
         return self._call(
-            op("attributes.list_select_options"), object, attribute, show_archived=show_archived, names=names
+            operations.LIST_SELECT_OPTIONS, object, attribute, show_archived=show_archived, names=names
         )
 
     def create_option(self, object: ObjectRef, attribute: AttributeRef, *, title: str) -> SelectOption:
@@ -134,7 +137,7 @@ class Attributes(_AsyncResource):
         attribute = path_id(attribute, "attribute")
         body = build_body(models.SelectOptionCreateRequest, {"title": title})
         names = Names(object, [attribute])
-        created = self._call(op("attributes.create_select_option"), object, attribute, body=body, names=names)
+        created = self._call(operations.CREATE_SELECT_OPTION, object, attribute, body=body, names=names)
         self._client.metadata.refresh(object)
         return created
 
@@ -153,7 +156,7 @@ class Attributes(_AsyncResource):
         body = build_body(models.SelectOptionUpdateRequest, {"title": title, "is_archived": is_archived})
         names = Names(object, [attribute])
         updated = self._call(
-            op("attributes.update_select_option"), object, attribute, option, body=body, names=names
+            operations.UPDATE_SELECT_OPTION, object, attribute, option, body=body, names=names
         )
         self._client.metadata.refresh(object)
         return updated

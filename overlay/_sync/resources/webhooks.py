@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from crm_client import models  # a lazy package: each model loads on first use
+from crm_client import (
+    models,  # a lazy package: each model loads on first use
+    operations,
+)
 
 from ..._ids import path_id
-from ..._response import NOT_GIVEN, build_body, op
+from ..._response import NOT_GIVEN, build_body
 from ..pagination import Paginator
 
 if TYPE_CHECKING:
@@ -36,11 +39,11 @@ class Webhooks(_AsyncResource):
     """``client.webhooks``: subscriptions to events, and their deliveries."""
 
     def list(self, *, page_size: int = CURSOR_PAGE, max_items: int | None = None) -> Paginator[Webhook]:
-        return self._cursor_pages(op("webhooks.list_webhooks"), page_size=page_size, max_items=max_items)
+        return self._cursor_pages(operations.LIST_WEBHOOKS, page_size=page_size, max_items=max_items)
 
     def get(self, webhook_id: WebhookId) -> Webhook:
         webhook_id = path_id(webhook_id, "webhook_id")
-        return self._call(op("webhooks.get_webhook"), webhook_id)
+        return self._call(operations.GET_WEBHOOK, webhook_id)
 
     def create(
         self,
@@ -58,21 +61,19 @@ class Webhooks(_AsyncResource):
         every = [_subscription(s) for s in subscriptions]
         fields = {"target_url": target_url, "subscriptions": every, "api_version": api_version}
         body = build_body(models.WebhookCreateRequest, fields)
-        return self._call(op("webhooks.create_webhook"), body=body, idempotency_key=_given(idempotency_key))
+        return self._call(operations.CREATE_WEBHOOK, body=body, idempotency_key=_given(idempotency_key))
 
     def update(self, webhook_id: WebhookId, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Webhook:
         """Change ``target_url``, ``subscriptions``, ``api_version`` or ``status``."""
         webhook_id = path_id(webhook_id, "webhook_id")
         body = build_body(models.WebhookUpdateRequest, fields)
         return self._call(
-            op("webhooks.update_webhook"), webhook_id, body=body, idempotency_key=_given(idempotency_key)
+            operations.UPDATE_WEBHOOK, webhook_id, body=body, idempotency_key=_given(idempotency_key)
         )
 
     def delete(self, webhook_id: WebhookId, *, idempotency_key: str = NOT_GIVEN) -> None:
         webhook_id = path_id(webhook_id, "webhook_id")
-        self._call(
-            op("webhooks.delete_webhook"), webhook_id, idempotency_key=_given(idempotency_key), cast=_none
-        )
+        self._call(operations.DELETE_WEBHOOK, webhook_id, idempotency_key=_given(idempotency_key), cast=_none)
 
     def rotate_secret(
         self, webhook_id: WebhookId, *, overlap_seconds: int = NOT_GIVEN, idempotency_key: str = NOT_GIVEN
@@ -86,7 +87,7 @@ class Webhooks(_AsyncResource):
         webhook_id = path_id(webhook_id, "webhook_id")
         body = build_body(models.WebhookRotateRequest, {"overlap_seconds": overlap_seconds})
         return self._call(
-            op("webhooks.rotate_webhook_secret"),
+            operations.ROTATE_WEBHOOK_SECRET,
             webhook_id,
             body=body,
             idempotency_key=_given(idempotency_key),
@@ -95,12 +96,12 @@ class Webhooks(_AsyncResource):
     def test(self, webhook_id: WebhookId) -> WebhookDelivery:
         """Queue a test event to the webhook's URL; the delivery it created."""
         webhook_id = path_id(webhook_id, "webhook_id")
-        return self._call(op("webhooks.test_webhook"), webhook_id)
+        return self._call(operations.TEST_WEBHOOK, webhook_id)
 
     def deliveries(
         self, webhook_id: WebhookId, *, page_size: int = CURSOR_PAGE, max_items: int | None = None
     ) -> Paginator[WebhookDelivery]:
         webhook_id = path_id(webhook_id, "webhook_id")
         return self._cursor_pages(
-            op("webhooks.list_webhook_deliveries"), webhook_id, page_size=page_size, max_items=max_items
+            operations.LIST_WEBHOOK_DELIVERIES, webhook_id, page_size=page_size, max_items=max_items
         )

@@ -14,13 +14,14 @@ from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     list_: str,
     *,
     body: AttributeCreateRequest,
     crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -43,7 +44,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AttributeResponse | Error:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> AttributeResponse | Error:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 201:
         response_201 = AttributeResponse.from_dict(response.json())
 
@@ -106,7 +110,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -136,7 +140,7 @@ def sync_detailed(
         Response[AttributeResponse | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         list_=list_,
         body=body,
         crm_version=crm_version,
@@ -211,7 +215,7 @@ async def asyncio_detailed(
         Response[AttributeResponse | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         list_=list_,
         body=body,
         crm_version=crm_version,

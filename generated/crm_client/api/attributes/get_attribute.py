@@ -13,12 +13,13 @@ from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     object_: str,
     attribute: str,
     *,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -35,7 +36,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AttributeResponse | Error:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> AttributeResponse | Error:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = AttributeResponse.from_dict(response.json())
 
@@ -83,7 +87,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -111,7 +115,7 @@ def sync_detailed(
         Response[AttributeResponse | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         attribute=attribute,
         crm_version=crm_version,
@@ -180,7 +184,7 @@ async def asyncio_detailed(
         Response[AttributeResponse | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         attribute=attribute,
         crm_version=crm_version,

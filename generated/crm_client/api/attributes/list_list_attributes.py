@@ -13,12 +13,13 @@ from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     list_: str,
     *,
     show_archived: bool | Unset = False,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -41,7 +42,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AttributeListResponse | Error:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> AttributeListResponse | Error:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = AttributeListResponse.from_dict(response.json())
 
@@ -89,7 +93,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -117,7 +121,7 @@ def sync_detailed(
         Response[AttributeListResponse | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         list_=list_,
         show_archived=show_archived,
         crm_version=crm_version,
@@ -186,7 +190,7 @@ async def asyncio_detailed(
         Response[AttributeListResponse | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         list_=list_,
         show_archived=show_archived,
         crm_version=crm_version,

@@ -13,13 +13,14 @@ from ...models.select_option_list_response import SelectOptionListResponse
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     object_: str,
     attribute: str,
     *,
     show_archived: bool | Unset = False,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -43,9 +44,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
 ) -> Error | SelectOptionListResponse:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = SelectOptionListResponse.from_dict(response.json())
 
@@ -93,7 +95,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -123,7 +125,7 @@ def sync_detailed(
         Response[Error | SelectOptionListResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         attribute=attribute,
         show_archived=show_archived,
@@ -198,7 +200,7 @@ async def asyncio_detailed(
         Response[Error | SelectOptionListResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         attribute=attribute,
         show_archived=show_archived,

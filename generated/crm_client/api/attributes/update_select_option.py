@@ -14,7 +14,7 @@ from ...models.select_option_update_request import SelectOptionUpdateRequest
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     object_: str,
     attribute: str,
     option: str,
@@ -23,6 +23,7 @@ def _get_kwargs(
     crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -47,7 +48,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | SelectOptionResponse:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> Error | SelectOptionResponse:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = SelectOptionResponse.from_dict(response.json())
 
@@ -110,7 +114,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -144,7 +148,7 @@ def sync_detailed(
         Response[Error | SelectOptionResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         attribute=attribute,
         option=option,
@@ -231,7 +235,7 @@ async def asyncio_detailed(
         Response[Error | SelectOptionResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         attribute=attribute,
         option=option,

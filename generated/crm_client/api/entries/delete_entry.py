@@ -12,13 +12,14 @@ from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     list_: str,
     entry_id: str,
     *,
     crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -38,7 +39,8 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Error:
+def parse_response(response: httpx.Response, *, client: AuthenticatedClient | Client | None = None) -> Any | Error:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
@@ -88,7 +90,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -118,7 +120,7 @@ def sync_detailed(
         Response[Any | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         list_=list_,
         entry_id=entry_id,
         crm_version=crm_version,
@@ -193,7 +195,7 @@ async def asyncio_detailed(
         Response[Any | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         list_=list_,
         entry_id=entry_id,
         crm_version=crm_version,

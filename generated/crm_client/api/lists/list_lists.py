@@ -12,10 +12,11 @@ from ...models.list_list_response import ListListResponse
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     *,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -29,7 +30,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | ListListResponse:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> Error | ListListResponse:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = ListListResponse.from_dict(response.json())
 
@@ -72,7 +76,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -96,7 +100,7 @@ def sync_detailed(
         Response[Error | ListListResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         crm_version=crm_version,
     )
 
@@ -153,7 +157,7 @@ async def asyncio_detailed(
         Response[Error | ListListResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         crm_version=crm_version,
     )
 

@@ -12,7 +12,7 @@ from ...models.note_page import NotePage
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     *,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
@@ -20,6 +20,7 @@ def _get_kwargs(
     parent_record_id: str | Unset = UNSET,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -46,7 +47,8 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | NotePage:
+def parse_response(response: httpx.Response, *, client: AuthenticatedClient | Client | None = None) -> Error | NotePage:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = NotePage.from_dict(response.json())
 
@@ -87,7 +89,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -119,7 +121,7 @@ def sync_detailed(
         Response[Error | NotePage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         limit=limit,
         cursor=cursor,
         parent_object=parent_object,
@@ -200,7 +202,7 @@ async def asyncio_detailed(
         Response[Error | NotePage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         limit=limit,
         cursor=cursor,
         parent_object=parent_object,

@@ -13,11 +13,12 @@ from ...models.object_response import ObjectResponse
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     object_: str,
     *,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -33,7 +34,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | ObjectResponse:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> Error | ObjectResponse:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = ObjectResponse.from_dict(response.json())
 
@@ -81,7 +85,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -107,7 +111,7 @@ def sync_detailed(
         Response[Error | ObjectResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         crm_version=crm_version,
     )
@@ -170,7 +174,7 @@ async def asyncio_detailed(
         Response[Error | ObjectResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         crm_version=crm_version,
     )

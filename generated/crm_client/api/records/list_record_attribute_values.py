@@ -13,7 +13,7 @@ from ...models.error import Error
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     object_: str,
     record_id: str,
     attribute: str,
@@ -21,6 +21,7 @@ def _get_kwargs(
     show_historic: bool | Unset = False,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -45,9 +46,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
 ) -> AttributeValueListResponse | Error:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = AttributeValueListResponse.from_dict(response.json())
 
@@ -95,7 +97,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -128,7 +130,7 @@ def sync_detailed(
         Response[AttributeValueListResponse | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         record_id=record_id,
         attribute=attribute,
@@ -211,7 +213,7 @@ async def asyncio_detailed(
         Response[AttributeValueListResponse | Error]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         record_id=record_id,
         attribute=attribute,

@@ -14,12 +14,13 @@ from ...models.record_query_request import RecordQueryRequest
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     object_: str,
     *,
     body: RecordQueryRequest | Unset = UNSET,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -40,7 +41,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | RecordListResponse:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> Error | RecordListResponse:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = RecordListResponse.from_dict(response.json())
 
@@ -98,7 +102,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -128,7 +132,7 @@ def sync_detailed(
         Response[Error | RecordListResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         body=body,
         crm_version=crm_version,
@@ -201,7 +205,7 @@ async def asyncio_detailed(
         Response[Error | RecordListResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         body=body,
         crm_version=crm_version,

@@ -14,7 +14,7 @@ from ...models.record_write_request import RecordWriteRequest
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     object_: str,
     *,
     body: RecordWriteRequest,
@@ -22,6 +22,7 @@ def _get_kwargs(
     crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -51,7 +52,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | RecordResponse:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> Error | RecordResponse:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = RecordResponse.from_dict(response.json())
 
@@ -114,7 +118,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -148,7 +152,7 @@ def sync_detailed(
         Response[Error | RecordResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         body=body,
         matching_attribute=matching_attribute,
@@ -233,7 +237,7 @@ async def asyncio_detailed(
         Response[Error | RecordResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         object_=object_,
         body=body,
         matching_attribute=matching_attribute,

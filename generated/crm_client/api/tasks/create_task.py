@@ -13,12 +13,13 @@ from ...models.task_response import TaskResponse
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     *,
     body: TaskCreateRequest,
     crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -39,7 +40,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | TaskResponse:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> Error | TaskResponse:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 201:
         response_201 = TaskResponse.from_dict(response.json())
 
@@ -102,7 +106,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -130,7 +134,7 @@ def sync_detailed(
         Response[Error | TaskResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         body=body,
         crm_version=crm_version,
         idempotency_key=idempotency_key,
@@ -199,7 +203,7 @@ async def asyncio_detailed(
         Response[Error | TaskResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         body=body,
         crm_version=crm_version,
         idempotency_key=idempotency_key,

@@ -12,7 +12,7 @@ from ...models.task_page import TaskPage
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     *,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
@@ -21,6 +21,7 @@ def _get_kwargs(
     linked_record_id: str | Unset = UNSET,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -49,7 +50,8 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | TaskPage:
+def parse_response(response: httpx.Response, *, client: AuthenticatedClient | Client | None = None) -> Error | TaskPage:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = TaskPage.from_dict(response.json())
 
@@ -90,7 +92,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -124,7 +126,7 @@ def sync_detailed(
         Response[Error | TaskPage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         limit=limit,
         cursor=cursor,
         is_completed=is_completed,
@@ -211,7 +213,7 @@ async def asyncio_detailed(
         Response[Error | TaskPage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         limit=limit,
         cursor=cursor,
         is_completed=is_completed,

@@ -13,13 +13,14 @@ from ...models.webhook_delivery_page import WebhookDeliveryPage
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     webhook_id: str,
     *,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -44,7 +45,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | WebhookDeliveryPage:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> Error | WebhookDeliveryPage:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = WebhookDeliveryPage.from_dict(response.json())
 
@@ -92,7 +96,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -123,7 +127,7 @@ def sync_detailed(
         Response[Error | WebhookDeliveryPage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         webhook_id=webhook_id,
         limit=limit,
         cursor=cursor,
@@ -200,7 +204,7 @@ async def asyncio_detailed(
         Response[Error | WebhookDeliveryPage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         webhook_id=webhook_id,
         limit=limit,
         cursor=cursor,

@@ -12,12 +12,13 @@ from ...models.webhook_page import WebhookPage
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     *,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
     crm_version: ApiVersion | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -40,7 +41,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | WebhookPage:
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
+) -> Error | WebhookPage:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = WebhookPage.from_dict(response.json())
 
@@ -81,7 +85,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -109,7 +113,7 @@ def sync_detailed(
         Response[Error | WebhookPage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         limit=limit,
         cursor=cursor,
         crm_version=crm_version,
@@ -178,7 +182,7 @@ async def asyncio_detailed(
         Response[Error | WebhookPage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         limit=limit,
         cursor=cursor,
         crm_version=crm_version,

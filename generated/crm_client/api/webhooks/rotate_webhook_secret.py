@@ -14,13 +14,14 @@ from ...models.webhook_secret_rotation_response import WebhookSecretRotationResp
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     webhook_id: str,
     *,
     body: WebhookRotateRequest,
     crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -43,9 +44,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
 ) -> Error | WebhookSecretRotationResponse:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 200:
         response_200 = WebhookSecretRotationResponse.from_dict(response.json())
 
@@ -108,7 +110,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -141,7 +143,7 @@ def sync_detailed(
         Response[Error | WebhookSecretRotationResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         webhook_id=webhook_id,
         body=body,
         crm_version=crm_version,
@@ -222,7 +224,7 @@ async def asyncio_detailed(
         Response[Error | WebhookSecretRotationResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         webhook_id=webhook_id,
         body=body,
         crm_version=crm_version,

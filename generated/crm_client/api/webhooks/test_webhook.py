@@ -13,12 +13,13 @@ from ...models.webhook_delivery_response import WebhookDeliveryResponse
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     webhook_id: str,
     *,
     crm_version: ApiVersion | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """This operation's request: the keyword arguments of ``httpx.Client.request``."""
     headers: dict[str, Any] = {}
     if not isinstance(crm_version, Unset):
         headers["CRM-Version"] = str(crm_version)
@@ -37,9 +38,10 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+def parse_response(
+    response: httpx.Response, *, client: AuthenticatedClient | Client | None = None
 ) -> Error | WebhookDeliveryResponse:
+    """The typed body of an answer to this operation, by its status code."""
     if response.status_code == 202:
         response_202 = WebhookDeliveryResponse.from_dict(response.json())
 
@@ -92,7 +94,7 @@ def _build_response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response, client=client),
     )
 
 
@@ -122,7 +124,7 @@ def sync_detailed(
         Response[Error | WebhookDeliveryResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         webhook_id=webhook_id,
         crm_version=crm_version,
         idempotency_key=idempotency_key,
@@ -195,7 +197,7 @@ async def asyncio_detailed(
         Response[Error | WebhookDeliveryResponse]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = build_request(
         webhook_id=webhook_id,
         crm_version=crm_version,
         idempotency_key=idempotency_key,
