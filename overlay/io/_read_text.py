@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import IO
 
@@ -63,6 +64,35 @@ def detect_encoding(sample: bytes) -> str:
     return "cp1252"
 
 
+# What a file that is not text often is, by its first bytes, to say so when it is named .csv.
+SIGNATURES = {
+    b"PK\x03\x04": "a zip archive (an Excel workbook? name it .xlsx or pass format='xlsx')",
+    b"\xd0\xcf\x11\xe0": "an old Office file (.xls: save it as .xlsx or .csv)",
+    b"PAR1": "a Parquet file (name it .parquet or pass format='parquet')",
+    b"\x1f\x8b": "gzip-compressed (name it .csv.gz)",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+}
+# Control characters no text file holds (tab, line breaks, form feed, vertical tab and the
+# DOS end-of-file mark are left out: spreadsheets and old editors write them).
+BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x19\x1b-\x1f]")
+
+
+def refuse_binary(path: str | os.PathLike[str], sample: bytes) -> None:
+    """Raise ``FileFormatError`` when a sample read as UTF-8 or Windows-1252 is not text."""
+    for signature, what in SIGNATURES.items():
+        if sample.startswith(signature):
+            raise FileFormatError(path, f"is not a text file: it is {what}.")
+    found = BINARY_BYTES.findall(sample)
+    if b"\x00" in found or len(found) > len(sample) // 100:
+        at = BINARY_BYTES.search(sample)
+        offset = at.start() if at else 0
+        raise FileFormatError(
+            path, f"is not a text file: it holds binary bytes (byte {offset} is {sample[offset]:#04x})."
+        )
+
+
 def _binary(path: str | os.PathLike[str], gzipped: bool) -> IO[bytes]:
     """The file's bytes (decompressed when gzipped); the caller closes it."""
     if gzipped:
@@ -75,7 +105,10 @@ def csv_table(
 ) -> Table:
     with _binary(path, gzipped) as head:
         sample = head.read(SAMPLE_BYTES)
-    encoding = encoding or detect_encoding(sample)
+    if encoding is None:
+        encoding = detect_encoding(sample)
+        if not encoding.startswith(("utf-16", "utf-32")):
+            refuse_binary(path, sample)
     try:
         codecs.lookup(encoding)
     except LookupError:

@@ -205,6 +205,43 @@ def test_corrupt_binary_files_are_a_file_format_error(tmp_path: Path, suffix: st
         open_table(path)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40,
+            r"is not a text file: it is a zip archive .*format='xlsx'",
+        ),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is not a text file: it is a PNG image"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "is not a text file: it is a PDF document"),
+        (b"PAR1\x15\x04", "is not a text file: it is a Parquet file"),
+        (
+            b"name,city\nAda,\x00\x00London\n",
+            r"is not a text file: it holds binary bytes \(byte 14 is 0x00\)",
+        ),
+        (bytes(range(1, 256)) * 4, r"is not a text file: it holds binary bytes \(byte 0 is 0x01\)"),
+    ],
+)
+def test_a_binary_file_named_csv_is_refused_naming_the_file_and_what_it_is(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(content)
+    with pytest.raises(FileFormatError, match=rf"contacts\.csv: {message}"):
+        open_table(path)
+
+
+def test_text_with_the_control_characters_spreadsheets_write_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(b"name,notes\nAda,line\x0bbreak\tand tab\x0c\r\nGrace,end\r\n\x1a")
+    with open_table(path) as table:
+        rows = [row.cells for row in table.rows if row.cells]
+    assert rows[:2] == [
+        {"name": "Ada", "notes": "line\x0bbreak\tand tab\x0c"},
+        {"name": "Grace", "notes": "end"},
+    ]
+
+
 ROWS = [
     ["r1", "Ada", 3.5, True, "2025-03-01", "2025-03-01T09:30:00+00:00"],
     ["r2", "=HYPERLINK()", None, False, None, None],
