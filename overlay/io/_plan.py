@@ -265,7 +265,11 @@ class Plan:
             raise MappingError(column, f"Column {column!r}: {exc}.") from None
         settings = self.settings
         if spec.formats:
-            settings = replace(settings, date_formats=(*spec.formats, *settings.date_formats))
+            try:
+                formats = date_formats_of(spec.formats, "formats")
+            except InvalidArgumentError as exc:
+                raise MappingError(column, f"Column {column!r}: {exc}") from None
+            settings = replace(settings, date_formats=(*formats, *settings.date_formats))
         self.targets.append(Target(column, slug, prop, spec.split, transform, settings))
 
     def _check_repeats(self) -> None:
@@ -380,7 +384,24 @@ class Plan:
         return self.columns.index(column) if column in self.columns else len(self.columns)
 
 
-def date_formats_of(value: Any) -> tuple[str, ...]:
+# The directives strptime reads (Python 3.11); anything else after % is a typo.
+STRPTIME_DIRECTIVES = frozenset("aAbBcdfGHIjmMpSuUVwWxXyYzZ%")
+DIRECTIVE = re.compile(r"%(.?)")
+
+
+def date_format_problem(form: str) -> str | None:
+    """Why ``form`` is not a strptime format (``None`` when it is one)."""
+    directives = DIRECTIVE.findall(form)
+    if not directives:
+        return f"{form!r} has no % directive (a format reads like '%d/%m/%Y')"
+    for directive in directives:
+        if directive not in STRPTIME_DIRECTIVES:
+            bad = f"%{directive}" if directive else "a lone % at the end"
+            return f"{form!r} holds {bad}, which strptime does not read"
+    return None
+
+
+def date_formats_of(value: Any, option: str = "date_formats") -> tuple[str, ...]:
     """``date_formats`` as given to an import: strptime formats, or an error naming the option."""
     try:
         formats = None if isinstance(value, str) else tuple(value)
@@ -388,6 +409,10 @@ def date_formats_of(value: Any) -> tuple[str, ...]:
         formats = None
     if formats is None or not all(isinstance(f, str) for f in formats):
         raise InvalidArgumentError(
-            f"date_formats is a list of strptime formats like ['%d/%m/%Y'], got {value!r}."
+            f"{option} is a list of strptime formats like ['%d/%m/%Y'], got {value!r}."
         )
+    for form in formats:
+        problem = date_format_problem(form)
+        if problem:
+            raise InvalidArgumentError(f"{option}: {problem}.")
     return formats

@@ -40,7 +40,9 @@ class ImportReport:
     left one ``unchanged`` (its values were those stored), or were ``skipped`` (applied by
     an earlier attempt of this run, per its journal); ``replayed`` says how many of them
     the API answered from its idempotency store. In a dry run, ``created`` and ``updated``
-    count what would happen. ``failed`` rows are in ``rejections`` and in ``error_file``
+    count what would happen; a row matching a record counts as ``updated`` even when its
+    values are those stored (the API tells ``unchanged`` apart when it writes). ``failed``
+    rows are in ``rejections`` and in ``error_file``
     (in the input's format, always UTF-8, with ``_row`` and ``_error`` columns first).
     ``cp1252_rows`` counts rows of a UTF-8 file that were not UTF-8 and were read as
     Windows-1252 (``cp1252_first_rows`` names the first).

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import overlay
+from overlay.io import Column
 
 HEADER = "Deal name,Stage,Deal value\n"
 
@@ -131,11 +132,33 @@ def test_date_formats_that_are_not_a_list_of_formats_are_refused_naming_the_opti
     assert "B" not in deal_names(crm)
 
 
+@pytest.mark.parametrize(
+    ("formats", "problem"),
+    [
+        (["%Q"], r"date_formats: '%Q' holds %Q, which strptime does not read"),
+        (["%d/%m/%Y", "%Y-%m-%"], r"'%Y-%m-%' holds a lone % at the end"),
+        (["dd/mm/yyyy"], r"'dd/mm/yyyy' has no % directive \(a format reads like '%d/%m/%Y'\)"),
+    ],
+)
+def test_a_date_format_strptime_cannot_read_is_refused_before_any_row(
+    crm: overlay.Client, tmp_path: Path, formats: list[str], problem: str
+) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text(HEADER + "C,Lead,\n")
+    with pytest.raises(overlay.InvalidArgumentError, match=problem):
+        crm.import_file(path, "deals", date_formats=formats)
+    with pytest.raises(overlay.MappingError, match=r"Column 'Deal name': formats: '%Q' holds %Q"):
+        crm.import_file(path, "deals", mapping={"Deal name": Column("name", formats=("%Q",))})
+    assert "C" not in deal_names(crm)
+
+
 def test_a_second_import_of_the_same_file_counts_unchanged_rows(crm: overlay.Client, tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
     path.write_text("Name,Email\nNew Person,new@orbit.example\nAugusta Ada King,ada@analytical.example\n")
     first = crm.import_file(path, "people", match="email_addresses")
     assert (first.created, first.updated, first.failed) == (1, 1, 0)
+    dry = crm.import_file(path, "people", match="email_addresses", dry_run=True)  # as documented
+    assert (dry.created, dry.updated, dry.unchanged) == (0, 2, 0)
     again = crm.import_file(path, "people", match="email_addresses")
     assert (again.created, again.updated, again.unchanged, again.accepted) == (0, 0, 2, 2)
     assert "0 created, 0 updated, 2 unchanged" in str(again)
