@@ -7,6 +7,7 @@ the async client alike.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -59,12 +60,17 @@ def _unencodable(value: Any, path: str) -> tuple[str, int] | None:
     return None
 
 
-_PART_NAMES = {"params": "the query parameter ", "url": "the path", "args": "the argument "}
+_PART_NAMES = {"params": "the query parameter ", "url": "the path", "path": "the path parameter "}
+
+
+def path_parameters(operation: Operation, args: tuple[Any, ...]) -> dict[str, Any]:
+    """The operation's positional arguments by the names its path gives them (``object``)."""
+    return dict(zip(re.findall(r"\{(\w+)\}", operation.path), args, strict=False))
 
 
 def unencodable_text(request: Mapping[str, Any]) -> str:
-    """What in a request (its body, query, path or arguments) is not valid Unicode text."""
-    for part in ("json", "params", "url", "args"):
+    """What in a request (its body, query, url or path parameters) is not valid Unicode text."""
+    for part in ("json", "params", "url", "path"):
         found = _unencodable(request.get(part), "")
         if found is not None:
             where, position = found

@@ -33,6 +33,7 @@ from .._response import (
     data_of,
     decode,
     decode_page,
+    path_parameters,
     request_kwargs,
     unencodable_text,
 )
@@ -361,7 +362,7 @@ class AsyncClient:
             built = request_kwargs(operation, args, kwargs)
             return await self._http.request(**built, extensions={OPERATION: operation.id})
         except UnicodeEncodeError:
-            problem = unencodable_text(built or {"args": args, **kwargs})
+            problem = unencodable_text(built or {"path": path_parameters(operation, args), **kwargs})
             raise InvalidArgumentError(f"{operation.id}: {problem}") from None
         except RecursionError:
             raise ResponseParseError(operation.id, "nested too deeply to read") from None

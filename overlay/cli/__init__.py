@@ -108,6 +108,17 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
     return code
 
 
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush into the closed pipe
+    does not print an error either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (a test captures it)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``crm`` with ``argv`` (default: the process's arguments); returns the exit code."""
     argv = _attach_values(sys.argv[1:] if argv is None else argv)
@@ -120,7 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.group.print_help()
         return 0
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # here, so a reader that left is handled below, not at exit
+        return code
     except (InvalidArgumentError, ConfigurationError) as exc:
         return _fail(args, str(exc), 2)
     except APIError as exc:
@@ -130,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, text, 1)
     except CRMError as exc:
         return _fail(args, str(exc), 1)
+    except BrokenPipeError:  # the reader left (crm query | head): stop quietly, as Unix tools do
+        _silence_stdout()
+        return 128 + 13  # what a shell reports for a process ended by SIGPIPE
     except OSError as exc:  # a file the user named that cannot be read or written
         where = f"{exc.filename}: " if exc.filename else ""
         return _fail(args, f"{where}{exc.strerror or exc}", 2)

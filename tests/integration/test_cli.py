@@ -7,6 +7,8 @@ import argparse
 import json
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -180,6 +182,25 @@ def test_query_json_keeps_to_the_columns_and_carries_the_included_records(
     code, out, _ = run(capsys, *argv)
     whole = json.loads(out.splitlines()[0])
     assert code == 0 and "included" not in whole and len(whole["values"]) > 2
+
+
+def test_a_reader_that_leaves_the_pipe_early_ends_the_query_quietly(env: Path) -> None:
+    """``crm query people | head -1``: the reader is gone before the output is written."""
+    command = [sys.executable, "-m", "overlay.cli", "query", "people", "--json"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # as head does once it has its line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == ""
+
+
+def test_an_object_that_is_not_valid_text_is_named_as_the_object(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "query", "peo\udcffple")  # what argv holds for the bytes peo\xffple
+    assert code == 2 and out == ""
+    assert "the path parameter 'object' holds a lone surrogate at position 3" in err
+    assert_one_clean_line(err, "crm query")
 
 
 def test_debug_logs_of_a_cli_run_never_show_the_key(
