@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -89,10 +91,17 @@ class Sandbox:
         elif not isinstance(settings.get("chaos", Chaos()), Chaos):
             kind = type(settings["chaos"]).__name__
             raise SandboxError(f"chaos is a Chaos or its text ('error=0.1,seed=7'), got {kind}.")
+        known = [f.name for f in dataclasses.fields(SandboxConfig) if f.name != "db_path"]
+        unknown = sorted(set(settings) - set(known))
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], known, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else "."
+            settings_list = ", ".join(["db", "port", *sorted(known)])
+            raise SandboxError(f"Unknown sandbox setting {unknown[0]!r}{hint} Settings: {settings_list}.")
         try:
             config = SandboxConfig(db_path=self._db or ":memory:", **settings)
-        except TypeError as exc:
-            raise SandboxError(f"Unknown sandbox setting: {exc}.") from None
+        except (TypeError, ValueError) as exc:
+            raise SandboxError(f"A sandbox setting cannot be used: {exc}.") from None
         try:
             self._server = SandboxServer(config, port=self._port).start()
         except (OSError, RuntimeError) as exc:

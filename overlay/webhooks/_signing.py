@@ -119,7 +119,7 @@ def _header(headers: Mapping[str, Any], name: str) -> str | None:
         return value or None
     if isinstance(value, bytes):
         return value.decode("latin-1") or None
-    raise MalformedHeaderError(f"{name} is a {type(value).__name__}, not text")
+    raise MalformedHeaderError(f"{name} is not text (got {type(value).__name__})")
 
 
 def _signature_headers(headers: Mapping[str, Any]) -> tuple[str, str, str] | None:
@@ -138,20 +138,23 @@ def _signature_headers(headers: Mapping[str, Any]) -> tuple[str, str, str] | Non
 def _header_pairs(headers: Any) -> dict[str, Any]:
     """Headers given as ``(name, value)`` pairs (ASGI, WSGI lists) as a mapping; the first of a
     repeated name wins. Anything else is the caller's mistake, named."""
-    wrong = InvalidArgumentError(
-        f"headers is a mapping or a list of (name, value) pairs, got {type(headers).__name__}."
-    )
+    expected = "headers is a mapping or a list of (name, value) pairs"
     if isinstance(headers, str | bytes) or headers is None:
-        raise wrong
-    found: dict[str, Any] = {}
+        raise InvalidArgumentError(f"{expected}, got {type(headers).__name__}.")
     try:
-        for name, value in headers:
-            text = name.decode("latin-1") if isinstance(name, bytes) else name
-            if not isinstance(text, str):
-                raise wrong
-            found.setdefault(text.lower(), value.decode("latin-1") if isinstance(value, bytes) else value)
-    except (TypeError, ValueError) as exc:
-        raise wrong from exc
+        items = list(headers)
+    except TypeError:
+        raise InvalidArgumentError(f"{expected}, got {type(headers).__name__}.") from None
+    found: dict[str, Any] = {}
+    for index, item in enumerate(items):
+        if not (isinstance(item, tuple | list) and len(item) == 2):
+            size = f" of {len(item)}" if isinstance(item, tuple | list) else ""
+            raise InvalidArgumentError(f"{expected}; item {index} is a {type(item).__name__}{size}.")
+        name, value = item
+        name = name.decode("latin-1") if isinstance(name, bytes) else name
+        if not isinstance(name, str):
+            raise InvalidArgumentError(f"{expected}; item {index} is named by {type(name).__name__}.")
+        found.setdefault(name.lower(), value.decode("latin-1") if isinstance(value, bytes) else value)
     return found
 
 

@@ -189,8 +189,12 @@ def test_overlay_sandbox_starts_and_stops() -> None:
         assert "running at http://127.0.0.1:" in repr(sb)
     with pytest.raises(overlay.SandboxError, match="not running"):
         _ = sb.url
-    with pytest.raises(overlay.SandboxError, match="Unknown sandbox setting"):
+    with pytest.raises(overlay.SandboxError, match=r"Unknown sandbox setting 'speed'\. Settings: db, port, "):
         overlay.Sandbox(speed="fast").start()
+    with pytest.raises(
+        overlay.SandboxError, match=r"Unknown sandbox setting 'seed'; did you mean 'seed_data'\?"
+    ):
+        overlay.Sandbox(seed=True).start()
 
 
 def test_overlay_sandbox_takes_chaos_as_the_cli_writes_it() -> None:

@@ -111,8 +111,18 @@ def test_headers_given_as_name_value_pairs_verify_and_anything_else_is_named() -
     body, headers = delivery(RECORD, message_id="msg_pairs")
     pairs = [(name.title().encode(), value.encode()) for name, value in headers.items()]
     assert router.handle(body, pairs).status == 200 and len(calls) == 1  # type: ignore[arg-type]
-    for wrong in (None, "webhook-id: x", [("only-a-name",)]):
-        with pytest.raises(overlay.InvalidArgumentError, match="headers is a mapping or a list of"):
+    wrong_headers = [
+        (None, r"got NoneType\."),
+        ("webhook-id: x", r"got str\."),
+        (5, r"got int\."),
+        ([("only-a-name",)], r"; item 0 is a tuple of 1\."),
+        ([*pairs, {}], rf"; item {len(pairs)} is a dict\."),
+        ([(5, "x")], r"; item 0 is named by int\."),
+    ]
+    for wrong, problem in wrong_headers:
+        with pytest.raises(
+            overlay.InvalidArgumentError, match=rf"^headers is a mapping or a list of .*{problem}$"
+        ):
             router.handle(body, wrong)  # type: ignore[arg-type]
 
 
