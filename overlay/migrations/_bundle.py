@@ -8,7 +8,7 @@ strictly ascending, the oldest without changes, no change in two versions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import ClassVar
 
 from ._instructions import (
@@ -98,6 +98,17 @@ class VersionBundle:
         self.versions = versions
         self.dates = tuple(dates)
         self.latest = dates[-1]
+
+    @classmethod
+    def of_dates(
+        cls, dates: Sequence[str], changes: Mapping[str, Sequence[type[VersionChange]]]
+    ) -> VersionBundle:
+        """A bundle of every date (oldest first), each with its ``changes``; a change listed
+        under a date that is not among ``dates`` is a definition error."""
+        stray = sorted(set(changes) - set(dates))
+        if stray:
+            raise MigrationDefinitionError(f"changes are declared for {stray}, which no spec has")
+        return cls(*(Version(date, *changes.get(date, ())) for date in dates))
 
     def __getitem__(self, date: str) -> Version:
         return self.versions[self.index(date)]

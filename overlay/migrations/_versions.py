@@ -10,8 +10,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from crm_client.api_versions import VERSIONS as SPEC_VERSIONS
+
 from .._money import minor_digits
-from ._bundle import Version, VersionBundle, VersionChange
+from ._bundle import VersionBundle, VersionChange
 from ._instructions import (
     EndpointAdded,
     EndpointMoved,
@@ -286,18 +288,17 @@ class WebhookTestEventsMarked(VersionChange):
     instructions = tuple(FieldAdded(schema, "is_test", default=is_test_event) for schema in EVENT_SCHEMAS)
 
 
-VERSIONS = VersionBundle(
-    Version("2025-01-01"),
-    Version(
-        "2025-08-01",
+# The changes each dated version brings; the dates themselves come from the specs
+# (crm_client.api_versions.VERSIONS, which make regen writes), the oldest being the base.
+CHANGES_BY_VERSION: dict[str, tuple[type[VersionChange], ...]] = {
+    "2025-08-01": (
         TaskDeadlineIsAnInstant,
         DottedEventNames,
         FlatErrorBody,
         StandardWebhookSignatures,
         UpsertIsAPut,
     ),
-    Version(
-        "2026-04-01",
+    "2026-04-01": (
         CurrencyInMinorUnits,
         NoteParentIsNested,
         CursorPaging,
@@ -305,5 +306,7 @@ VERSIONS = VersionBundle(
         RecordUpdatedAt,
         WebhookSecretRotation,
     ),
-    Version("2026-12-01", BatchItemUnchanged, WebhookEventFamilies, WebhookTestEventsMarked),
-)
+    "2026-12-01": (BatchItemUnchanged, WebhookEventFamilies, WebhookTestEventsMarked),
+}
+
+VERSIONS = VersionBundle.of_dates(SPEC_VERSIONS, CHANGES_BY_VERSION)

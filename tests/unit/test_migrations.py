@@ -250,6 +250,22 @@ def test_changes_are_checked_when_defined() -> None:
         VersionBundle(Version("2025-01-01", Fine))
     with pytest.raises(MigrationDefinitionError, match="in both 2025-02-01 and 2025-03-01"):
         VersionBundle(Version("2025-01-01"), Version("2025-02-01", Fine), Version("2025-03-01", Fine))
+    with pytest.raises(MigrationDefinitionError, match=r"declared for \['2025-02-15'\], which no spec has"):
+        VersionBundle.of_dates(["2025-01-01", "2025-02-01"], {"2025-02-15": (Fine,)})
+    bundle = VersionBundle.of_dates(["2025-01-01", "2025-02-01", "2025-03-01"], {"2025-02-01": (Fine,)})
+    assert bundle.dates == ("2025-01-01", "2025-02-01", "2025-03-01") and bundle["2025-03-01"].changes == ()
+
+
+def test_the_versions_the_sdk_migrates_are_the_dated_specs_and_nothing_else() -> None:
+    from crm_client.api_versions import VERSIONS as SPEC_VERSIONS
+    from crm_sandbox.config import LATEST as SANDBOX_LATEST
+
+    from overlay._config import LATEST_VERSION, SUPPORTED_VERSIONS
+
+    openapi = Path(__file__).parents[2] / "openapi"
+    specs = tuple(sorted(p.stem.removeprefix("crm-") for p in openapi.glob("crm-*.yaml")))
+    assert tuple(SPEC_VERSIONS) == specs == migrations.VERSIONS.dates == tuple(SUPPORTED_VERSIONS)
+    assert migrations.LATEST == LATEST_VERSION == SANDBOX_LATEST == specs[-1]
 
 
 def test_the_changelog_lists_every_change_newest_first() -> None:
