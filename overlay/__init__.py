@@ -46,9 +46,10 @@ if _typing.TYPE_CHECKING:
     from ._async.client import AsyncClient
     from ._async.pagination import AsyncPaginator
     from ._async.query import AsyncQuery
+    from ._paging import Page
     from ._response import RawResponse
     from ._sync.client import Client
-    from ._sync.pagination import Page, Paginator
+    from ._sync.pagination import Paginator
     from ._sync.query import Query
 
 _LAZY = {
@@ -57,7 +58,7 @@ _LAZY = {
     "AsyncQuery": "._async.query",
     "Query": "._sync.query",
     "Client": "._sync.client",
-    "Page": "._sync.pagination",
+    "Page": "._paging",
     "Paginator": "._sync.pagination",
     "RawResponse": "._response",
 }

@@ -17,15 +17,14 @@ from .._dsl.aggregate import Aggregator, sorts_of
 from .._dsl.check import check_readable
 from .._dsl.expr import Expr, as_filter, from_filter
 from .._errors import InvalidArgumentError
+from .._paging import Filter, Page
 from .._records import Record, RecordList
-from .pagination import AsyncPaginator, Page
+from .pagination import AsyncPaginator
 
 if TYPE_CHECKING:
     from .._bulk import Progress
     from ..io._report import ExportReport
     from .metadata import AsyncMetadata
-
-Filter = Expr | Mapping[str, Any] | str
 
 
 class AsyncQueryRecords(Protocol):

@@ -25,8 +25,8 @@ from ..io._table import format_of, require
 from ..io._write import XLSX_MAX_ROWS, Writer, open_writer, tagged
 
 if TYPE_CHECKING:
+    from .._paging import Page
     from .metadata import Metadata
-    from .pagination import Page
 
 
 class ExportSource(Protocol):

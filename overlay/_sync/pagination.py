@@ -9,36 +9,11 @@ and says where the next page starts. Everything else is here, once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-import httpx
-
-from .._response import RawResponse
+from .._paging import Page, Token
 
 T = TypeVar("T")
-Token = str | int | None
-
-
-@dataclass
-class Page(Generic[T]):
-    """One page: its items, where the next page starts (``None`` on the last) and its response."""
-
-    items: list[T]
-    next: Token
-    raw: RawResponse[Any]
-
-    def __len__(self) -> int:
-        """How many items the page holds."""
-        return len(self.items)
-
-    @property
-    def request_id(self) -> str | None:
-        return self.raw.request_id
-
-    @property
-    def http_response(self) -> httpx.Response:
-        return self.raw.http_response
 
 
 Fetch = Callable[[Token, int | None], Page[T]]

@@ -18,15 +18,14 @@ from .._dsl.aggregate import Aggregator, sorts_of
 from .._dsl.check import check_readable
 from .._dsl.expr import Expr, as_filter, from_filter
 from .._errors import InvalidArgumentError
+from .._paging import Filter, Page
 from .._records import Record, RecordList
-from .pagination import Page, Paginator
+from .pagination import Paginator
 
 if TYPE_CHECKING:
     from .._bulk import Progress
     from ..io._report import ExportReport
     from .metadata import Metadata
-
-Filter = Expr | Mapping[str, Any] | str
 
 
 class QueryRecords(Protocol):

@@ -165,17 +165,19 @@ def test_the_limiter_keeps_to_a_tight_write_limit() -> None:
 
 
 def test_the_async_client_against_the_sandbox(sandbox: overlay.Sandbox) -> None:
-    async def run() -> tuple[list[str], str]:
+    async def run() -> tuple[list[str], overlay.Page[Any]]:
         async with sandbox.connect_async() as crm:
             await asyncio.gather(*(crm.records("companies").create({"name": f"Async {i}"}) for i in range(6)))
             names = [
                 c["name"] async for c in crm.records("companies").query({"name": {"$starts_with": "Async"}})
             ]
             page = await crm.records("companies").query(page_size=2).first_page()
-            return sorted(names), page.request_id or ""
+            return sorted(names), page
 
-    names, request_id = asyncio.run(run())
-    assert names == [f"Async {i}" for i in range(6)] and request_id.startswith("req_")
+    names, page = asyncio.run(run())
+    assert names == [f"Async {i}" for i in range(6)] and (page.request_id or "").startswith("req_")
+    sync_page = sandbox.client.records("companies").query(page_size=2).first_page()
+    assert type(page) is type(sync_page) is overlay.Page and len(page) == len(sync_page) == 2
 
 
 def test_filter_expressions_query_the_sandbox(crm: overlay.Client) -> None:

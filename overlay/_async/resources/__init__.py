@@ -6,7 +6,7 @@ Every method returns the typed object (with ``request_id`` set) or, through ``wi
 ``RawResponse`` whose ``parse()`` gives that object. List methods return a paginator.
 """
 
-from ._base import CURSOR_PAGE, QUERY_LIMIT, RECORDS_PAGE, Filter
+from ..._paging import CURSOR_PAGE, QUERY_LIMIT, RECORDS_PAGE, Filter
 from .activity import AsyncNotes, AsyncTasks
 from .lists import AsyncEntries, AsyncLists
 from .records import AsyncRecords

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from crm_client import models  # a lazy package: each model loads on first use
 from crm_client.types import UNSET
 
-from ..._dsl.expr import Expr, as_filter
+from ..._dsl.expr import as_filter
 from ..._dsl.text import parse_text
 from ..._errors import APIStatusError, InvalidArgumentError
 from ..._metadata import SUGGESTIBLE, Names
+from ..._paging import QUERY_LIMIT, Filter, Page, Token
 from ..._response import NOT_GIVEN, RawResponse, build_body, data_of
-from ..pagination import AsyncPaginator, Page, Token
+from ..pagination import AsyncPaginator
 
 if TYPE_CHECKING:
     import httpx
@@ -25,13 +26,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R", bound="_AsyncResource")
-
-Filter = Expr | Mapping[str, Any] | str
-
-# The most records one query may return, and the page sizes the paginators ask for.
-QUERY_LIMIT = 1000
-RECORDS_PAGE = 500
-CURSOR_PAGE = 100
 
 
 def _none(parsed: Any, request_id: str | None) -> None:

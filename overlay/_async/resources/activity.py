@@ -24,7 +24,8 @@ if TYPE_CHECKING:
         NoteId,
         TaskId,
     )
-from ._base import CURSOR_PAGE, _AsyncResource, _given, _none
+from ..._paging import CURSOR_PAGE
+from ._base import _AsyncResource, _given, _none
 
 
 class AsyncNotes(_AsyncResource):

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
         ListRef,
     )
     from ..requester import AsyncRequester
-from ._base import RECORDS_PAGE, Filter, _AsyncResource, _given, _none
+from ..._paging import RECORDS_PAGE, Filter
+from ._base import _AsyncResource, _given, _none
 
 
 class AsyncLists(_AsyncResource):

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from ...io._report import ExportReport
     from ..metadata import AsyncMetadata
     from ..requester import AsyncRequester
-from ._base import QUERY_LIMIT, RECORDS_PAGE, Filter, _AsyncResource, _given, _none
+from ..._paging import QUERY_LIMIT, RECORDS_PAGE, Filter
+from ._base import _AsyncResource, _given, _none
 
 
 class AsyncRecords(_AsyncResource):

@@ -7,7 +7,7 @@ Every method returns the typed object (with ``request_id`` set) or, through ``wi
 ``RawResponse`` whose ``parse()`` gives that object. List methods return a paginator.
 """
 
-from ._base import CURSOR_PAGE, QUERY_LIMIT, RECORDS_PAGE, Filter
+from ..._paging import CURSOR_PAGE, QUERY_LIMIT, RECORDS_PAGE, Filter
 from .activity import Notes, Tasks
 from .lists import Entries, Lists
 from .records import Records

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
         ListRef,
     )
     from ..requester import Requester
-from ._base import RECORDS_PAGE, Filter, _AsyncResource, _given, _none
+from ..._paging import RECORDS_PAGE, Filter
+from ._base import _AsyncResource, _given, _none
 
 
 class Lists(_AsyncResource):

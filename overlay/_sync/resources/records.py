@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from ...io._report import ExportReport
     from ..metadata import Metadata
     from ..requester import Requester
-from ._base import QUERY_LIMIT, RECORDS_PAGE, Filter, _AsyncResource, _given, _none
+from ..._paging import QUERY_LIMIT, RECORDS_PAGE, Filter
+from ._base import _AsyncResource, _given, _none
 
 
 class Records(_AsyncResource):

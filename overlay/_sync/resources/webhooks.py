@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from ..._ids import (
         WebhookId,
     )
-from ._base import CURSOR_PAGE, _AsyncResource, _given, _none
+from ..._paging import CURSOR_PAGE
+from ._base import _AsyncResource, _given, _none
 
 
 def _subscription(subscription: str | Mapping[str, Any]) -> dict[str, Any]:
