@@ -82,7 +82,9 @@ def _hmac_pads(key: bytes) -> tuple[Any, Any]:
 
     Copying two ``hashlib`` states per message costs half of what ``hmac.new`` does, and
     verification is the receiver's hot path; the tests hold it to ``hmac`` and the
-    published vector.
+    published vector. (A stdlib ``hmac`` object built once and ``copy()``-ed per message
+    measured 0.75-0.79 of raw ``hmac`` in ``make bench``'s webhook_verify_throughput,
+    against 0.97 for these states and the 0.9 target.)
     """
     if len(key) > _SHA256_BLOCK:
         key = hashlib.sha256(key).digest()
