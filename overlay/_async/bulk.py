@@ -14,18 +14,13 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .._bulk import (
-    MAX_BATCH_BYTES,
-    MAX_BATCH_ITEMS,
-    BulkReport,
-    KeyFn,
-    Progress,
-    content_key,
-    key_of,
-)
+from .._bulk.keys import KeyFn, content_key, key_of
+from .._bulk.report import BulkReport, Progress
+from .._bulk.run import CONCURRENCY, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, BulkOptions
 from .._errors import InvalidArgumentError
 from .._ids import path_id
-from .bulk_send import CONCURRENCY, AsyncBulkClient, Items, send_batched, send_singles
+from ..io._keywords import checked_keywords
+from .bulk_send import AsyncBulkClient, Items, send_batched, send_singles
 
 
 class AsyncBulk:
@@ -34,6 +29,7 @@ class AsyncBulk:
     def __init__(self, client: AsyncBulkClient) -> None:
         self._client = client
 
+    @checked_keywords
     async def create(
         self,
         object: str,
@@ -61,11 +57,21 @@ class AsyncBulk:
         nothing. ``concurrency`` batches are in flight at once (the next one is built while
         the last one is on the wire).
         """
-        return await send_batched(
-            self._client, "create", object, items, None, key, journal, progress, total,
-            raise_on_error, error_file, batch_size, max_batch_bytes, dry_run, concurrency,
-        )  # fmt: skip
+        options = BulkOptions(
+            key=key,
+            journal=journal,
+            progress=progress,
+            total=total,
+            raise_on_error=raise_on_error,
+            error_file=error_file,
+            batch_size=batch_size,
+            max_batch_bytes=max_batch_bytes,
+            dry_run=dry_run,
+            concurrency=concurrency,
+        )
+        return await send_batched(self._client, "create", object, items, options)
 
+    @checked_keywords
     async def upsert(
         self,
         object: str,
@@ -89,12 +95,21 @@ class AsyncBulk:
         ``concurrency=2`` overlaps building a batch with sending the last one, for input
         whose matching values are unique (``import_file`` drops repeats, and does so).
         """
-        return await send_batched(
-            self._client, "upsert", object, items, matching_attribute, key or matching_attribute,
-            journal, progress, total, raise_on_error, error_file, batch_size, max_batch_bytes,
-            dry_run, concurrency,
-        )  # fmt: skip
+        options = BulkOptions(
+            key=key or matching_attribute,
+            journal=journal,
+            progress=progress,
+            total=total,
+            raise_on_error=raise_on_error,
+            error_file=error_file,
+            batch_size=batch_size,
+            max_batch_bytes=max_batch_bytes,
+            dry_run=dry_run,
+            concurrency=concurrency,
+        )
+        return await send_batched(self._client, "upsert", object, items, options, matching_attribute)
 
+    @checked_keywords
     async def update(
         self,
         object: str,
@@ -125,22 +140,17 @@ class AsyncBulk:
                 str(item["record_id"]), item["values"], idempotency_key=idempotency
             )
 
-        return await send_singles(
-            self._client,
-            "update",
-            object,
-            items,
-            key,
-            send,
-            (),
-            journal,
-            progress,
-            total,
-            raise_on_error,
-            error_file,
-            concurrency,
+        options = BulkOptions(
+            journal=journal,
+            progress=progress,
+            total=total,
+            raise_on_error=raise_on_error,
+            error_file=error_file,
+            concurrency=concurrency,
         )
+        return await send_singles(self._client, "update", object, items, key, send, options)
 
+    @checked_keywords
     async def delete(
         self,
         object: str,
@@ -161,61 +171,116 @@ class AsyncBulk:
         def record_key(record_id: Any) -> str:  # a number or None fails as an item, never sent
             return path_id(record_id, "record_id")
 
+        options = BulkOptions(
+            journal=journal,
+            progress=progress,
+            total=total,
+            raise_on_error=raise_on_error,
+            error_file=error_file,
+            concurrency=concurrency,
+        )
         return await send_singles(
-            self._client,
-            "delete",
-            object,
-            record_ids,
-            record_key,
-            send,
-            (404,),
-            journal,
-            progress,
-            total,
-            raise_on_error,
-            error_file,
+            self._client, "delete", object, record_ids, record_key, send, options, (404,)
         )
 
-    async def create_notes(self, items: Items, **options: Any) -> BulkReport:
-        """Create a note from each item (the keyword arguments of ``client.notes.create``)."""
+    @checked_keywords
+    async def create_notes(
+        self,
+        items: Items,
+        *,
+        key: str | KeyFn | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        total: int | None = None,
+        raise_on_error: bool = False,
+        error_file: str | os.PathLike[str] | None = None,
+        concurrency: int = CONCURRENCY,
+    ) -> BulkReport:
+        """Create a note from each item (the keyword arguments of ``client.notes.create``);
+        the options are ``create``'s."""
 
         async def send(client: AsyncBulkClient, item: Any, idempotency: str) -> None:
             await client.notes.create(**item, idempotency_key=idempotency)
 
+        options = BulkOptions(
+            key=key,
+            journal=journal,
+            progress=progress,
+            total=total,
+            raise_on_error=raise_on_error,
+            error_file=error_file,
+            concurrency=concurrency,
+        )
         return await self._keyword_singles("create", "notes", items, send, options)
 
-    async def create_tasks(self, items: Items, **options: Any) -> BulkReport:
-        """Create a task from each item (the keyword arguments of ``client.tasks.create``)."""
+    @checked_keywords
+    async def create_tasks(
+        self,
+        items: Items,
+        *,
+        key: str | KeyFn | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        total: int | None = None,
+        raise_on_error: bool = False,
+        error_file: str | os.PathLike[str] | None = None,
+        concurrency: int = CONCURRENCY,
+    ) -> BulkReport:
+        """Create a task from each item (the keyword arguments of ``client.tasks.create``);
+        the options are ``create``'s."""
 
         async def send(client: AsyncBulkClient, item: Any, idempotency: str) -> None:
             await client.tasks.create(**item, idempotency_key=idempotency)
 
+        options = BulkOptions(
+            key=key,
+            journal=journal,
+            progress=progress,
+            total=total,
+            raise_on_error=raise_on_error,
+            error_file=error_file,
+            concurrency=concurrency,
+        )
         return await self._keyword_singles("create", "tasks", items, send, options)
 
-    async def create_entries(self, list: str, items: Items, **options: Any) -> BulkReport:
+    @checked_keywords
+    async def create_entries(
+        self,
+        list: str,
+        items: Items,
+        *,
+        key: str | KeyFn | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        progress: Progress | bool | None = None,
+        total: int | None = None,
+        raise_on_error: bool = False,
+        error_file: str | os.PathLike[str] | None = None,
+        concurrency: int = CONCURRENCY,
+    ) -> BulkReport:
         """Add an entry to ``list`` from each item (``parent_object``, ``parent_record_id``,
-        ``entry_values``)."""
+        ``entry_values``); the options are ``create``'s."""
 
         async def send(client: AsyncBulkClient, item: Any, idempotency: str) -> None:
             await client.entries(list).create(**item, idempotency_key=idempotency)
 
+        options = BulkOptions(
+            key=key,
+            journal=journal,
+            progress=progress,
+            total=total,
+            raise_on_error=raise_on_error,
+            error_file=error_file,
+            concurrency=concurrency,
+        )
         return await self._keyword_singles("create", f"entries of {list}", items, send, options)
 
     async def _keyword_singles(
-        self, operation: str, what: str, items: Items, send: Any, options: Mapping[str, Any]
+        self, operation: str, what: str, items: Items, send: Any, options: BulkOptions
     ) -> BulkReport:
-        allowed = {"journal", "progress", "total", "raise_on_error", "error_file", "concurrency", "key"}
-        unknown = sorted(set(options) - allowed)
-        if unknown:
-            raise InvalidArgumentError(
-                f"Unknown option {unknown[0]!r}; options: {', '.join(sorted(allowed))}."
-            )
-        key = options.get("key")
-
         def item_key(item: Any) -> str:
             if not isinstance(item, Mapping):
                 raise InvalidArgumentError(f"an item is a mapping of keyword arguments, got {item!r}")
-            return key_of(item, key)
+            return key_of(item, options.key)
 
         async def checked_send(client: AsyncBulkClient, item: Any, idempotency: str) -> None:
             try:
@@ -223,9 +288,4 @@ class AsyncBulk:
             except TypeError as exc:  # a keyword the create method does not take
                 raise InvalidArgumentError(str(exc)) from None
 
-        get = options.get
-        return await send_singles(
-            self._client, operation, what, items, item_key, checked_send, (),
-            get("journal"), get("progress"), get("total"), get("raise_on_error", False), get("error_file"),
-            get("concurrency", CONCURRENCY),
-        )  # fmt: skip
+        return await send_singles(self._client, operation, what, items, item_key, checked_send, options)

@@ -22,7 +22,7 @@ from .._records import Record, RecordList
 from .pagination import AsyncPaginator
 
 if TYPE_CHECKING:
-    from .._bulk import Progress
+    from .._bulk.report import Progress
     from ..io._report import ExportReport
     from .metadata import AsyncMetadata
 

@@ -4,23 +4,12 @@ that are retried item by item and split when refused whole. ``bulk.py`` is the p
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._bulk import (
-    MAX_BATCH_ITEMS,
-    BulkReport,
-    Identity,
-    ItemError,
-    KeyFn,
-    Pending,
-    Progress,
-    Run,
-    Sourced,
-    item_problem,
-    key_of,
-)
+from .._bulk.keys import Identity, item_problem, key_of
+from .._bulk.report import BulkReport
+from .._bulk.run import Batcher, BulkOptions, Pending, Run, Sourced, fail_items
 from .._concurrency import map_bounded
 from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgumentError
 from .._progress import renderer
@@ -55,8 +44,6 @@ class BulkClient(Protocol):
 Items = Iterable[Any] | Iterable[Any]
 # Retries of the transport for bulk work: a batch is safe to resend (its items carry keys).
 BULK_RETRIES = 8
-# Single calls in flight at once (the client's rate limiter still paces them).
-CONCURRENCY = 8
 
 
 def _each(items: Items) -> Iterator[Any]:
@@ -79,18 +66,14 @@ def send_singles(
     items: Items,
     key: Any,
     send: Any,
-    done_statuses: tuple[int, ...],
-    journal: str | os.PathLike[str] | None,
-    progress: Progress | bool | None,
-    total: int | None,
-    raise_on_error: bool,
-    error_file: str | os.PathLike[str] | None,
-    concurrency: int = CONCURRENCY,
+    options: BulkOptions,
+    done_statuses: tuple[int, ...] = (),
 ) -> BulkReport:
-    """One request per item, ``concurrency`` at a time, for what the batch endpoint does not take."""
-    if concurrency < 1:
-        raise InvalidArgumentError(f"concurrency must be 1 or more, got {concurrency}.")
-    run = Run(operation, object, journal, renderer(progress, f"{operation} {object}"), total)
+    """One request per item, ``options.concurrency`` at a time, for what the batch endpoint
+    does not take; ``key(item)`` gives an item's key, ``send`` makes its request, and an
+    error status among ``done_statuses`` counts as applied (a delete's 404)."""
+    shown = renderer(options.progress, f"{operation} {object}")
+    run = Run(operation, object, options.journal, shown, options.total)
     report = run.report
     client = base.with_options(max_retries=BULK_RETRIES)
 
@@ -112,7 +95,7 @@ def send_singles(
         send(client, entry.body, run.idempotency_key(entry))
 
     try:
-        for entry, _, error in map_bounded(attempt, pending(), concurrency):
+        for entry, _, error in map_bounded(attempt, pending(), options.concurrency):
             if isinstance(error, APIStatusError) and error.status not in done_statuses:
                 run.fail([entry], error.status, error.code, error.message)
             elif isinstance(error, APIConnectionError | InvalidArgumentError):
@@ -128,7 +111,7 @@ def send_singles(
     finally:
         client.close()
         run.close()
-    return finish(report, raise_on_error, error_file)
+    return finish(report, options)
 
 
 # ---------------------------------------------------------------------------- the batch path
@@ -139,47 +122,35 @@ def send_batched(
     operation: str,
     object: str,
     items: Items,
-    matching_attribute: str | None,
-    key: str | KeyFn | None,
-    journal: str | os.PathLike[str] | None,
-    progress: Progress | bool | None,
-    total: int | None,
-    raise_on_error: bool,
-    error_file: str | os.PathLike[str] | None,
-    batch_size: int,
-    max_batch_bytes: int,
-    dry_run: bool,
-    concurrency: int,
+    options: BulkOptions,
+    matching_attribute: str | None = None,
 ) -> BulkReport:
-    if not 1 <= batch_size <= MAX_BATCH_ITEMS:
-        raise InvalidArgumentError(f"batch_size must be 1 to {MAX_BATCH_ITEMS}, got {batch_size}.")
-    if concurrency < 1:
-        raise InvalidArgumentError(f"concurrency must be 1 or more, got {concurrency}.")
-    types, options = _schema(base, object) if dry_run else ({}, {})
-    shown = renderer(progress, f"{operation} {object}")
-    run = Run(operation, object, journal, shown, total, dry_run=dry_run)
+    """The items through the batch endpoint, ``options.concurrency`` batches in flight."""
+    dry_run = options.dry_run
+    types, titles = _schema(base, object) if dry_run else ({}, {})
+    shown = renderer(options.progress, f"{operation} {object}")
+    run = Run(operation, object, options.journal, shown, options.total, dry_run=dry_run)
     report = run.report
     client = base.with_options(max_retries=BULK_RETRIES)
     records = client.records(object)
 
     def batches() -> Iterator[list[Pending]]:
         """The items in batches; what is refused or already done goes to the report."""
-        batch: list[Pending] = []
-        size = 0
+        batcher = Batcher(options.batch_size, options.max_batch_bytes)
         for item in _each(items):
             index = report.total
             report.total += 1
             source = None
             try:
                 if isinstance(item, Sourced):
-                    source, item_key = item.source, item.key or key_of(item.values, key)
+                    source, item_key = item.source, item.key or key_of(item.values, options.key)
                     item = item.values
                 elif not isinstance(item, Mapping):
                     raise InvalidArgumentError(
                         f"an item is a mapping of attribute slug to value, got {item!r}"
                     )
                 else:
-                    item_key = key_of(item, key)
+                    item_key = key_of(item, options.key)
             except InvalidArgumentError as error:
                 run.fail([Pending(index, "", item, source=source)], None, "invalid_item", str(error))
                 continue
@@ -187,19 +158,18 @@ def send_batched(
             if pending is None:
                 continue
             if dry_run:
-                problem = item_problem(item, types, options)
+                problem = item_problem(item, types, titles)
                 if problem is None:
                     report.succeeded += 1
                 else:
                     run.fail([pending], None, "invalid_item", problem)
                 continue
-            if batch and (len(batch) >= batch_size or size + pending.size > max_batch_bytes):
-                yield batch
-                batch, size = [], 0
-            batch.append(pending)
-            size += pending.size
-        if batch:
-            yield batch
+            full = batcher.add(pending)
+            if full:
+                yield full
+        rest = batcher.rest()
+        if rest:
+            yield rest
 
     def send(batch: list[Pending]) -> tuple[BulkReport, list[tuple[Identity, str | None]]]:
         sent, applied = BulkReport(operation, object), list[tuple[Identity, str | None]]()
@@ -207,7 +177,7 @@ def send_batched(
         return sent, applied
 
     try:
-        for _, outcome, error in map_bounded(send, batches(), concurrency):
+        for _, outcome, error in map_bounded(send, batches(), options.concurrency):
             if error is not None:
                 raise error
             sent, applied = outcome
@@ -217,7 +187,7 @@ def send_batched(
     finally:
         client.close()
         run.close()
-    return finish(report, raise_on_error, error_file)
+    return finish(report, options)
 
 
 def _schema(base: BulkClient, object: str) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -293,16 +263,12 @@ def _send(
     fail_items(report, pending, None, "gave_up", f"still failing after {BULK_RETRIES} rounds")
 
 
-def fail_items(report: BulkReport, items: list[Pending], status: int | None, code: str, message: str) -> None:
-    for item in items:
-        report.failed += 1
-        report.errors.append(ItemError(item.index, item.key, status, code, message, item.body, item.source))
-
-
-def finish(report: BulkReport, raise_on_error: bool, error_file: str | os.PathLike[str] | None) -> BulkReport:
-    if error_file is not None:
-        report.write_errors(error_file)
-    if raise_on_error and report.errors:
+def finish(report: BulkReport, options: BulkOptions) -> BulkReport:
+    """The report, its failures written to ``options.error_file``; raised as a ``BulkError``
+    when ``options.raise_on_error`` and something failed."""
+    if options.error_file is not None:
+        report.write_errors(options.error_file)
+    if options.raise_on_error and report.errors:
         first = report.errors[0]
         raise BulkError(report, f"{report.failed} of {report.total} items failed; first: {first.message}")
     return report

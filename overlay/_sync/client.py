@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from crm_client.models import SearchResult, TokenInfo
     from crm_client.operations import Operation
 
-    from .._bulk import Progress
+    from .._bulk.report import Progress
     from .._ids import ListRef, ObjectRef
     from ..io._plan import Mapped
     from ..io._report import ImportReport

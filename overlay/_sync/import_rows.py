@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._bulk import BulkReport, Progress
+from .._bulk.report import BulkReport, Progress
 from .._metadata import AttributeInfo
 from .._records import Record
 from ..io._coerce import CellError, Coercer, Lookup

@@ -17,7 +17,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._bulk import MAX_BATCH_ITEMS, Progress, ProgressState, Sourced, content_key
+from .._bulk.keys import content_key
+from .._bulk.report import Progress, ProgressState
+from .._bulk.run import MAX_BATCH_ITEMS, Sourced
 from .._errors import CRMError, InvalidArgumentError, MappingError
 from .._metadata import AttributeInfo
 from .._progress import renderer

@@ -210,8 +210,10 @@ def test_notes_tasks_and_entries_go_through_concurrent_single_calls() -> None:
 
         assert asyncio.run(tasks()).succeeded == 40
         assert sorted(t.content_plaintext for t in crm.tasks.list()) == sorted(f"Task {i}" for i in range(40))
-        with pytest.raises(overlay.InvalidArgumentError, match="Unknown option 'journel'"):
-            crm.bulk.create_tasks([], journel="x")
+        with pytest.raises(TypeError, match=r"create_tasks\(\) .* 'journel'; did you mean 'journal'\?"):
+            crm.bulk.create_tasks([], journel="x")  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match=r"upsert\(\) .* 'matching'; did you mean 'matching_attribute'\?"):
+            crm.bulk.upsert("people", [], matching="email_addresses")  # type: ignore[call-arg]
 
 
 # ---------------------------------------------------------------- runs, re-runs and true counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -11,7 +12,10 @@ import pytest
 
 import overlay
 from overlay import InvalidArgumentError
-from overlay._bulk import BulkReport, Journal, Run, idempotency_key, key_of
+from overlay._bulk.journal import Journal
+from overlay._bulk.keys import idempotency_key, key_of
+from overlay._bulk.report import BulkReport
+from overlay._bulk.run import Batcher, BulkOptions, Pending, Run
 
 VALID = b'{"key": "acme.example", "record_id": "r1"}\n'
 
@@ -162,3 +166,33 @@ def test_a_journal_that_cannot_be_opened_is_an_invalid_argument_naming_it(tmp_pa
     with pytest.raises(InvalidArgumentError, match=r"The journal .* cannot be opened: ") as caught:
         Journal(path, "create", "companies")
     assert str(path) in str(caught.value) and isinstance(caught.value.__cause__, OSError)
+
+
+# ---------------------------------------------------------------- options and batches
+
+
+def test_bulk_options_are_checked_once_and_frozen() -> None:
+    for wrong, message in (
+        ({"batch_size": 0}, "batch_size must be 1 to 100, got 0"),
+        ({"batch_size": 101}, "batch_size must be 1 to 100, got 101"),
+        ({"concurrency": 0}, "concurrency must be 1 or more, got 0"),
+    ):
+        with pytest.raises(InvalidArgumentError, match=message):
+            BulkOptions(**wrong)  # type: ignore[arg-type]
+    options = BulkOptions(journal="run.journal")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.dry_run = True  # type: ignore[misc]
+
+
+def test_batches_close_at_their_item_count_or_byte_size_and_a_big_item_travels_alone() -> None:
+    def items(*sizes: int) -> list[Pending]:
+        return [Pending(i, f"k{i}", {}, size=size) for i, size in enumerate(sizes)]
+
+    def batched(batcher: Batcher, pending: list[Pending]) -> list[list[int]]:
+        out = [full for item in pending if (full := batcher.add(item))]
+        rest = batcher.rest()
+        return [[p.index for p in batch] for batch in [*out, *([rest] if rest else [])]]
+
+    assert batched(Batcher(2, 1000), items(1, 1, 1, 1, 1)) == [[0, 1], [2, 3], [4]]
+    assert batched(Batcher(100, 10), items(4, 4, 4, 30, 1)) == [[0, 1], [2], [3], [4]]
+    assert Batcher(5, 5).rest() is None
