@@ -2,7 +2,8 @@
 """Export a query's records to files (CSV, JSON lines, Excel, Parquet) or a DataFrame.
 
 Flattening and the writers are in ``overlay.io``; this module reads the pages, keeps the
-watermark of an incremental export in its state file, and splits the output into parts.
+watermark (``overlay._watermark``) of an incremental export in its state file, and splits
+the output into parts.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .._bulk.report import Progress, ProgressState
 from .._errors import FileFormatError, InvalidArgumentError
 from .._progress import renderer
 from .._records import Record
+from .._watermark import ORDER, Advance, Watermark
 from ..io._flatten import ExportColumn, flatten_record, plan_columns
 from ..io._report import ExportReport
 from ..io._table import format_of, require
@@ -107,14 +109,14 @@ def export_query(
     filter_json = query.filter_json()
     state_path = Path(state) if state is not None else None
     saved = _read_state(state_path, object, filter_json) if state_path is not None else {}
-    watermark: str | None = saved.get("watermark")
-    at_watermark: set[str] = set(saved.get("ids_at_watermark", []))
+    start = Watermark.of_state(saved)
     if state_path is not None:
         if query.sorts:
             raise InvalidArgumentError("an incremental export reads in updated_at order; drop order_by().")
-        query = query.order_by("updated_at", "record_id")
-        if watermark is not None:
-            query = query.where({"updated_at": {"$gte": watermark}})
+        query = query.order_by(*ORDER)
+        since = start.filter()
+        if since is not None:
+            query = query.where(since)
 
     options: dict[str, Any] = {"escape_formulas": escape_formulas, "gzipped": gzipped}
     names = [c.slug for c in plan]
@@ -122,7 +124,7 @@ def export_query(
     writer: Writer | None = None
     written: list[Writer] = []
     show = renderer(progress, f"export {object} → {target.name}")
-    newest, ids_at_newest = watermark, set(at_watermark)
+    advance = Advance(start)
 
     def open_part() -> Writer:
         part = len(written) + 1
@@ -136,8 +138,8 @@ def export_query(
             report.pages += 1
             for record in page.items:
                 data = record.to_dict()
-                changed = data.get("updated_at")
-                if watermark is not None and changed == watermark and data["id"]["record_id"] in at_watermark:
+                record_id, changed = data["id"]["record_id"], data.get("updated_at")
+                if start.covers(record_id, changed):
                     continue  # exported by the last run
                 if writer is None or (split_rows is not None and writer.rows >= split_rows):
                     if writer is not None:
@@ -145,11 +147,7 @@ def export_query(
                     writer = open_part()
                 writer.write(flatten_record(data, plan))
                 report.rows += 1
-                if isinstance(changed, str):
-                    if newest is None or changed > newest:
-                        newest, ids_at_newest = changed, {data["id"]["record_id"]}
-                    elif changed == newest:
-                        ids_at_newest.add(data["id"]["record_id"])
+                advance.read(record_id, changed)
             if show is not None:
                 elapsed = time.perf_counter() - started
                 show(ProgressState(report.rows, 0, None, report.rows / elapsed if elapsed else 0.0, None))
@@ -162,16 +160,16 @@ def export_query(
         raise
     report.files = [str(w.path) for w in written]
     if state_path is not None:
+        newest = advance.watermark
         state_data = {
             "object": object,
             "filter": filter_json,
-            "watermark": newest,
-            "ids_at_watermark": sorted(ids_at_newest),
+            **newest.state(),
             "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "rows": report.rows,
         }
         _write_state(state_path, state_data)
-        report.watermark, report.state_file = newest, str(state_path)
+        report.watermark, report.state_file = newest.at, str(state_path)
     report.elapsed = time.perf_counter() - started
     if show is not None:
         show(
