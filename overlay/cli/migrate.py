@@ -23,6 +23,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     try:
         ordered = migrations.VERSIONS.index(args.from_version) <= migrations.VERSIONS.index(to_version)
         moved = migrations.upgrade if ordered else migrations.downgrade
+        moved(None, args.schema, from_version=args.from_version, to_version=to_version)  # the schema exists
         lines = source.open("rb")  # an OSError is main's: the file, and why
     except CRMError as exc:
         print(f"crm migrate: {exc}", file=sys.stderr)
@@ -44,18 +45,18 @@ def run_migrate(args: argparse.Namespace) -> int:
                     raise ValueError(f"a JSON {type(payload).__name__}, not a {args.schema} object")
                 result = moved(payload, args.schema, from_version=args.from_version, to_version=to_version,
                                copy_payload=False)  # fmt: skip
-            except CRMError as exc:  # a wrong schema or version: every line would fail alike
-                print(f"crm migrate: {exc}", file=sys.stderr)
-                return 2
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            except (CRMError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
                 if errors is None:
                     errors = stack.enter_context(errors_path.open("w"))
                 if isinstance(exc, json.JSONDecodeError):
                     reason = f"not JSON: {exc.msg} at column {exc.colno}"
+                elif isinstance(exc, RecursionError):
+                    reason = "not JSON this reads: nested too deeply"
                 elif isinstance(exc, UnicodeDecodeError):
                     reason = f"not UTF-8 text: byte {exc.start + 1} is {raw[exc.start : exc.start + 1]!r}"
-                else:
-                    reason = f"cannot move it: {exc}"
+                else:  # the migration's own words when it wraps them
+                    cause = exc.__cause__ if isinstance(exc, CRMError) and exc.__cause__ else exc
+                    reason = f"cannot move it: {cause}"
                 errors.write(json.dumps({"line": number, "error": reason, "text": line.rstrip("\n")}) + "\n")
                 failed += 1
                 continue

@@ -136,6 +136,7 @@ def csv_table(
             raise FileFormatError(path, f"the header (row {number}) holds bytes that are not {encoding}.")
         header = [name for name in recoded if name is not None]
         fallback.add(number)
+    _check_delimiter(path, header, number, delimiter)
     columns = header_names(path, header, number)
     return Table(
         str(path),
@@ -149,6 +150,25 @@ def csv_table(
         fallback=fallback,
         _closers=[text],
     )
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _check_delimiter(path: str | os.PathLike[str], header: list[str], number: int, delimiter: str) -> None:
+    """Refuse a header that is one column but splits on another delimiter: the file was
+    read with the wrong one, and every row would become one garbled cell."""
+    if len(header) != 1:
+        return
+    for other in DELIMITERS:
+        parts = [part for part in header[0].split(other) if part.strip()]
+        if other != delimiter and len(parts) >= 2:
+            raise FileFormatError(
+                path,
+                f"the header (row {number}) is one column {header[0][:80]!r} when read with "
+                f"delimiter {delimiter!r}, and {len(parts)} split on {other!r}: "
+                f"pass delimiter={other!r} (--delimiter {other!r}).",
+            )
 
 
 def _count_lines(path: str | os.PathLike[str]) -> int:

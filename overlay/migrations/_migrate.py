@@ -8,14 +8,15 @@ already hold).
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from crm_client.api_versions import SHAPES
 
-from .._errors import InvalidArgumentError
+from .._errors import CRMError, InvalidArgumentError
 from ._bundle import Version
 from ._instructions import SchemaInstruction
 from ._versions import VERSIONS
@@ -143,15 +144,16 @@ def upgrade(
     ``status`` is the HTTP status of an error body (the newer error shapes carry it)."""
     to_version = to_version or VERSIONS.latest
     _check(schema, from_version)
-    value = copy.deepcopy(payload) if copy_payload else payload
 
     def apply(instruction: SchemaInstruction, value: Any) -> Any:
         return instruction.upgrade(value, status)
 
     current = from_version
-    for step in VERSIONS.steps(from_version, to_version):
-        value = _Walk(current, _by_schema(step, False), apply).schema(schema, value)
-        current = step.date
+    with _payload_errors(schema, from_version, to_version):
+        value = copy.deepcopy(payload) if copy_payload else payload
+        for step in VERSIONS.steps(from_version, to_version):
+            value = _Walk(current, _by_schema(step, False), apply).schema(schema, value)
+            current = step.date
     return value
 
 
@@ -162,14 +164,31 @@ def downgrade(
     as of the older ``to_version``."""
     from_version = from_version or VERSIONS.latest
     _check(schema, from_version)
-    value = copy.deepcopy(payload) if copy_payload else payload
 
     def apply(instruction: SchemaInstruction, value: Any) -> Any:
         return instruction.downgrade(value)
 
-    for step in reversed(VERSIONS.steps(to_version, from_version)):
-        value = _Walk(step.date, _by_schema(step, True), apply).schema(schema, value)
+    with _payload_errors(schema, from_version, to_version):
+        value = copy.deepcopy(payload) if copy_payload else payload
+        for step in reversed(VERSIONS.steps(to_version, from_version)):
+            value = _Walk(step.date, _by_schema(step, True), apply).schema(schema, value)
     return value
+
+
+@contextlib.contextmanager
+def _payload_errors(schema: str, from_version: str, to_version: str) -> Iterator[None]:
+    """A payload the instructions cannot read (a date that is not one, a list where an
+    object goes, nesting past Python's limit) is an ``InvalidArgumentError`` saying so."""
+    try:
+        yield
+    except CRMError:
+        raise
+    except RecursionError:
+        raise InvalidArgumentError(f"The {schema} payload is nested too deeply to move.") from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise InvalidArgumentError(
+            f"The {schema} payload cannot move from {from_version} to {to_version}: {exc}"
+        ) from exc
 
 
 def spell_out_currencies(

@@ -231,6 +231,30 @@ def test_a_binary_file_named_csv_is_refused_naming_the_file_and_what_it_is(
         open_table(path)
 
 
+@pytest.mark.parametrize(
+    ("content", "delimiter", "message"),
+    [
+        (b"Name,E-mail,Job title\nAda,ada@x.example,Analyst\n", ";", r"3 split on ',': pass delimiter=','"),
+        (b"Name\tE-mail\nAda\tada@x.example\n", ",", r"2 split on '\\t': pass delimiter='\\t'"),
+    ],
+)
+def test_a_file_read_with_the_wrong_delimiter_is_refused_naming_the_right_one(
+    tmp_path: Path, content: bytes, delimiter: str, message: str
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(content)
+    with pytest.raises(
+        FileFormatError, match=rf"people\.csv: the header \(row 1\) is one column .*{message}"
+    ):
+        open_table(path, delimiter=delimiter)
+    with open_table(path) as table:  # sniffed, it reads
+        assert len(table.columns) >= 2
+    one = tmp_path / "one.csv"
+    one.write_bytes(b'Name\n"Lovelace, Ada"\n')
+    with open_table(one, delimiter=";") as table:
+        assert table.columns == ["Name"]
+
+
 def test_text_with_the_control_characters_spreadsheets_write_is_still_read(tmp_path: Path) -> None:
     path = tmp_path / "sheet.csv"
     path.write_bytes(b"name,notes\nAda,line\x0bbreak\tand tab\x0c\r\nGrace,end\r\n\x1a")

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from overlay import cli, migrations
+from overlay import InvalidArgumentError, cli, migrations
 from overlay.migrations import (
     FieldRenamed,
     FieldTypeChanged,
@@ -284,7 +284,8 @@ def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
     task = OLD_TASK
     source = tmp_path / "tasks.jsonl"
     lines = [json.dumps(task), "not json", json.dumps({"due_date": "2025-13-45"}), "[1]"]
-    source.write_bytes("\n".join(lines).encode() + b"\n\xff\xfe tail\n" + json.dumps(task).encode() + b"\n")
+    tail = b"\n\xff\xfe tail\n" + b"[" * 3000 + b"\n" + json.dumps(task).encode() + b"\n"
+    source.write_bytes("\n".join(lines).encode() + tail)
     out = tmp_path / "latest.jsonl"
     assert cli.main(["migrate", str(source), "--schema", "Task", "--from", "2025-01-01", "-o", str(out)]) == 1
     moved = [json.loads(line) for line in out.read_text().splitlines()]
@@ -295,9 +296,10 @@ def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
         (3, "cannot move it: due_date must be a date (YYYY-MM-DD), got '2025-13-45'"),
         (4, "cannot move it: a JSON list, not a Task object"),
         (5, "not UTF-8 text: byte 1 is b'\\xff'"),
+        (6, "not JSON this reads: nested too deeply"),
     ]
     said = capsys.readouterr().err
-    assert f"2 Task payloads moved from 2025-01-01 to {migrations.LATEST}; 4 not moved" in said
+    assert f"2 Task payloads moved from 2025-01-01 to {migrations.LATEST}; 5 not moved" in said
     back = tmp_path / "back.jsonl"
     latest = migrations.LATEST
     assert cli.main(["migrate", str(out), "--schema", "Task", "--from", latest, "--to", "2025-01-01",
@@ -305,6 +307,19 @@ def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
     assert [json.loads(line) for line in back.read_text().splitlines()] == [task, task]
     assert cli.main(["migrate", str(source), "--schema", "Tsk", "--from", "2025-01-01"]) == 2
     assert "Did you mean 'Task'?" in capsys.readouterr().err
+
+
+def test_a_payload_the_instructions_cannot_read_is_an_invalid_argument_with_its_cause() -> None:
+    with pytest.raises(
+        InvalidArgumentError, match=r"^The Task payload cannot move from 2025-01-01 to .*: due_date"
+    ) as raised:
+        migrations.upgrade({**OLD_TASK, "due_date": "garbage"}, "Task", from_version="2025-01-01")
+    assert isinstance(raised.value.__cause__, ValueError)
+    deep: Any = {}
+    for _ in range(5000):
+        deep = {"values": deep}
+    with pytest.raises(InvalidArgumentError, match="nested too deeply"):
+        migrations.downgrade({"id": {"record_id": "r"}, "values": deep}, "Record", to_version="2025-01-01")
 
 
 def test_the_transport_rewrites_by_the_operation_the_client_names_not_by_the_url() -> None:
