@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import keyword
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -205,13 +206,19 @@ class Field:
     # -------------------------------------------------------------- conditions
 
     def _cond(self, op: str, value: Any) -> Cond:
+        for item in value if isinstance(value, tuple) else (value,):
+            problem = _unsendable_number(item)
+            if problem:
+                raise InvalidArgumentError(f"{self!r}: {problem}.")
         return Cond(self, op, value)
 
     def eq(self, value: Scalar) -> Cond:
-        return self._cond("$eq", value)
+        """Equal to ``value``; ``eq(None)`` is ``is_empty()``, as ``= null`` reads."""
+        return self.is_empty() if value is None else self._cond("$eq", value)
 
     def ne(self, value: Scalar) -> Expr:
-        return Not(self.eq(value))
+        """Not equal to ``value``; ``ne(None)`` is ``is_set()``."""
+        return self.is_set() if value is None else Not(self.eq(value))
 
     def lt(self, value: str | float) -> Cond:
         return self._cond("$lt", value)
@@ -350,13 +357,26 @@ def _list(key: str, value: Any) -> list[Any]:
     return value
 
 
+# The most digits Python turns an int into text with (sys.get_int_max_str_digits()).
+MAX_INT_DIGITS = 4300
+
+
+def _unsendable_number(value: Any) -> str | None:
+    """Why a number cannot be a filter's value in JSON (``None`` when it can)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not a finite number, and a filter compares with finite numbers"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_DIGITS * 3.32:
+        return f"a number of over {MAX_INT_DIGITS} digits cannot be sent"
+    return None
+
+
 def _conditions(field: Field, condition: Any) -> list[Expr]:
     if not isinstance(condition, Mapping):
-        return [Cond(field, "$eq", condition)]
+        return [field._cond("$eq", condition)]
     found: list[Expr] = []
     for key, value in condition.items():
         if key in OPERATORS:
-            found.append(Cond(field, key, tuple(value) if key == "$in" else value))
+            found.append(field._cond(key, tuple(value) if key == "$in" else value))
         elif key.startswith("$"):
             raise InvalidArgumentError(
                 f"Unknown operator {key!r} on {field!r}; known: {', '.join(OPERATORS)}."

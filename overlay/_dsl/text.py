@@ -17,12 +17,13 @@ writes any expression back. A syntax error shows where, with a caret, and what w
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from .._errors import InvalidArgumentError
-from .expr import Cond, Expr, Field, Not, Step
+from .expr import MAX_INT_DIGITS, Expr, Field, Not, Step
 from .lexicon import KEYWORDS, SYMBOL_OPS, TEXT_OPS
 
 _TOKEN = re.compile(
@@ -75,11 +76,17 @@ def _tokens(text: str) -> list[_Token]:
     return tokens
 
 
+# Parentheses and 'not's nest at most this deep: twice as deep in JSON, well inside the
+# depth the API reads (64).
+MAX_DEPTH = 24
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = _tokens(text)
         self.index = 0
+        self.depth = 0
 
     @property
     def token(self) -> _Token:
@@ -120,13 +127,19 @@ class _Parser:
         return expr
 
     def not_(self) -> Expr:
+        if self.token.kind in ("keyword", "op") and self.token.text in ("not", "("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.fail(f"at most {MAX_DEPTH} nested parentheses and 'not's")
         if self.accept("keyword", "not"):
-            return Not(self.not_())
-        if self.accept("op", "("):
+            expr: Expr = Not(self.not_())
+        elif self.accept("op", "("):
             expr = self.or_()
             self.expect("op", ")", "')' or 'and'/'or'")
-            return expr
-        return self.condition()
+        else:
+            return self.condition()
+        self.depth -= 1
+        return expr
 
     def name(self, what: str) -> str:
         token = self.accept("name")
@@ -172,7 +185,7 @@ class _Parser:
         if op in TEXT_OPS.values() and not isinstance(value, str):
             self.index -= 1
             raise self.fail(f"text after {token.text!r}" if token else "text")
-        return Cond(field, op, value)
+        return field.eq(value) if op == "$eq" else field._cond(op, value)
 
     def value(self, what: str) -> Any:
         token = self.token
@@ -180,7 +193,11 @@ class _Parser:
             body = token.text[1:-1]
             return re.sub(r"\\(.)", r"\1", body)
         if self.accept("number"):
+            digits = len(re.sub(r"\D", "", token.text.split("e")[0].split("E")[0]))
             number = float(token.text)
+            if digits > MAX_INT_DIGITS or not math.isfinite(number):
+                self.index -= 1
+                raise self.fail(f"a finite number of at most {MAX_INT_DIGITS} digits")
             return int(token.text) if re.fullmatch(r"-?\d+", token.text) else number
         if token.kind == "keyword" and token.text in ("true", "false", "null"):
             self.index += 1

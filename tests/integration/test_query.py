@@ -67,6 +67,37 @@ def test_filters_are_checked_before_sending(sandbox: overlay.Sandbox) -> None:
         assert crm.records("people").where(F.created_at >= "1 January 2020").count() == 4
 
 
+def test_the_documented_text_queries_run_and_null_reads_as_empty(sandbox: overlay.Sandbox) -> None:
+    people = sandbox.client.records("people")
+    documented = [
+        "name ~ 'ada' and (job_title ~ 'engineer' or email_addresses.email_domain = 'acme.com') and not "
+        "email_addresses.email_domain in ['spam.com', 'junk.com']",
+        "company->companies.name ^= 'Ac' and phone_numbers is set and `description` != null",
+    ]
+    for text in documented:
+        people.where(text).to_list()  # the API answers each (a 4xx would raise)
+    described = people.where("description != null").count()
+    assert described == people.where("description is set").count()
+    assert described + people.where("`description` = null").count() == people.where().count()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("employee_count > 1e999", "a finite number of at most 4300 digits"),
+        ("employee_count > " + "9" * 5001, "a finite number of at most 4300 digits"),
+        ("(" * 3000 + "name = 'x'" + ")" * 3000, "at most 24 nested parentheses and 'not's"),
+    ],
+)
+def test_text_queries_json_cannot_carry_are_syntax_errors(
+    sandbox: overlay.Sandbox, text: str, expected: str
+) -> None:
+    with pytest.raises(overlay.QuerySyntaxError, match=expected):
+        sandbox.client.records("companies").where(text).first()
+    with pytest.raises(overlay.InvalidArgumentError, match="nan is not a finite number"):
+        sandbox.client.records("companies").where(F.employee_count > float("nan")).first()
+
+
 def test_sorts_includes_and_aggregates_are_checked_before_sending(sandbox: overlay.Sandbox) -> None:
     sent: list[str] = []
     with sandbox.connect(on_request=[lambda r: sent.append(r.url.path)]) as crm:
