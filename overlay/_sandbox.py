@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import sqlite3
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -102,8 +103,12 @@ class Sandbox:
             config = SandboxConfig(db_path=self._db or ":memory:", **settings)
         except (TypeError, ValueError) as exc:
             raise SandboxError(f"A sandbox setting cannot be used: {exc}.") from None
+        if isinstance(self._port, bool) or not isinstance(self._port, int) or not 0 <= self._port <= 65535:
+            raise SandboxError(f"port is 0 (any free port) to 65535, got {self._port!r}.")
         try:
             self._server = SandboxServer(config, port=self._port).start()
+        except sqlite3.Error as exc:
+            raise SandboxError(f"The sandbox cannot open its database {self._db!r}: {exc}.") from None
         except (OSError, RuntimeError) as exc:
             raise SandboxError(f"The sandbox did not start: {exc}.") from None
         return self

@@ -65,7 +65,9 @@ def _read_state(path: Path, object: str, filter: Any) -> dict[str, Any]:
         state = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise FileFormatError(path, f"is not an export state file: {exc}") from None
-    if not isinstance(state, dict) or state.get("object") != object or state.get("filter") != filter:
+    if not isinstance(state, dict):
+        raise FileFormatError(path, f"is not an export state file: it holds a JSON {type(state).__name__}.")
+    if state.get("object") != object or state.get("filter") != filter:
         other = f"object {state.get('object')!r}, filter {state.get('filter')!r}"
         raise InvalidArgumentError(
             f"{path} is the state of another export ({other}); give each export its own state file."

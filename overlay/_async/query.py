@@ -19,6 +19,7 @@ from .._dsl.expr import Expr, as_filter, from_filter
 from .._errors import InvalidArgumentError
 from .._paging import Filter, Page
 from .._records import Record, RecordList
+from ..io._keywords import checked_keywords
 from .pagination import AsyncPaginator
 
 if TYPE_CHECKING:
@@ -167,6 +168,7 @@ class AsyncQuery:
             )
         return values
 
+    @checked_keywords
     async def export(
         self,
         path: str | os.PathLike[str],
@@ -196,6 +198,7 @@ class AsyncQuery:
             split_rows=split_rows, escape_formulas=escape_formulas, progress=progress,
         )  # fmt: skip
 
+    @checked_keywords
     async def to_pandas(
         self, columns: Sequence[str] | None = None, flatten: str | Mapping[str, str] = "join"
     ) -> Any:

@@ -20,6 +20,7 @@ from .._dsl.expr import Expr, as_filter, from_filter
 from .._errors import InvalidArgumentError
 from .._paging import Filter, Page
 from .._records import Record, RecordList
+from ..io._keywords import checked_keywords
 from .pagination import Paginator
 
 if TYPE_CHECKING:
@@ -168,6 +169,7 @@ class Query:
             )
         return values
 
+    @checked_keywords
     def export(
         self,
         path: str | os.PathLike[str],
@@ -197,6 +199,7 @@ class Query:
             split_rows=split_rows, escape_formulas=escape_formulas, progress=progress,
         )  # fmt: skip
 
+    @checked_keywords
     def to_pandas(
         self, columns: Sequence[str] | None = None, flatten: str | Mapping[str, str] = "join"
     ) -> Any:

@@ -27,12 +27,19 @@ def xlsx_table(path: str | os.PathLike[str], sheet: str | None) -> Table:
     openpyxl = require("openpyxl", "xlsx", "Reading .xlsx files")
     from zipfile import BadZipFile
 
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    # From an open file, so format="xlsx" reads a workbook whatever its name ends with.
+    handle = open(path, "rb")  # noqa: SIM115 (closed with the table, or below)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, OSError, SyntaxError, ValueError, KeyError, TypeError, EOFError) as exc:
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except (BadZipFile, OSError, SyntaxError, ValueError, KeyError, TypeError, EOFError,
+            InvalidFileException) as exc:  # fmt: skip
+        handle.close()
         raise FileFormatError(path, f"is not an Excel workbook: {_xml_reason(exc)}") from None
     if sheet is not None and sheet not in workbook.sheetnames:
         workbook.close()
+        handle.close()
         raise FileFormatError(path, f"has no sheet {sheet!r}; sheets: {', '.join(workbook.sheetnames)}.")
     worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
     # The sheet's <dimension> is what the writer claims, and openpyxl pads every row to it: a
@@ -50,16 +57,23 @@ def xlsx_table(path: str | os.PathLike[str], sheet: str | None) -> Table:
                 break
     except FileFormatError:
         workbook.close()
+        handle.close()
         raise
     if header is None:
         workbook.close()
+        handle.close()
         raise FileFormatError(path, "is empty: the first sheet has no header row.")
     columns = header_names(path, header, number)
     plausible = isinstance(claimed_rows, int) and claimed_rows < SHEET_ROWS
     plausible = plausible and isinstance(claimed_columns, int) and claimed_columns < SHEET_COLUMNS
     hint = claimed_rows - number if plausible else None
     return Table(
-        str(path), "xlsx", columns, _xlsx_rows(rows, columns, number), size_hint=hint, _closers=[workbook]
+        str(path),
+        "xlsx",
+        columns,
+        _xlsx_rows(rows, columns, number),
+        size_hint=hint,
+        _closers=[workbook, handle],
     )
 
 

@@ -150,6 +150,10 @@ def test_an_incremental_export_writes_only_what_changed_since_its_watermark(
     assert third.rows == 0 and (tmp_path / "none.jsonl").read_text() == ""
     with pytest.raises(overlay.InvalidArgumentError, match="the state of another export"):
         crm.records("people").where("name ~ 'Ada'").export(tmp_path / "x.jsonl", state=state)
+    for damaged, message in (("[]", "it holds a JSON list"), ("{", "Expecting")):
+        Path(state).write_text(damaged)
+        with pytest.raises(overlay.FileFormatError, match=rf"is not an export state file: {message}"):
+            crm.records("people").export(tmp_path / "x.jsonl", state=state)
 
 
 def test_exports_split_flatten_and_escape_as_asked(crm: overlay.Client, tmp_path: Path) -> None:

@@ -383,3 +383,13 @@ def test_a_billion_laughs_xlsx_is_a_file_format_error_naming_the_file(tmp_path: 
         open_table(path) as table,
     ):
         list(table)
+
+
+def test_format_says_what_a_file_is_whatever_its_name_ends_with(tmp_path: Path) -> None:
+    book = _workbook(tmp_path / "export.bin", lambda name, data: data)
+    with open_table(book, format="xlsx") as table:
+        assert table.columns == ["Name", "City"] and [r.cells["Name"] for r in table.rows] == ["Ada", "Grace"]
+    text = tmp_path / "people.csv"
+    text.write_text("Name,City\nAda,London\n")
+    with pytest.raises(FileFormatError, match=r"people\.csv: is not an Excel workbook: BadZipFile"):
+        open_table(text, format="xlsx")
