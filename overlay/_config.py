@@ -95,7 +95,12 @@ class Options:
 
 def hooks(name: str, value: Hook | Sequence[Hook]) -> tuple[Hook, ...]:
     """One callable or a sequence of them, as a tuple; anything else is refused by name."""
-    given = (value,) if callable(value) else tuple(value)
+    if callable(value):
+        given: tuple[Any, ...] = (value,)
+    elif isinstance(value, list | tuple):
+        given = tuple(value)
+    else:
+        raise ConfigurationError(f"{name} is a callable or a list of them, got {type(value).__name__}.")
     for i, hook in enumerate(given):
         if not callable(hook):
             raise ConfigurationError(f"{name}[{i}] is not callable: {type(hook).__name__}.")
@@ -150,15 +155,33 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     if value is None:
         return DEFAULT_TIMEOUT
+    if not isinstance(value, httpx.Timeout) and not (_number(value) and value > 0):
+        shown = value if _number(value) else type(value).__name__
+        raise ConfigurationError(f"timeout is a number of seconds above 0 or an httpx.Timeout, got {shown}.")
     return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value, connect=min(5.0, value))
 
 
 def check(options: Options) -> Options:
     """Refuse settings the client cannot work with, saying which and why; the API key and
     the base URL lose surrounding whitespace (and the URL a trailing slash) first."""
+    for name in ("api_key", "base_url", "version"):  # never shown: the key is a secret
+        kind = type(getattr(options, name)).__name__
+        if kind != "str":
+            raise ConfigurationError(f"{name} is text (str), got {kind}.")
+    if isinstance(options.max_retries, bool) or not isinstance(options.max_retries, int):
+        raise ConfigurationError(f"max_retries is a whole number, got {type(options.max_retries).__name__}.")
+    if not _number(options.metadata_ttl) or options.metadata_ttl < 0:
+        shown = options.metadata_ttl if _number(options.metadata_ttl) else type(options.metadata_ttl).__name__
+        raise ConfigurationError(f"metadata_ttl is a number of seconds, 0 or more, got {shown}.")
+    if options.log is not None and not isinstance(options.log, str):
+        raise ConfigurationError(f"log is a level name, got {type(options.log).__name__}.")
     options = replace(options, api_key=options.api_key.strip(), base_url=options.base_url.strip())
     if not options.api_key:
         raise ConfigurationError(_NO_KEY)

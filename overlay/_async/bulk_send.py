@@ -46,6 +46,10 @@ BULK_RETRIES = 8
 
 
 async def _each(items: Items) -> AsyncIterator[Any]:
+    iterable = hasattr(items, "__iter__") or hasattr(items, "__aiter__")
+    if isinstance(items, str | bytes | Mapping) or not iterable:  # a string or a dict is one item
+        kind = type(items).__name__
+        raise InvalidArgumentError(f"items is an iterable of items (a list, a generator), got {kind}.")
     if hasattr(items, "__aiter__"):
         async for item in items:
             yield item
@@ -98,7 +102,8 @@ async def send_singles(
             if isinstance(error, APIStatusError) and error.status not in done_statuses:
                 run.fail([entry], error.status, error.code, error.message)
             elif isinstance(error, APIConnectionError | InvalidArgumentError):
-                run.fail([entry], None, type(error).__name__, str(error))
+                code = "invalid_item" if isinstance(error, InvalidArgumentError) else "connection_error"
+                run.fail([entry], None, code, str(error))
             elif error is not None and not isinstance(error, APIStatusError):
                 raise error
             else:

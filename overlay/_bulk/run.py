@@ -37,6 +37,12 @@ class BulkOptions:
     concurrency: int = CONCURRENCY
 
     def __post_init__(self) -> None:
+        for name in ("batch_size", "max_batch_bytes", "concurrency", "total"):
+            value = getattr(self, name)
+            if (value is not None or name != "total") and (
+                isinstance(value, bool) or not isinstance(value, int)
+            ):
+                raise InvalidArgumentError(f"{name} is a whole number, got {type(value).__name__}.")
         if not 1 <= self.batch_size <= MAX_BATCH_ITEMS:
             raise InvalidArgumentError(f"batch_size must be 1 to {MAX_BATCH_ITEMS}, got {self.batch_size}.")
         if self.concurrency < 1:

@@ -297,6 +297,10 @@ class Plan:
             raise MappingError(None, f"constants[{slug!r}]: {exc}.") from None
 
     def _check_match(self, match: str) -> None:
+        if not isinstance(match, str):
+            raise MappingError(
+                None, f"match names a unique attribute by its slug, got {type(match).__name__}."
+            )
         info = self.attributes.get(match)
         if info is None:
             raise MappingError(None, f"match names {match!r}.{hint(match, self.attributes, 'Attributes')}")

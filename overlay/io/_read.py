@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .._errors import FileFormatError
+from .._errors import FileFormatError, InvalidArgumentError
 from ._read_sheets import parquet_table, xlsx_table
 from ._read_text import csv_table, jsonl_table
 from ._table import (
@@ -40,6 +40,11 @@ def open_table(
     sheet: str | None = None,
 ) -> Table:
     """Open a file for reading rows; the format comes from its extension unless given."""
+    for name, value in (("encoding", encoding), ("sheet", sheet)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgumentError(f"{name} is text (str), got {type(value).__name__}.")
+    if delimiter is not None and not (isinstance(delimiter, str) and len(delimiter) == 1):
+        raise InvalidArgumentError(f"delimiter is one character such as ',' or '\\t', got {delimiter!r}.")
     kind, gzipped = format_of(path, format)
     if not Path(path).is_file():
         raise FileFormatError(path, "no such file.")

@@ -124,6 +124,11 @@ def test_a_delete_of_ids_that_are_not_ids_fails_those_items_without_sending_them
         assert sorted(e.index for e in report.errors) == [1, 2, 3, 4]
         assert all(e.code == "invalid_item" and "record_id" in e.message for e in report.errors)
         assert names(crm, "Kept") == ["Kept"] and names(crm, "Gone") == [] and kept
+        notes = crm.bulk.create_notes([{"parent_object": "companies", "title": "t", "bogus": 1}])
+        assert [(e.code, "bogus" in e.message) for e in notes.errors] == [("invalid_item", True)]
+        for items in (None, 5, "abc", {"name": "x"}):
+            with pytest.raises(overlay.InvalidArgumentError, match=r"items is an iterable of items"):
+                crm.bulk.create("companies", items)  # type: ignore[arg-type]
 
 
 def test_batches_overlap_with_concurrency_and_upserts_keep_input_order() -> None:

@@ -183,3 +183,21 @@ def test_phone_numbers_are_checked_in_their_region_and_keep_what_was_typed(
     assert phone["phone_number"] == "+442079460958"
     assert phone["original_phone_number"] == "020 7946 0958"
     assert phone["country_code"] == "GB"
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"match": 5}, overlay.MappingError, r"match names a unique attribute by its slug, got int"),
+        ({"encoding": 5}, overlay.InvalidArgumentError, r"encoding is text \(str\), got int"),
+        ({"delimiter": "ab"}, overlay.InvalidArgumentError, r"delimiter is one character .* got 'ab'"),
+    ],
+)
+def test_options_of_the_wrong_type_are_named_not_a_foreign_error(
+    crm: overlay.Client, tmp_path: Path, options: dict[str, object], error: type[Exception], message: str
+) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text(HEADER + "D,Lead,\n")
+    with pytest.raises(error, match=message):
+        crm.import_file(path, "deals", **options)  # type: ignore[arg-type]
+    assert "D" not in deal_names(crm)

@@ -176,6 +176,8 @@ def test_bulk_options_are_checked_once_and_frozen() -> None:
         ({"batch_size": 0}, "batch_size must be 1 to 100, got 0"),
         ({"batch_size": 101}, "batch_size must be 1 to 100, got 101"),
         ({"concurrency": 0}, "concurrency must be 1 or more, got 0"),
+        ({"concurrency": "2"}, "concurrency is a whole number, got str"),
+        ({"total": 1.5}, "total is a whole number, got float"),
     ):
         with pytest.raises(InvalidArgumentError, match=message):
             BulkOptions(**wrong)  # type: ignore[arg-type]

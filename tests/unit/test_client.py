@@ -126,6 +126,15 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ({"base_url": "api.test"}, "http://"),
         ({"max_retries": -1}, "max_retries"),
         ({"log": "loud"}, "log must be"),
+        ({"api_key": 12345}, r"^api_key is text \(str\), got int\.$"),
+        ({"api_key": b"sk_SECRET"}, r"^api_key is text \(str\), got bytes\.$"),
+        ({"base_url": 5}, r"^base_url is text \(str\), got int\.$"),
+        ({"timeout": "x"}, r"^timeout is a number of seconds above 0 or an httpx\.Timeout, got str\.$"),
+        ({"timeout": -1}, r"got -1\.$"),
+        ({"max_retries": "2"}, r"^max_retries is a whole number, got str\.$"),
+        ({"metadata_ttl": -5}, r"^metadata_ttl is a number of seconds, 0 or more, got -5\.$"),
+        ({"on_request": 5}, r"^on_request is a callable or a list of them, got int\.$"),
+        ({"log": 3}, r"^log is a level name, got int\.$"),
     ],
 )
 def test_unusable_settings_are_refused(options: dict[str, Any], problem: str) -> None:
