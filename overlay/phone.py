@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ._errors import InvalidArgumentError
 
@@ -40,6 +41,15 @@ def international(text: str) -> str:
     return re.sub(r"^00\s*", "+", text.strip())
 
 
+def region_problem(region: Any) -> str | None:
+    """Why ``region`` is not a country phone numbers can be read in (``None`` when it is one)."""
+    import phonenumbers
+
+    if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        return f"{region!r} is not a country code such as GB"
+    return None
+
+
 def parse_phone(text: str, region: str | None = None) -> PhoneNumber:
     """Check ``text`` as a phone number, national numbers read in ``region`` (ISO 3166-1
     alpha-2, any case); raise ``PhoneNumberError`` naming the problem."""
@@ -51,8 +61,9 @@ def parse_phone(text: str, region: str | None = None) -> PhoneNumber:
         raise PhoneNumberError(f"{shown} is not a phone number (at most {MAX_CHARS} characters)")
     is_national = not typed.startswith("+")
     country = region.upper() if region else None
-    if country is not None and country not in phonenumbers.SUPPORTED_REGIONS:
-        raise PhoneNumberError(f"{region!r} is not a country code such as GB")
+    problem = region_problem(region) if region is not None else None
+    if problem is not None:
+        raise PhoneNumberError(problem)
     if is_national and country is None:
         raise PhoneNumberError(f"{shown} has no country code: write +<code>, or give its country")
     try:

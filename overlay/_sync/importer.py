@@ -24,9 +24,10 @@ from .._errors import CRMError, InvalidArgumentError, MappingError
 from .._metadata import AttributeInfo
 from .._progress import renderer
 from ..io._coerce import Settings
-from ..io._plan import Mapped, Plan, date_formats_of
+from ..io._plan import Mapped, Plan, date_formats_of, timezone_of
 from ..io._report import ErrorFile, ImportReport
 from ..io._table import Row, Table
+from ..phone import region_problem
 from .import_rows import ImportClient, RowImporter
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def import_table(
     progress: Progress | bool | None = None,
     date_formats: Sequence[str] = (),
     dayfirst: bool = False,
-    timezone: dt.tzinfo | None = None,
+    timezone: dt.tzinfo | str | None = None,
     phone_region: str | None = None,
     decimal: str = ".",
     max_cell_chars: int = 10_000,
@@ -60,8 +61,10 @@ def import_table(
     started = time.perf_counter()
     if decimal not in (".", ","):
         raise InvalidArgumentError(f"decimal is '.' or ',', got {decimal!r}.")
+    if phone_region is not None and (problem := region_problem(phone_region)):
+        raise InvalidArgumentError(f"phone_region: {problem}.")
     settings = Settings(
-        date_formats_of(date_formats), dayfirst, timezone or dt.UTC, phone_region, decimal, max_cell_chars
+        date_formats_of(date_formats), dayfirst, timezone_of(timezone), phone_region, decimal, max_cell_chars
     )
     with table:
         infos = client.metadata.attribute_infos(object)

@@ -9,6 +9,7 @@ row is read, naming the column and the nearest attribute.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -386,6 +387,25 @@ class Plan:
     def position(self, column: str | None) -> int:
         """Where a column is in the file (for listing a row's problems in order)."""
         return self.columns.index(column) if column in self.columns else len(self.columns)
+
+
+def timezone_of(value: Any) -> dt.tzinfo:
+    """``timezone`` as given to an import: a ``tzinfo``, an IANA name (``"Europe/London"``),
+    or ``None`` for UTC; anything else is an error naming the option."""
+    if value is None:
+        return dt.UTC
+    if isinstance(value, dt.tzinfo):
+        return value
+    if isinstance(value, str):
+        import zoneinfo
+
+        try:
+            return zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    raise InvalidArgumentError(
+        f"timezone is a tzinfo or an IANA zone name such as 'Europe/London', got {value!r}."
+    )
 
 
 # The directives strptime reads (Python 3.11); anything else after % is a typo.

@@ -201,3 +201,27 @@ def test_options_of_the_wrong_type_are_named_not_a_foreign_error(
     with pytest.raises(error, match=message):
         crm.import_file(path, "deals", **options)  # type: ignore[arg-type]
     assert "D" not in deal_names(crm)
+
+
+def test_a_phone_region_or_timezone_that_is_not_one_is_a_bad_option_not_bad_rows(
+    crm: overlay.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text(HEADER + "E,Lead,\n")
+    with pytest.raises(
+        overlay.InvalidArgumentError, match=r"phone_region: 'ZZ' is not a country code such as GB"
+    ):
+        crm.import_file(path, "deals", phone_region="ZZ")
+    with pytest.raises(
+        overlay.InvalidArgumentError, match=r"timezone is a tzinfo or an IANA zone name .* 'Mars/Base'"
+    ):
+        crm.import_file(path, "deals", timezone="Mars/Base")
+    assert "E" not in deal_names(crm)
+    from overlay.cli import main
+
+    assert (
+        main(["import", str(path), "--object", "deals", "--phone-region", "ZZ", "--dry-run", "--sandbox"])
+        == 2
+    )
+    assert "'ZZ' is not a country code" in capsys.readouterr().err
+    assert crm.import_file(path, "deals", timezone="Europe/London", dry_run=True).failed == 0
