@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
+from .._errors import InvalidArgumentError
 from .._paging import Page, Token
 
 T = TypeVar("T")
@@ -34,6 +35,10 @@ class AsyncPaginator(Generic[T]):
         max_items: int | None = None,
         collect: Callable[[list[T]], list[T]] = list,
     ) -> None:
+        if max_items is not None and (
+            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
+        ):
+            raise InvalidArgumentError(f"max_items is a whole number, 0 or more, got {max_items!r}.")
         self._fetch = fetch
         self._max_items = max_items
         self._collect = collect

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from crm_client.api_versions import VERSIONS as VERSIONS  # one per spec in openapi/, oldest first
 
 LATEST = VERSIONS[-1]
 DEFAULT_TOKEN = "sk_sandbox_local"
+T = TypeVar("T", int, float)
 
 
 @dataclass(frozen=True)
@@ -43,20 +45,30 @@ class Chaos:
         for part in filter(None, (p.strip() for p in spec.split(","))):
             key, _, raw = part.partition("=")
             if key in names:
-                rate = float(raw)
+                rate = _number(key, raw, float, "a probability from 0 to 1")
                 if not 0.0 <= rate <= 1.0:
                     raise ValueError(f"chaos setting {key!r} is a probability from 0 to 1, got {raw!r}")
                 rates[names[key]] = rate
             elif key == "latency":
                 low, _, high = raw.partition("-")
-                latency = (int(low), int(high or low))
+                what = "milliseconds, LOW-HIGH with 0 <= LOW <= HIGH"
+                latency = (_number(key, low, int, what), _number(key, high or low, int, what))
+                if not 0 <= latency[0] <= latency[1]:
+                    raise ValueError(f"chaos setting 'latency' is {what}, got {raw!r}")
             elif key == "seed":
-                seed = int(raw)
+                seed = _number(key, raw, int, "a whole number")
             else:
                 raise ValueError(
                     f"unknown chaos setting {key!r} (known: {', '.join([*names, 'latency', 'seed'])})"
                 )
         return cls(**rates, latency_ms=latency, seed=seed)
+
+
+def _number(key: str, raw: str, kind: type[T], what: str) -> T:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"chaos setting {key!r} is {what}, got {raw!r}") from None
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,9 @@ def test_query_pages_through_every_match(crm: overlay.Client) -> None:
     assert [len(p.items) for p in pages] == [5, 5, 2]
     assert query.to_list().pluck("name") == [f"Paged Person {i:02d}" for i in range(12)]
     assert len(people.query({"job_title": "Paged"}, max_items=7).to_list()) == 7
+    for wrong in (-1, "7", 1.5):
+        with pytest.raises(overlay.InvalidArgumentError, match=r"max_items is a whole number, 0 or more"):
+            people.query({"job_title": "Paged"}, max_items=wrong)  # type: ignore[arg-type]
     first = people.query({"job_title": "Paged"}, sorts=[{"attribute": "name", "direction": "desc"}]).first()
     assert first is not None and first["name"] == "Paged Person 11"
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -206,6 +207,13 @@ def test_overlay_sandbox_takes_chaos_as_the_cli_writes_it() -> None:
         crm.objects.list()
     with pytest.raises(overlay.SandboxError, match=r"chaos='error=2': chaos setting 'error' is a"):
         overlay.Sandbox(chaos="error=2").start()
+    for text, problem in (
+        ("error=abc", "'error' is a probability from 0 to 1, got 'abc'"),
+        ("latency=20-0", "'latency' is milliseconds, LOW-HIGH with 0 <= LOW <= HIGH, got '20-0'"),
+        ("seed=1.5", "'seed' is a whole number, got '1.5'"),
+    ):
+        with pytest.raises(overlay.SandboxError, match=re.escape(problem)):
+            overlay.Sandbox(chaos=text).start()
     with pytest.raises(overlay.SandboxError, match="chaos is a Chaos or its text"):
         overlay.Sandbox(chaos=0.5).start()
 
