@@ -49,8 +49,9 @@ FOREIGN_LOGGERS = (
 )
 
 
-def setup(level: str | None) -> None:
-    """Send the overlay's log to stderr at ``level`` unless the application set up logging."""
+def set_process_level(level: str | None) -> None:
+    """Set the level of the process-wide ``overlay`` logger (every client logs to it, so the
+    last ``log=`` given wins) and send it to stderr unless the application set up logging."""
     if not level:
         return
     logger.setLevel(LEVELS.get(level.lower(), logging.WARNING))

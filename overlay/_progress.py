@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from ._bulk.report import Progress, ProgressState
+from ._bulk_core.report import Progress, ProgressState
 from ._errors import InvalidArgumentError
 from ._logging import logger
 

@@ -78,9 +78,9 @@ def _error_code(response: httpx.Response) -> str | None:
 
 
 @dataclass
-class Stack:
-    """What the attempt loop needs: the retry policy, the limiter, the idempotency switch,
-    and the clock the transports sleep on."""
+class AttemptSettings:
+    """How each request is attempted: the retry policy, the rate limiter, whether writes
+    get idempotency keys, and the clock the transports sleep on."""
 
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     limiter: RateLimiter | None = None
@@ -101,15 +101,15 @@ def _log_response(request: httpx.Request, response: httpx.Response, started: flo
         logger.debug("response headers=%s body=%s", headers, redact_body(response.content))
 
 
-def attempts(request: httpx.Request, stack: Stack) -> Attempts:
+def attempts(request: httpx.Request, settings: AttemptSettings) -> Attempts:
     """Send ``request`` until it succeeds, cannot be retried, or the retries run out.
 
     A write without an ``Idempotency-Key`` gets one (unless ``idempotency_keys`` is off),
     and keeps it on every retry, so the API applies it at most once.
     """
-    policy, limiter = stack.policy, stack.limiter
+    policy, limiter = settings.policy, settings.limiter
     if (
-        stack.idempotency_keys
+        settings.idempotency_keys
         and request.method.upper() not in SAFE_METHODS
         and "idempotency-key" not in request.headers
     ):
@@ -137,7 +137,7 @@ def attempts(request: httpx.Request, stack: Stack) -> Attempts:
                 type(outcome).__name__,
                 retry + 1,
             )
-            delay = policy.delay_after_error(retry, stack.rand) if retryable else None
+            delay = policy.delay_after_error(retry, settings.rand) if retryable else None
             if delay is None or not isinstance(outcome, RETRYABLE_ERRORS):
                 raise outcome
         else:
@@ -153,8 +153,8 @@ def attempts(request: httpx.Request, stack: Stack) -> Attempts:
                 outcome.status_code,
                 outcome.headers,
                 _error_code(outcome),
-                stack.rand,
-                stack.clock.time,
+                settings.rand,
+                settings.clock.time,
             )
             if delay is None:
                 return outcome
@@ -172,23 +172,23 @@ def advance(steps: Attempts, outcome: Outcome | None) -> Send | Sleep | httpx.Re
 
 
 class APITransport(httpx.BaseTransport):
-    """Sends each request through the attempt loop, over ``inner``; waits on ``stack.clock``."""
+    """Sends each request through the attempt loop, over ``inner``; waits on ``settings.clock``."""
 
     def __init__(
-        self, inner: httpx.BaseTransport, stack: Stack | None = None, *, owns_inner: bool = True
+        self, inner: httpx.BaseTransport, settings: AttemptSettings | None = None, *, owns_inner: bool = True
     ) -> None:
         self.inner = inner
-        self.stack = stack or Stack()
+        self.settings = settings or AttemptSettings()
         self.owns_inner = owns_inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a body read once can be sent again
-        steps = attempts(request, self.stack)
+        steps = attempts(request, self.settings)
         step: Send | Sleep | httpx.Response = next(steps)
         while not isinstance(step, httpx.Response):
             outcome: Outcome | None = None
             if isinstance(step, Sleep):
-                self.stack.clock.sleep(step.seconds)
+                self.settings.clock.sleep(step.seconds)
             else:
                 try:
                     outcome = self.inner.handle_request(step)
@@ -204,23 +204,27 @@ class APITransport(httpx.BaseTransport):
 
 
 class AsyncAPITransport(httpx.AsyncBaseTransport):
-    """Sends each request through the attempt loop, over ``inner``; waits on ``stack.clock``."""
+    """Sends each request through the attempt loop, over ``inner``; waits on ``settings.clock``."""
 
     def __init__(
-        self, inner: httpx.AsyncBaseTransport, stack: Stack | None = None, *, owns_inner: bool = True
+        self,
+        inner: httpx.AsyncBaseTransport,
+        settings: AttemptSettings | None = None,
+        *,
+        owns_inner: bool = True,
     ) -> None:
         self.inner = inner
-        self.stack = stack or Stack()
+        self.settings = settings or AttemptSettings()
         self.owns_inner = owns_inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        steps = attempts(request, self.stack)
+        steps = attempts(request, self.settings)
         step: Send | Sleep | httpx.Response = next(steps)
         while not isinstance(step, httpx.Response):
             outcome: Outcome | None = None
             if isinstance(step, Sleep):
-                await self.stack.clock.asleep(step.seconds)
+                await self.settings.clock.asleep(step.seconds)
             else:
                 try:
                     outcome = await self.inner.handle_async_request(step)

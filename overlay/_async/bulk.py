@@ -14,9 +14,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .._bulk.keys import KeyFn, content_key, key_of
-from .._bulk.report import BulkReport, Progress
-from .._bulk.run import CONCURRENCY, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, BulkOptions
+from .._bulk_core.keys import KeyFn, content_key, key_of
+from .._bulk_core.report import BulkReport, Progress
+from .._bulk_core.run import CONCURRENCY, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, BulkOptions
 from .._errors import InvalidArgumentError
 from .._ids import path_id
 from ..io._keywords import checked_keywords

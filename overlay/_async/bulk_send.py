@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._bulk.keys import Identity, item_problem, key_of
-from .._bulk.report import BulkReport
-from .._bulk.run import Batcher, BulkOptions, Pending, Run, Sourced, fail_items
+from .._bulk_core.keys import Identity, item_problem, key_of
+from .._bulk_core.report import BulkReport
+from .._bulk_core.run import Batcher, BulkOptions, Pending, Run, Sourced, fail_items
 from .._concurrency import amap_bounded
 from .._errors import APIConnectionError, APIStatusError, BulkError, InvalidArgumentError
 from .._progress import renderer

@@ -23,7 +23,7 @@ from .._errors import (
     ResponseParseError,
 )
 from .._ids import path_args
-from .._metadata import CurrencyMemo, TTLCache
+from .._metadata_core import CurrencyMemo, TTLCache
 from .._ratelimit import RateLimiter
 from .._response import (
     NOT_GIVEN,
@@ -38,7 +38,13 @@ from .._response import (
     unencodable_text,
 )
 from .._retry import RetryPolicy
-from .._transport import OPERATION, AsyncAPITransport, AsyncClientTransport, AsyncMigratingTransport, Stack
+from .._transport import (
+    OPERATION,
+    AsyncAPITransport,
+    AsyncClientTransport,
+    AsyncMigratingTransport,
+    AttemptSettings,
+)
 from ..io._keywords import checked_keywords
 from .bulk import AsyncBulk
 from .metadata import AsyncMetadata
@@ -59,7 +65,7 @@ if TYPE_CHECKING:
     from crm_client.models import SearchResult, TokenInfo
     from crm_client.operations import Operation
 
-    from .._bulk.report import Progress
+    from .._bulk_core.report import Progress
     from .._ids import ListRef, ObjectRef
     from ..io._plan import Mapped
     from ..io._report import ImportReport
@@ -138,18 +144,18 @@ class AsyncClient:
         self._setup(options, _Shared(pool, options.metadata_ttl, clock or SYSTEM_CLOCK))
 
     def _setup(self, options: Options, shared: _Shared) -> None:
-        _logging.setup(options.log)
+        _logging.set_process_level(options.log)  # process-wide: the `overlay` logger
         self._options = options
         self._shared = shared
         shared.pool.users += 1
-        stack = Stack(
+        attempt_settings = AttemptSettings(
             RetryPolicy(max_retries=options.max_retries),
             shared.limiter if options.rate_limit else None,
             options.idempotency_keys,
             clock=shared.clock,
         )
         transport: httpx.AsyncBaseTransport = AsyncAPITransport(
-            shared.pool.transport, stack, owns_inner=False
+            shared.pool.transport, attempt_settings, owns_inner=False
         )
         if options.version != LATEST_VERSION:
             from ..migrations._http import VersionMigration

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from .._bulk.report import Progress, ProgressState
+from .._bulk_core.report import Progress, ProgressState
 from .._errors import FileFormatError, InvalidArgumentError
 from .._progress import renderer
 from .._records import Record

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._bulk.report import BulkReport, Progress
-from .._metadata import AttributeInfo
+from .._bulk_core.report import BulkReport, Progress
+from .._metadata_core import AttributeInfo
 from .._records import Record
 from ..io._coerce import CellError, Coercer, Lookup
 from ..io._plan import Plan, Problem, RowError

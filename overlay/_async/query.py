@@ -13,9 +13,10 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._dsl.aggregate import Aggregator, sorts_of
+from .._dsl.aggregate import Aggregator
 from .._dsl.check import check_readable
 from .._dsl.expr import Expr, as_filter, from_filter
+from .._dsl.sorts import sorts_of
 from .._errors import InvalidArgumentError
 from .._paging import Filter, Page
 from .._records import Record, RecordList
@@ -23,7 +24,7 @@ from ..io._keywords import checked_keywords
 from .pagination import AsyncPaginator
 
 if TYPE_CHECKING:
-    from .._bulk.report import Progress
+    from .._bulk_core.report import Progress
     from ..io._report import ExportReport
     from .metadata import AsyncMetadata
 

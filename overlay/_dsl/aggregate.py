@@ -1,7 +1,6 @@
-"""Sorts from short keys, and aggregates the API cannot compute, folded record by record.
+"""Aggregates the API cannot compute, folded record by record.
 
-``order_by("-created_at", "name.last_name")``: a leading ``-`` sorts descending, a dot
-names a property. ``aggregate("count", "avg(rating)", "max(created_at)", group_by="stage")``
+``aggregate("count", "avg(rating)", "max(created_at)", group_by="stage")``
 streams every matching record once and keeps only the running totals. The attributes are
 checked against the schema first (``check``): each must exist, sums and averages take
 numbers, and a group of a record reference is its target's record id.
@@ -16,29 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import InvalidArgumentError
-from .._metadata import hint
+from .._metadata_core import hint
 from .._records import Record
 from .check import NUMERIC, PSEUDO_OPERATORS, TYPE_OPERATORS, Schema, check_readable, kind_of
 
 _SPEC = re.compile(r"^(count|sum|avg|min|max)(?:\(([A-Za-z_][\w-]*)\))?$")
-_SORT = re.compile(r"^(-?)([A-Za-z_][\w-]*)(?:\.([a-z][a-z0-9_]*))?$")
-
-
-def sorts_of(keys: Sequence[str]) -> list[dict[str, str]]:
-    """The API's sorts for ``"-created_at"``-style keys."""
-    sorts: list[dict[str, str]] = []
-    for key in keys:
-        match = _SORT.match(key)
-        if match is None:
-            raise InvalidArgumentError(
-                f"Cannot sort by {key!r}: use 'slug', '-slug' (descending) or 'slug.property'."
-            )
-        descending, attribute, prop = match.groups()
-        sort = {"attribute": attribute, "direction": "desc" if descending else "asc"}
-        if prop:
-            sort["field"] = prop
-        sorts.append(sort)
-    return sorts
 
 
 def _number(value: Any) -> Any:

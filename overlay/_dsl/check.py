@@ -17,7 +17,7 @@ from typing import Any
 from dateutil import parser as dateparser
 
 from .._errors import InvalidArgumentError
-from .._metadata import hint
+from .._metadata_core import hint
 from .expr import And, Cond, Expr, Field, Not, Or
 
 TEXT = frozenset({"$eq", "$in", "$contains", "$starts_with", "$ends_with", "$not_empty"})

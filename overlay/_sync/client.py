@@ -24,7 +24,7 @@ from .._errors import (
     ResponseParseError,
 )
 from .._ids import path_args
-from .._metadata import CurrencyMemo, TTLCache
+from .._metadata_core import CurrencyMemo, TTLCache
 from .._ratelimit import RateLimiter
 from .._response import (
     NOT_GIVEN,
@@ -39,7 +39,13 @@ from .._response import (
     unencodable_text,
 )
 from .._retry import RetryPolicy
-from .._transport import OPERATION, APITransport, ClientTransport, MigratingTransport, Stack
+from .._transport import (
+    OPERATION,
+    APITransport,
+    AttemptSettings,
+    ClientTransport,
+    MigratingTransport,
+)
 from ..io._keywords import checked_keywords
 from .bulk import Bulk
 from .metadata import Metadata
@@ -60,7 +66,7 @@ if TYPE_CHECKING:
     from crm_client.models import SearchResult, TokenInfo
     from crm_client.operations import Operation
 
-    from .._bulk.report import Progress
+    from .._bulk_core.report import Progress
     from .._ids import ListRef, ObjectRef
     from ..io._plan import Mapped
     from ..io._report import ImportReport
@@ -139,17 +145,19 @@ class Client:
         self._setup(options, _Shared(pool, options.metadata_ttl, clock or SYSTEM_CLOCK))
 
     def _setup(self, options: Options, shared: _Shared) -> None:
-        _logging.setup(options.log)
+        _logging.set_process_level(options.log)  # process-wide: the `overlay` logger
         self._options = options
         self._shared = shared
         shared.pool.users += 1
-        stack = Stack(
+        attempt_settings = AttemptSettings(
             RetryPolicy(max_retries=options.max_retries),
             shared.limiter if options.rate_limit else None,
             options.idempotency_keys,
             clock=shared.clock,
         )
-        transport: httpx.BaseTransport = APITransport(shared.pool.transport, stack, owns_inner=False)
+        transport: httpx.BaseTransport = APITransport(
+            shared.pool.transport, attempt_settings, owns_inner=False
+        )
         if options.version != LATEST_VERSION:
             from ..migrations._http import VersionMigration
 

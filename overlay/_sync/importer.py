@@ -17,11 +17,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._bulk.keys import content_key
-from .._bulk.report import Progress, ProgressState
-from .._bulk.run import MAX_BATCH_ITEMS, Sourced
+from .._bulk_core.keys import content_key
+from .._bulk_core.report import Progress, ProgressState
+from .._bulk_core.run import MAX_BATCH_ITEMS, Sourced
 from .._errors import CRMError, InvalidArgumentError, MappingError
-from .._metadata import AttributeInfo
+from .._metadata_core import AttributeInfo
 from .._progress import renderer
 from ..io._coerce import Settings
 from ..io._plan import Mapped, Plan, date_formats_of, timezone_of

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._dsl.check import check, check_includes, check_sorts, objects_of, option_lookups
 from .._dsl.expr import Expr
 from .._errors import CRMError, InvalidArgumentError
-from .._metadata import AttributeInfo, Names, TTLCache, first_unknown, hint, nearest
+from .._metadata_core import AttributeInfo, Names, TTLCache, first_unknown, hint, nearest
 
 if TYPE_CHECKING:
     from crm_client.models import Attribute, Object, SelectOption

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .._errors import FileFormatError, MappingError
-    from .._metadata import AttributeInfo
+    from .._metadata_core import AttributeInfo
     from ._coerce import CellError, Settings, format_money
     from ._flatten import ExportColumn, flatten_record, plan_columns
     from ._plan import Column, Plan, RowError, parse_map

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .._metadata import AttributeInfo, hint
+from .._metadata_core import AttributeInfo, hint
 from .._money import minor_digits
 from ._write import cell_text
 

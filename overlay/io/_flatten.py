@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import InvalidArgumentError
-from .._metadata import AttributeInfo, hint
+from .._metadata_core import AttributeInfo, hint
 from .._records import PLAIN_PATHS
 from ._coerce import format_money
 from ._write import cell_text

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._errors import InvalidArgumentError, MappingError
-from .._metadata import AttributeInfo, hint, nearest
+from .._metadata_core import AttributeInfo, hint, nearest
 from ._coerce import PROPERTIES, CellError, Coercer, Settings, is_empty, transform_of
 from ._table import ERROR_COLUMN, ROW_COLUMN, Row, column_letter
 from ._write import unescape_formula

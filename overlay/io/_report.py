@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._bulk.report import BulkReport
+from .._bulk_core.report import BulkReport
 from ._table import ERROR_COLUMN, ROW_COLUMN, Row, Table, format_of
 from ._write import Writer, open_writer
 

@@ -125,7 +125,7 @@ def _check(schema: str, version: str) -> None:
     VERSIONS.index(version)
     if schema not in SHAPES[version]:
         known = sorted(SHAPES[version])
-        from .._metadata import hint
+        from .._metadata_core import hint
 
         raise InvalidArgumentError(f"No schema {schema!r} in API version {version}.{hint(schema, known)}")
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ConfigurationError, ResponseParseError, WebhookVerificationError
-from .._metadata import hint
+from .._metadata_core import hint
 from ._delivery import Delivery, Event, event_type
 from ._seen import MemorySeenStore, SeenStore
 from ._signing import DEFAULT, Secrets, Verifier

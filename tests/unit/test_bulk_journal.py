@@ -12,10 +12,10 @@ import pytest
 
 import overlay
 from overlay import InvalidArgumentError
-from overlay._bulk.journal import Journal
-from overlay._bulk.keys import idempotency_key, key_of
-from overlay._bulk.report import BulkReport
-from overlay._bulk.run import Batcher, BulkOptions, Pending, Run
+from overlay._bulk_core.journal import Journal
+from overlay._bulk_core.keys import idempotency_key, key_of
+from overlay._bulk_core.report import BulkReport
+from overlay._bulk_core.run import Batcher, BulkOptions, Pending, Run
 
 VALID = b'{"key": "acme.example", "record_id": "r1"}\n'
 

@@ -11,7 +11,7 @@ import pytest
 
 from overlay._clock import ManualClock
 from overlay._ratelimit import RateLimiter
-from overlay._transport import APITransport, AsyncAPITransport, Stack
+from overlay._transport import APITransport, AsyncAPITransport, AttemptSettings
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -39,7 +39,7 @@ def scripted(
 
 
 def client(handler: Handler, clock: ManualClock | None = None, **kwargs: object) -> httpx.Client:
-    stack = Stack(clock=clock or ManualClock(), **kwargs)  # type: ignore[arg-type]
+    stack = AttemptSettings(clock=clock or ManualClock(), **kwargs)  # type: ignore[arg-type]
     return httpx.Client(
         transport=APITransport(httpx.MockTransport(handler), stack), base_url="http://api.test"
     )
@@ -134,7 +134,7 @@ def test_the_async_transport_follows_the_same_rules() -> None:
     clock = ManualClock()
 
     async def run() -> httpx.Response:
-        transport = AsyncAPITransport(httpx.MockTransport(handler), Stack(clock=clock))
+        transport = AsyncAPITransport(httpx.MockTransport(handler), AttemptSettings(clock=clock))
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as api:
             return await api.post("/v2/notes", json={"data": {}})
 
@@ -179,7 +179,7 @@ def test_the_transport_waits_for_the_limiter_before_sending() -> None:
     handler, seen = scripted(200, 200, 200, 200, headers=limits(4, 0))
     clock = ManualClock()
     limiter = RateLimiter(clock.monotonic, clock.time)
-    stack = Stack(limiter=limiter, clock=clock)
+    stack = AttemptSettings(limiter=limiter, clock=clock)
     with httpx.Client(
         transport=APITransport(httpx.MockTransport(handler), stack), base_url="http://api.test"
     ) as api:

@@ -12,7 +12,7 @@ from crm_client.types import UNSET
 from ..._dsl.expr import as_filter
 from ..._dsl.text import parse_text
 from ..._errors import APIStatusError, InvalidArgumentError
-from ..._metadata import SUGGESTIBLE, Names
+from ..._metadata_core import SUGGESTIBLE, Names
 from ..._paging import QUERY_LIMIT, Filter, Page, Token
 from ..._response import NOT_GIVEN, RawResponse, build_body, data_of
 from ..pagination import AsyncPaginator

@@ -15,7 +15,7 @@ from crm_client import (
 from ..._dsl.expr import Expr
 from ..._errors import InvalidArgumentError
 from ..._ids import path_id
-from ..._metadata import Names
+from ..._metadata_core import Names
 from ..._records import Record, RecordList, chunks, references
 from ..._response import NOT_GIVEN, build_body
 from ..pagination import AsyncPaginator

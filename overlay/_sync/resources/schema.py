@@ -13,7 +13,7 @@ from crm_client import (
 )
 
 from ..._ids import path_id
-from ..._metadata import Names
+from ..._metadata_core import Names
 from ..._response import NOT_GIVEN, build_body
 
 if TYPE_CHECKING:

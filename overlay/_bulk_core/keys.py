@@ -120,7 +120,7 @@ def item_problem(
 ) -> str | None:
     """What is wrong with an item for an object with these attribute ``types`` (None: nothing
     the schema can tell); select and status values must be among ``options``."""
-    from .._metadata import hint
+    from .._metadata_core import hint
 
     for slug, value in item.items():
         if slug not in types:
