@@ -278,6 +278,10 @@ def test_every_webhook_method_takes_the_identifier_the_sdk_returned(sandbox: ove
     hook = crm.webhooks.create(target_url="http://127.0.0.1:9/hooks", subscriptions=["record.created"])
     assert crm.webhooks.get(hook.id).id == hook.id
     assert crm.webhooks.update(hook.id, target_url="http://127.0.0.1:9/moved").target_url.endswith("/moved")
+    moved = crm.webhooks.update(hook.id, subscriptions=["record.*"])  # as create takes them
+    assert [s.event_type for s in moved.subscriptions] == ["record.*"] and moved.target_url.endswith("/moved")
+    with pytest.raises(TypeError, match="target_ur"):
+        crm.webhooks.update(hook.id, target_ur="http://127.0.0.1:9/x")  # type: ignore[call-arg]
     delivery = crm.webhooks.test(hook.id)
     assert delivery.webhook_id == hook.id.webhook_id
     assert delivery.id in [d.id for d in crm.webhooks.deliveries(hook.id)]

@@ -64,10 +64,25 @@ class AsyncWebhooks(_AsyncResource):
         return await self._call(operations.CREATE_WEBHOOK, body=body, idempotency_key=_given(idempotency_key))
 
     async def update(
-        self, webhook_id: WebhookId, *, idempotency_key: str = NOT_GIVEN, **fields: Any
+        self,
+        webhook_id: WebhookId,
+        *,
+        target_url: str = NOT_GIVEN,
+        subscriptions: Sequence[Mapping[str, Any] | str] = NOT_GIVEN,
+        api_version: str = NOT_GIVEN,
+        status: str = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
     ) -> Webhook:
-        """Change ``target_url``, ``subscriptions``, ``api_version`` or ``status``."""
+        """Change what is given: ``target_url``, ``subscriptions`` (as ``create`` takes
+        them), ``api_version`` or ``status``."""
         webhook_id = path_id(webhook_id, "webhook_id")
+        every = subscriptions if subscriptions is NOT_GIVEN else [_subscription(s) for s in subscriptions]
+        fields = {
+            "target_url": target_url,
+            "subscriptions": every,
+            "api_version": api_version,
+            "status": status,
+        }
         body = build_body(models.WebhookUpdateRequest, fields)
         return await self._call(
             operations.UPDATE_WEBHOOK, webhook_id, body=body, idempotency_key=_given(idempotency_key)

@@ -120,10 +120,27 @@ class Tasks(_AsyncResource):
         body = build_body(models.TaskCreateRequest, fields)
         return self._call(operations.CREATE_TASK, body=body, idempotency_key=_given(idempotency_key))
 
-    def update(self, task_id: TaskId, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Task:
-        """Change ``content``, ``deadline_at`` (``None`` clears it), ``is_completed``,
-        ``linked_records`` or ``assignees``."""
+    def update(
+        self,
+        task_id: TaskId,
+        *,
+        content: str = NOT_GIVEN,
+        deadline_at: Any = NOT_GIVEN,
+        is_completed: bool = NOT_GIVEN,
+        linked_records: Sequence[Mapping[str, str]] = NOT_GIVEN,
+        assignees: Sequence[Mapping[str, Any]] = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> Task:
+        """Change what is given: ``content``, ``deadline_at`` (``None`` clears it),
+        ``is_completed``, ``linked_records`` or ``assignees``."""
         task_id = path_id(task_id, "task_id")
+        fields = {
+            "content": content,
+            "deadline_at": deadline_at,
+            "is_completed": is_completed,
+            "linked_records": linked_records,
+            "assignees": assignees,
+        }
         body = build_body(models.TaskUpdateRequest, fields)
         return self._call(operations.UPDATE_TASK, task_id, body=body, idempotency_key=_given(idempotency_key))
 

@@ -111,11 +111,32 @@ class Attributes(_AsyncResource):
         self._client.metadata.refresh(object)
         return created
 
-    def update(self, object: ObjectRef, attribute: AttributeRef, **fields: Any) -> Attribute:
-        """Change ``title``, ``description``, ``api_slug``, ``is_required``, ``is_unique``,
-        ``is_archived`` or ``config``."""
+    def update(
+        self,
+        object: ObjectRef,
+        attribute: AttributeRef,
+        *,
+        title: str = NOT_GIVEN,
+        description: str | None = NOT_GIVEN,
+        api_slug: str = NOT_GIVEN,
+        is_required: bool = NOT_GIVEN,
+        is_unique: bool = NOT_GIVEN,
+        is_archived: bool = NOT_GIVEN,
+        config: Mapping[str, Any] = NOT_GIVEN,
+    ) -> Attribute:
+        """Change what is given: ``title``, ``description``, ``api_slug``, ``is_required``,
+        ``is_unique``, ``is_archived`` or ``config``."""
         object = path_id(object, "object")
         attribute = path_id(attribute, "attribute")
+        fields = {
+            "title": title,
+            "description": description,
+            "api_slug": api_slug,
+            "is_required": is_required,
+            "is_unique": is_unique,
+            "is_archived": is_archived,
+            "config": config,
+        }
         body = build_body(models.AttributeUpdateRequest, fields)
         names = Names(object, [attribute])
         updated = self._call(operations.UPDATE_ATTRIBUTE, object, attribute, body=body, names=names)

@@ -64,9 +64,26 @@ class Webhooks(_AsyncResource):
         body = build_body(models.WebhookCreateRequest, fields)
         return self._call(operations.CREATE_WEBHOOK, body=body, idempotency_key=_given(idempotency_key))
 
-    def update(self, webhook_id: WebhookId, *, idempotency_key: str = NOT_GIVEN, **fields: Any) -> Webhook:
-        """Change ``target_url``, ``subscriptions``, ``api_version`` or ``status``."""
+    def update(
+        self,
+        webhook_id: WebhookId,
+        *,
+        target_url: str = NOT_GIVEN,
+        subscriptions: Sequence[Mapping[str, Any] | str] = NOT_GIVEN,
+        api_version: str = NOT_GIVEN,
+        status: str = NOT_GIVEN,
+        idempotency_key: str = NOT_GIVEN,
+    ) -> Webhook:
+        """Change what is given: ``target_url``, ``subscriptions`` (as ``create`` takes
+        them), ``api_version`` or ``status``."""
         webhook_id = path_id(webhook_id, "webhook_id")
+        every = subscriptions if subscriptions is NOT_GIVEN else [_subscription(s) for s in subscriptions]
+        fields = {
+            "target_url": target_url,
+            "subscriptions": every,
+            "api_version": api_version,
+            "status": status,
+        }
         body = build_body(models.WebhookUpdateRequest, fields)
         return self._call(
             operations.UPDATE_WEBHOOK, webhook_id, body=body, idempotency_key=_given(idempotency_key)
