@@ -8,7 +8,8 @@ cannot express. Its public names are listed in ``__all__`` and nowhere else. The
 import typing as _typing
 
 from ._bulk_core.report import BulkReport, ItemError, ProgressState
-from ._dsl.expr import Expr, F, Field, from_filter
+from ._dsl.expr import Expr, F, Field
+from ._dsl.from_json import from_filter
 from ._dsl.text import QuerySyntaxError
 from ._dsl.text import parse_text as from_text
 from ._errors import (

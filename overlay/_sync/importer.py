@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 from .._bulk_core.keys import content_key
 from .._bulk_core.report import Progress, ProgressState
 from .._bulk_core.run import MAX_BATCH_ITEMS, Sourced
-from .._errors import CRMError, InvalidArgumentError, MappingError
+from .._errors import CRMError, MappingError
 from .._metadata_core import AttributeInfo
 from .._progress import renderer
-from ..io._coerce import Settings
-from ..io._plan import Mapped, Plan, date_formats_of, timezone_of
+from ..io._options import import_settings
+from ..io._plan import Mapped, Plan
 from ..io._report import ErrorFile, ImportReport
 from ..io._table import Row, Table
-from ..phone import region_problem
 from .import_rows import ImportClient, RowImporter
 
 if TYPE_CHECKING:
@@ -59,12 +58,13 @@ def import_table(
 ) -> ImportReport:
     """Import the rows of an open table; the table is closed at the end."""
     started = time.perf_counter()
-    if decimal not in (".", ","):
-        raise InvalidArgumentError(f"decimal is '.' or ',', got {decimal!r}.")
-    if phone_region is not None and (problem := region_problem(phone_region)):
-        raise InvalidArgumentError(f"phone_region: {problem}.")
-    settings = Settings(
-        date_formats_of(date_formats), dayfirst, timezone_of(timezone), phone_region, decimal, max_cell_chars
+    settings = import_settings(
+        date_formats=date_formats,
+        dayfirst=dayfirst,
+        timezone=timezone,
+        phone_region=phone_region,
+        decimal=decimal,
+        max_cell_chars=max_cell_chars,
     )
     with table:
         infos = client.metadata.attribute_infos(object)

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .._dsl.aggregate import Aggregator
 from .._dsl.check import check_readable
-from .._dsl.expr import Expr, as_filter, from_filter
+from .._dsl.expr import Expr, as_filter
+from .._dsl.from_json import from_filter
 from .._dsl.sorts import sorts_of
 from .._errors import InvalidArgumentError
 from .._paging import Filter, Page

@@ -9,7 +9,6 @@ row is read, naming the column and the nearest attribute.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any
 from .._errors import InvalidArgumentError, MappingError
 from .._metadata_core import AttributeInfo, hint, nearest
 from ._coerce import PROPERTIES, CellError, Coercer, Settings, is_empty, transform_of
+from ._options import date_formats_of
 from ._table import ERROR_COLUMN, ROW_COLUMN, Row, column_letter
 from ._write import unescape_formula
 
@@ -387,56 +387,3 @@ class Plan:
     def position(self, column: str | None) -> int:
         """Where a column is in the file (for listing a row's problems in order)."""
         return self.columns.index(column) if column in self.columns else len(self.columns)
-
-
-def timezone_of(value: Any) -> dt.tzinfo:
-    """``timezone`` as given to an import: a ``tzinfo``, an IANA name (``"Europe/London"``),
-    or ``None`` for UTC; anything else is an error naming the option."""
-    if value is None:
-        return dt.UTC
-    if isinstance(value, dt.tzinfo):
-        return value
-    if isinstance(value, str):
-        import zoneinfo
-
-        try:
-            return zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-    raise InvalidArgumentError(
-        f"timezone is a tzinfo or an IANA zone name such as 'Europe/London', got {value!r}."
-    )
-
-
-# The directives strptime reads (Python 3.11); anything else after % is a typo.
-STRPTIME_DIRECTIVES = frozenset("aAbBcdfGHIjmMpSuUVwWxXyYzZ%")
-DIRECTIVE = re.compile(r"%(.?)")
-
-
-def date_format_problem(form: str) -> str | None:
-    """Why ``form`` is not a strptime format (``None`` when it is one)."""
-    directives = DIRECTIVE.findall(form)
-    if not directives:
-        return f"{form!r} has no % directive (a format reads like '%d/%m/%Y')"
-    for directive in directives:
-        if directive not in STRPTIME_DIRECTIVES:
-            bad = f"%{directive}" if directive else "a lone % at the end"
-            return f"{form!r} holds {bad}, which strptime does not read"
-    return None
-
-
-def date_formats_of(value: Any, option: str = "date_formats") -> tuple[str, ...]:
-    """``date_formats`` as given to an import: strptime formats, or an error naming the option."""
-    try:
-        formats = None if isinstance(value, str) else tuple(value)
-    except TypeError:
-        formats = None
-    if formats is None or not all(isinstance(f, str) for f in formats):
-        raise InvalidArgumentError(
-            f"{option} is a list of strptime formats like ['%d/%m/%Y'], got {value!r}."
-        )
-    for form in formats:
-        problem = date_format_problem(form)
-        if problem:
-            raise InvalidArgumentError(f"{option}: {problem}.")
-    return formats
