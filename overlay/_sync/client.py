@@ -18,14 +18,12 @@ from .._errors import (
     APIConnectionError,
     APITimeoutError,
     ClientClosedError,
-    ConfigurationError,
     CRMError,
     InvalidArgumentError,
     ResponseParseError,
 )
 from .._ids import path_args
-from .._metadata_core import CurrencyMemo, TTLCache
-from .._ratelimit import RateLimiter
+from .._metadata_core import CurrencyMemo
 from .._response import (
     NOT_GIVEN,
     Cast,
@@ -43,7 +41,6 @@ from .._transport import (
     OPERATION,
     APITransport,
     AttemptSettings,
-    ClientTransport,
     MigratingTransport,
 )
 from ..io._keywords import checked_keywords
@@ -59,6 +56,7 @@ from .resources import (
     Tasks,
     Webhooks,
 )
+from .shared import Shared, SharedPool, inner_transport
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -72,25 +70,6 @@ if TYPE_CHECKING:
     from ..io._report import ImportReport
 
 T = TypeVar("T")
-
-
-class _Pool:
-    """The connections under a client and its copies; closed when the last of them is."""
-
-    def __init__(self, transport: httpx.BaseTransport) -> None:
-        self.transport = transport
-        self.users = 0
-
-
-class _Shared:
-    """What copies made by ``with_options`` share: the pool, and, while they talk to the same
-    account with the same clock, the rate limiter and the metadata cache."""
-
-    def __init__(self, pool: _Pool, metadata_ttl: float, clock: Clock) -> None:
-        self.pool = pool
-        self.clock = clock
-        self.limiter = RateLimiter(clock.monotonic, clock.time)
-        self.cache = TTLCache(metadata_ttl, clock.monotonic)
 
 
 class Client:
@@ -141,10 +120,10 @@ class Client:
             on_request=on_request,
             on_response=on_response,
         )
-        pool = _Pool(_inner_transport(http_client, transport) or httpx.HTTPTransport())
-        self._setup(options, _Shared(pool, options.metadata_ttl, clock or SYSTEM_CLOCK))
+        pool = SharedPool(inner_transport(http_client, transport) or httpx.HTTPTransport())
+        self._setup(options, Shared(pool, options.metadata_ttl, clock or SYSTEM_CLOCK))
 
-    def _setup(self, options: Options, shared: _Shared) -> None:
+    def _setup(self, options: Options, shared: Shared) -> None:
         _logging.set_process_level(options.log)  # process-wide: the `overlay` logger
         self._options = options
         self._shared = shared
@@ -228,8 +207,8 @@ class Client:
             on_request=on_request,
             on_response=on_response,
         )
-        inner = _inner_transport(http_client, transport)
-        pool = self._shared.pool if inner is None else _Pool(inner)
+        inner = inner_transport(http_client, transport)
+        pool = self._shared.pool if inner is None else SharedPool(inner)
         same = (options.api_key, options.base_url, options.metadata_ttl) == (
             old.api_key,
             old.base_url,
@@ -237,7 +216,7 @@ class Client:
         )
         shared = self._shared
         if inner is not None or clock is not None or not same:
-            shared = _Shared(pool, options.metadata_ttl, clock or self._shared.clock)
+            shared = Shared(pool, options.metadata_ttl, clock or self._shared.clock)
         copy = object.__new__(type(self))
         copy._setup(options, shared)
         return copy
@@ -426,14 +405,3 @@ class Client:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def _inner_transport(
-    http_client: httpx.Client | None, transport: httpx.BaseTransport | None
-) -> httpx.BaseTransport | None:
-    """The innermost transport a caller gave, if any."""
-    if http_client is not None and transport is not None:
-        raise ConfigurationError("Pass http_client or transport, not both.")
-    if http_client is not None:
-        return ClientTransport(http_client)
-    return transport

@@ -1,0 +1,42 @@
+"""What a client and the copies ``with_options`` makes share: the connection pool, and,
+while they talk to the same account, the rate limiter and the metadata cache."""
+
+from __future__ import annotations
+
+import httpx
+
+from .._clock import Clock
+from .._errors import ConfigurationError
+from .._metadata_core import TTLCache
+from .._ratelimit import RateLimiter
+from .._transport import AsyncClientTransport
+
+
+class SharedPool:
+    """The connections under a client and its copies; closed when the last of them is."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self.transport = transport
+        self.users = 0
+
+
+class Shared:
+    """What copies made by ``with_options`` share: the pool, and, while they talk to the same
+    account with the same clock, the rate limiter and the metadata cache."""
+
+    def __init__(self, pool: SharedPool, metadata_ttl: float, clock: Clock) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.limiter = RateLimiter(clock.monotonic, clock.time)
+        self.cache = TTLCache(metadata_ttl, clock.monotonic)
+
+
+def inner_transport(
+    http_client: httpx.AsyncClient | None, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncBaseTransport | None:
+    """The innermost transport a caller gave, if any."""
+    if http_client is not None and transport is not None:
+        raise ConfigurationError("Pass http_client or transport, not both.")
+    if http_client is not None:
+        return AsyncClientTransport(http_client)
+    return transport
