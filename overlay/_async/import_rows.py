@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._bulk_core.report import BulkReport, Progress
 from .._metadata_core import AttributeInfo
 from .._records import Record
-from ..io._coerce import CellError, Coercer, Lookup
+from ..io._cells import CellError, Lookup
+from ..io._coerce import Coercer
 from ..io._plan import Plan, Problem, RowError
 from ..io._report import ErrorFile, ImportReport, Rejection
 from ..io._table import ROW_COLUMN, Row, Table

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .._errors import FileFormatError, MappingError
     from .._metadata_core import AttributeInfo
-    from ._coerce import CellError, Settings, format_money
+    from ._cells import CellError, Settings, format_money
     from ._flatten import ExportColumn, flatten_record, plan_columns
     from ._plan import Column, Plan, RowError, parse_map
     from ._read import open_table, rows_table
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "FileFormatError": ".._errors",
     "MappingError": ".._errors",
-    **dict.fromkeys(("AttributeInfo", "CellError", "Settings", "format_money"), "._coerce"),
+    **dict.fromkeys(("AttributeInfo", "CellError", "Settings", "format_money"), "._cells"),
     **dict.fromkeys(("ExportColumn", "flatten_record", "plan_columns"), "._flatten"),
     **dict.fromkeys(("Column", "Plan", "RowError", "parse_map"), "._plan"),
     **dict.fromkeys(("open_table", "rows_table"), "._read"),

@@ -23,7 +23,7 @@ from typing import Any
 from .._errors import InvalidArgumentError
 from .._metadata_core import AttributeInfo, hint
 from .._records import PLAIN_PATHS
-from ._coerce import format_money
+from ._cells import format_money
 from ._write import cell_text
 
 MODES = ("first", "join", "json")

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._errors import InvalidArgumentError
 from ..phone import region_problem
-from ._coerce import Settings
+from ._cells import Settings
 
 
 def import_settings(

@@ -17,7 +17,8 @@ from typing import Any
 
 from .._errors import InvalidArgumentError, MappingError
 from .._metadata_core import AttributeInfo, hint, nearest
-from ._coerce import PROPERTIES, CellError, Coercer, Settings, is_empty, transform_of
+from ._cells import CellError, Settings, is_empty
+from ._coerce import PROPERTIES, Coercer, transform_of
 from ._options import date_formats_of
 from ._table import ERROR_COLUMN, ROW_COLUMN, Row, column_letter
 from ._write import unescape_formula

@@ -9,7 +9,8 @@ import pytest
 
 from overlay import MappingError
 from overlay.io import AttributeInfo, Column, Plan, Row, RowError, Settings
-from overlay.io._coerce import CellError, Coercer, Lookup
+from overlay.io._cells import CellError, Lookup
+from overlay.io._coerce import Coercer
 
 PEOPLE = {
     "name": AttributeInfo("name", "Name", "personal-name"),
