@@ -97,8 +97,10 @@ async def export_query(
     started = time.perf_counter()
     target = Path(path)
     kind, gzipped = format_of(target, format)
-    if split_rows is not None and split_rows < 1:
-        raise InvalidArgumentError(f"split_rows must be 1 or more, got {split_rows}.")
+    if split_rows is not None and (
+        isinstance(split_rows, bool) or not isinstance(split_rows, int) or split_rows < 1
+    ):
+        raise InvalidArgumentError(f"split_rows is a whole number, 1 or more, got {split_rows!r}.")
     numbered = split_rows is not None  # every part numbered; else only the overflow of a full sheet
     if kind == "xlsx":
         split_rows = min(split_rows or XLSX_MAX_ROWS, XLSX_MAX_ROWS)

@@ -54,7 +54,7 @@ class Aggregator:
             )
         self.specs: list[tuple[str, str, str | None]] = []
         for spec in specs:
-            match = _SPEC.match(spec.replace(" ", ""))
+            match = _SPEC.match(spec.replace(" ", "")) if isinstance(spec, str) else None
             if match is None or (match.group(1) == "count") == bool(match.group(2)):
                 raise InvalidArgumentError(
                     f"Cannot aggregate {spec!r}: use count, sum(slug), avg(slug), min(slug) or max(slug)."

@@ -15,7 +15,7 @@ def sorts_of(keys: Sequence[str]) -> list[dict[str, str]]:
     """The API's sorts for ``"-created_at"``-style keys."""
     sorts: list[dict[str, str]] = []
     for key in keys:
-        match = _SORT.match(key)
+        match = _SORT.match(key) if isinstance(key, str) else None
         if match is None:
             raise InvalidArgumentError(
                 f"Cannot sort by {key!r}: use 'slug', '-slug' (descending) or 'slug.property'."

@@ -218,4 +218,6 @@ class _Parser:
 
 def parse_text(text: str) -> Expr:
     """The expression a text query says."""
+    if not isinstance(text, str):
+        raise InvalidArgumentError(f"A text query is a str, got {type(text).__name__}.")
     return _Parser(text).parse()

@@ -90,8 +90,8 @@ class Query:
         return dataclasses.replace(self, sorts=self.sorts + tuple(keys))
 
     def limit(self, n: int) -> Query:
-        if n < 0:
-            raise InvalidArgumentError(f"limit() takes 0 or more, got {n}.")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise InvalidArgumentError(f"limit() takes a whole number, 0 or more, got {n!r}.")
         return dataclasses.replace(self, max_items=n)
 
     def include(self, *slugs: str) -> Query:

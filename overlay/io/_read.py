@@ -67,6 +67,10 @@ def rows_table(rows: Any, name: str = "rows") -> Table:
     """A table over mappings (or a pandas DataFrame): columns from the first rows' keys."""
     if hasattr(rows, "itertuples") and hasattr(rows, "columns"):
         return _frame_table(rows, name)
+    if isinstance(rows, str | bytes | Mapping) or not hasattr(rows, "__iter__"):
+        raise InvalidArgumentError(
+            f"rows are mappings (a list, a generator) or a DataFrame, got {type(rows).__name__}."
+        )
     iterator = iter(rows)
     head: list[Any] = []
     for item in iterator:

@@ -100,7 +100,14 @@ _OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 def _keys(secrets: Secrets) -> list[bytes]:
-    listed = [secrets] if isinstance(secrets, str | bytes | bytearray) else list(secrets)
+    if isinstance(secrets, str | bytes | bytearray):
+        listed: list[Any] = [secrets]
+    elif hasattr(secrets, "__iter__") and not isinstance(secrets, Mapping):
+        listed = list(secrets)
+    else:
+        raise ConfigurationError(
+            f"secrets is a whsec_ secret or a list of them, got {type(secrets).__name__}"
+        )
     if not listed:
         raise ConfigurationError("no webhook secret given")
     return [decode_secret(secret, n) for n, secret in enumerate(listed, 1)]

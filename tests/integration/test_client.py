@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -224,3 +224,30 @@ def test_path_parameters_take_the_identifiers_the_sdk_returned(crm: overlay.Clie
         records.get(grace.id)
     with pytest.raises(overlay.InvalidArgumentError, match=r"record_id .* got int"):
         records.get(42)  # type: ignore[arg-type]
+
+
+WRONG_TYPES: list[tuple[str, Callable[[overlay.Client], object], str]] = [
+    ("limit", lambda crm: crm.records("people").where().limit("5"), r"limit\(\) takes a whole number"),  # type: ignore[arg-type]
+    ("order_by", lambda crm: crm.records("people").where().order_by(5), r"Cannot sort by 5"),  # type: ignore[arg-type]
+    ("from_text", lambda crm: overlay.from_text(None), r"A text query is a str, got NoneType"),  # type: ignore[arg-type]
+    ("aggregate", lambda crm: crm.records("people").where().aggregate(5), r"Cannot aggregate 5"),  # type: ignore[arg-type]
+    (
+        "split_rows",
+        lambda crm: crm.records("people").where().export("never.csv", split_rows="5"),  # type: ignore[arg-type]
+        r"split_rows is a whole number",
+    ),
+    ("import_rows", lambda crm: crm.import_rows(None, "people"), r"rows are mappings .* got NoneType"),  # type: ignore[arg-type]
+    (
+        "verify",
+        lambda crm: overlay.webhooks.verify(b"{}", {}, secrets=None),  # type: ignore[arg-type]
+        r"secrets is a whsec_ secret or a list of them, got NoneType",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "message"), WRONG_TYPES, ids=[w[0] for w in WRONG_TYPES])
+def test_an_argument_of_the_wrong_type_is_an_overlay_error_naming_it(
+    crm: overlay.Client, name: str, call: Callable[[overlay.Client], object], message: str
+) -> None:
+    with pytest.raises(overlay.CRMError, match=message):
+        call(crm)
