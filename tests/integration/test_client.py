@@ -140,6 +140,29 @@ def test_raw_responses(crm: overlay.Client) -> None:
     assert raw.parse()["name"] == "Raw"
     first_page = crm.records("people").with_raw_response.query(page_size=2)
     assert first_page.status_code == 200 and len(first_page.parse()) == 2
+    tasks = crm.tasks.with_raw_response.list()
+    assert tasks.status_code == 200 and isinstance(tasks.parse(), list) and tasks.request_id
+
+
+# What a resource offers that is not one API call, so has no raw form.
+NOT_CALLS = {"metadata", "where", "order_by", "limit", "export", "to_pandas", "with_raw_response"}
+
+
+def test_every_api_call_of_every_resource_has_its_raw_form(crm: overlay.Client) -> None:
+    resources = [
+        crm.records("people"),
+        crm.entries("pipeline"),
+        crm.lists,
+        crm.objects,
+        crm.attributes,
+        crm.notes,
+        crm.tasks,
+        crm.webhooks,
+    ]
+    for resource in resources:
+        calls = {n for n in dir(type(resource)) if not n.startswith("_") and n not in NOT_CALLS}
+        raw = resource.with_raw_response
+        assert calls == {n for n in vars(raw) if not n.startswith("_")}, type(resource).__name__
 
 
 def test_writes_under_chaos_land_exactly_once() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from crm_client import models  # a lazy package: each model loads on first use
 from crm_client.types import UNSET
@@ -25,7 +25,18 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+P = ParamSpec("P")
 R = TypeVar("R", bound="_AsyncResource")
+
+
+def raw_call(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:
+    """A raw copy's API call, typed as what it answers there: the ``RawResponse`` of ``T``."""
+    return cast(Any, method)
+
+
+def raw_page(method: Callable[P, AsyncPaginator[T]]) -> Callable[P, Awaitable[RawResponse[list[T]]]]:
+    """A raw copy's paginated call: the ``RawResponse`` of its first page."""
+    return cast(Any, method)
 
 
 def _none(parsed: Any, request_id: str | None) -> None:
@@ -42,9 +53,8 @@ class _AsyncResource:
         self._client = client
         self._raw = False
 
-    @property
-    def with_raw_response(self: R) -> Any:
-        """The same methods, returning the ``RawResponse`` (status, headers, request id)."""
+    def _raw_copy(self: R) -> R:
+        """This resource with its calls answering ``RawResponse``s (``with_raw_response``)."""
         raw = copy.copy(self)
         raw._raw = True
         return raw

@@ -25,11 +25,17 @@ if TYPE_CHECKING:
         TaskId,
     )
 from ..._paging import CURSOR_PAGE
-from ._base import _AsyncResource, _given, _none
+from ._base import _AsyncResource, _given, _none, raw_call, raw_page
 
 
 class AsyncNotes(_AsyncResource):
     """``client.notes``: notes on records."""
+
+    @property
+    def with_raw_response(self) -> AsyncNotesRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return AsyncNotesRaw(self._raw_copy())
 
     def list(
         self,
@@ -74,6 +80,12 @@ class AsyncNotes(_AsyncResource):
 
 class AsyncTasks(_AsyncResource):
     """``client.tasks``: to-dos, optionally linked to records and assigned."""
+
+    @property
+    def with_raw_response(self) -> AsyncTasksRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return AsyncTasksRaw(self._raw_copy())
 
     def list(
         self,
@@ -148,3 +160,24 @@ class AsyncTasks(_AsyncResource):
     async def delete(self, task_id: TaskId, *, idempotency_key: str = NOT_GIVEN) -> None:
         task_id = path_id(task_id, "task_id")
         await self._call(operations.DELETE_TASK, task_id, idempotency_key=_given(idempotency_key), cast=_none)
+
+
+class AsyncNotesRaw:
+    """``notes.with_raw_response``: AsyncNotes's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: AsyncNotes) -> None:
+        self.list = raw_page(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.delete = raw_call(raw.delete)
+
+
+class AsyncTasksRaw:
+    """``tasks.with_raw_response``: AsyncTasks's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: AsyncTasks) -> None:
+        self.list = raw_page(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.update = raw_call(raw.update)
+        self.delete = raw_call(raw.delete)

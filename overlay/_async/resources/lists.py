@@ -27,11 +27,17 @@ if TYPE_CHECKING:
     )
     from ..requester import AsyncRequester
 from ..._paging import RECORDS_PAGE, Filter
-from ._base import _AsyncResource, _given, _none
+from ._base import _AsyncResource, _given, _none, raw_call, raw_page
 
 
 class AsyncLists(_AsyncResource):
     """``client.lists``: lists of records (pipelines, shortlists)."""
+
+    @property
+    def with_raw_response(self) -> AsyncListsRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return AsyncListsRaw(self._raw_copy())
 
     async def list(self) -> builtins.list[List]:
         return await self._call(operations.LIST_LISTS)
@@ -52,6 +58,12 @@ class AsyncLists(_AsyncResource):
 
 class AsyncEntries(_AsyncResource):
     """``client.entries("pipeline")``: the entries of one list."""
+
+    @property
+    def with_raw_response(self) -> AsyncEntriesRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return AsyncEntriesRaw(self._raw_copy())
 
     def __init__(self, client: AsyncRequester, list: ListRef) -> None:
         list = path_id(list, "list")
@@ -135,3 +147,25 @@ class AsyncEntries(_AsyncResource):
             idempotency_key=_given(idempotency_key),
             cast=_none,
         )
+
+
+class AsyncListsRaw:
+    """``lists.with_raw_response``: AsyncLists's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: AsyncLists) -> None:
+        self.list = raw_call(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.update = raw_call(raw.update)
+
+
+class AsyncEntriesRaw:
+    """``entries.with_raw_response``: AsyncEntries's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: AsyncEntries) -> None:
+        self.query = raw_page(raw.query)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.upsert = raw_call(raw.upsert)
+        self.update = raw_call(raw.update)
+        self.delete = raw_call(raw.delete)

@@ -27,11 +27,17 @@ if TYPE_CHECKING:
         ObjectRef,
         OptionRef,
     )
-from ._base import _AsyncResource
+from ._base import _AsyncResource, raw_call
 
 
 class AsyncObjects(_AsyncResource):
     """``client.objects``: the kinds of record (people, companies, your own)."""
+
+    @property
+    def with_raw_response(self) -> AsyncObjectsRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return AsyncObjectsRaw(self._raw_copy())
 
     async def list(self) -> builtins.list[Object]:
         return await self._call(operations.LIST_OBJECTS)
@@ -70,6 +76,12 @@ class AsyncObjects(_AsyncResource):
 
 class AsyncAttributes(_AsyncResource):
     """``client.attributes``: the attributes of an object and the options of its selects."""
+
+    @property
+    def with_raw_response(self) -> AsyncAttributesRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return AsyncAttributesRaw(self._raw_copy())
 
     async def list(self, object: ObjectRef, *, show_archived: bool = False) -> builtins.list[Attribute]:
         object = path_id(object, "object")
@@ -182,3 +194,26 @@ class AsyncAttributes(_AsyncResource):
         )
         self._client.metadata.refresh(object)
         return updated
+
+
+class AsyncObjectsRaw:
+    """``objects.with_raw_response``: AsyncObjects's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: AsyncObjects) -> None:
+        self.list = raw_call(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.update = raw_call(raw.update)
+
+
+class AsyncAttributesRaw:
+    """``attributes.with_raw_response``: AsyncAttributes's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: AsyncAttributes) -> None:
+        self.list = raw_call(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.update = raw_call(raw.update)
+        self.list_options = raw_call(raw.list_options)
+        self.create_option = raw_call(raw.create_option)
+        self.update_option = raw_call(raw.update_option)

@@ -26,11 +26,17 @@ if TYPE_CHECKING:
         TaskId,
     )
 from ..._paging import CURSOR_PAGE
-from ._base import _AsyncResource, _given, _none
+from ._base import _AsyncResource, _given, _none, raw_call, raw_page
 
 
 class Notes(_AsyncResource):
     """``client.notes``: notes on records."""
+
+    @property
+    def with_raw_response(self) -> NotesRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return NotesRaw(self._raw_copy())
 
     def list(
         self,
@@ -75,6 +81,12 @@ class Notes(_AsyncResource):
 
 class Tasks(_AsyncResource):
     """``client.tasks``: to-dos, optionally linked to records and assigned."""
+
+    @property
+    def with_raw_response(self) -> TasksRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return TasksRaw(self._raw_copy())
 
     def list(
         self,
@@ -147,3 +159,24 @@ class Tasks(_AsyncResource):
     def delete(self, task_id: TaskId, *, idempotency_key: str = NOT_GIVEN) -> None:
         task_id = path_id(task_id, "task_id")
         self._call(operations.DELETE_TASK, task_id, idempotency_key=_given(idempotency_key), cast=_none)
+
+
+class NotesRaw:
+    """``notes.with_raw_response``: AsyncNotes's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: Notes) -> None:
+        self.list = raw_page(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.delete = raw_call(raw.delete)
+
+
+class TasksRaw:
+    """``tasks.with_raw_response``: AsyncTasks's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: Tasks) -> None:
+        self.list = raw_page(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.update = raw_call(raw.update)
+        self.delete = raw_call(raw.delete)

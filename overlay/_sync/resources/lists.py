@@ -28,11 +28,17 @@ if TYPE_CHECKING:
     )
     from ..requester import Requester
 from ..._paging import RECORDS_PAGE, Filter
-from ._base import _AsyncResource, _given, _none
+from ._base import _AsyncResource, _given, _none, raw_call, raw_page
 
 
 class Lists(_AsyncResource):
     """``client.lists``: lists of records (pipelines, shortlists)."""
+
+    @property
+    def with_raw_response(self) -> ListsRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return ListsRaw(self._raw_copy())
 
     def list(self) -> builtins.list[List]:
         return self._call(operations.LIST_LISTS)
@@ -53,6 +59,12 @@ class Lists(_AsyncResource):
 
 class Entries(_AsyncResource):
     """``client.entries("pipeline")``: the entries of one list."""
+
+    @property
+    def with_raw_response(self) -> EntriesRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return EntriesRaw(self._raw_copy())
 
     def __init__(self, client: Requester, list: ListRef) -> None:
         list = path_id(list, "list")
@@ -136,3 +148,25 @@ class Entries(_AsyncResource):
             idempotency_key=_given(idempotency_key),
             cast=_none,
         )
+
+
+class ListsRaw:
+    """``lists.with_raw_response``: AsyncLists's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: Lists) -> None:
+        self.list = raw_call(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.update = raw_call(raw.update)
+
+
+class EntriesRaw:
+    """``entries.with_raw_response``: AsyncEntries's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: Entries) -> None:
+        self.query = raw_page(raw.query)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.upsert = raw_call(raw.upsert)
+        self.update = raw_call(raw.update)
+        self.delete = raw_call(raw.delete)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..metadata import Metadata
     from ..requester import Requester
 from ..._paging import QUERY_LIMIT, RECORDS_PAGE, Filter
-from ._base import _AsyncResource, _given, _none
+from ._base import _AsyncResource, _given, _none, raw_call, raw_page
 
 
 class Records(_AsyncResource):
@@ -47,6 +47,12 @@ class Records(_AsyncResource):
     ``person["company"]`` is the company's ``Record``, or ``None`` if it was deleted.
     Without ``include`` a reference reads as its target's record id.
     """
+
+    @property
+    def with_raw_response(self) -> RecordsRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return RecordsRaw(self._raw_copy())
 
     def __init__(self, client: Requester, object: ObjectRef) -> None:
         object = path_id(object, "object")
@@ -255,3 +261,18 @@ class Records(_AsyncResource):
                     found[target, record.id] = record
         for record in records:
             record.include(include, found)
+
+
+class RecordsRaw:
+    """``records.with_raw_response``: AsyncRecords's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: Records) -> None:
+        self.get = raw_call(raw.get)
+        self.query = raw_page(raw.query)
+        self.create = raw_call(raw.create)
+        self.upsert = raw_call(raw.upsert)
+        self.update = raw_call(raw.update)
+        self.replace = raw_call(raw.replace)
+        self.delete = raw_call(raw.delete)
+        self.batch = raw_call(raw.batch)
+        self.attribute_values = raw_call(raw.attribute_values)

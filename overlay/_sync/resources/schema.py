@@ -28,11 +28,17 @@ if TYPE_CHECKING:
         ObjectRef,
         OptionRef,
     )
-from ._base import _AsyncResource
+from ._base import _AsyncResource, raw_call
 
 
 class Objects(_AsyncResource):
     """``client.objects``: the kinds of record (people, companies, your own)."""
+
+    @property
+    def with_raw_response(self) -> ObjectsRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return ObjectsRaw(self._raw_copy())
 
     def list(self) -> builtins.list[Object]:
         return self._call(operations.LIST_OBJECTS)
@@ -69,6 +75,12 @@ class Objects(_AsyncResource):
 
 class Attributes(_AsyncResource):
     """``client.attributes``: the attributes of an object and the options of its selects."""
+
+    @property
+    def with_raw_response(self) -> AttributesRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return AttributesRaw(self._raw_copy())
 
     def list(self, object: ObjectRef, *, show_archived: bool = False) -> builtins.list[Attribute]:
         object = path_id(object, "object")
@@ -181,3 +193,26 @@ class Attributes(_AsyncResource):
         )
         self._client.metadata.refresh(object)
         return updated
+
+
+class ObjectsRaw:
+    """``objects.with_raw_response``: AsyncObjects's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: Objects) -> None:
+        self.list = raw_call(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.update = raw_call(raw.update)
+
+
+class AttributesRaw:
+    """``attributes.with_raw_response``: AsyncAttributes's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: Attributes) -> None:
+        self.list = raw_call(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.update = raw_call(raw.update)
+        self.list_options = raw_call(raw.list_options)
+        self.create_option = raw_call(raw.create_option)
+        self.update_option = raw_call(raw.update_option)

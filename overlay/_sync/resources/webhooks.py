@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         WebhookId,
     )
 from ..._paging import CURSOR_PAGE
-from ._base import _AsyncResource, _given, _none
+from ._base import _AsyncResource, _given, _none, raw_call, raw_page
 
 
 def _subscription(subscription: str | Mapping[str, Any]) -> dict[str, Any]:
@@ -38,6 +38,12 @@ def _subscription(subscription: str | Mapping[str, Any]) -> dict[str, Any]:
 
 class Webhooks(_AsyncResource):
     """``client.webhooks``: subscriptions to events, and their deliveries."""
+
+    @property
+    def with_raw_response(self) -> WebhooksRaw:
+        """The same calls, each answering the ``RawResponse`` (status, headers, request id,
+        ``parse()``); a paginated one answers its first page's."""
+        return WebhooksRaw(self._raw_copy())
 
     def list(self, *, page_size: int = CURSOR_PAGE, max_items: int | None = None) -> Paginator[Webhook]:
         return self._cursor_pages(operations.LIST_WEBHOOKS, page_size=page_size, max_items=max_items)
@@ -123,3 +129,17 @@ class Webhooks(_AsyncResource):
         return self._cursor_pages(
             operations.LIST_WEBHOOK_DELIVERIES, webhook_id, page_size=page_size, max_items=max_items
         )
+
+
+class WebhooksRaw:
+    """``webhooks.with_raw_response``: AsyncWebhooks's calls, answering ``RawResponse``s."""
+
+    def __init__(self, raw: Webhooks) -> None:
+        self.list = raw_page(raw.list)
+        self.get = raw_call(raw.get)
+        self.create = raw_call(raw.create)
+        self.update = raw_call(raw.update)
+        self.delete = raw_call(raw.delete)
+        self.rotate_secret = raw_call(raw.rotate_secret)
+        self.test = raw_call(raw.test)
+        self.deliveries = raw_page(raw.deliveries)
