@@ -14,3 +14,5 @@ VERSIONS: tuple[str, ...] = tuple(_MAPS["versions"])
 SHAPES: dict[str, dict[str, Any]] = _MAPS["shapes"]
 # version -> operation id -> {method, path, body (schema), answers: {status text: schema}}
 OPERATIONS: dict[str, dict[str, Any]] = _MAPS["operations"]
+# attribute type -> property ("": the attribute itself) -> the filter operators it takes
+FILTER_OPERATORS: dict[str, dict[str, list[str]]] = _MAPS["filter_operators"]

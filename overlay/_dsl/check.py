@@ -14,37 +14,17 @@ import datetime
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from crm_client.api_versions import FILTER_OPERATORS
 from dateutil import parser as dateparser
 
 from .._errors import InvalidArgumentError
 from .._metadata_core import hint
 from .expr import And, Cond, Expr, Field, Not, Or
 
-TEXT = frozenset({"$eq", "$in", "$contains", "$starts_with", "$ends_with", "$not_empty"})
-ORDER = frozenset({"$eq", "$in", "$lt", "$lte", "$gt", "$gte", "$not_empty"})
-EQ = frozenset({"$eq", "$in", "$not_empty"})
-# For each attribute type, its filterable properties ("" is the attribute itself) and their operators.
+# For each attribute type, its filterable properties ("" is the attribute itself) and their
+# operators: the spec's x-crm-filter-operators on each value schema, as make regen lists them.
 TYPE_OPERATORS: dict[str, dict[str, frozenset[str]]] = {
-    "text": {"": TEXT},
-    "number": {"": ORDER},
-    "rating": {"": ORDER},
-    "checkbox": {"": EQ},
-    "date": {"": ORDER},
-    "timestamp": {"": ORDER},
-    "currency": {"": ORDER, "amount_minor": ORDER, "currency_code": EQ},
-    "select": {"": EQ, "option_id": EQ, "title": TEXT},
-    "status": {"": EQ, "option_id": EQ, "title": TEXT},
-    "email-address": {
-        "": TEXT,
-        "email_address": TEXT,
-        "email_domain": TEXT,
-        "email_root_domain": TEXT,
-        "email_local_specifier": TEXT,
-    },
-    "domain": {"": TEXT, "domain": TEXT, "root_domain": TEXT},
-    "phone-number": {"": TEXT, "phone_number": TEXT, "country_code": EQ},
-    "personal-name": {"": TEXT, "first_name": TEXT, "last_name": TEXT, "full_name": TEXT},
-    "record-reference": {"": EQ, "target_record_id": EQ, "target_object": EQ},
+    kind: {prop: frozenset(ops) for prop, ops in props.items()} for kind, props in FILTER_OPERATORS.items()
 }
 PSEUDO_OPERATORS = {
     "record_id": frozenset({"$eq", "$in"}),

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from crm_client.api_versions import FILTER_OPERATORS
+
 from .errors import bad_request
 
 Stored = dict[str, Any]
@@ -22,9 +24,6 @@ Key = tuple[str, str | None, float | None]  # (property, text key, numeric key)
 MAX_TEXT = 10_000  # characters of a text value (and of a filter's text operand)
 MAX_NUMBER = 1e300  # magnitude of a number value: SQLite holds it as a float, finite
 INT64 = (-(2**63), 2**63 - 1)  # amount_minor, as SQLite's integers
-TEXT_OPS = frozenset({"$eq", "$in", "$contains", "$starts_with", "$ends_with", "$not_empty"})
-ORDER_OPS = frozenset({"$eq", "$in", "$lt", "$lte", "$gt", "$gte", "$not_empty"})
-EQ_OPS = frozenset({"$eq", "$in", "$not_empty"})
 
 
 @dataclass(frozen=True)
@@ -307,33 +306,33 @@ def _option_keys(stored: Stored) -> list[Key]:
     ]
 
 
-TEXT, ORDER, EQ = Prop(TEXT_OPS), Prop(ORDER_OPS, numeric=True), Prop(EQ_OPS)
+def _props(kind: str, numeric: frozenset[str] = frozenset()) -> dict[str, Prop]:
+    """The filterable properties of ``kind`` and their operators, as the spec declares them
+    (``x-crm-filter-operators``); those in ``numeric`` compare as numbers."""
+    return {prop: Prop(frozenset(ops), prop in numeric) for prop, ops in FILTER_OPERATORS[kind].items()}
+
+
+MAIN = frozenset({""})
 TYPES: dict[str, AttributeType] = {
     t.name: t
     for t in [
-        AttributeType("text", {"": TEXT}, _text, _main("value")),
-        AttributeType("number", {"": ORDER}, _number, _main("value", numeric=True)),
-        AttributeType("rating", {"": ORDER}, _rating, _main("value", numeric=True)),
-        AttributeType("checkbox", {"": EQ}, _checkbox, _main("value")),
-        AttributeType("date", {"": Prop(ORDER_OPS)}, _date, _main("value")),
-        AttributeType("timestamp", {"": Prop(ORDER_OPS)}, _timestamp, _main("value")),
+        AttributeType("text", _props("text"), _text, _main("value")),
+        AttributeType("number", _props("number", MAIN), _number, _main("value", numeric=True)),
+        AttributeType("rating", _props("rating", MAIN), _rating, _main("value", numeric=True)),
+        AttributeType("checkbox", _props("checkbox"), _checkbox, _main("value")),
+        AttributeType("date", _props("date"), _date, _main("value")),
+        AttributeType("timestamp", _props("timestamp"), _timestamp, _main("value")),
         AttributeType(
             "currency",
-            {"": ORDER, "amount_minor": ORDER, "currency_code": EQ},
+            _props("currency", frozenset({"", "amount_minor"})),
             _currency,
             _currency_keys,
         ),
-        AttributeType("select", {"": EQ, "option_id": EQ, "title": TEXT}, _option("option"), _option_keys),
-        AttributeType("status", {"": EQ, "option_id": EQ, "title": TEXT}, _option("status"), _option_keys),
+        AttributeType("select", _props("select"), _option("option"), _option_keys),
+        AttributeType("status", _props("status"), _option("status"), _option_keys),
         AttributeType(
             "email-address",
-            {
-                "": TEXT,
-                "email_address": TEXT,
-                "email_domain": TEXT,
-                "email_root_domain": TEXT,
-                "email_local_specifier": TEXT,
-            },
+            _props("email-address"),
             _email,
             _many(
                 "email_address",
@@ -345,25 +344,25 @@ TYPES: dict[str, AttributeType] = {
         ),
         AttributeType(
             "domain",
-            {"": TEXT, "domain": TEXT, "root_domain": TEXT},
+            _props("domain"),
             _domain,
             _many("domain", "domain", "root_domain"),
         ),
         AttributeType(
             "phone-number",
-            {"": TEXT, "phone_number": TEXT, "country_code": EQ},
+            _props("phone-number"),
             _phone,
             _many("phone_number", "phone_number", "country_code"),
         ),
         AttributeType(
             "personal-name",
-            {"": TEXT, "first_name": TEXT, "last_name": TEXT, "full_name": TEXT},
+            _props("personal-name"),
             _name,
             _many("full_name", "first_name", "last_name", "full_name"),
         ),
         AttributeType(
             "record-reference",
-            {"": EQ, "target_record_id": EQ, "target_object": EQ},
+            _props("record-reference"),
             _reference,
             _many("target_record_id", "target_record_id", "target_object"),
         ),

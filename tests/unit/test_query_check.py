@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,9 @@ import overlay
 from overlay import F
 from overlay._dsl.check import METHODS, PSEUDO_OPERATORS, TYPE_OPERATORS, check
 from overlay._dsl.expr import Cond
+from tests._spec import load_spec
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SCHEMAS = {
     "people": {
@@ -72,14 +76,30 @@ def test_every_operator_on_every_type(kind: str, prop: str, op: str, allowed: bo
             check(expr, "things", schemas, options)
 
 
-def test_the_table_is_the_sandboxs() -> None:
+def test_the_operator_table_is_the_specs_and_the_sandbox_serves_it() -> None:
+    """One table, in the spec (x-crm-filter-operators on each value schema): the client checks
+    filters by it, and the sandbox answers by it."""
+    import sys
+
+    from crm_client.api_versions import FILTER_OPERATORS, VERSIONS
     from crm_sandbox.values import TYPES
 
-    assert set(TYPE_OPERATORS) == set(TYPES)
-    for kind, spec in TYPES.items():
-        assert {prop: set(p.ops) for prop, p in spec.props.items()} == {
-            prop: set(ops) for prop, ops in TYPE_OPERATORS[kind].items()
-        }, kind
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import schema_graph
+
+    spec = load_spec(VERSIONS[-1])
+    assert schema_graph.filter_operators(spec) == FILTER_OPERATORS
+    assert set(FILTER_OPERATORS) == set(
+        spec["components"]["schemas"]["AttributeValue"]["discriminator"]["mapping"]
+    )
+    assert set(TYPE_OPERATORS) == set(TYPES) == set(FILTER_OPERATORS)
+    for kind, spec_props in FILTER_OPERATORS.items():
+        declared = {prop: set(ops) for prop, ops in spec_props.items()}
+        assert {prop: set(p.ops) for prop, p in TYPES[kind].props.items()} == declared, kind
+        assert {prop: set(ops) for prop, ops in TYPE_OPERATORS[kind].items()} == declared, kind
+    del spec["components"]["schemas"]["RatingValue"]["x-crm-filter-operators"]
+    with pytest.raises(ValueError, match="RatingValue has no x-crm-filter-operators"):
+        schema_graph.filter_operators(spec)
 
 
 @pytest.mark.parametrize(
