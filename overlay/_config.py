@@ -22,6 +22,7 @@ them as Basic auth in place of the key); the password never shows in the message
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ SUPPORTED_VERSIONS = VERSIONS  # every dated spec, oldest first (make regen list
 LATEST_VERSION = VERSIONS[-1]
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
+MAX_RETRIES = 100  # past this, the backoff alone outlasts any useful wait
 METADATA_TTL = 300.0
 
 Hook = Callable[[Any], Any]
@@ -162,7 +164,7 @@ def _number(value: Any) -> bool:
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     if value is None:
         return DEFAULT_TIMEOUT
-    if not isinstance(value, httpx.Timeout) and not (_number(value) and value > 0):
+    if not isinstance(value, httpx.Timeout) and not (_number(value) and 0 < value < math.inf):
         shown = value if _number(value) else type(value).__name__
         raise ConfigurationError(f"timeout is a number of seconds above 0 or an httpx.Timeout, got {shown}.")
     return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value, connect=min(5.0, value))
@@ -177,7 +179,9 @@ def check(options: Options) -> Options:
             raise ConfigurationError(f"{name} is text (str), got {kind}.")
     if isinstance(options.max_retries, bool) or not isinstance(options.max_retries, int):
         raise ConfigurationError(f"max_retries is a whole number, got {type(options.max_retries).__name__}.")
-    if not _number(options.metadata_ttl) or options.metadata_ttl < 0:
+    if options.max_retries > MAX_RETRIES:
+        raise ConfigurationError(f"max_retries is at most {MAX_RETRIES}, got {options.max_retries}.")
+    if not _number(options.metadata_ttl) or not 0 <= options.metadata_ttl < math.inf:
         shown = options.metadata_ttl if _number(options.metadata_ttl) else type(options.metadata_ttl).__name__
         raise ConfigurationError(f"metadata_ttl is a number of seconds, 0 or more, got {shown}.")
     if options.log is not None and not isinstance(options.log, str):

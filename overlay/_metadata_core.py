@@ -83,7 +83,8 @@ def nearest(name: str, known: Iterable[str]) -> str | None:
 
     A slug is compared whole and by its start, so ``emial`` finds ``email_addresses``.
     """
-    candidates = [k for k in known if k != name]
+    name = str(name)  # a caller's int or None still gets a suggestion, not an AttributeError
+    candidates = [str(k) for k in known if k != name]
     lowered = {k.lower(): k for k in candidates}
     if name.lower() in lowered:
         return lowered[name.lower()]
@@ -93,6 +94,9 @@ def nearest(name: str, known: Iterable[str]) -> str | None:
     starts = {k[: len(name)].lower(): k for k in reversed(candidates) if len(k) > len(name)}
     close = difflib.get_close_matches(name.lower(), list(starts), n=1, cutoff=0.75)
     return starts[close[0]] if close else None
+
+
+MAX_NAMED_DEPTH = 64  # how deep a filter is searched for the names it uses (the API reads 64)
 
 
 @dataclass
@@ -120,20 +124,24 @@ class Names:
         """The attributes a filter (and its sorts) name, at any depth."""
         found: list[str] = []
 
-        def walk(node: Any) -> None:
+        def walk(node: Any, depth: int) -> None:
+            if depth > MAX_NAMED_DEPTH:  # deeper than the API reads: nothing to suggest there
+                return
             if isinstance(node, list):
                 for item in node:
-                    walk(item)
+                    walk(item, depth + 1)
             elif isinstance(node, dict):
                 for key, value in node.items():
                     if key == "path" and isinstance(value, list):
                         found.extend(step[1] for step in value if isinstance(step, list) and len(step) == 2)
+                    elif not isinstance(key, str):
+                        continue
                     elif key.startswith("$") or key in ("constraints",):
-                        walk(value)
+                        walk(value, depth + 1)
                     elif key not in found:
                         found.append(key)
 
-        walk(filter)
+        walk(filter, 0)
         for sort in sorts or ():
             if isinstance(sort, dict) and isinstance(sort.get("attribute"), str):
                 found.append(sort["attribute"])

@@ -168,13 +168,15 @@ def data_of(parsed: Any, request_id: str | None) -> Any:
 def build_body(model: Any, data: Mapping[str, Any], *, wrap: bool = True) -> Any:
     """A generated request model from ``{"data": data}`` (or ``data`` itself when not ``wrap``),
     leaving out arguments not given."""
-    fields = {k: jsonable(v) for k, v in data.items() if v is not NOT_GIVEN}
     try:
+        fields = {k: jsonable(v) for k, v in data.items() if v is not NOT_GIVEN}
         return model.from_dict({"data": fields} if wrap else fields)
+    except RecursionError:
+        raise InvalidArgumentError(f"{model.__name__}: the arguments nest too deeply to send.") from None
     except KeyError as exc:
         raise InvalidArgumentError(f"{model.__name__}: missing argument {exc.args[0]!r}") from None
     except (TypeError, ValueError, AttributeError) as exc:
-        given = ", ".join(fields)
+        given = ", ".join(str(k) for k, v in data.items() if v is not NOT_GIVEN)
         raise InvalidArgumentError(f"{model.__name__} (from {given}): {exc}") from None
 
 

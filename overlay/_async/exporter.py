@@ -65,6 +65,8 @@ def _read_state(path: Path, object: str, filter: Any) -> dict[str, Any]:
         state = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise FileFormatError(path, f"is not an export state file: {exc}") from None
+    except RecursionError:
+        raise FileFormatError(path, "is not an export state file: it nests too deeply.") from None
     if not isinstance(state, dict):
         raise FileFormatError(path, f"is not an export state file: it holds a JSON {type(state).__name__}.")
     if state.get("object") != object or state.get("filter") != filter:

@@ -3,6 +3,7 @@ an item passes before it is sent."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -77,15 +78,28 @@ def idempotency_key(run_id: str, operation: str, object: str, item: Identity) ->
     return "bulk_" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.date):  # datetimes too: what the request body writes as ISO 8601
+        return value.isoformat()
+    raise TypeError(f"a {type(value).__name__} value, which JSON cannot carry")
+
+
 def encoded(body: Any) -> bytes:
-    """The body as UTF-8 JSON; ``InvalidArgumentError`` naming the field whose text is not
-    valid Unicode (a lone surrogate such as ``"\\ud800"``, which no request can carry)."""
+    """The body as UTF-8 JSON, as the request will carry it; ``InvalidArgumentError`` naming
+    what it cannot carry: text that is not valid Unicode (a lone surrogate such as
+    ``"\\ud800"``), NaN or infinity, an integer of over 4,300 digits, a value of another type
+    (bytes, a set), or nesting past Python's limit."""
     try:
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                          default=_json_default).encode()  # fmt: skip
     except UnicodeEncodeError:
         raise InvalidArgumentError(
             _bad_text(body, "") or "The item holds text that is not valid Unicode."
         ) from None
+    except RecursionError:
+        raise InvalidArgumentError("The item nests lists and mappings too deeply to send.") from None
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgumentError(f"The item cannot be sent as JSON: {exc}.") from None
 
 
 def _bad_text(value: Any, where: str) -> str | None:

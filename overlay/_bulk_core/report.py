@@ -81,11 +81,17 @@ class BulkReport:
 
     def write_errors(self, path: str | os.PathLike[str]) -> None:
         """The failed items as JSON lines (``index``, ``key``, ``code``, ``message``, ``item``),
-        ready to be fixed and fed back in."""
+        ready to be fixed and fed back in; an item JSON cannot hold (a 5,000-digit number,
+        nesting past Python's limit) is written as ``null`` with ``item_error`` saying why."""
         with Path(path).open("w", encoding="utf-8") as out:
             for error in self.errors:
                 fields = {k: v for k, v in error.__dict__.items() if k != "source"}
-                out.write(json.dumps(fields, default=str) + "\n")
+                try:
+                    line = json.dumps(fields, default=str)
+                except (ValueError, TypeError, RecursionError) as exc:
+                    fields["item"], fields["item_error"] = None, f"not written: {type(exc).__name__}"
+                    line = json.dumps(fields, default=str)
+                out.write(line + "\n")
 
 
 class Progress(Protocol):

@@ -128,7 +128,8 @@ class Run:
         try:
             pending.size = len(encoded(body))
         except InvalidArgumentError as error:
-            self.fail([pending], None, "invalid_unicode", str(error))
+            code = "invalid_unicode" if "Unicode" in str(error) else "invalid_item"
+            self.fail([pending], None, code, str(error))
             return None
         return pending
 

@@ -11,6 +11,7 @@ property of its type; ``include`` must name record-reference attributes.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from dateutil import parser as dateparser
 
 from .._errors import InvalidArgumentError
 from .._metadata_core import hint
-from .expr import And, Cond, Expr, Field, Not, Or
+from .expr import And, Cond, Expr, Field, Not, Or, shallow
 
 # For each attribute type, its filterable properties ("" is the attribute itself) and their
 # operators: the spec's x-crm-filter-operators on each value schema, as make regen lists them.
@@ -49,6 +50,7 @@ NUMERIC = {"number", "rating", "currency"}
 Schema = Mapping[str, str]
 
 
+@shallow
 def objects_of(expr: Expr, root: str) -> set[str]:
     """The objects whose attributes the check needs: the root and every path's objects."""
     found = {root}
@@ -67,6 +69,7 @@ def conditions(expr: Expr) -> list[Cond]:
     return []
 
 
+@shallow
 def option_lookups(expr: Expr, root: str, schemas: Mapping[str, Schema]) -> set[tuple[str, str]]:
     """``(object, attribute)`` of the select and status attributes compared by title."""
     found: set[tuple[str, str]] = set()
@@ -82,6 +85,7 @@ def _object_of(field: Field, root: str) -> str:
     return field.path[-1][2] if field.path else root
 
 
+@shallow
 def check(
     expr: Expr,
     root: str,
@@ -245,6 +249,8 @@ def _coercer(kind: str, label: str, titles: list[str] | None) -> Callable[[Any],
                 number = float(str(value).strip())
             except ValueError:
                 raise fail("numbers", value) from None
+            if not math.isfinite(number):
+                raise fail("finite numbers", value)
             return int(number) if number.is_integer() and kind == "rating" else number
         if kind == "checkbox":
             if isinstance(value, bool):
@@ -283,4 +289,9 @@ def _when(value: Any, fail: Callable[[str, Any], InvalidArgumentError], expected
             raise fail(expected, value) from None
     else:
         raise fail(expected, value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    try:
+        moment.utcoffset()  # an offset of +99:00, which dateutil reads but datetime refuses
+    except (ValueError, OverflowError):
+        raise fail(expected, value) from None
+    return moment

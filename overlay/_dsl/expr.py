@@ -13,13 +13,14 @@ builds the same expression. ``&`` and ``|`` flatten: ``a & (b & c)`` is ``a & b 
 
 from __future__ import annotations
 
+import functools
 import json
 import keyword
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .._errors import InvalidArgumentError
 from .lexicon import OP_SYMBOLS, quote_name, quote_value
@@ -319,6 +320,27 @@ _FIELD_NAMES = frozenset(name for name in dir(Field) if not name.startswith("_")
 }
 
 
+R = TypeVar("R")
+P = ParamSpec("P")
+
+
+def shallow(function: Callable[P, R]) -> Callable[P, R]:
+    """``function``, refusing a filter nested past Python's recursion limit with an
+    ``InvalidArgumentError`` instead of a ``RecursionError``."""
+
+    @functools.wraps(function)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except RecursionError:
+            raise InvalidArgumentError(
+                "The filter nests and/or/not too deeply to read; flatten it."
+            ) from None
+
+    return guarded
+
+
+@shallow
 def as_filter(filter: Expr | Mapping[str, Any] | None, object: str | None) -> Mapping[str, Any] | None:
     """The JSON of a filter given as an expression or already as JSON (for ``object``)."""
     return filter.to_filter(object) if isinstance(filter, Expr) else filter
@@ -346,6 +368,7 @@ def _text_field(field: Field) -> str:
     return text + (f".{quote_name(field.property)}" if field.property else "")
 
 
+@shallow
 def to_text(expr: Expr) -> str:
     """The text query of an expression (``parse_text(to_text(e)) == e``)."""
     if isinstance(expr, Cond):

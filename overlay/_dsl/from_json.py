@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._errors import InvalidArgumentError
-from .expr import _SLUG, OPERATORS, And, Expr, Field, Not, Or, _flatten
+from .expr import _SLUG, OPERATORS, And, Expr, Field, Not, Or, _flatten, shallow
 
 
+@shallow
 def from_filter(filter: Mapping[str, Any]) -> Expr:
     """The expression of a filter in the API's JSON (shorthand and verbose forms alike)."""
     if not isinstance(filter, Mapping):

@@ -268,9 +268,10 @@ class Client:
         ``_error`` columns) and to the report: ``accepted + failed == total``. A misspelt
         option is a ``TypeError`` naming the nearest one.
         """
-        from ..io._read import open_source
+        from ..io._read import open_source, refuse_overwriting
         from .importer import import_table
 
+        refuse_overwriting(path, error_file=error_file, journal=journal)
         table = open_source(path, format, encoding, delimiter, sheet)
         return import_table(
             self, table, object, match=match, mapping=mapping, dry_run=dry_run, error_file=error_file,
@@ -346,10 +347,16 @@ class Client:
         args = path_args(operation, args)
         try:
             built = request_kwargs(operation, args, kwargs)
-            return self._http.request(**built, extensions={OPERATION: operation.id})
+            request = self._http.build_request(**built, extensions={OPERATION: operation.id})
         except UnicodeEncodeError:
             problem = unencodable_text(built or {"path": path_parameters(operation, args), **kwargs})
             raise InvalidArgumentError(f"{operation.id}: {problem}") from None
+        except RecursionError:
+            raise InvalidArgumentError(f"{operation.id}: the body nests too deeply to send.") from None
+        except (ValueError, TypeError, httpx.InvalidURL) as exc:  # NaN, a 5,000-digit int, bytes
+            raise InvalidArgumentError(f"{operation.id}: the request cannot be built: {exc}") from None
+        try:
+            return self._http.send(request)
         except RecursionError:
             raise ResponseParseError(operation.id, "nested too deeply to read") from None
         except httpx.TimeoutException as exc:

@@ -26,6 +26,10 @@ class Shared:
     account with the same clock, the rate limiter and the metadata cache."""
 
     def __init__(self, pool: SharedPool, metadata_ttl: float, clock: Clock) -> None:
+        if not all(hasattr(clock, name) for name in ("monotonic", "time", "sleep", "asleep")):
+            raise ConfigurationError(
+                f"clock is an overlay clock (monotonic, time, sleep), got {type(clock).__name__}."
+            )
         self.pool = pool
         self.clock = clock
         self.limiter = RateLimiter(clock.monotonic, clock.time)
@@ -38,6 +42,12 @@ def inner_transport(
     """The innermost transport a caller gave, if any."""
     if http_client is not None and transport is not None:
         raise ConfigurationError("Pass http_client or transport, not both.")
+    for name, given, kind in (
+        ("http_client", http_client, httpx.Client),
+        ("transport", transport, httpx.BaseTransport),
+    ):
+        if given is not None and not isinstance(given, kind):
+            raise ConfigurationError(f"{name} is an httpx.{kind.__name__}, got {type(given).__name__}.")
     if http_client is not None:
         return ClientTransport(http_client)
     return transport

@@ -16,6 +16,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     import json
 
     from .. import migrations
+    from ..io._read import refuse_overwriting
     from ..io._write import tagged
 
     source = Path(args.file)
@@ -24,6 +25,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         ordered = migrations.VERSIONS.index(args.from_version) <= migrations.VERSIONS.index(to_version)
         moved = migrations.upgrade if ordered else migrations.downgrade
         moved(None, args.schema, from_version=args.from_version, to_version=to_version)  # the schema exists
+        refuse_overwriting(source, output=args.output)
         lines = source.open("rb")  # an OSError is main's: the file, and why
     except CRMError as exc:
         print(f"crm migrate: {exc}", file=sys.stderr)

@@ -60,6 +60,7 @@ _ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$")
 _DOMAIN = re.compile(r"^([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
 _CODE = re.compile(r"^[A-Z]{3}$")
+MAX_NUMBER = 1e300  # the largest magnitude the API stores
 
 
 def format_money(amount_minor: int, code: str) -> str:
@@ -87,6 +88,8 @@ def number(cell: Any, settings: Settings) -> int | float:
     if isinstance(cell, int | float):
         if cell != cell or cell in (float("inf"), float("-inf")):
             raise CellError(f"{cell!r} is not a finite number")
+        if abs(cell) > MAX_NUMBER:
+            raise CellError(f"{_short(cell)} is beyond the largest number the API takes (1e300)")
         return cell
     value = _decimal(text_of(cell), settings.decimal)
     return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
@@ -111,7 +114,19 @@ def _decimal(text: str, decimal: str) -> Decimal:
         value = Decimal(text)
     except InvalidOperation:
         raise CellError(f"{original!r} is not a number") from None
+    if not value.is_finite() or value.adjusted() > 300:  # checked before any int() or float()
+        raise CellError(f"{_short(original)} is beyond the largest number the API takes (1e300)")
     return -value if negative else value
+
+
+def _short(value: Any) -> str:
+    """A number too big to quote whole, as a message shows it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"a number of about {value.bit_length() * 0.30103:.0f} digits"  # no str(): it may not fit
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    text = str(value)
+    return repr(text if len(text) <= 20 else text[:20] + "...")
 
 
 def checkbox(cell: Any, settings: Settings) -> bool:
@@ -191,7 +206,7 @@ def currency(cell: Any, settings: Settings, default: str | None, code: str | Non
             "currency_code": cell.get("currency_code", code or default),
         }
     if isinstance(cell, int | float) and not isinstance(cell, bool):
-        amount = Decimal(str(cell))
+        amount = _decimal(repr(cell) if isinstance(cell, float) else str(cell), ".")
     else:
         text = text_of(cell)
         found = None
@@ -213,6 +228,8 @@ def currency(cell: Any, settings: Settings, default: str | None, code: str | Non
     minor = amount.scaleb(digits)
     if minor != minor.to_integral_value():
         raise CellError(f"{cell!r} has more decimals than {code} has ({digits})")
+    if not -(2**63) <= minor < 2**63:
+        raise CellError(f"{_short(text_of(cell))} is beyond the largest amount the API takes")
     return {"amount_minor": int(minor), "currency_code": code}
 
 

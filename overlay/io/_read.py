@@ -133,3 +133,16 @@ def open_source(
     if isinstance(source, str | os.PathLike):
         return open_table(source, format, encoding=encoding, delimiter=delimiter, sheet=sheet)
     return rows_table(source)
+
+
+def refuse_overwriting(source: str | os.PathLike[str], **outputs: str | os.PathLike[str] | None) -> None:
+    """Refuse an output file (``error_file=``, ``journal=``, ``-o``) that is the input file."""
+    for name, output in outputs.items():
+        if output is None:
+            continue
+        try:
+            same = Path(output).resolve() == Path(source).resolve()
+        except (OSError, TypeError, ValueError):
+            raise InvalidArgumentError(f"{name} is a file path, got {output!r}.") from None
+        if same:
+            raise InvalidArgumentError(f"{name} is the file being read ({source}); it would be overwritten.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +151,9 @@ class Table:
     fallback: Fallback = field(default_factory=Fallback)
     _closers: list[Any] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.rows = _readable(self.rows, self.name)
+
     def __iter__(self) -> Iterator[Row]:
         return self.rows
 
@@ -162,6 +166,18 @@ class Table:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _readable(rows: Iterator[Row], name: str) -> Iterator[Row]:
+    """``rows``; a file that cannot be read further (a gzip stream cut short or corrupt, a
+    read error) is a ``FileFormatError`` naming it and the last row read."""
+    last = 0
+    try:
+        for row in rows:
+            last = row.number
+            yield row
+    except (EOFError, OSError, zlib.error) as exc:
+        raise FileFormatError(name, f"cannot be read past row {last}: {type(exc).__name__}: {exc}") from exc
 
 
 HEADER_SCAN = 1000  # lines read to learn the field names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -71,6 +72,10 @@ def _number(key: str, raw: str, kind: type[T], what: str) -> T:
         raise ValueError(f"chaos setting {key!r} is {what}, got {raw!r}") from None
 
 
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class SandboxConfig:
     tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
@@ -85,3 +90,32 @@ class SandboxConfig:
     workspace_name: str = "Sandbox"
     # The version of a request without CRM-Version (and of an answer to a bad one).
     api_version: str = LATEST
+
+    def __post_init__(self) -> None:
+        """Refuse a setting the server could not run with (ValueError names it)."""
+        if (
+            isinstance(self.tokens, str)
+            or not self.tokens
+            or not all(isinstance(t, str) and t for t in self.tokens)
+        ):
+            shown = type(self.tokens).__name__ if self.tokens else "none"  # never the tokens themselves
+            raise ValueError(f"tokens is a non-empty list of token strings, got {shown}")
+        object.__setattr__(self, "tokens", tuple(self.tokens))
+        for name in ("read_rate", "write_rate"):
+            rate = getattr(self, name)
+            if rate is not None and not (_finite(rate) and rate > 0):
+                raise ValueError(f"{name} is requests per second above 0, or None for no limit; got {rate!r}")
+        if not (_finite(self.header_timeout) and self.header_timeout > 0):
+            raise ValueError(f"header_timeout is seconds above 0, got {self.header_timeout!r}")
+        if (
+            isinstance(self.max_body_bytes, bool)
+            or not isinstance(self.max_body_bytes, int)
+            or self.max_body_bytes < 1
+        ):
+            raise ValueError(f"max_body_bytes is a whole number above 0, got {self.max_body_bytes!r}")
+        if not all(_finite(d) and d >= 0 for d in self.webhook_retry_delays):
+            raise ValueError(
+                f"webhook_retry_delays are seconds, 0 or more, got {self.webhook_retry_delays!r}"
+            )
+        if self.api_version not in VERSIONS:
+            raise ValueError(f"api_version is one of {', '.join(VERSIONS)}, got {self.api_version!r}")

@@ -341,3 +341,24 @@ def test_a_batch_the_transport_resent_after_losing_its_answer_counts_as_replayed
     assert (report.created, report.failed, len(found), len(set(found))) == (100, 0, 100, 100)
     assert report.replayed > 0 and report.replayed % 10 == 0, "whole batches answered from the stored reply"
     assert f"({report.replayed} replayed)" in str(report)
+
+
+def test_an_item_json_cannot_carry_fails_alone_and_the_rest_are_applied(tmp_path: Path) -> None:
+    deep: dict[str, object] = {}
+    for _ in range(3000):
+        deep = {"x": deep}
+    bad = {150: float("nan"), 151: float("inf"), 152: 10**5000, 153: b"x", 154: {1}, 155: deep}
+    rows: list[dict[str, object]] = [{"name": f"J{i}", "domains": [f"j{i}.example"]} for i in range(250)]
+    for index, value in bad.items():
+        rows[index]["employee_count"] = value
+    errors = tmp_path / "errors.jsonl"
+    with overlay.Sandbox(read_rate=None, write_rate=None) as sb, sb.connect() as crm:
+        report = crm.bulk.create("companies", rows, key="domains", error_file=errors)
+        assert (report.total, report.created, report.failed) == (250, 244, 6)
+        assert sorted(e.index for e in report.errors) == sorted(bad)
+        assert all(e.code == "invalid_item" and e.message.startswith("The item") for e in report.errors)
+        assert len(errors.read_text().splitlines()) == 6 and len(names(crm, "J")) == 244
+        with pytest.raises(
+            overlay.InvalidArgumentError, match="the request cannot be built: Out of range float"
+        ):
+            crm.records("companies").create({"name": "N", "employee_count": float("nan")})

@@ -128,6 +128,12 @@ def test_lists_entries_tasks_webhooks_and_search(crm: overlay.Client) -> None:
         target_url="http://127.0.0.1:9/hook", subscriptions=[{"event_type": "record.created"}]
     )
     assert hook.secret.startswith("whsec_") and hook.secret not in repr(hook)
+    guarded = crm.webhooks.create(
+        target_url="https://user:hunter2pw@127.0.0.1:9/h?token=QQQsecretQQQ", subscriptions=["record.created"]
+    )
+    assert "hunter2pw" not in repr(guarded) and "QQQsecretQQQ" not in repr(guarded)
+    assert "'https://127.0.0.1:9/h?...'" in repr(guarded) and "hunter2pw" in guarded.target_url
+    crm.webhooks.delete(guarded.id)
     assert [w.id.webhook_id for w in crm.webhooks.list()] == [hook.id.webhook_id]
     crm.webhooks.delete(hook.id.webhook_id)
     assert any(r.record_text.startswith("Ada") for r in crm.search("Ada"))
@@ -249,6 +255,10 @@ def test_path_parameters_take_the_identifiers_the_sdk_returned(crm: overlay.Clie
         records.get(42)  # type: ignore[arg-type]
 
 
+DEEP: dict[str, object] = {"name": "x"}
+for _ in range(3000):
+    DEEP = {"$not": DEEP}
+
 WRONG_TYPES: list[tuple[str, Callable[[overlay.Client], object], str]] = [
     ("limit", lambda crm: crm.records("people").where().limit("5"), r"limit\(\) takes a whole number"),  # type: ignore[arg-type]
     ("order_by", lambda crm: crm.records("people").where().order_by(5), r"Cannot sort by 5"),  # type: ignore[arg-type]
@@ -260,6 +270,20 @@ WRONG_TYPES: list[tuple[str, Callable[[overlay.Client], object], str]] = [
         r"split_rows is a whole number",
     ),
     ("import_rows", lambda crm: crm.import_rows(None, "people"), r"rows are mappings .* got NoneType"),  # type: ignore[arg-type]
+    (
+        "a NaN value",
+        lambda crm: crm.records("people").create({"name": "N", "description": float("nan")}),
+        r"create_record: the request cannot be built: Out of range float",
+    ),
+    ("an id too long", lambda crm: crm.records("people").get("a" * 100_000), r"get_record: .* URL too long"),
+    ("text of 1e999", lambda crm: crm.records("deals").where("value > '1e999'").first(), r"finite numbers"),
+    (
+        "an offset of +99:00",
+        lambda crm: crm.records("deals").where("created_at > '2020-01-01T00:00:00+99:00'").first(),
+        r"created_at compares with a date and time",
+    ),
+    ("a filter 3,000 deep", lambda crm: crm.records("people").query(DEEP).first(), r"nest too deeply"),
+    ("an int as a slug", lambda crm: crm.records("people").where().pluck(5), r"Cannot pluck 5"),  # type: ignore[arg-type]
     (
         "verify",
         lambda crm: overlay.webhooks.verify(b"{}", {}, secrets=None),  # type: ignore[arg-type]

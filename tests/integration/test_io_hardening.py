@@ -225,3 +225,44 @@ def test_a_phone_region_or_timezone_that_is_not_one_is_a_bad_option_not_bad_rows
     )
     assert "'ZZ' is not a country code" in capsys.readouterr().err
     assert crm.import_file(path, "deals", timezone="Europe/London", dry_run=True).failed == 0
+
+
+def test_numbers_beyond_what_the_api_stores_are_rejected_row_by_row(
+    crm: overlay.Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "deals.csv"
+    big = "9" * 5000
+    path.write_text(HEADER + f"F1,Lead,{big}\nF2,Lead,1e9999999\nF3,Lead,12\nF4,Lead,1e400 EUR\n")
+    report = crm.import_file(path, "deals")
+    assert (report.created, report.failed) == (1, 3)
+    assert [r.row for r in report.rejections] == [2, 3, 5]
+    assert all("beyond the largest" in r.reason for r in report.rejections)
+    rows = [{"Deal name": "G1", "Stage": "Lead", "Deal value": float("inf")}]
+    assert crm.import_rows(rows, "deals").rejections[0].reason.endswith("'inf' is not a number")
+
+
+def test_a_gzip_file_cut_short_is_a_file_format_error_naming_it_and_the_last_row(
+    crm: overlay.Client, tmp_path: Path
+) -> None:
+    import gzip
+
+    data = gzip.compress(
+        ("Name,Email\n" + "".join(f"P{i},p{i}@cut.example\n" for i in range(30000))).encode()
+    )
+    path = tmp_path / "people.csv.gz"
+    path.write_bytes(data[: len(data) * 3 // 4])
+    with pytest.raises(
+        overlay.FileFormatError, match=r"people\.csv\.gz: cannot be read past row \d+: EOFError"
+    ):
+        crm.import_file(path, "people", dry_run=True)
+
+
+def test_an_output_file_that_is_the_input_is_refused_before_anything_is_written(
+    crm: overlay.Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text(HEADER + "H,Lead,\n")
+    for option in ("error_file", "journal"):
+        with pytest.raises(overlay.InvalidArgumentError, match=rf"{option} is the file being read"):
+            crm.import_file(path, "deals", **{option: str(path)})  # type: ignore[arg-type]
+    assert path.read_text() == HEADER + "H,Lead,\n" and "H" not in deal_names(crm)

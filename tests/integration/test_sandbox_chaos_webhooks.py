@@ -196,6 +196,22 @@ def test_overlay_sandbox_starts_and_stops() -> None:
         overlay.SandboxError, match=r"Unknown sandbox setting 'seed'; did you mean 'seed_data'\?"
     ):
         overlay.Sandbox(seed=True).start()
+    with pytest.raises(overlay.SandboxError, match=r"cannot open its database '/nonexistent/crm\.db'"):
+        overlay.Sandbox(db="/nonexistent/crm.db").start()
+    for port in (99999, -1, "80"):
+        with pytest.raises(overlay.SandboxError, match=r"port is 0 \(any free port\) to 65535"):
+            overlay.Sandbox(port=port).start()  # type: ignore[arg-type]
+    for settings, problem in (
+        ({"read_rate": float("nan")}, "read_rate is requests per second above 0"),
+        ({"write_rate": -1}, "write_rate is requests per second above 0"),
+        ({"tokens": []}, "tokens is a non-empty list of token strings, got none"),
+        ({"tokens": "sk_SECRETzz"}, "tokens is a non-empty list of token strings, got str"),
+        ({"header_timeout": "x"}, "header_timeout is seconds above 0"),
+        ({"api_version": "2024-01-01"}, "api_version is one of 2025-01-01"),
+    ):
+        with pytest.raises(overlay.SandboxError, match=re.escape(problem)) as refused:
+            overlay.Sandbox(**settings).start()
+        assert "SECRETzz" not in str(refused.value)
 
 
 def test_overlay_sandbox_takes_chaos_as_the_cli_writes_it() -> None:

@@ -135,6 +135,12 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ({"metadata_ttl": -5}, r"^metadata_ttl is a number of seconds, 0 or more, got -5\.$"),
         ({"on_request": 5}, r"^on_request is a callable or a list of them, got int\.$"),
         ({"log": 3}, r"^log is a level name, got int\.$"),
+        ({"timeout": float("inf")}, r"^timeout is a number of seconds above 0 .* got inf\.$"),
+        ({"metadata_ttl": float("nan")}, r"^metadata_ttl is a number of seconds, 0 or more, got nan\.$"),
+        ({"max_retries": 10**30}, r"^max_retries is at most 100"),
+        ({"clock": 1}, r"^clock is an overlay clock .* got int\.$"),
+        ({"transport": 1}, r"^transport is an httpx\.BaseTransport, got int\.$"),
+        ({"http_client": 1}, r"^http_client is an httpx\.Client, got int\.$"),
     ],
 )
 def test_unusable_settings_are_refused(options: dict[str, Any], problem: str) -> None:

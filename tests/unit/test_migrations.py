@@ -305,6 +305,11 @@ def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(
     assert cli.main(["migrate", str(out), "--schema", "Task", "--from", latest, "--to", "2025-01-01",
                      "-o", str(back)]) == 0  # fmt: skip
     assert [json.loads(line) for line in back.read_text().splitlines()] == [task, task]
+    kept = source.read_bytes()
+    assert (
+        cli.main(["migrate", str(source), "--schema", "Task", "--from", "2025-01-01", "-o", str(source)]) == 2
+    )
+    assert "output is the file being read" in capsys.readouterr().err and source.read_bytes() == kept
     assert cli.main(["migrate", str(source), "--schema", "Tsk", "--from", "2025-01-01"]) == 2
     assert "Did you mean 'Task'?" in capsys.readouterr().err
 

@@ -20,6 +20,15 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Webhook")
 
 
+def _url_repr(url: object) -> str:
+    """A URL as a repr shows it: without a user name, password or query string."""
+    scheme, sep, rest = str(url).partition("://")
+    rest, query, _ = rest.partition("?")
+    authority, slash, path = rest.partition("/")
+    host = authority.rsplit("@", 1)[-1]
+    return repr(f"{scheme}{sep}{host}{slash}{path}{'?...' if query else ''}")
+
+
 @_attrs_define
 class Webhook:
     """A subscription of a URL to events.
@@ -35,7 +44,7 @@ class Webhook:
     """
 
     id: WebhookIdentifier
-    target_url: str
+    target_url: str = _attrs_field(repr=_url_repr)
     subscriptions: list[WebhookSubscription]
     api_version: WebhookApiVersion
     status: WebhookStatus

@@ -20,6 +20,15 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookWithSecret")
 
 
+def _url_repr(url: object) -> str:
+    """A URL as a repr shows it: without a user name, password or query string."""
+    scheme, sep, rest = str(url).partition("://")
+    rest, query, _ = rest.partition("?")
+    authority, slash, path = rest.partition("/")
+    host = authority.rsplit("@", 1)[-1]
+    return repr(f"{scheme}{sep}{host}{slash}{path}{'?...' if query else ''}")
+
+
 @_attrs_define
 class WebhookWithSecret:
     """A new webhook, with the signing secret that is shown only this once.
@@ -36,7 +45,7 @@ class WebhookWithSecret:
     """
 
     id: WebhookIdentifier
-    target_url: str
+    target_url: str = _attrs_field(repr=_url_repr)
     subscriptions: list[WebhookSubscription]
     api_version: WebhookApiVersion
     status: WebhookStatus

@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookWrite")
 
 
+def _url_repr(url: object) -> str:
+    """A URL as a repr shows it: without a user name, password or query string."""
+    scheme, sep, rest = str(url).partition("://")
+    rest, query, _ = rest.partition("?")
+    authority, slash, path = rest.partition("/")
+    host = authority.rsplit("@", 1)[-1]
+    return repr(f"{scheme}{sep}{host}{slash}{path}{'?...' if query else ''}")
+
+
 @_attrs_define
 class WebhookWrite:
     """A new webhook.
@@ -29,7 +38,7 @@ class WebhookWrite:
             shapes.
     """
 
-    target_url: str
+    target_url: str = _attrs_field(repr=_url_repr)
     subscriptions: list[WebhookSubscription]
     api_version: WebhookApiVersion | Unset = UNSET
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
