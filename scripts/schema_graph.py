@@ -143,7 +143,7 @@ def filter_operators(spec: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
     for kind, ref in sorted(mapping.items()):
         declared = schemas[ref.removeprefix(REF)].get("x-crm-filter-operators")
         if not isinstance(declared, dict) or "" not in declared:
-            raise ValueError(f"{ref} has no x-crm-filter-operators for the attribute itself (\"\")")
+            raise ValueError(f'{ref} has no x-crm-filter-operators for the attribute itself ("")')
         table[kind] = {prop: list(ops) for prop, ops in declared.items()}
     return table
 
