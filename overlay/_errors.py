@@ -9,6 +9,7 @@
     │   └── MappingError              a column that maps to no attribute (.column)
     ├── BulkError                     a bulk run with raise_on_error had failures (.report)
     ├── ResponseParseError            a body that is not JSON or does not fit its model
+    ├── MirrorError                   a mirror's database is unreachable, of an unknown kind, or edited
     ├── SandboxError                  the sandbox could not start
     ├── SeenStoreError                a webhook seen store failed (its file read-only, locked, corrupt)
     ├── WebhookVerificationError      a webhook delivery that cannot be trusted (.code)
@@ -27,6 +28,7 @@
             ├── PermissionDeniedError 403
             ├── NotFoundError         404
             ├── ConflictError         409
+            ├── CursorExpiredError    410: a feed cursor past the retention period
             ├── RateLimitError        429
             └── InternalServerError   5xx
 
@@ -111,6 +113,11 @@ class ResponseParseError(CRMError):
         else:
             reason = str(exc) or type(exc).__name__
         return cls(model, redact_text(reason), request_id=request_id)
+
+
+class MirrorError(CRMError):
+    """The mirror cannot go on: its database is unreachable, of an unknown kind, or was
+    edited by hand; or the client's API version has no change feed."""
 
 
 class SandboxError(CRMError):
@@ -242,6 +249,11 @@ class ConflictError(APIStatusError):
     """409: the write conflicts with the current state."""
 
 
+class CursorExpiredError(APIStatusError):
+    """410: the feed cursor is older than the retention period (or from another workspace):
+    read everything again, then follow from the new cursor."""
+
+
 class RateLimitError(APIStatusError):
     """429: the token's rate limit is spent."""
 
@@ -256,6 +268,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
+    410: CursorExpiredError,
     413: BadRequestError,
     422: BadRequestError,
     429: RateLimitError,

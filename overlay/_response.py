@@ -113,6 +113,15 @@ def decode(operation: Operation, response: httpx.Response) -> Any:
 
 def decode_page(operation: Operation, response: httpx.Response) -> list[Any]:
     """The ``data`` list of a page's JSON, left unparsed (its items are parsed when read)."""
+    data = decode_object(operation, response).get("data")
+    if not isinstance(data, list):
+        request_id = response.headers.get("x-request-id")
+        raise ResponseParseError(operation.id, "expected an object with a data list", request_id=request_id)
+    return data
+
+
+def decode_object(operation: Operation, response: httpx.Response) -> dict[str, Any]:
+    """A response's JSON object, left unparsed; an error status raises its ``APIStatusError``."""
     if response.status_code >= 400:
         raise error_for_status(response.status_code, response.headers, response.content)
     request_id = response.headers.get("x-request-id")
@@ -121,10 +130,9 @@ def decode_page(operation: Operation, response: httpx.Response) -> list[Any]:
         body = loads(response.content)
     except ValueError as exc:
         raise ResponseParseError(name, f"not JSON ({exc})", request_id=request_id) from None
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise ResponseParseError(name, "expected an object with a data list", request_id=request_id)
-    return data
+    if not isinstance(body, dict):
+        raise ResponseParseError(name, "expected a JSON object", request_id=request_id)
+    return body
 
 
 def tag(value: M, request_id: str | None) -> M:

@@ -87,6 +87,7 @@ GET_WEBHOOK: Final = Operation("get_webhook", "webhooks.get_webhook", "GET", "/v
 LIST_ATTRIBUTES: Final = Operation(
     "list_attributes", "attributes.list_attributes", "GET", "/v2/objects/{object}/attributes"
 )
+LIST_EVENTS: Final = Operation("list_events", "events.list_events", "GET", "/v2/events")
 LIST_LIST_ATTRIBUTES: Final = Operation(
     "list_list_attributes", "attributes.list_list_attributes", "GET", "/v2/lists/{list}/attributes"
 )
@@ -169,6 +170,7 @@ BY_ID: Final[dict[str, Operation]] = {
         GET_TASK,
         GET_WEBHOOK,
         LIST_ATTRIBUTES,
+        LIST_EVENTS,
         LIST_LIST_ATTRIBUTES,
         LIST_LISTS,
         LIST_NOTES,

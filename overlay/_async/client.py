@@ -48,6 +48,7 @@ from .metadata import AsyncMetadata
 from .resources import (
     AsyncAttributes,
     AsyncEntries,
+    AsyncEvents,
     AsyncLists,
     AsyncNotes,
     AsyncObjects,
@@ -156,7 +157,13 @@ class AsyncClient:
         self.notes = AsyncNotes(self)
         self.tasks = AsyncTasks(self)
         self.webhooks = AsyncWebhooks(self)
+        self.events = AsyncEvents(self)
         self.bulk = AsyncBulk(self)
+
+    @property
+    def api_version(self) -> str:
+        """The API version this client speaks: the pinned one, else the latest."""
+        return self._options.version
 
     def __repr__(self) -> str:
         return (

@@ -49,6 +49,7 @@ from .metadata import Metadata
 from .resources import (
     Attributes,
     Entries,
+    Events,
     Lists,
     Notes,
     Objects,
@@ -157,7 +158,13 @@ class Client:
         self.notes = Notes(self)
         self.tasks = Tasks(self)
         self.webhooks = Webhooks(self)
+        self.events = Events(self)
         self.bulk = Bulk(self)
+
+    @property
+    def api_version(self) -> str:
+        """The API version this client speaks: the pinned one, else the latest."""
+        return self._options.version
 
     def __repr__(self) -> str:
         return (

@@ -137,10 +137,10 @@ class VersionBundle:
                     out[i.operation] = i.old
         return out
 
-    def missing(self, version: str) -> set[str]:
-        """Operations added after ``version``."""
+    def missing(self, version: str) -> dict[str, str]:
+        """Operations added after ``version``, with the version that added each."""
         return {
-            i.operation
+            i.operation: step.date
             for step in self.steps(version, self.latest)
             for i in step.instructions()
             if isinstance(i, EndpointAdded)

@@ -131,8 +131,8 @@ class VersionMigration:
         op_id, params = found
         if op_id in self.missing:
             raise InvalidArgumentError(
-                f"{op_id} is not in API version {self.version}; it came later. Use a client of a newer "
-                f"version (api_version=...) for it."
+                f"{op_id} is not in API version {self.version}; it came in {self.missing[op_id]}. Use a "
+                f"client of that version or a newer one (api_version=...) for it."
             )
         method, url = request.method, request.url
         if op_id in self.moved:

@@ -288,6 +288,44 @@ class WebhookTestEventsMarked(VersionChange):
     instructions = tuple(FieldAdded(schema, "is_test", default=is_test_event) for schema in EVENT_SCHEMAS)
 
 
+class EventFeed(VersionChange):
+    """Events: `GET /v2/events` is the change feed, every change in commit order (records, entries,
+    notes, tasks and the schema), paged by cursor, long-polled with `wait`, kept for 30 days."""
+
+    instructions = (EndpointAdded("list_events"),)
+
+
+# What 2026-12-01 adds to each webhook event; older deliveries carry ids only.
+FAT_EVENT_FIELDS = (
+    "event_id", "sequence", "occurred_at", "object", "list",
+    "record", "entry", "note", "task", "changed_attributes",
+)  # fmt: skip
+UPDATE_EVENTS = frozenset({"record.updated", "list-entry.updated"})
+
+
+def thin_event(event: Any) -> list[Any]:
+    """A 2026-12-01 event as older versions deliver it: ids only, and one ``*.updated`` event
+    per attribute the write changed."""
+    if not isinstance(event, dict):
+        return [event]
+    thin = {key: value for key, value in event.items() if key not in FAT_EVENT_FIELDS}
+    changed = event.get("changed_attributes")
+    if event.get("event_type") not in UPDATE_EVENTS or not isinstance(changed, list) or not changed:
+        return [thin]
+    return [
+        {**thin, "attribute_id": item["attribute_id"]} if isinstance(item, dict) else thin for item in changed
+    ]
+
+
+class WebhookEventsCarryChanges(VersionChange):
+    """Webhook events: each carries `event_id`, `sequence`, `occurred_at`, its object or list, a
+    snapshot of the record, entry, note or task, and `changed_attributes`, the same objects the
+    feed serves; a write is one `*.updated` event. Older versions get ids only, one `*.updated`
+    event per changed attribute."""
+
+    instructions = (ItemsExpanded("WebhookDeliveryBody", "events", thin_event),)
+
+
 # The changes each dated version brings; the dates themselves come from the specs
 # (crm_client.api_versions.VERSIONS, which make regen writes), the oldest being the base.
 CHANGES_BY_VERSION: dict[str, tuple[type[VersionChange], ...]] = {
@@ -306,7 +344,13 @@ CHANGES_BY_VERSION: dict[str, tuple[type[VersionChange], ...]] = {
         RecordUpdatedAt,
         WebhookSecretRotation,
     ),
-    "2026-12-01": (BatchItemUnchanged, WebhookEventFamilies, WebhookTestEventsMarked),
+    "2026-12-01": (
+        BatchItemUnchanged,
+        WebhookEventFamilies,
+        WebhookTestEventsMarked,
+        EventFeed,
+        WebhookEventsCarryChanges,
+    ),
 }
 
 VERSIONS = VersionBundle.of_dates(SPEC_VERSIONS, CHANGES_BY_VERSION)

@@ -26,6 +26,7 @@ from .catalog import Catalog
 from .config import LATEST, VERSIONS, SandboxConfig
 from .context import Ctx, Workspace
 from .errors import APIError
+from .feed import Feed, WaitForEvents
 from .guards import (
     ChaosMonkey,
     DropConnection,
@@ -65,6 +66,7 @@ class Sandbox:
         self.chaos = ChaosMonkey(config.chaos)
         self.idempotency = Idempotency(self.store)
         self.deliveries = Deliveries(self.store, config.webhook_retry_delays)
+        self.feed = Feed(self.store, config.event_retention)
         self.workspace = Workspace(config.workspace_name, config.api_version)
 
     def context(
@@ -75,6 +77,7 @@ class Sandbox:
             store=self.store,
             catalog=self.catalog,
             deliveries=self.deliveries,
+            feed=self.feed,
             idempotency=self.idempotency,
             workspace=self.workspace,
             path=path,
@@ -162,7 +165,6 @@ def endpoint(by_version: dict[str, Operation]) -> Endpoint:
         token = sandbox.authenticate(request)
         version = _version(request)
         op = by_version[version]
-        handle = HANDLERS[op.id]
         check_target(request)
         limit_headers = sandbox.limiter.take(token, kind)
         path = op.coerce_params("path", dict(request.path_params))
@@ -176,22 +178,20 @@ def endpoint(by_version: dict[str, Operation]) -> Endpoint:
         currencies = lambda: sandbox.catalog.currencies(path)  # noqa: E731
         ctx = sandbox.context(path, query, body_up(body, op.id, version, currencies), token, version)
         extra = {**limit_headers, "CRM-Version": version}
-        with sandbox.store.transaction():
-            replay = None
-            if key:
-                fingerprint = Idempotency.fingerprint(op.method, request.url.path, body)
-                replay = sandbox.idempotency.replay(token, key, fingerprint)
-            if replay is not None:
-                status, content = replay
-                extra["Idempotent-Replayed"] = "true"
-            else:
-                status, payload = handle(ctx)
-                payload = answer_down(payload, answer_schema(op.id, status, version), version)
-                content = b"" if payload is None else dumps(payload).encode()
-                if key:
-                    sandbox.idempotency.save(token, key, fingerprint, status, content)
-                    extra["Idempotent-Replayed"] = "false"
-                sandbox.deliveries.enqueue(ctx.events, version)
+        clock, deadline = asyncio.get_running_loop().time, None
+        while True:
+            try:
+                status, content = _commit(sandbox, ctx, op, request, body, key, extra)
+                break
+            except WaitForEvents as waiting:  # a feed read found nothing: wait outside the lock
+                deadline = clock() + waiting.seconds if deadline is None else deadline
+                left = deadline - clock()
+                if left <= 0:
+                    ctx.query["wait"] = 0
+                    continue
+                await sandbox.feed.changed(left)
+        if ctx.events:
+            sandbox.feed.wake()
         if fate.drop_after_commit:
             raise DropConnection()
         if status == 204:
@@ -199,6 +199,37 @@ def endpoint(by_version: dict[str, Operation]) -> Endpoint:
         return Response(content, status, headers=extra, media_type="application/json")
 
     return run
+
+
+def _commit(
+    sandbox: Sandbox,
+    ctx: Ctx,
+    op: Operation,
+    request: Request,
+    body: Any,
+    key: str | None,
+    extra: dict[str, str],
+) -> tuple[int, bytes]:
+    """Run the handler in one transaction (or replay its stored answer): its events go to the
+    feed and to webhooks, its answer down to the request's version. (status, body bytes)."""
+    version = ctx.version
+    with sandbox.store.transaction():
+        replay = None
+        if key:
+            fingerprint = Idempotency.fingerprint(op.method, request.url.path, body)
+            replay = sandbox.idempotency.replay(ctx.token, key, fingerprint)
+        if replay is not None:
+            extra["Idempotent-Replayed"] = "true"
+            return replay
+        status, payload = HANDLERS[op.id](ctx)
+        # Before the answer is taken down in place: the events share its objects.
+        sandbox.deliveries.enqueue(sandbox.feed.publish(ctx.events))
+        payload = answer_down(payload, answer_schema(op.id, status, version), version)
+        content = b"" if payload is None else dumps(payload).encode()
+        if key:
+            sandbox.idempotency.save(ctx.token, key, fingerprint, status, content)
+            extra["Idempotent-Replayed"] = "false"
+        return status, content
 
 
 class RequestIds:

@@ -90,6 +90,7 @@ class SandboxConfig:
     workspace_name: str = "Sandbox"
     # The version of a request without CRM-Version (and of an answer to a bad one).
     api_version: str = LATEST
+    event_retention: float = 30 * 86400.0  # seconds the change feed keeps an event
 
     def __post_init__(self) -> None:
         """Refuse a setting the server could not run with (ValueError names it)."""
@@ -117,5 +118,7 @@ class SandboxConfig:
             raise ValueError(
                 f"webhook_retry_delays are seconds, 0 or more, got {self.webhook_retry_delays!r}"
             )
+        if not (_finite(self.event_retention) and self.event_retention > 0):
+            raise ValueError(f"event_retention is seconds above 0, got {self.event_retention!r}")
         if self.api_version not in VERSIONS:
             raise ValueError(f"api_version is one of {', '.join(VERSIONS)}, got {self.api_version!r}")

@@ -1,6 +1,6 @@
 """What a handler receives: the request's parts, and the services of the sandbox it may touch.
 
-A handler sees the store, the catalog, the webhook deliveries, the idempotency records and
+A handler sees the store, the catalog, the webhook deliveries, the change feed, the idempotency records and
 what ``GET /v2/self`` tells of the workspace; never the app's config, rate limiter or chaos.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Catalog
+from .feed import Feed
 from .guards import Idempotency
 from .store import Store
 from .webhooks import Deliveries
@@ -41,6 +42,7 @@ class Ctx:
     store: Store
     catalog: Catalog
     deliveries: Deliveries
+    feed: Feed
     idempotency: Idempotency
     workspace: Workspace
     path: dict[str, Any]
@@ -59,8 +61,14 @@ class Ctx:
         return (self.body or {}).get("data") if isinstance(self.body, dict) else None
 
     def emit(self, event_type: str, **fields: Any) -> None:
-        """Record a change event; delivered to matching webhooks once the request commits."""
+        """Record a change event: the feed keeps it, and matching webhooks get it, in the
+        request's transaction."""
         actor_type, actor_id = self.actor
         self.events.append(
             {"event_type": event_type, **fields, "actor": {"type": actor_type, "id": actor_id}}
         )
+
+    def emit_schema(self, event_type: str, definition: dict[str, Any], **slugs: str) -> None:
+        """Record a change of the schema: ``definition`` is the object, list, attribute or
+        option as it is now; ``slugs`` name what it belongs to."""
+        self.emit(event_type, id=definition["id"], **slugs, definition=definition)

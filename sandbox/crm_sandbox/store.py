@@ -82,6 +82,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     created_at TEXT NOT NULL, next_attempt_at TEXT, seq INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS deliveries_by_webhook ON deliveries (webhook_id, seq);
+-- The change feed: every event in commit order (seq), its JSON as the latest version has it.
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY, event_type TEXT NOT NULL, object_id TEXT, list_id TEXT,
+    occurred_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (occurred_at);
 CREATE TABLE IF NOT EXISTS idempotency (
     token TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
     body BLOB NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (token, key));

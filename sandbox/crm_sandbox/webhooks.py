@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from .feed import RECORD_EVENTS as DELIVERED
 from .store import Store, dumps, new_id, now, random_bytes
 from .versions import answer_down, signing_scheme
 
@@ -81,7 +82,7 @@ class Deliveries:
             "next_attempt_at": row["next_attempt_at"],
         }
 
-    def enqueue(self, events: list[dict[str, Any]], version: str) -> None:
+    def enqueue(self, events: list[dict[str, Any]]) -> None:
         """Queue one message per (webhook, event) that matches; call inside the request's transaction."""
         if not events:
             return
@@ -89,6 +90,8 @@ class Deliveries:
         for hook in hooks:
             subscriptions = json.loads(hook["subscriptions"])
             for event in events:
+                if event["event_type"] not in DELIVERED:  # schema events are the feed's alone
+                    continue
                 if any(matches(s, event) for s in subscriptions):
                     self.queue_message(hook, [event])
 
@@ -101,7 +104,8 @@ class Deliveries:
         # body is taken down, in place, to the webhook's version.
         event_types = [e["event_type"] for e in events]
         body = {"webhook_id": webhook_id, "events": events}
-        body = answer_down(body, "WebhookDeliveryBody", hook["api_version"])
+        # A copy: the events' snapshots are shared with the feed and the request's answer.
+        body = answer_down(body, "WebhookDeliveryBody", hook["api_version"], copy_payload=True)
         payload = dumps(body)
         delivery_id = new_id()
         self.store.db.execute(

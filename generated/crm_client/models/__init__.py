@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from .actor_type import ActorType
     from .api_version import ApiVersion
     from .attribute import Attribute
+    from .attribute_archived_event import AttributeArchivedEvent
     from .attribute_config import AttributeConfig
     from .attribute_create_request import AttributeCreateRequest
+    from .attribute_created_event import AttributeCreatedEvent
     from .attribute_identifier import AttributeIdentifier
     from .attribute_list_response import AttributeListResponse
     from .attribute_patch import AttributePatch
@@ -23,10 +25,12 @@ if TYPE_CHECKING:
     from .attribute_sort import AttributeSort
     from .attribute_type import AttributeType
     from .attribute_update_request import AttributeUpdateRequest
+    from .attribute_updated_event import AttributeUpdatedEvent
     from .attribute_value_list_response import AttributeValueListResponse
     from .attribute_write import AttributeWrite
     from .batch_item_status import BatchItemStatus
     from .batch_operation import BatchOperation
+    from .changed_attribute import ChangedAttribute
     from .checkbox_value import CheckboxValue
     from .condition_filter import ConditionFilter
     from .currency_config import CurrencyConfig
@@ -49,17 +53,22 @@ if TYPE_CHECKING:
     from .entry_write import EntryWrite
     from .error import Error
     from .error_type import ErrorType
+    from .event_page import EventPage
+    from .event_pagination import EventPagination
     from .filter_operators import FilterOperators
     from .list_ import List
     from .list_create_request import ListCreateRequest
+    from .list_created_event import ListCreatedEvent
     from .list_entry_created_event import ListEntryCreatedEvent
     from .list_entry_deleted_event import ListEntryDeletedEvent
     from .list_entry_updated_event import ListEntryUpdatedEvent
+    from .list_events_start import ListEventsStart
     from .list_identifier import ListIdentifier
     from .list_list_response import ListListResponse
     from .list_patch import ListPatch
     from .list_response import ListResponse
     from .list_update_request import ListUpdateRequest
+    from .list_updated_event import ListUpdatedEvent
     from .list_write import ListWrite
     from .note import Note
     from .note_create_request import NoteCreateRequest
@@ -73,11 +82,13 @@ if TYPE_CHECKING:
     from .number_value import NumberValue
     from .object_ import Object
     from .object_create_request import ObjectCreateRequest
+    from .object_created_event import ObjectCreatedEvent
     from .object_identifier import ObjectIdentifier
     from .object_list_response import ObjectListResponse
     from .object_patch import ObjectPatch
     from .object_response import ObjectResponse
     from .object_update_request import ObjectUpdateRequest
+    from .object_updated_event import ObjectUpdatedEvent
     from .object_write import ObjectWrite
     from .path_filter import PathFilter
     from .path_sort import PathSort
@@ -115,12 +126,15 @@ if TYPE_CHECKING:
     from .search_result import SearchResult
     from .select_input import SelectInput
     from .select_option import SelectOption
+    from .select_option_archived_event import SelectOptionArchivedEvent
     from .select_option_create_request import SelectOptionCreateRequest
+    from .select_option_created_event import SelectOptionCreatedEvent
     from .select_option_identifier import SelectOptionIdentifier
     from .select_option_list_response import SelectOptionListResponse
     from .select_option_patch import SelectOptionPatch
     from .select_option_response import SelectOptionResponse
     from .select_option_update_request import SelectOptionUpdateRequest
+    from .select_option_updated_event import SelectOptionUpdatedEvent
     from .select_option_write import SelectOptionWrite
     from .select_value import SelectValue
     from .self_response import SelfResponse
@@ -171,8 +185,10 @@ _MODULES = {
     "ActorType": ".actor_type",
     "ApiVersion": ".api_version",
     "Attribute": ".attribute",
+    "AttributeArchivedEvent": ".attribute_archived_event",
     "AttributeConfig": ".attribute_config",
     "AttributeCreateRequest": ".attribute_create_request",
+    "AttributeCreatedEvent": ".attribute_created_event",
     "AttributeIdentifier": ".attribute_identifier",
     "AttributeListResponse": ".attribute_list_response",
     "AttributePatch": ".attribute_patch",
@@ -180,10 +196,12 @@ _MODULES = {
     "AttributeSort": ".attribute_sort",
     "AttributeType": ".attribute_type",
     "AttributeUpdateRequest": ".attribute_update_request",
+    "AttributeUpdatedEvent": ".attribute_updated_event",
     "AttributeValueListResponse": ".attribute_value_list_response",
     "AttributeWrite": ".attribute_write",
     "BatchItemStatus": ".batch_item_status",
     "BatchOperation": ".batch_operation",
+    "ChangedAttribute": ".changed_attribute",
     "CheckboxValue": ".checkbox_value",
     "ConditionFilter": ".condition_filter",
     "CurrencyConfig": ".currency_config",
@@ -206,17 +224,22 @@ _MODULES = {
     "EntryWrite": ".entry_write",
     "Error": ".error",
     "ErrorType": ".error_type",
+    "EventPage": ".event_page",
+    "EventPagination": ".event_pagination",
     "FilterOperators": ".filter_operators",
     "List": ".list_",
     "ListCreateRequest": ".list_create_request",
+    "ListCreatedEvent": ".list_created_event",
     "ListEntryCreatedEvent": ".list_entry_created_event",
     "ListEntryDeletedEvent": ".list_entry_deleted_event",
     "ListEntryUpdatedEvent": ".list_entry_updated_event",
+    "ListEventsStart": ".list_events_start",
     "ListIdentifier": ".list_identifier",
     "ListListResponse": ".list_list_response",
     "ListPatch": ".list_patch",
     "ListResponse": ".list_response",
     "ListUpdateRequest": ".list_update_request",
+    "ListUpdatedEvent": ".list_updated_event",
     "ListWrite": ".list_write",
     "Note": ".note",
     "NoteCreateRequest": ".note_create_request",
@@ -230,11 +253,13 @@ _MODULES = {
     "NumberValue": ".number_value",
     "Object": ".object_",
     "ObjectCreateRequest": ".object_create_request",
+    "ObjectCreatedEvent": ".object_created_event",
     "ObjectIdentifier": ".object_identifier",
     "ObjectListResponse": ".object_list_response",
     "ObjectPatch": ".object_patch",
     "ObjectResponse": ".object_response",
     "ObjectUpdateRequest": ".object_update_request",
+    "ObjectUpdatedEvent": ".object_updated_event",
     "ObjectWrite": ".object_write",
     "PathFilter": ".path_filter",
     "PathSort": ".path_sort",
@@ -272,12 +297,15 @@ _MODULES = {
     "SearchResult": ".search_result",
     "SelectInput": ".select_input",
     "SelectOption": ".select_option",
+    "SelectOptionArchivedEvent": ".select_option_archived_event",
     "SelectOptionCreateRequest": ".select_option_create_request",
+    "SelectOptionCreatedEvent": ".select_option_created_event",
     "SelectOptionIdentifier": ".select_option_identifier",
     "SelectOptionListResponse": ".select_option_list_response",
     "SelectOptionPatch": ".select_option_patch",
     "SelectOptionResponse": ".select_option_response",
     "SelectOptionUpdateRequest": ".select_option_update_request",
+    "SelectOptionUpdatedEvent": ".select_option_updated_event",
     "SelectOptionWrite": ".select_option_write",
     "SelectValue": ".select_value",
     "SelfResponse": ".self_response",
@@ -329,7 +357,9 @@ __all__ = (
     "ActorType",
     "ApiVersion",
     "Attribute",
+    "AttributeArchivedEvent",
     "AttributeConfig",
+    "AttributeCreatedEvent",
     "AttributeCreateRequest",
     "AttributeIdentifier",
     "AttributeListResponse",
@@ -337,11 +367,13 @@ __all__ = (
     "AttributeResponse",
     "AttributeSort",
     "AttributeType",
+    "AttributeUpdatedEvent",
     "AttributeUpdateRequest",
     "AttributeValueListResponse",
     "AttributeWrite",
     "BatchItemStatus",
     "BatchOperation",
+    "ChangedAttribute",
     "CheckboxValue",
     "ConditionFilter",
     "CurrencyConfig",
@@ -364,16 +396,21 @@ __all__ = (
     "EntryWrite",
     "Error",
     "ErrorType",
+    "EventPage",
+    "EventPagination",
     "FilterOperators",
     "List",
+    "ListCreatedEvent",
     "ListCreateRequest",
     "ListEntryCreatedEvent",
     "ListEntryDeletedEvent",
     "ListEntryUpdatedEvent",
+    "ListEventsStart",
     "ListIdentifier",
     "ListListResponse",
     "ListPatch",
     "ListResponse",
+    "ListUpdatedEvent",
     "ListUpdateRequest",
     "ListWrite",
     "Note",
@@ -387,11 +424,13 @@ __all__ = (
     "NoteWrite",
     "NumberValue",
     "Object",
+    "ObjectCreatedEvent",
     "ObjectCreateRequest",
     "ObjectIdentifier",
     "ObjectListResponse",
     "ObjectPatch",
     "ObjectResponse",
+    "ObjectUpdatedEvent",
     "ObjectUpdateRequest",
     "ObjectWrite",
     "PathFilter",
@@ -430,11 +469,14 @@ __all__ = (
     "SearchResult",
     "SelectInput",
     "SelectOption",
+    "SelectOptionArchivedEvent",
+    "SelectOptionCreatedEvent",
     "SelectOptionCreateRequest",
     "SelectOptionIdentifier",
     "SelectOptionListResponse",
     "SelectOptionPatch",
     "SelectOptionResponse",
+    "SelectOptionUpdatedEvent",
     "SelectOptionUpdateRequest",
     "SelectOptionWrite",
     "SelectValue",

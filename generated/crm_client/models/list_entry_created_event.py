@@ -2,6 +2,7 @@
 # openapi-python-client 0.29.1 and templates/. Do not edit by hand.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -12,6 +13,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
+    from ..models.entry import Entry
     from ..models.entry_identifier import EntryIdentifier
 
 
@@ -30,6 +32,12 @@ class ListEntryCreatedEvent:
         actor (Actor): Who made a change.
         is_test (bool | Unset): True for the event of a test delivery (`POST /v2/webhooks/{webhook_id}/test`), false for
             a real change.
+        event_id (str | Unset): The event's own id, unique in the workspace; the same in the feed and in every delivery.
+        sequence (int | Unset): The event's place in the feed; each commit's events are numbered after every earlier
+            commit's.
+        occurred_at (datetime.datetime | Unset): When the change was committed.
+        list_ (str | Unset): The slug of the entry's list.
+        entry (Entry | Unset): A record's place in a list, with values of the list's own attributes.
     """
 
     event_type: Literal["list-entry.created"]
@@ -38,6 +46,11 @@ class ListEntryCreatedEvent:
     parent_record_id: str
     actor: Actor
     is_test: bool | Unset = UNSET
+    event_id: str | Unset = UNSET
+    sequence: int | Unset = UNSET
+    occurred_at: datetime.datetime | Unset = UNSET
+    list_: str | Unset = UNSET
+    entry: Entry | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
@@ -49,6 +62,11 @@ class ListEntryCreatedEvent:
             "parent_record_id",
             "actor",
             "is_test",
+            "event_id",
+            "sequence",
+            "occurred_at",
+            "list",
+            "entry",
         )
     )
 
@@ -65,6 +83,20 @@ class ListEntryCreatedEvent:
 
         is_test = self.is_test
 
+        event_id = self.event_id
+
+        sequence = self.sequence
+
+        occurred_at: str | Unset = UNSET
+        if not isinstance(self.occurred_at, Unset):
+            occurred_at = self.occurred_at.isoformat()
+
+        list_ = self.list_
+
+        entry: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.entry, Unset):
+            entry = self.entry.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,6 +110,16 @@ class ListEntryCreatedEvent:
         )
         if is_test is not UNSET:
             field_dict["is_test"] = is_test
+        if event_id is not UNSET:
+            field_dict["event_id"] = event_id
+        if sequence is not UNSET:
+            field_dict["sequence"] = sequence
+        if occurred_at is not UNSET:
+            field_dict["occurred_at"] = occurred_at
+        if list_ is not UNSET:
+            field_dict["list"] = list_
+        if entry is not UNSET:
+            field_dict["entry"] = entry
 
         return field_dict
 
@@ -98,6 +140,26 @@ class ListEntryCreatedEvent:
 
         is_test = d.get("is_test", UNSET)
 
+        event_id = d.get("event_id", UNSET)
+
+        sequence = d.get("sequence", UNSET)
+
+        _occurred_at = d.get("occurred_at", UNSET)
+        occurred_at: datetime.datetime | Unset
+        if isinstance(_occurred_at, Unset):
+            occurred_at = UNSET
+        else:
+            occurred_at = datetime.datetime.fromisoformat(_occurred_at)
+
+        list_ = d.get("list", UNSET)
+
+        _entry = d.get("entry", UNSET)
+        entry: Entry | Unset
+        if isinstance(_entry, Unset):
+            entry = UNSET
+        else:
+            entry = Entry.from_dict(_entry)
+
         list_entry_created_event = cls(
             event_type,
             id,
@@ -105,11 +167,23 @@ class ListEntryCreatedEvent:
             parent_record_id,
             actor,
             is_test,
+            event_id,
+            sequence,
+            occurred_at,
+            list_,
+            entry,
         )
 
-        if len(d) > 5 + (is_test is not UNSET):
+        if len(d) > 5 + (is_test is not UNSET) + (event_id is not UNSET) + (sequence is not UNSET) + (
+            occurred_at is not UNSET
+        ) + (list_ is not UNSET) + (entry is not UNSET):
             list_entry_created_event.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return list_entry_created_event
+
+    @property
+    def list(self) -> str | Unset:
+        """``list_``, read by its name in the API."""
+        return self.list_
 
     @property
     def additional_keys(self) -> list[str]:
@@ -130,4 +204,5 @@ class ListEntryCreatedEvent:
 
 # Imported after the class so that models which refer to each other import cleanly.
 from ..models.actor import Actor  # noqa: E402
+from ..models.entry import Entry  # noqa: E402
 from ..models.entry_identifier import EntryIdentifier  # noqa: E402

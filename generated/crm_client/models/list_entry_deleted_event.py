@@ -2,6 +2,7 @@
 # openapi-python-client 0.29.1 and templates/. Do not edit by hand.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -30,6 +31,11 @@ class ListEntryDeletedEvent:
         actor (Actor): Who made a change.
         is_test (bool | Unset): True for the event of a test delivery (`POST /v2/webhooks/{webhook_id}/test`), false for
             a real change.
+        event_id (str | Unset): The event's own id, unique in the workspace; the same in the feed and in every delivery.
+        sequence (int | Unset): The event's place in the feed; each commit's events are numbered after every earlier
+            commit's.
+        occurred_at (datetime.datetime | Unset): When the change was committed.
+        list_ (str | Unset): The slug of the entry's list.
     """
 
     event_type: Literal["list-entry.deleted"]
@@ -38,6 +44,10 @@ class ListEntryDeletedEvent:
     parent_record_id: str
     actor: Actor
     is_test: bool | Unset = UNSET
+    event_id: str | Unset = UNSET
+    sequence: int | Unset = UNSET
+    occurred_at: datetime.datetime | Unset = UNSET
+    list_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
@@ -49,6 +59,10 @@ class ListEntryDeletedEvent:
             "parent_record_id",
             "actor",
             "is_test",
+            "event_id",
+            "sequence",
+            "occurred_at",
+            "list",
         )
     )
 
@@ -65,6 +79,16 @@ class ListEntryDeletedEvent:
 
         is_test = self.is_test
 
+        event_id = self.event_id
+
+        sequence = self.sequence
+
+        occurred_at: str | Unset = UNSET
+        if not isinstance(self.occurred_at, Unset):
+            occurred_at = self.occurred_at.isoformat()
+
+        list_ = self.list_
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,6 +102,14 @@ class ListEntryDeletedEvent:
         )
         if is_test is not UNSET:
             field_dict["is_test"] = is_test
+        if event_id is not UNSET:
+            field_dict["event_id"] = event_id
+        if sequence is not UNSET:
+            field_dict["sequence"] = sequence
+        if occurred_at is not UNSET:
+            field_dict["occurred_at"] = occurred_at
+        if list_ is not UNSET:
+            field_dict["list"] = list_
 
         return field_dict
 
@@ -98,6 +130,19 @@ class ListEntryDeletedEvent:
 
         is_test = d.get("is_test", UNSET)
 
+        event_id = d.get("event_id", UNSET)
+
+        sequence = d.get("sequence", UNSET)
+
+        _occurred_at = d.get("occurred_at", UNSET)
+        occurred_at: datetime.datetime | Unset
+        if isinstance(_occurred_at, Unset):
+            occurred_at = UNSET
+        else:
+            occurred_at = datetime.datetime.fromisoformat(_occurred_at)
+
+        list_ = d.get("list", UNSET)
+
         list_entry_deleted_event = cls(
             event_type,
             id,
@@ -105,11 +150,22 @@ class ListEntryDeletedEvent:
             parent_record_id,
             actor,
             is_test,
+            event_id,
+            sequence,
+            occurred_at,
+            list_,
         )
 
-        if len(d) > 5 + (is_test is not UNSET):
+        if len(d) > 5 + (is_test is not UNSET) + (event_id is not UNSET) + (sequence is not UNSET) + (
+            occurred_at is not UNSET
+        ) + (list_ is not UNSET):
             list_entry_deleted_event.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return list_entry_deleted_event
+
+    @property
+    def list(self) -> str | Unset:
+        """``list_``, read by its name in the API."""
+        return self.list_
 
     @property
     def additional_keys(self) -> list[str]:

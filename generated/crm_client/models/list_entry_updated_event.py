@@ -2,6 +2,7 @@
 # openapi-python-client 0.29.1 and templates/. Do not edit by hand.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -12,6 +13,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
+    from ..models.changed_attribute import ChangedAttribute
+    from ..models.entry import Entry
     from ..models.entry_identifier import EntryIdentifier
 
 
@@ -27,10 +30,18 @@ class ListEntryUpdatedEvent:
         id (EntryIdentifier): A list entry's id.
         parent_object_id (str):
         parent_record_id (str):
-        attribute_id (str):
+        attribute_id (str): The first attribute whose values changed; `changed_attributes` lists every one.
         actor (Actor): Who made a change.
         is_test (bool | Unset): True for the event of a test delivery (`POST /v2/webhooks/{webhook_id}/test`), false for
             a real change.
+        event_id (str | Unset): The event's own id, unique in the workspace; the same in the feed and in every delivery.
+        sequence (int | Unset): The event's place in the feed; each commit's events are numbered after every earlier
+            commit's.
+        occurred_at (datetime.datetime | Unset): When the change was committed.
+        list_ (str | Unset): The slug of the entry's list.
+        entry (Entry | Unset): A record's place in a list, with values of the list's own attributes.
+        changed_attributes (list[ChangedAttribute] | Unset): The attributes whose values this write changed, in the
+            order they were written.
     """
 
     event_type: Literal["list-entry.updated"]
@@ -40,6 +51,12 @@ class ListEntryUpdatedEvent:
     attribute_id: str
     actor: Actor
     is_test: bool | Unset = UNSET
+    event_id: str | Unset = UNSET
+    sequence: int | Unset = UNSET
+    occurred_at: datetime.datetime | Unset = UNSET
+    list_: str | Unset = UNSET
+    entry: Entry | Unset = UNSET
+    changed_attributes: list[ChangedAttribute] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
@@ -52,6 +69,12 @@ class ListEntryUpdatedEvent:
             "attribute_id",
             "actor",
             "is_test",
+            "event_id",
+            "sequence",
+            "occurred_at",
+            "list",
+            "entry",
+            "changed_attributes",
         )
     )
 
@@ -70,6 +93,27 @@ class ListEntryUpdatedEvent:
 
         is_test = self.is_test
 
+        event_id = self.event_id
+
+        sequence = self.sequence
+
+        occurred_at: str | Unset = UNSET
+        if not isinstance(self.occurred_at, Unset):
+            occurred_at = self.occurred_at.isoformat()
+
+        list_ = self.list_
+
+        entry: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.entry, Unset):
+            entry = self.entry.to_dict()
+
+        changed_attributes: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.changed_attributes, Unset):
+            changed_attributes = []
+            for changed_attributes_item_data in self.changed_attributes:
+                changed_attributes_item = changed_attributes_item_data.to_dict()
+                changed_attributes.append(changed_attributes_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -84,6 +128,18 @@ class ListEntryUpdatedEvent:
         )
         if is_test is not UNSET:
             field_dict["is_test"] = is_test
+        if event_id is not UNSET:
+            field_dict["event_id"] = event_id
+        if sequence is not UNSET:
+            field_dict["sequence"] = sequence
+        if occurred_at is not UNSET:
+            field_dict["occurred_at"] = occurred_at
+        if list_ is not UNSET:
+            field_dict["list"] = list_
+        if entry is not UNSET:
+            field_dict["entry"] = entry
+        if changed_attributes is not UNSET:
+            field_dict["changed_attributes"] = changed_attributes
 
         return field_dict
 
@@ -106,6 +162,35 @@ class ListEntryUpdatedEvent:
 
         is_test = d.get("is_test", UNSET)
 
+        event_id = d.get("event_id", UNSET)
+
+        sequence = d.get("sequence", UNSET)
+
+        _occurred_at = d.get("occurred_at", UNSET)
+        occurred_at: datetime.datetime | Unset
+        if isinstance(_occurred_at, Unset):
+            occurred_at = UNSET
+        else:
+            occurred_at = datetime.datetime.fromisoformat(_occurred_at)
+
+        list_ = d.get("list", UNSET)
+
+        _entry = d.get("entry", UNSET)
+        entry: Entry | Unset
+        if isinstance(_entry, Unset):
+            entry = UNSET
+        else:
+            entry = Entry.from_dict(_entry)
+
+        _changed_attributes = d.get("changed_attributes", UNSET)
+        changed_attributes: list[ChangedAttribute] | Unset = UNSET
+        if _changed_attributes is not UNSET:
+            changed_attributes = []
+            for changed_attributes_item_data in _changed_attributes:
+                changed_attributes_item = ChangedAttribute.from_dict(changed_attributes_item_data)
+
+                changed_attributes.append(changed_attributes_item)
+
         list_entry_updated_event = cls(
             event_type,
             id,
@@ -114,11 +199,24 @@ class ListEntryUpdatedEvent:
             attribute_id,
             actor,
             is_test,
+            event_id,
+            sequence,
+            occurred_at,
+            list_,
+            entry,
+            changed_attributes,
         )
 
-        if len(d) > 6 + (is_test is not UNSET):
+        if len(d) > 6 + (is_test is not UNSET) + (event_id is not UNSET) + (sequence is not UNSET) + (
+            occurred_at is not UNSET
+        ) + (list_ is not UNSET) + (entry is not UNSET) + (changed_attributes is not UNSET):
             list_entry_updated_event.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return list_entry_updated_event
+
+    @property
+    def list(self) -> str | Unset:
+        """``list_``, read by its name in the API."""
+        return self.list_
 
     @property
     def additional_keys(self) -> list[str]:
@@ -139,4 +237,6 @@ class ListEntryUpdatedEvent:
 
 # Imported after the class so that models which refer to each other import cleanly.
 from ..models.actor import Actor  # noqa: E402
+from ..models.changed_attribute import ChangedAttribute  # noqa: E402
+from ..models.entry import Entry  # noqa: E402
 from ..models.entry_identifier import EntryIdentifier  # noqa: E402

@@ -2,6 +2,7 @@
 # openapi-python-client 0.29.1 and templates/. Do not edit by hand.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -12,6 +13,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
+    from ..models.note import Note
     from ..models.note_identifier import NoteIdentifier
 
 
@@ -30,6 +32,11 @@ class NoteCreatedEvent:
         actor (Actor): Who made a change.
         is_test (bool | Unset): True for the event of a test delivery (`POST /v2/webhooks/{webhook_id}/test`), false for
             a real change.
+        event_id (str | Unset): The event's own id, unique in the workspace; the same in the feed and in every delivery.
+        sequence (int | Unset): The event's place in the feed; each commit's events are numbered after every earlier
+            commit's.
+        occurred_at (datetime.datetime | Unset): When the change was committed.
+        note (Note | Unset): A note on a record.
     """
 
     event_type: Literal["note.created"]
@@ -38,6 +45,10 @@ class NoteCreatedEvent:
     parent_record_id: str
     actor: Actor
     is_test: bool | Unset = UNSET
+    event_id: str | Unset = UNSET
+    sequence: int | Unset = UNSET
+    occurred_at: datetime.datetime | Unset = UNSET
+    note: Note | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
@@ -49,6 +60,10 @@ class NoteCreatedEvent:
             "parent_record_id",
             "actor",
             "is_test",
+            "event_id",
+            "sequence",
+            "occurred_at",
+            "note",
         )
     )
 
@@ -65,6 +80,18 @@ class NoteCreatedEvent:
 
         is_test = self.is_test
 
+        event_id = self.event_id
+
+        sequence = self.sequence
+
+        occurred_at: str | Unset = UNSET
+        if not isinstance(self.occurred_at, Unset):
+            occurred_at = self.occurred_at.isoformat()
+
+        note: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.note, Unset):
+            note = self.note.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,6 +105,14 @@ class NoteCreatedEvent:
         )
         if is_test is not UNSET:
             field_dict["is_test"] = is_test
+        if event_id is not UNSET:
+            field_dict["event_id"] = event_id
+        if sequence is not UNSET:
+            field_dict["sequence"] = sequence
+        if occurred_at is not UNSET:
+            field_dict["occurred_at"] = occurred_at
+        if note is not UNSET:
+            field_dict["note"] = note
 
         return field_dict
 
@@ -98,6 +133,24 @@ class NoteCreatedEvent:
 
         is_test = d.get("is_test", UNSET)
 
+        event_id = d.get("event_id", UNSET)
+
+        sequence = d.get("sequence", UNSET)
+
+        _occurred_at = d.get("occurred_at", UNSET)
+        occurred_at: datetime.datetime | Unset
+        if isinstance(_occurred_at, Unset):
+            occurred_at = UNSET
+        else:
+            occurred_at = datetime.datetime.fromisoformat(_occurred_at)
+
+        _note = d.get("note", UNSET)
+        note: Note | Unset
+        if isinstance(_note, Unset):
+            note = UNSET
+        else:
+            note = Note.from_dict(_note)
+
         note_created_event = cls(
             event_type,
             id,
@@ -105,9 +158,15 @@ class NoteCreatedEvent:
             parent_record_id,
             actor,
             is_test,
+            event_id,
+            sequence,
+            occurred_at,
+            note,
         )
 
-        if len(d) > 5 + (is_test is not UNSET):
+        if len(d) > 5 + (is_test is not UNSET) + (event_id is not UNSET) + (sequence is not UNSET) + (
+            occurred_at is not UNSET
+        ) + (note is not UNSET):
             note_created_event.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return note_created_event
 
@@ -130,4 +189,5 @@ class NoteCreatedEvent:
 
 # Imported after the class so that models which refer to each other import cleanly.
 from ..models.actor import Actor  # noqa: E402
+from ..models.note import Note  # noqa: E402
 from ..models.note_identifier import NoteIdentifier  # noqa: E402

@@ -2,6 +2,7 @@
 # openapi-python-client 0.29.1 and templates/. Do not edit by hand.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -12,6 +13,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
+    from ..models.record import Record
     from ..models.record_identifier import RecordIdentifier
 
 
@@ -28,12 +30,23 @@ class RecordCreatedEvent:
         actor (Actor): Who made a change.
         is_test (bool | Unset): True for the event of a test delivery (`POST /v2/webhooks/{webhook_id}/test`), false for
             a real change.
+        event_id (str | Unset): The event's own id, unique in the workspace; the same in the feed and in every delivery.
+        sequence (int | Unset): The event's place in the feed; each commit's events are numbered after every earlier
+            commit's.
+        occurred_at (datetime.datetime | Unset): When the change was committed.
+        object_ (str | Unset): The slug of the record's object.
+        record (Record | Unset): A record and the current values of its attributes.
     """
 
     event_type: Literal["record.created"]
     id: RecordIdentifier
     actor: Actor
     is_test: bool | Unset = UNSET
+    event_id: str | Unset = UNSET
+    sequence: int | Unset = UNSET
+    occurred_at: datetime.datetime | Unset = UNSET
+    object_: str | Unset = UNSET
+    record: Record | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
@@ -43,6 +56,11 @@ class RecordCreatedEvent:
             "id",
             "actor",
             "is_test",
+            "event_id",
+            "sequence",
+            "occurred_at",
+            "object",
+            "record",
         )
     )
 
@@ -55,6 +73,20 @@ class RecordCreatedEvent:
 
         is_test = self.is_test
 
+        event_id = self.event_id
+
+        sequence = self.sequence
+
+        occurred_at: str | Unset = UNSET
+        if not isinstance(self.occurred_at, Unset):
+            occurred_at = self.occurred_at.isoformat()
+
+        object_ = self.object_
+
+        record: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.record, Unset):
+            record = self.record.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -66,6 +98,16 @@ class RecordCreatedEvent:
         )
         if is_test is not UNSET:
             field_dict["is_test"] = is_test
+        if event_id is not UNSET:
+            field_dict["event_id"] = event_id
+        if sequence is not UNSET:
+            field_dict["sequence"] = sequence
+        if occurred_at is not UNSET:
+            field_dict["occurred_at"] = occurred_at
+        if object_ is not UNSET:
+            field_dict["object"] = object_
+        if record is not UNSET:
+            field_dict["record"] = record
 
         return field_dict
 
@@ -82,16 +124,48 @@ class RecordCreatedEvent:
 
         is_test = d.get("is_test", UNSET)
 
+        event_id = d.get("event_id", UNSET)
+
+        sequence = d.get("sequence", UNSET)
+
+        _occurred_at = d.get("occurred_at", UNSET)
+        occurred_at: datetime.datetime | Unset
+        if isinstance(_occurred_at, Unset):
+            occurred_at = UNSET
+        else:
+            occurred_at = datetime.datetime.fromisoformat(_occurred_at)
+
+        object_ = d.get("object", UNSET)
+
+        _record = d.get("record", UNSET)
+        record: Record | Unset
+        if isinstance(_record, Unset):
+            record = UNSET
+        else:
+            record = Record.from_dict(_record)
+
         record_created_event = cls(
             event_type,
             id,
             actor,
             is_test,
+            event_id,
+            sequence,
+            occurred_at,
+            object_,
+            record,
         )
 
-        if len(d) > 3 + (is_test is not UNSET):
+        if len(d) > 3 + (is_test is not UNSET) + (event_id is not UNSET) + (sequence is not UNSET) + (
+            occurred_at is not UNSET
+        ) + (object_ is not UNSET) + (record is not UNSET):
             record_created_event.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return record_created_event
+
+    @property
+    def object(self) -> str | Unset:
+        """``object_``, read by its name in the API."""
+        return self.object_
 
     @property
     def additional_keys(self) -> list[str]:
@@ -112,4 +186,5 @@ class RecordCreatedEvent:
 
 # Imported after the class so that models which refer to each other import cleanly.
 from ..models.actor import Actor  # noqa: E402
+from ..models.record import Record  # noqa: E402
 from ..models.record_identifier import RecordIdentifier  # noqa: E402

@@ -2,6 +2,7 @@
 # openapi-python-client 0.29.1 and templates/. Do not edit by hand.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -12,6 +13,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
+    from ..models.changed_attribute import ChangedAttribute
+    from ..models.record import Record
     from ..models.record_identifier import RecordIdentifier
 
 
@@ -25,10 +28,18 @@ class RecordUpdatedEvent:
     Attributes:
         event_type (Literal['record.updated']):
         id (RecordIdentifier): A record's id.
-        attribute_id (str): The attribute whose values changed.
+        attribute_id (str): The first attribute whose values changed; `changed_attributes` lists every one.
         actor (Actor): Who made a change.
         is_test (bool | Unset): True for the event of a test delivery (`POST /v2/webhooks/{webhook_id}/test`), false for
             a real change.
+        event_id (str | Unset): The event's own id, unique in the workspace; the same in the feed and in every delivery.
+        sequence (int | Unset): The event's place in the feed; each commit's events are numbered after every earlier
+            commit's.
+        occurred_at (datetime.datetime | Unset): When the change was committed.
+        object_ (str | Unset): The slug of the record's object.
+        record (Record | Unset): A record and the current values of its attributes.
+        changed_attributes (list[ChangedAttribute] | Unset): The attributes whose values this write changed, in the
+            order they were written.
     """
 
     event_type: Literal["record.updated"]
@@ -36,6 +47,12 @@ class RecordUpdatedEvent:
     attribute_id: str
     actor: Actor
     is_test: bool | Unset = UNSET
+    event_id: str | Unset = UNSET
+    sequence: int | Unset = UNSET
+    occurred_at: datetime.datetime | Unset = UNSET
+    object_: str | Unset = UNSET
+    record: Record | Unset = UNSET
+    changed_attributes: list[ChangedAttribute] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
@@ -46,6 +63,12 @@ class RecordUpdatedEvent:
             "attribute_id",
             "actor",
             "is_test",
+            "event_id",
+            "sequence",
+            "occurred_at",
+            "object",
+            "record",
+            "changed_attributes",
         )
     )
 
@@ -60,6 +83,27 @@ class RecordUpdatedEvent:
 
         is_test = self.is_test
 
+        event_id = self.event_id
+
+        sequence = self.sequence
+
+        occurred_at: str | Unset = UNSET
+        if not isinstance(self.occurred_at, Unset):
+            occurred_at = self.occurred_at.isoformat()
+
+        object_ = self.object_
+
+        record: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.record, Unset):
+            record = self.record.to_dict()
+
+        changed_attributes: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.changed_attributes, Unset):
+            changed_attributes = []
+            for changed_attributes_item_data in self.changed_attributes:
+                changed_attributes_item = changed_attributes_item_data.to_dict()
+                changed_attributes.append(changed_attributes_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -72,6 +116,18 @@ class RecordUpdatedEvent:
         )
         if is_test is not UNSET:
             field_dict["is_test"] = is_test
+        if event_id is not UNSET:
+            field_dict["event_id"] = event_id
+        if sequence is not UNSET:
+            field_dict["sequence"] = sequence
+        if occurred_at is not UNSET:
+            field_dict["occurred_at"] = occurred_at
+        if object_ is not UNSET:
+            field_dict["object"] = object_
+        if record is not UNSET:
+            field_dict["record"] = record
+        if changed_attributes is not UNSET:
+            field_dict["changed_attributes"] = changed_attributes
 
         return field_dict
 
@@ -90,17 +146,59 @@ class RecordUpdatedEvent:
 
         is_test = d.get("is_test", UNSET)
 
+        event_id = d.get("event_id", UNSET)
+
+        sequence = d.get("sequence", UNSET)
+
+        _occurred_at = d.get("occurred_at", UNSET)
+        occurred_at: datetime.datetime | Unset
+        if isinstance(_occurred_at, Unset):
+            occurred_at = UNSET
+        else:
+            occurred_at = datetime.datetime.fromisoformat(_occurred_at)
+
+        object_ = d.get("object", UNSET)
+
+        _record = d.get("record", UNSET)
+        record: Record | Unset
+        if isinstance(_record, Unset):
+            record = UNSET
+        else:
+            record = Record.from_dict(_record)
+
+        _changed_attributes = d.get("changed_attributes", UNSET)
+        changed_attributes: list[ChangedAttribute] | Unset = UNSET
+        if _changed_attributes is not UNSET:
+            changed_attributes = []
+            for changed_attributes_item_data in _changed_attributes:
+                changed_attributes_item = ChangedAttribute.from_dict(changed_attributes_item_data)
+
+                changed_attributes.append(changed_attributes_item)
+
         record_updated_event = cls(
             event_type,
             id,
             attribute_id,
             actor,
             is_test,
+            event_id,
+            sequence,
+            occurred_at,
+            object_,
+            record,
+            changed_attributes,
         )
 
-        if len(d) > 4 + (is_test is not UNSET):
+        if len(d) > 4 + (is_test is not UNSET) + (event_id is not UNSET) + (sequence is not UNSET) + (
+            occurred_at is not UNSET
+        ) + (object_ is not UNSET) + (record is not UNSET) + (changed_attributes is not UNSET):
             record_updated_event.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return record_updated_event
+
+    @property
+    def object(self) -> str | Unset:
+        """``object_``, read by its name in the API."""
+        return self.object_
 
     @property
     def additional_keys(self) -> list[str]:
@@ -121,4 +219,6 @@ class RecordUpdatedEvent:
 
 # Imported after the class so that models which refer to each other import cleanly.
 from ..models.actor import Actor  # noqa: E402
+from ..models.changed_attribute import ChangedAttribute  # noqa: E402
+from ..models.record import Record  # noqa: E402
 from ..models.record_identifier import RecordIdentifier  # noqa: E402

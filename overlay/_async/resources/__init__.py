@@ -8,6 +8,7 @@ Every method returns the typed object (with ``request_id`` set) or, through ``wi
 
 from ..._paging import CURSOR_PAGE, QUERY_LIMIT, RECORDS_PAGE, Filter
 from .activity import AsyncNotes, AsyncTasks
+from .events import AsyncEvents, EventBatch
 from .lists import AsyncEntries, AsyncLists
 from .records import AsyncRecords
 from .schema import AsyncAttributes, AsyncObjects
@@ -19,11 +20,13 @@ __all__ = [
     "RECORDS_PAGE",
     "AsyncAttributes",
     "AsyncEntries",
+    "AsyncEvents",
     "AsyncLists",
     "AsyncNotes",
     "AsyncObjects",
     "AsyncRecords",
     "AsyncTasks",
     "AsyncWebhooks",
+    "EventBatch",
     "Filter",
 ]

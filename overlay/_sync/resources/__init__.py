@@ -9,6 +9,7 @@ Every method returns the typed object (with ``request_id`` set) or, through ``wi
 
 from ..._paging import CURSOR_PAGE, QUERY_LIMIT, RECORDS_PAGE, Filter
 from .activity import Notes, Tasks
+from .events import EventBatch, Events
 from .lists import Entries, Lists
 from .records import Records
 from .schema import Attributes, Objects
@@ -20,6 +21,8 @@ __all__ = [
     "RECORDS_PAGE",
     "Attributes",
     "Entries",
+    "EventBatch",
+    "Events",
     "Filter",
     "Lists",
     "Notes",

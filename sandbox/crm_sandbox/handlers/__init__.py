@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..context import Handler
-from . import activity, lists, records, webhooks, workspace
+from . import activity, events, lists, records, webhooks, workspace
 
 HANDLERS: Mapping[str, Handler] = {
     # self, objects, attributes and select options
@@ -50,6 +50,8 @@ HANDLERS: Mapping[str, Handler] = {
     "get_entry": lists.get_entry,
     "update_entry": lists.update_entry,
     "delete_entry": lists.delete_entry,
+    # the change feed
+    "list_events": events.list_events,
     # notes and tasks
     "list_notes": activity.list_notes,
     "create_note": activity.create_note,

@@ -42,12 +42,14 @@ def _note_row(ctx: Ctx) -> sqlite3.Row:
 
 
 def _note_event(ctx: Ctx, kind: str, row: sqlite3.Row) -> None:
+    """Emit ``note.{kind}``; a created note carries itself."""
     object_id = ctx.catalog.object_row(row["parent_object"])["id"]
     ctx.emit(
         f"note.{kind}",
         id={"workspace_id": ctx.store.workspace_id, "note_id": row["id"]},
         parent_object_id=object_id,
         parent_record_id=row["parent_record_id"],
+        **({"note": _note(ctx, row)} if kind == "created" else {}),
     )
 
 
@@ -139,7 +141,9 @@ def _links(ctx: Ctx, refs: list[dict[str, Any]]) -> str:
 
 
 def _task_event(ctx: Ctx, kind: str, task_id: str) -> None:
-    ctx.emit(f"task.{kind}", id={"workspace_id": ctx.store.workspace_id, "task_id": task_id})
+    """Emit ``task.{kind}``; created and updated carry the task as it is now."""
+    snapshot = {"task": _task(ctx, _task_row(ctx))} if kind != "deleted" else {}
+    ctx.emit(f"task.{kind}", id={"workspace_id": ctx.store.workspace_id, "task_id": task_id}, **snapshot)
 
 
 def list_tasks(ctx: Ctx) -> Reply:

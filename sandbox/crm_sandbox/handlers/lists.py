@@ -19,7 +19,9 @@ def list_lists(ctx: Ctx) -> Reply:
 
 
 def create_list(ctx: Ctx) -> Reply:
-    return 201, {"data": ctx.catalog.create_list(ctx.data)}
+    made = ctx.catalog.create_list(ctx.data)
+    ctx.emit_schema("list.created", made, list=made["api_slug"])
+    return 201, {"data": made}
 
 
 def get_list(ctx: Ctx) -> Reply:
@@ -28,7 +30,9 @@ def get_list(ctx: Ctx) -> Reply:
 
 
 def update_list(ctx: Ctx) -> Reply:
-    return 200, {"data": ctx.catalog.update_list(ctx.path["list"], ctx.data)}
+    changed = ctx.catalog.update_list(ctx.path["list"], ctx.data)
+    ctx.emit_schema("list.updated", changed, list=changed["api_slug"])
+    return 200, {"data": changed}
 
 
 class Entries:
@@ -79,7 +83,10 @@ class Entries:
         return object_row["api_slug"], data["parent_record_id"]
 
     def event(self, kind: str, row: sqlite3.Row, **extra: Any) -> None:
+        """Emit ``list-entry.{kind}``; created and updated carry the entry as it is now."""
         object_id = self.catalog.object_row(row["parent_object"])["id"]
+        if kind != "deleted":
+            extra["entry"] = self.render([self.row(row["id"])])[0]
         self.ctx.emit(
             f"list-entry.{kind}",
             id={
@@ -87,6 +94,7 @@ class Entries:
                 "list_id": self.list["id"],
                 "entry_id": row["id"],
             },
+            list=self.list["api_slug"],
             parent_object_id=object_id,
             parent_record_id=row["parent_record_id"],
             **extra,
@@ -108,8 +116,14 @@ class Entries:
     def update(self, row: sqlite3.Row, values: dict[str, Any], mode: str) -> sqlite3.Row:
         self.values.write(row["id"], self.values.coerce(values), mode, self.ctx.actor)
         self.store.db.execute("UPDATE entries SET updated_at = ? WHERE id = ?", (now(), row["id"]))
-        for slug in values:
-            self.event("updated", row, attribute_id=self.values.attribute(slug)["id"])
+        changed = [self.values.attribute(slug) for slug in values]
+        if changed:
+            self.event(
+                "updated",
+                row,
+                attribute_id=changed[0]["id"],
+                changed_attributes=[{"attribute_id": a["id"], "api_slug": a["api_slug"]} for a in changed],
+            )
         return self.row(row["id"])
 
 

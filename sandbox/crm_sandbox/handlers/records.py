@@ -22,7 +22,7 @@ def query_records(ctx: Ctx) -> Reply:
 def create_record(ctx: Ctx) -> Reply:
     records = _records(ctx)
     record = records.create(ctx.data["values"], ctx.actor)
-    ctx.emit("record.created", id=record["id"])
+    _emit_write(ctx, records, record, "created", ctx.data["values"])
     return 201, {"data": record}
 
 
@@ -36,15 +36,25 @@ def upsert_record(ctx: Ctx) -> Reply:
 def _emit_write(
     ctx: Ctx, records: Records, record: dict[str, Any], status: str, values: dict[str, Any]
 ) -> None:
-    """The events of a write: ``created``, ``updated``, or none for ``unchanged``."""
-    if status == "created":
-        ctx.emit("record.created", id=record["id"])
-        return
+    """The event of a write, with the record it left: ``created``, ``updated`` (naming the
+    attributes written), or none for ``unchanged``."""
     if status == "unchanged":
         return
-    for slug in values:
-        attribute = records.values.attribute(slug)
-        ctx.emit("record.updated", id=record["id"], attribute_id=attribute["id"])
+    slug = records.object["api_slug"]
+    if status == "created":
+        ctx.emit("record.created", id=record["id"], object=slug, record=record)
+        return
+    changed = [records.values.attribute(s) for s in values]
+    if not changed:
+        return
+    ctx.emit(
+        "record.updated",
+        id=record["id"],
+        object=slug,
+        attribute_id=changed[0]["id"],
+        changed_attributes=[{"attribute_id": a["id"], "api_slug": a["api_slug"]} for a in changed],
+        record=record,
+    )
 
 
 def get_record(ctx: Ctx) -> Reply:
@@ -77,10 +87,11 @@ def delete_record(ctx: Ctx) -> Reply:
                 "list_id": entry["list_id"],
                 "entry_id": entry["id"],
             },
+            list=ctx.catalog.list_row(entry["list_id"])["api_slug"],
             parent_object_id=records.object["id"],
             parent_record_id=ctx.path["record_id"],
         )
-    ctx.emit("record.deleted", id=record["id"])
+    ctx.emit("record.deleted", id=record["id"], object=records.object["api_slug"])
     return 204, None
 
 

@@ -101,16 +101,23 @@ def delete_webhook(ctx: Ctx) -> Reply:
 
 def test_webhook(ctx: Ctx) -> Reply:
     """A synthetic ``record.created``: ``is_test`` true (left out at versions before
-    2026-12-01), and ids that start with ``test_``, which name no object or record."""
+    2026-12-01), and ids that start with ``test_``, which name no object or record. It has
+    the shape of a real event (a snapshot of an empty record) but no place in the feed."""
     row, ws = _row(ctx), ctx.store.workspace_id
     actor_type, actor_id = ctx.actor
+    record_id = {
+        "workspace_id": ws,
+        "object_id": f"{TEST_ID_PREFIX}object",
+        "record_id": f"{TEST_ID_PREFIX}{new_id().replace('-', '')}",
+    }
+    stamp = now()
     event = {
+        "event_id": f"evt_{TEST_ID_PREFIX}{new_id().replace('-', '')}",
         "event_type": "record.created",
-        "id": {
-            "workspace_id": ws,
-            "object_id": f"{TEST_ID_PREFIX}object",
-            "record_id": f"{TEST_ID_PREFIX}{new_id().replace('-', '')}",
-        },
+        "occurred_at": stamp,
+        "id": record_id,
+        "object": f"{TEST_ID_PREFIX}object",
+        "record": {"id": record_id, "created_at": stamp, "updated_at": stamp, "values": {}},
         "actor": {"type": actor_type, "id": actor_id},
         "is_test": True,
     }

@@ -40,7 +40,9 @@ def list_objects(ctx: Ctx) -> Reply:
 
 
 def create_object(ctx: Ctx) -> Reply:
-    return 201, {"data": ctx.catalog.create_object(ctx.data)}
+    made = ctx.catalog.create_object(ctx.data)
+    ctx.emit_schema("object.created", made, object=made["api_slug"])
+    return 201, {"data": made}
 
 
 def get_object(ctx: Ctx) -> Reply:
@@ -49,7 +51,9 @@ def get_object(ctx: Ctx) -> Reply:
 
 
 def update_object(ctx: Ctx) -> Reply:
-    return 200, {"data": ctx.catalog.update_object(ctx.path["object"], ctx.data)}
+    changed = ctx.catalog.update_object(ctx.path["object"], ctx.data)
+    ctx.emit_schema("object.updated", changed, object=changed["api_slug"])
+    return 200, {"data": changed}
 
 
 def _parent(ctx: Ctx) -> tuple[str, str, str]:
@@ -70,9 +74,11 @@ def list_attributes(ctx: Ctx) -> Reply:
 
 
 def create_attribute(ctx: Ctx) -> Reply:
-    parent_id, kind, _ = _parent(ctx)
+    parent_id, kind, slug = _parent(ctx)
     catalog = ctx.catalog
-    return 201, {"data": catalog.render_attribute(catalog.create_attribute(parent_id, kind, ctx.data))}
+    made = catalog.render_attribute(catalog.create_attribute(parent_id, kind, ctx.data))
+    ctx.emit_schema("attribute.created", made, **{kind: slug})
+    return 201, {"data": made}
 
 
 def _attribute(ctx: Ctx) -> sqlite3.Row:
@@ -85,8 +91,17 @@ def get_attribute(ctx: Ctx) -> Reply:
 
 
 def update_attribute(ctx: Ctx) -> Reply:
-    catalog = ctx.catalog
-    return 200, {"data": catalog.render_attribute(catalog.update_attribute(_attribute(ctx), ctx.data))}
+    catalog, before = ctx.catalog, _attribute(ctx)
+    changed = catalog.render_attribute(catalog.update_attribute(before, ctx.data))
+    archived = changed["is_archived"] and not before["is_archived"]
+    ctx.emit_schema(f"attribute.{'archived' if archived else 'updated'}", changed, **_owner_slug(ctx))
+    return 200, {"data": changed}
+
+
+def _owner_slug(ctx: Ctx) -> dict[str, str]:
+    """``{"object": slug}`` or ``{"list": slug}``: what the path's attribute belongs to."""
+    _, kind, slug = _parent(ctx)
+    return {kind: slug}
 
 
 def list_select_options(ctx: Ctx) -> Reply:
@@ -97,12 +112,16 @@ def list_select_options(ctx: Ctx) -> Reply:
 
 def create_select_option(ctx: Ctx) -> Reply:
     catalog, attribute = ctx.catalog, _attribute(ctx)
-    return 201, {
-        "data": catalog.render_option(attribute, catalog.create_option(attribute, ctx.data["title"]))
-    }
+    made = catalog.render_option(attribute, catalog.create_option(attribute, ctx.data["title"]))
+    ctx.emit_schema("select-option.created", made, **_owner_slug(ctx), attribute=attribute["api_slug"])
+    return 201, {"data": made}
 
 
 def update_select_option(ctx: Ctx) -> Reply:
     catalog, attribute = ctx.catalog, _attribute(ctx)
-    row = catalog.update_option(attribute, ctx.path["option"], ctx.data)
-    return 200, {"data": catalog.render_option(attribute, row)}
+    before = catalog.option_row(attribute, ctx.path["option"])
+    changed = catalog.render_option(attribute, catalog.update_option(attribute, ctx.path["option"], ctx.data))
+    archived = changed["is_archived"] and before is not None and not before["is_archived"]
+    kind = f"select-option.{'archived' if archived else 'updated'}"
+    ctx.emit_schema(kind, changed, **_owner_slug(ctx), attribute=attribute["api_slug"])
+    return 200, {"data": changed}
