@@ -1,0 +1,386 @@
+"""``Mirror``: a typed replica of the workspace in a SQL database, kept fresh from the change feed.
+
+A first run takes the feed's position, then copies every record, entry, note and task (the
+snapshot), then applies every event after that position. Later runs only apply events. Each
+batch of events is applied in one transaction together with the cursor after it and a log of
+the sequences it applied, so a run stopped at any point resumes where its last commit was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from crm_client import operations
+
+from .._bulk_core.report import Progress, ProgressState
+from .._errors import CursorExpiredError, MirrorError
+from .._progress import renderer
+from ._apply import apply_events, evolve
+from ._destination import Destination
+from ._layout import (
+    TIMESTAMP,
+    TableLayout,
+    child_columns,
+    layout_from_json,
+    layout_json,
+    layout_of,
+    note_columns,
+    note_row,
+    now_utc,
+    task_columns,
+    task_row,
+)
+from ._report import MirrorReport
+from ._verify import VerifyReport, verify
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from .._sync.client import Client
+
+FEED_VERSION = "2026-12-01"  # the first API version with the change feed
+PAGE = 1000
+
+
+_now = now_utc
+
+
+class Mirror:
+    """A replica of objects, lists, notes and tasks in ``url`` (SQLite, PostgreSQL, DuckDB).
+
+    ``objects`` and ``lists`` pick what to mirror (all objects and every list by default);
+    ``soft_delete`` keeps deleted rows with ``_deleted_at`` set instead of removing them.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        url: str,
+        *,
+        objects: Sequence[str] | None = None,
+        lists: Sequence[str] | None = None,
+        soft_delete: bool = False,
+        progress: Progress | bool | None = None,
+    ) -> None:
+        version = client.api_version
+        if version < FEED_VERSION:
+            raise MirrorError(
+                f"The mirror reads the change feed, which API version {version} does not have; "
+                f"use a client at {FEED_VERSION} or later (api_version=None for the latest)."
+            )
+        self.client = client
+        self.db = Destination(url)
+        self.objects = list(objects) if objects is not None else None
+        self.lists = list(lists) if lists is not None else None
+        self.soft_delete = soft_delete
+        self.progress = progress
+        self.layouts: dict[str, TableLayout] = {}  # by table name
+        self.options: dict[str, dict[str, str]] = {}  # attribute id -> option id -> title
+        self.report = MirrorReport(self.db.url)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Mirror:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the public runs ------------------------------------------------------------------
+
+    def run(self) -> MirrorReport:
+        """Snapshot when this database has no mirror yet (or an unfinished one), then apply
+        every event to the feed's head."""
+        started = time.perf_counter()
+        self.report = MirrorReport(self.db.url)
+        with self.db.begin() as connection:
+            state = self.db.state(connection)
+        if state.get("cursor") is None:
+            self._snapshot(state.get("snapshot"))
+        else:
+            self._load(state)
+        self._catch_up()
+        self.report.elapsed = time.perf_counter() - started
+        return self.report
+
+    def follow(self, *, wait: int = 30, stop: Callable[[], bool] | None = None) -> MirrorReport:
+        """``run()``, then long-poll the feed and apply each batch as it comes, until ``stop()``
+        says so or Ctrl-C (which ends cleanly, at a batch boundary)."""
+        self.run()
+        started = time.perf_counter() - self.report.elapsed
+        show = renderer(self.progress, "follow")
+        try:
+            while stop is None or not stop():
+                batch = self._read(wait=wait)
+                self._apply_batch(batch.events, batch.cursor)
+                if batch.events:
+                    newest = batch.events[-1].get("occurred_at")
+                    if isinstance(newest, str):
+                        self.report.lag_seconds = (_now() - dt.datetime.fromisoformat(newest)).total_seconds()
+                if show is not None:
+                    show(ProgressState(self.report.events_applied, 0, None, 0.0, None))
+        except KeyboardInterrupt:
+            pass
+        self.report.elapsed = time.perf_counter() - started
+        return self.report
+
+    def verify(self, *, repair: bool = True) -> VerifyReport:
+        """Catch up, then compare every table with the API, id by id and by a checksum of
+        each row's values; with ``repair`` (the default) rewrite what differs."""
+        self.run()
+        return verify(self, repair=repair)
+
+    def apply(self, events: Iterable[Mapping[str, Any]]) -> int:
+        """Apply events from elsewhere (a webhook ``Router`` at 2026-12-01): each applied once,
+        by sequence, whatever order and however often they come. The cursor stays put. How many
+        were new."""
+        if not self.layouts:
+            with self.db.begin() as connection:
+                state = self.db.state(connection)
+            if state.get("cursor") is None:
+                raise MirrorError(f"{self.db.url} has no mirror yet: run() it first.")
+            self._load(state)
+        fresh = [dict(e) for e in events if isinstance(e.get("sequence"), int)]
+        before = self.report.events_applied
+        self._apply_batch(sorted(fresh, key=lambda e: e["sequence"]), None)
+        return self.report.events_applied - before
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def _plan(self) -> dict[str, TableLayout]:
+        """Every table the mirror holds, from the live metadata."""
+        client = self.client
+        found: dict[str, TableLayout] = {}
+        objects = self.objects if self.objects is not None else [o.api_slug for o in client.objects.list()]
+        for slug in objects:
+            table = layout_of("object", slug, client.attributes.list(slug, show_archived=True))
+            found[table.name] = table
+        lists = self.lists if self.lists is not None else [item.api_slug for item in client.lists.list()]
+        for slug in lists:
+            attributes, _ = client.fetch(operations.LIST_LIST_ATTRIBUTES, slug, show_archived=True)
+            table = layout_of("list", slug, attributes.data)
+            found[table.name] = table
+        return found
+
+    def _define(self, table: TableLayout) -> None:
+        columns = table.main_columns()
+        if self.soft_delete:
+            columns.append(("_deleted_at", TIMESTAMP))
+        self.db.define(table.name, columns, [table.key])
+        for attribute in table.children():
+            assert attribute.child is not None
+            self.db.define(attribute.child, child_columns(table, attribute), [table.key, "position"])
+
+    def _define_activity(self) -> None:
+        extra = [("_deleted_at", TIMESTAMP)] if self.soft_delete else []
+        self.db.define("notes", note_columns() + extra, ["note_id"])
+        self.db.define("tasks", task_columns() + extra, ["task_id"])
+
+    def _create(self, connection: Connection, table: TableLayout, *, fresh: bool) -> None:
+        """Create ``table`` and its child tables (dropping them first when ``fresh``)."""
+        names = [table.name, *(a.child for a in table.children() if a.child)]
+        for name in names:
+            if fresh:
+                self.db.drop(connection, name)
+            self.db.create(connection, name)
+
+    def _check_hand_edits(self, connection: Connection) -> None:
+        """A table whose columns are not the ones the mirror made was edited by hand: say which."""
+        for name, table in self.db.tables.items():
+            existing = self.db.existing_columns(connection, name)
+            if existing is None:
+                continue
+            expected = [c.name for c in table.columns]
+            if sorted(existing) != sorted(expected):
+                missing = sorted(set(expected) - set(existing))
+                extra = sorted(set(existing) - set(expected))
+                raise MirrorError(
+                    f"{self.db.url}: table {name!r} is not as the mirror left it "
+                    f"(missing columns: {', '.join(missing) or 'none'}; "
+                    f"unknown columns: {', '.join(extra) or 'none'}). "
+                    "Drop the table (the next run rebuilds it) or mirror into another database."
+                )
+
+    def _load(self, state: Mapping[str, Any]) -> None:
+        """The layouts saved with the mirror, and any drift since (new attributes, tables)."""
+        saved = state.get("layouts") or {}
+        self.options = state.get("options") or {}
+        self.objects = state.get("objects", self.objects)
+        self.lists = state.get("lists", self.lists)
+        self.soft_delete = bool(state.get("soft_delete", self.soft_delete))
+        planned = self._plan()
+        self._define_activity()
+        with self.db.begin() as connection:
+            for name, _table in planned.items():
+                if name in saved:
+                    old = layout_from_json(saved[name])
+                    self._define(old)
+                    self.layouts[name] = old
+            self._check_hand_edits(connection)
+        self._evolve(planned)
+
+    # -- snapshot ---------------------------------------------------------------------------
+
+    def _snapshot(self, unfinished: Mapping[str, Any] | None) -> None:
+        """Copy everything, from a feed position taken first; an unfinished snapshot resumes."""
+        start = unfinished["cursor"] if unfinished else self.client.events.head()
+        done: list[str] = list(unfinished["done"]) if unfinished else []
+        self.layouts = self._plan()
+        self._define_activity()
+        for table in self.layouts.values():
+            self._define(table)
+        self.options = self._fetch_options(self.layouts.values())
+        with self.db.begin() as connection:
+            self.db.save_state(connection, snapshot={"cursor": start, "done": done})
+        for table in self.layouts.values():
+            if table.name not in done:
+                self._copy_table(table)
+                done.append(table.name)
+                with self.db.begin() as connection:
+                    self.db.save_state(connection, snapshot={"cursor": start, "done": done})
+        if "notes+tasks" not in done:
+            self._copy_activity()
+        with self.db.begin() as connection:
+            self.db.save_state(
+                connection,
+                cursor=start,
+                snapshot=None,
+                layouts={name: layout_json(t) for name, t in self.layouts.items()},
+                options=self.options,
+                objects=self.objects,
+                lists=self.lists,
+                soft_delete=self.soft_delete,
+            )
+        self.report.cursor = start
+
+    def _items(self, table: TableLayout) -> Iterator[list[dict[str, Any]]]:
+        """Every record or entry of ``table``, a page (the API's JSON) at a time."""
+        if table.kind == "object":
+            for records in self.client.records(table.slug).where().page_size(PAGE).pages():
+                yield [record.to_dict() for record in records.items]
+        else:
+            for entries in self.client.entries(table.slug).query(page_size=PAGE).pages():
+                yield [entry.to_dict() for entry in entries.items]
+
+    def _copy_table(self, table: TableLayout) -> int:
+        show = renderer(self.progress, f"snapshot {table.name}")
+        started, copied = time.perf_counter(), 0
+        with self.db.begin() as connection:
+            self._create(connection, table, fresh=True)
+        for items in self._items(table):
+            with self.db.begin() as connection:
+                self._write(connection, table, items, 0)
+            copied += len(items)
+            if show is not None:
+                elapsed = time.perf_counter() - started
+                show(ProgressState(copied, 0, None, copied / elapsed if elapsed else 0.0, None))
+        self.report.snapshot_rows[table.name] = copied
+        return copied
+
+    def _copy_activity(self) -> None:
+        at = _now()
+        with self.db.begin() as connection:
+            for name in ("notes", "tasks"):
+                self.db.drop(connection, name)
+                self.db.create(connection, name)
+            notes = [note_row(n.to_dict(), 0, at) for n in self.client.notes.list()]
+            tasks = [task_row(t.to_dict(), 0, at) for t in self.client.tasks.list()]
+            self.db.replace(connection, "notes", "note_id", [], notes)
+            self.db.replace(connection, "tasks", "task_id", [], tasks)
+        self.report.snapshot_rows["notes"], self.report.snapshot_rows["tasks"] = len(notes), len(tasks)
+
+    def _fetch_options(self, tables: Iterable[TableLayout]) -> dict[str, dict[str, str]]:
+        """The titles of every select and status option, by attribute id and option id."""
+        out: dict[str, dict[str, str]] = {}
+        for table in tables:
+            if table.kind != "object":
+                continue
+            for attribute in self.client.attributes.list(table.slug):
+                if attribute.type in ("select", "status"):
+                    options = self.client.attributes.list_options(
+                        table.slug, attribute.api_slug, show_archived=True
+                    )
+                    out[attribute.id.attribute_id] = {o.id.option_id: o.title for o in options}
+        return out
+
+    # -- applying ---------------------------------------------------------------------------
+
+    def _write(
+        self,
+        connection: Connection,
+        table: TableLayout,
+        items: Sequence[Mapping[str, Any]],
+        sequence: int | Sequence[int],
+    ) -> None:
+        """Replace the rows of ``items`` (records or entries) and their child rows."""
+        at = _now()
+        mains, keys = [], []
+        children: dict[str, list[dict[str, Any]]] = {a.child: [] for a in table.children() if a.child}
+        for index, item in enumerate(items):
+            seq = sequence if isinstance(sequence, int) else sequence[index]
+            row, child_rows = table.rows(item, seq, at)
+            if self.soft_delete:
+                row["_deleted_at"] = None
+            mains.append(row)
+            keys.append(row[table.key])
+            for name, rows in child_rows.items():
+                children[name].extend(rows)
+        self.db.replace(connection, table.name, table.key, keys, mains)
+        for name, rows in children.items():
+            self.db.replace(connection, name, table.key, keys, rows)
+        self.report.rows_written += len(mains)
+
+    def _remove(self, connection: Connection, table: TableLayout, keys: Sequence[str]) -> None:
+        if self.soft_delete:
+            self.db.mark_deleted(connection, table.name, table.key, keys, _now())
+        else:
+            self.db.delete(connection, table.name, table.key, keys)
+            for attribute in table.children():
+                assert attribute.child is not None
+                self.db.delete(connection, attribute.child, table.key, keys)
+        self.report.rows_deleted += len(keys)
+
+    def _read(self, *, wait: int = 0) -> Any:
+        with self.db.begin() as connection:
+            cursor = self.db.state(connection).get("cursor")
+        try:
+            return self.client.events.read(cursor=cursor, limit=PAGE, wait=wait)
+        except CursorExpiredError:
+            self._resync()
+            return self.client.events.read(cursor=self.report.cursor, limit=PAGE, wait=0)
+
+    def _resync(self) -> None:
+        with self.db.begin() as connection:
+            self.db.save_state(connection, cursor=None, snapshot=None)
+        self.report.resynced = True
+        self._snapshot(None)
+
+    def _catch_up(self) -> None:
+        while True:
+            batch = self._read()
+            self._apply_batch(batch.events, batch.cursor)
+            if not batch.has_more:
+                self.report.cursor = batch.cursor
+                return
+
+    def _apply_batch(self, events: Sequence[Mapping[str, Any]], cursor: str | None) -> None:
+        """Apply ``events`` (oldest first) and move the cursor, in one transaction."""
+        with self.db.begin() as connection:
+            seen = self.db.applied(connection, [e["sequence"] for e in events if "sequence" in e])
+            fresh = [e for e in events if e.get("sequence") not in seen]
+            apply_events(self, connection, fresh)
+            self.db.log(connection, fresh, _now())
+            if cursor is not None:
+                self.db.save_state(connection, cursor=cursor)
+        self.report.events_applied += len(fresh)
+        if cursor is not None:
+            self.report.cursor = cursor
+
+    def _evolve(self, planned: Mapping[str, TableLayout]) -> None:
+        """Bring the tables to ``planned`` (see ``_apply.evolve``), in one transaction."""
+        with self.db.begin() as connection:
+            evolve(self, planned, connection)

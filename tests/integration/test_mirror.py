@@ -1,0 +1,268 @@
+"""overlay.mirror against the sandbox over HTTP, into SQLite, a real PostgreSQL cluster and DuckDB."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import overlay
+from overlay.mirror import Mirror
+
+from .postgres import postgres_cluster
+
+KINDS = ("sqlite", "postgresql", "duckdb")
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox() -> Iterator[overlay.Sandbox]:
+    with overlay.Sandbox(read_rate=None, write_rate=None, seed_data=True) as sb:
+        yield sb
+
+
+NewUrl = Callable[[str], str]
+
+
+@pytest.fixture
+def new_url(tmp_path: Path, request: pytest.FixtureRequest) -> NewUrl:
+    """A fresh, empty database of a kind: a file for SQLite and DuckDB, a new database on
+    the module's PostgreSQL cluster."""
+
+    def make(kind: str) -> str:
+        n = next(_numbers)
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path}/mirror{n}.db"
+        if kind == "duckdb":
+            return f"duckdb:///{tmp_path}/mirror{n}.duckdb"
+        base: str = request.getfixturevalue("postgres")
+        engine = sa.create_engine(
+            base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
+        with engine.connect() as connection:
+            connection.execute(sa.text(f"CREATE DATABASE mirror{n}"))
+        engine.dispose()
+        return base.rsplit("/", 1)[0] + f"/mirror{n}"
+
+    return make
+
+
+def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            return [tuple(r) for r in connection.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
+
+
+def api_ids(crm: overlay.Client, obj: str) -> set[str]:
+    return {r.id for r in crm.records(obj).where()}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_snapshot_then_changes_and_deletes_follow(
+    sandbox: overlay.Sandbox, new_url: NewUrl, kind: str
+) -> None:
+    crm, url = sandbox.client, new_url(kind)
+    with Mirror(crm, url) as mirror:
+        first = mirror.run()
+        assert first.snapshot_rows["people"] == len(api_ids(crm, "people")) > 0
+        people = crm.records("people")
+        ada = people.create(
+            {"name": "Ada Lovelace", "email_addresses": ["ada@example.com", "ada@king.example"]}
+        )
+        people.update(ada.id, {"job_title": "Analyst"})
+        gone = next(r for r in people.where() if r.id != ada.id)
+        people.delete(gone.id)
+        second = mirror.run()
+        assert second.events_applied == 3 and not second.snapshot_rows
+        assert mirror.verify(repair=False).ok
+    assert {r[0] for r in rows(url, "SELECT record_id FROM people")} == api_ids(crm, "people")
+    assert rows(url, f"SELECT name_first, name_last, job_title FROM people WHERE record_id = '{ada.id}'") == [
+        ("Ada", "Lovelace", "Analyst")
+    ]
+    emails = rows(
+        url, f"SELECT position, value FROM people__email_addresses WHERE record_id = '{ada.id}' ORDER BY 1"
+    )
+    assert emails == [(0, "ada@example.com"), (1, "ada@king.example")]
+    assert rows(url, f"SELECT COUNT(*) FROM people__email_addresses WHERE record_id = '{gone.id}'") == [(0,)]
+    sequences = [r[0] for r in rows(url, "SELECT sequence FROM _crm_mirror_log ORDER BY 1")]
+    assert len(sequences) == len(set(sequences)) == 3
+
+
+def test_typed_columns(sandbox: overlay.Sandbox, new_url: NewUrl) -> None:
+    crm, url = sandbox.client, new_url("sqlite")
+    crm.attributes.create("deals", title="Closed on", api_slug="closed_on", type="date")
+    crm.attributes.create("deals", title="Won", api_slug="won", type="checkbox")
+    deal = crm.records("deals").create(
+        {
+            "name": "Big",
+            "value": {"amount_minor": 123456, "currency_code": "EUR"},
+            "closed_on": "2026-11-30",
+            "won": True,
+        }
+    )
+    with Mirror(crm, url) as mirror:
+        mirror.run()
+    found = rows(
+        url, f"SELECT value_minor, value_currency, closed_on, won FROM deals WHERE record_id = '{deal.id}'"
+    )
+    assert found == [(123456, "EUR", "2026-11-30", 1)]
+
+
+def test_soft_delete_keeps_the_row_with_deleted_at(sandbox: overlay.Sandbox, new_url: NewUrl) -> None:
+    crm, url = sandbox.client, new_url("sqlite")
+    with Mirror(crm, url, soft_delete=True) as mirror:
+        mirror.run()
+        person = crm.records("people").create({"name": "Kept"})
+        crm.records("people").delete(person.id)
+        mirror.run()
+    assert rows(url, f"SELECT _deleted_at IS NOT NULL FROM people WHERE record_id = '{person.id}'") == [(1,)]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_schema_drift_adds_columns_child_tables_and_renames_options(
+    sandbox: overlay.Sandbox, new_url: NewUrl, kind: str
+) -> None:
+    crm, url = sandbox.client, new_url(kind)
+    with Mirror(crm, url) as mirror:
+        mirror.run()
+        crm.attributes.create("companies", title="Tier", api_slug="tier", type="select")
+        gold = crm.attributes.create_option("companies", "tier", title="Gold")
+        crm.attributes.create("companies", title="Tags", api_slug="tags", type="text", is_multiselect=True)
+        acme = crm.records("companies").create({"name": "Acme", "tier": "Gold", "tags": ["a", "b"]})
+        report = mirror.run()
+        assert "companies.tier" in report.columns_added and "companies__tags" in report.tables_added
+        crm.attributes.update_option("companies", "tier", gold.id.option_id, title="Platinum")
+        renamed = mirror.run()
+        assert renamed.options_renamed == 1
+        assert mirror.verify(repair=False).ok
+    assert rows(url, f"SELECT tier FROM companies WHERE record_id = '{acme.id}'") == [("Platinum",)]
+    assert rows(
+        url, f"SELECT value FROM companies__tags WHERE record_id = '{acme.id}' ORDER BY position"
+    ) == [
+        ("a",),
+        ("b",),
+    ]
+
+
+def test_lists_notes_and_tasks_are_mirrored(sandbox: overlay.Sandbox, new_url: NewUrl) -> None:
+    crm, url = sandbox.client, new_url("sqlite")
+    crm.lists.create(name="Sales", api_slug="sales", parent_objects=["people"])
+    person = crm.records("people").create({"name": "Listed"})
+    with Mirror(crm, url) as mirror:
+        mirror.run()
+        entry = crm.entries("sales").create(parent_object="people", parent_record_id=person.id)
+        note = crm.notes.create(
+            parent_object="people", parent_record_id=person.id, title="Call", content="Soon"
+        )
+        crm.tasks.create(content="Follow up", deadline_at="2026-12-24T09:00:00Z")
+        mirror.run()
+        crm.entries("sales").delete(entry.id)
+        crm.notes.delete(note.id)
+        mirror.run()
+        assert mirror.verify(repair=False).ok
+    assert rows(url, "SELECT COUNT(*) FROM list_sales") == [(0,)]
+    assert rows(url, "SELECT COUNT(*) FROM notes") == [(0,)]
+    assert rows(url, "SELECT content, is_completed FROM tasks") == [("Follow up", 0)]
+
+
+def test_verify_finds_and_repairs_what_differs(sandbox: overlay.Sandbox, new_url: NewUrl) -> None:
+    crm, url = sandbox.client, new_url("sqlite")
+    with Mirror(crm, url) as mirror:
+        mirror.run()
+        some = sorted(api_ids(crm, "people"))
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(f"UPDATE people SET job_title = 'tampered' WHERE record_id = '{some[0]}'")
+            )
+            connection.execute(sa.text(f"DELETE FROM people WHERE record_id = '{some[1]}'"))
+            connection.execute(sa.text("INSERT INTO people (record_id) VALUES ('not-in-the-api')"))
+        engine.dispose()
+        found = mirror.verify()
+        people = next(t for t in found.tables if t.table == "people")
+        assert (people.different, people.missing, people.extra) == ([some[0]], [some[1]], ["not-in-the-api"])
+        assert mirror.verify(repair=False).ok, "repaired"
+
+
+def test_an_expired_cursor_resyncs_in_full(new_url: NewUrl) -> None:
+    import time
+
+    with overlay.Sandbox(read_rate=None, write_rate=None, event_retention=0.5) as sb:
+        crm, url = sb.client, new_url("sqlite")
+        with Mirror(crm, url) as mirror:
+            mirror.run()
+            crm.records("people").create({"name": "While away"})
+            time.sleep(1.2)
+            crm.records("people").create({"name": "Sweeper"})
+            report = mirror.run()
+            assert report.resynced and mirror.verify(repair=False).ok
+
+
+def test_webhook_events_apply_once_each(sandbox: overlay.Sandbox, new_url: NewUrl) -> None:
+    crm, url = sandbox.client, new_url("sqlite")
+    with Mirror(crm, url) as mirror:
+        mirror.run()
+        head = crm.events.head()
+        crm.records("people").create({"name": "Via webhook"})
+        events = crm.events.read(cursor=head).events
+        assert mirror.apply(events) == 1
+        assert mirror.apply(events + events) == 0, "redelivered events are applied once"
+    assert rows(url, "SELECT COUNT(*) FROM people WHERE name_full = 'Via webhook'") == [(1,)]
+
+
+def test_follow_applies_writes_as_they_happen(sandbox: overlay.Sandbox, new_url: NewUrl) -> None:
+    crm, url = sandbox.client, new_url("sqlite")
+    stop = threading.Event()
+    with Mirror(crm, url) as mirror:
+        mirror.run()
+        follower = threading.Thread(target=mirror.follow, kwargs={"wait": 1, "stop": stop.is_set})
+        follower.start()
+        person = crm.records("people").create({"name": "Followed"})
+        deadline = __import__("time").monotonic() + 10
+        while not rows(url, f"SELECT 1 FROM people WHERE record_id = '{person.id}'"):
+            assert __import__("time").monotonic() < deadline
+        stop.set()
+        follower.join(timeout=10)
+        assert not follower.is_alive()
+
+
+def test_bad_destinations_and_versions_are_named(sandbox: overlay.Sandbox, tmp_path: Path) -> None:
+    crm = sandbox.client
+    with pytest.raises(overlay.MirrorError, match="'mysql' is not one of them"):
+        Mirror(crm, "mysql://u:hunter2@localhost/db")
+    with pytest.raises(overlay.MirrorError, match="Cannot reach the database") as caught:
+        Mirror(crm, "postgresql://crm:hunter2@127.0.0.1:1/nowhere")
+    assert "hunter2" not in str(caught.value)
+    with pytest.raises(overlay.MirrorError, match="not a database URL"):
+        Mirror(crm, "::::")
+    with (
+        sandbox.connect(api_version="2026-04-01") as old,
+        pytest.raises(overlay.MirrorError, match="2026-12-01"),
+    ):
+        Mirror(old, f"sqlite:///{tmp_path}/x.db")
+    url = f"sqlite:///{tmp_path}/edited.db"
+    with Mirror(crm, url) as mirror:
+        mirror.run()
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE people ADD COLUMN my_notes TEXT"))
+    engine.dispose()
+    with (
+        pytest.raises(overlay.MirrorError, match=r"table .people. is not as the mirror left it.*my_notes"),
+        Mirror(crm, url) as m,
+    ):
+        m.run()
