@@ -20,11 +20,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._errors import APIError, ConfigurationError, CRMError, InvalidArgumentError
-from . import export, import_, migrate, query, sandbox, webhooks
+from . import export, import_, migrate, mirror, query, sandbox, webhooks
 from ._common import add_group
 
 # The command groups, in the order `crm -h` lists them.
-GROUPS = (sandbox, query, import_, export, migrate, webhooks)
+GROUPS = (sandbox, query, import_, export, mirror, migrate, webhooks)
 
 SECRET_VARIABLES = ("CRM_API_KEY", "CRM_WEBHOOK_SECRET")
 
