@@ -66,6 +66,8 @@ class Destination:
         self.kind = backend
         try:
             self.engine: Engine = sa.create_engine(parsed)
+            if backend == "sqlite":
+                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             with self.engine.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
         except ImportError as exc:
@@ -220,6 +222,15 @@ class Destination:
 
 def column_names(table: sa.Table) -> list[str]:
     return names_of((c.name, "") for c in table.columns)
+
+
+def _sqlite_pragmas(connection: Any, _: Any) -> None:
+    """Write-ahead logging: readers of the mirror are not blocked while it writes, and a
+    commit syncs the log only (still durable across a killed process)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
 
 
 def _first_line(exc: BaseException) -> str:

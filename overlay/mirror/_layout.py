@@ -115,6 +115,19 @@ class TableLayout:
     def children(self) -> list[AttributeLayout]:
         return [a for a in self.attributes.values() if a.multi]
 
+    def _plan(self) -> list[tuple[str, str, str | None, list[str], dict[str, None]]]:
+        """Per attribute: (slug, type, child table or None, its column names, its empty
+        cells), worked out once per set of attributes."""
+        cached = self.__dict__.get("_planned")
+        if cached is not None and cached[0] == len(self.attributes):
+            return cached[1]  # type: ignore[no-any-return]
+        plan = []
+        for slug, a in self.attributes.items():
+            names = a.column_names("value" if a.multi else slug)
+            plan.append((slug, a.type, a.child if a.multi else None, names, dict.fromkeys(names)))
+        self.__dict__["_planned"] = (len(self.attributes), plan)
+        return plan
+
     def signature(self) -> dict[str, Any]:
         """What must stay the same for the table to be updated in place."""
         return {slug: a.as_json() for slug, a in self.attributes.items()}
@@ -141,24 +154,18 @@ class TableLayout:
             values = item.get("values") or {}
         key = row[self.key]
         children: dict[str, list[dict[str, Any]]] = {}
-        for slug, attribute in self.attributes.items():
-            given = values.get(slug) or []
-            if attribute.multi:
-                assert attribute.child is not None
-                children[attribute.child] = [
-                    {
-                        self.key: key,
-                        "position": position,
-                        **dict(
-                            zip(attribute.column_names("value"), cells(attribute.type, value), strict=True)
-                        ),
-                        "_sequence": sequence,
-                    }
-                    for position, value in enumerate(given)
-                ]
+        for slug, kind, child, names, empty in self._plan():
+            given = values.get(slug)
+            if child is not None:
+                rows = children[child] = []
+                for position, value in enumerate(given or ()):
+                    one = {self.key: key, "position": position, "_sequence": sequence}
+                    one.update(zip(names, cells(kind, value), strict=True))
+                    rows.append(one)
+            elif given:
+                row.update(zip(names, cells(kind, given[0]), strict=True))
             else:
-                found = cells(attribute.type, given[0]) if given else (None,) * len(attribute.columns)
-                row.update(zip(attribute.column_names(slug), found, strict=True))
+                row.update(empty)
         row["_synced_at"], row["_sequence"] = synced_at, sequence
         return row, children
 

@@ -9,9 +9,11 @@ the sequences it applied, so a run stopped at any point resumes where its last c
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crm_client import operations
 
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
     from .._sync.client import Client
 
+T = TypeVar("T")
 FEED_VERSION = "2026-12-01"  # the first API version with the change feed
 PAGE = 1000
 
@@ -229,21 +232,36 @@ class Mirror:
         """Copy everything, from a feed position taken first; an unfinished snapshot resumes."""
         start = unfinished["cursor"] if unfinished else self.client.events.head()
         done: list[str] = list(unfinished["done"]) if unfinished else []
-        self.layouts = self._plan()
+        planned = self._plan()
+        # A table copied before an interruption keeps the layout it was made with; the
+        # schema may have moved on since, so it is evolved to the plan once all are copied.
+        finished = {
+            name: layout_from_json(saved)
+            for name, saved in ((unfinished or {}).get("layouts") or {}).items()
+            if name in done and name in planned
+        }
+        self.layouts = {name: finished.get(name, table) for name, table in planned.items()}
         self._define_activity()
         for table in self.layouts.values():
             self._define(table)
         self.options = self._fetch_options(self.layouts.values())
+
+        def progress() -> dict[str, Any]:
+            layouts = {name: layout_json(self.layouts[name]) for name in done if name in self.layouts}
+            return {"cursor": start, "done": done, "layouts": layouts}
+
         with self.db.begin() as connection:
-            self.db.save_state(connection, snapshot={"cursor": start, "done": done})
+            self.db.save_state(connection, snapshot=progress())
         for table in self.layouts.values():
             if table.name not in done:
                 self._copy_table(table)
                 done.append(table.name)
                 with self.db.begin() as connection:
-                    self.db.save_state(connection, snapshot={"cursor": start, "done": done})
+                    self.db.save_state(connection, snapshot=progress())
         if "notes+tasks" not in done:
             self._copy_activity()
+        if finished:
+            self._evolve(planned)
         with self.db.begin() as connection:
             self.db.save_state(
                 connection,
@@ -271,9 +289,9 @@ class Mirror:
         started, copied = time.perf_counter(), 0
         with self.db.begin() as connection:
             self._create(connection, table, fresh=True)
-        for items in self._items(table):
+        for items in _prefetched(self._items(table)):
             with self.db.begin() as connection:
-                self._write(connection, table, items, 0)
+                self._write(connection, table, items, 0, fresh=True)
             copied += len(items)
             if show is not None:
                 elapsed = time.perf_counter() - started
@@ -315,8 +333,11 @@ class Mirror:
         table: TableLayout,
         items: Sequence[Mapping[str, Any]],
         sequence: int | Sequence[int],
+        *,
+        fresh: bool = False,
     ) -> None:
-        """Replace the rows of ``items`` (records or entries) and their child rows."""
+        """Replace the rows of ``items`` (records or entries) and their child rows (only
+        insert them when ``fresh``: a table being filled holds none of them)."""
         at = _now()
         mains, keys = [], []
         children: dict[str, list[dict[str, Any]]] = {a.child: [] for a in table.children() if a.child}
@@ -329,9 +350,10 @@ class Mirror:
             keys.append(row[table.key])
             for name, rows in child_rows.items():
                 children[name].extend(rows)
-        self.db.replace(connection, table.name, table.key, keys, mains)
+        replaced = [] if fresh else keys
+        self.db.replace(connection, table.name, table.key, replaced, mains)
         for name, rows in children.items():
-            self.db.replace(connection, name, table.key, keys, rows)
+            self.db.replace(connection, name, table.key, replaced, rows)
         self.report.rows_written += len(mains)
 
     def _remove(self, connection: Connection, table: TableLayout, keys: Sequence[str]) -> None:
@@ -384,3 +406,41 @@ class Mirror:
         """Bring the tables to ``planned`` (see ``_apply.evolve``), in one transaction."""
         with self.db.begin() as connection:
             evolve(self, planned, connection)
+
+
+def _prefetched(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``pages``, read ahead in a thread (up to ``depth`` pages): the next page downloads
+    while this one is written. What the reader raises is raised here."""
+    ahead: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    done = threading.Event()
+
+    def offer(item: tuple[bool, Any]) -> bool:
+        while not done.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False  # the consumer left
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not offer((True, page)):
+                    return
+            offer((False, None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            offer((False, exc))
+
+    reader = threading.Thread(target=read, name="mirror-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            more, value = ahead.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        done.set()

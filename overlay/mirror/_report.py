@@ -27,8 +27,8 @@ class MirrorReport:
         parts = []
         if self.snapshot_rows:
             total = sum(self.snapshot_rows.values())
-            parts.append(f"snapshot: {total:,} rows in {len(self.snapshot_rows)} tables")
-        parts.append(f"{self.events_applied:,} events applied")
+            parts.append(f"snapshot: {count(total, 'row')} in {count(len(self.snapshot_rows), 'table')}")
+        parts.append(f"{count(self.events_applied, 'event')} applied")
         if self.resynced:
             parts.append("the cursor had expired: resynced in full")
         for label, items in (("tables added", self.tables_added), ("columns added", self.columns_added),
@@ -36,7 +36,12 @@ class MirrorReport:
             if items:
                 parts.append(f"{label}: {', '.join(items)}")
         if self.options_renamed:
-            parts.append(f"{self.options_renamed} rows of renamed options updated")
+            parts.append(f"{count(self.options_renamed, 'row')} of renamed options updated")
         if self.lag_seconds is not None:
             parts.append(f"lag {self.lag_seconds:.2f} s")
         return f"mirror {self.url}: " + "; ".join(parts) + f" ({self.elapsed:.1f} s)"
+
+
+def count(n: int, noun: str) -> str:
+    """``1 row``, ``2 rows``, ``1,000 rows``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._layout import SYSTEM_COLUMNS, TableLayout, note_row, now_utc, task_row
+from ._report import count
 
 if TYPE_CHECKING:
     from ._apply import Mirror
@@ -53,7 +54,7 @@ class VerifyReport:
                     + (" (repaired)" if self.repaired else "")
                 )
             )
-            lines.append(f"{t.table}: {t.checked:,} rows, {state}")
+            lines.append(f"{t.table}: {count(t.checked, 'row')}, {state}")
         return "\n".join(lines)
 
 

@@ -132,6 +132,32 @@ def test_soft_delete_keeps_the_row_with_deleted_at(sandbox: overlay.Sandbox, new
     assert rows(url, f"SELECT _deleted_at IS NOT NULL FROM people WHERE record_id = '{person.id}'") == [(1,)]
 
 
+def test_an_interrupted_snapshot_resumes_with_the_schema_it_missed(
+    sandbox: overlay.Sandbox, new_url: NewUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crm, url = sandbox.client, new_url("sqlite")
+    copy, copied = Mirror._copy_table, []
+
+    def copy_one_then_die(self: Mirror, table: Any) -> int:
+        if copied:
+            raise KeyboardInterrupt  # the process ends after the first table
+        copied.append(table.name)
+        return copy(self, table)
+
+    monkeypatch.setattr(Mirror, "_copy_table", copy_one_then_die)
+    with Mirror(crm, url) as mirror, pytest.raises(KeyboardInterrupt):
+        mirror.run()
+    monkeypatch.undo()
+    first = copied[0]
+    crm.attributes.create(first, title="Late", api_slug="late", type="text")
+    late = crm.records(first).create({"late": "here"})
+    with Mirror(crm, url) as mirror:
+        report = mirror.run()
+        assert f"{first}.late" in report.columns_added
+        assert mirror.verify(repair=False).ok
+    assert rows(url, f"SELECT late FROM {first} WHERE record_id = '{late.id}'") == [("here",)]
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_schema_drift_adds_columns_child_tables_and_renames_options(
     sandbox: overlay.Sandbox, new_url: NewUrl, kind: str
