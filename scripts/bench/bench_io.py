@@ -8,6 +8,9 @@ endpoint. Its time and its peak RSS (VmHWM) are measured in the child.
 Export: the same 100,000 records, exported to JSON lines by ``query.export`` and by a
 raw httpx loop that pages through the query endpoint and writes each record as a line,
 alternating, each in its own process; the ratio is the raw loop's time over the export's.
+
+Mirror: the first run of ``overlay.mirror`` (snapshot of the companies into a new SQLite
+file), in its own process between the exports; the ratio is the export's time over its own.
 """
 
 from __future__ import annotations
@@ -44,6 +47,19 @@ with overlay.Client(api_key=token, base_url=url) as crm:
     report = crm.records("companies").export(path)
 elapsed = time.perf_counter() - start
 assert report.rows == int(sys.argv[4]), report
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(elapsed, hwm)
+"""
+MIRROR = """
+import sys, time, overlay
+from overlay.mirror import Mirror
+url, token, path = sys.argv[1:4]
+start = time.perf_counter()
+with overlay.Client(api_key=token, base_url=url) as crm:
+    with Mirror(crm, f"sqlite:///{path}", objects=["companies"], lists=[]) as mirror:
+        report = mirror.run()
+elapsed = time.perf_counter() - start
+assert report.snapshot_rows["companies"] == int(sys.argv[4]), report
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(elapsed, hwm)
 """
@@ -95,13 +111,16 @@ def run() -> list[Result]:
         source = Path(folder) / "companies.csv"
         _write_csv(source)
         imported, import_rss = _child(IMPORT, sandbox, source)
-        exports, raws, export_rss = [], [], 0.0
-        for _ in range(3):
+        exports, raws, mirrors, export_rss, mirror_rss = [], [], [], 0.0, 0.0
+        for round in range(3):
             seconds, rss = _child(EXPORT, sandbox, Path(folder) / "export.jsonl")
             exports.append(seconds)
             export_rss = max(export_rss, rss)
             raws.append(_child(RAW, sandbox, Path(folder) / "raw.jsonl")[0])
-    export, raw = statistics.median(exports), statistics.median(raws)
+            seconds, rss = _child(MIRROR, sandbox, Path(folder) / f"mirror{round}.db")
+            mirrors.append(seconds)
+            mirror_rss = max(mirror_rss, rss)
+    export, raw, mirror = statistics.median(exports), statistics.median(raws), statistics.median(mirrors)
     return [
         Result(
             "import_100k_csv_seconds_vs_60",
@@ -124,6 +143,22 @@ def run() -> list[Result]:
             "a raw httpx page loop writing each record as a line",
             better="higher",
             detail=f"export {export:.1f} s vs raw {raw:.1f} s (median of 3), peak RSS {export_rss:.0f} MB",
+        ),
+        Result(
+            "mirror_100k_sqlite_vs_export",
+            export / mirror,
+            0.8,
+            "the export of the same records to JSON lines (its throughput)",
+            better="higher",
+            detail=f"first mirror run {mirror:.1f} s ({N / mirror:,.0f} records/s) vs export {export:.1f} s "
+            f"(median of 3), peak RSS {mirror_rss:.0f} MB",
+        ),
+        Result(
+            "mirror_100k_peak_rss_vs_150mb",
+            mirror_rss / 150,
+            1.0,
+            "the 150 MB budget",
+            detail=f"peak RSS {mirror_rss:.0f} MB in the mirroring process",
         ),
         Result(
             "export_100k_jsonl_peak_rss_vs_100mb",

@@ -17,6 +17,7 @@ import bench_bulk  # noqa: E402
 import bench_client  # noqa: E402
 import bench_io  # noqa: E402
 import bench_migrations  # noqa: E402
+import bench_mirror  # noqa: E402
 import bench_parse  # noqa: E402
 import bench_query  # noqa: E402
 import bench_sandbox  # noqa: E402
@@ -25,7 +26,7 @@ from _harness import Result  # noqa: E402
 
 BENCHMARKS = [
     bench_parse, bench_client, bench_query, bench_bulk,
-    bench_sandbox, bench_webhooks, bench_io, bench_migrations,
+    bench_sandbox, bench_webhooks, bench_io, bench_migrations, bench_mirror,
 ]  # fmt: skip
 RESULTS = HERE.parents[1] / ".bench" / "results.json"
 
