@@ -4,8 +4,9 @@ It shows the generated client's models at work on the API's JSON (typed values, 
 newer server's unknown values become, the error for a body that does not fit), then
 starts the sandbox and uses ``overlay.Client`` on it: queries, pages, included records,
 errors that suggest a fix, retries under injected faults, bulk writes, the async client,
-a webhook delivery received, verified and dispatched, an import and an export, and
-the same code against a workspace pinned to an older API version.
+a webhook delivery received, verified and dispatched, the workspace mirrored into SQLite
+and followed through the change feed, an import and an export, and the same code against
+a workspace pinned to an older API version.
 """
 
 from __future__ import annotations
@@ -177,12 +178,13 @@ def sandbox_step() -> None:
             print(f"- {line}")
 
     webhooks_step()
+    mirror_step()
     import_export_step()
     versions_step()
 
 
 def versions_step() -> None:
-    step("11. API versions: code of the latest version against a workspace pinned to 2025-01-01")
+    step("12. API versions: code of the latest version against a workspace pinned to 2025-01-01")
     import datetime as dt
 
     import httpx
@@ -225,7 +227,7 @@ def versions_step() -> None:
 
 
 def import_export_step() -> None:
-    step("10. Import a CSV (checked first), query it, export it")
+    step("11. Import a CSV (checked first), query it, export it")
     import tempfile
 
     source = Path(__file__).parent / "data" / "contacts.csv"
@@ -290,6 +292,46 @@ def webhooks_step() -> None:
         for attempt in crm.webhooks.deliveries(hook.id.webhook_id):
             outcome = f"{attempt.status.value} ({attempt.response_status_code})"
             print(f"  the API's log: {attempt.message_id} attempt {attempt.attempt}: {outcome}")
+
+
+def mirror_step() -> None:
+    step("10. The workspace in SQLite, kept in step by the change feed (deletes included)")
+    import sqlite3
+    import threading
+
+    from overlay.mirror import Mirror
+
+    with overlay.Sandbox(seed_data=True) as sb, tempfile.TemporaryDirectory() as folder:
+        crm, path = sb.client, Path(folder) / "crm.db"
+        db = sqlite3.connect(path)
+        with Mirror(crm, f"sqlite:///{path}") as mirror:
+            print(mirror.run().summary())
+            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            print(f"tables: {', '.join(tables)}")
+            stop = threading.Event()
+            follower = threading.Thread(target=mirror.follow, kwargs={"wait": 1, "stop": stop.is_set})
+            follower.start()
+            people = crm.records("people")
+            ada = people.where("name = 'Ada Lovelace'").first()
+            assert ada is not None
+            people.update(ada.id, {"job_title": "Countess of Lovelace"})
+            gone = people.create({"name": "Briefly Here", "email_addresses": ["brief@example.com"]})
+            people.delete(gone.id)
+
+            def row(sql: str) -> Any:
+                return db.execute(sql).fetchall()
+
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and row("SELECT COUNT(*) FROM _crm_mirror_log") != [(3,)]:
+                time.sleep(0.02)
+            stop.set()
+            follower.join()
+            print("followed:", row(f"SELECT name_full, job_title FROM people WHERE record_id = '{ada.id}'"))
+            print("deleted: ", row(f"SELECT COUNT(*) FROM people WHERE record_id = '{gone.id}'"), "rows left")
+            for sequence, kind in row("SELECT sequence, event_type FROM _crm_mirror_log ORDER BY sequence"):
+                print(f"  applied event {sequence}: {kind}")
+            print(mirror.verify(repair=False).summary())
+        db.close()
 
 
 async def companies_async(sb: overlay.Sandbox) -> list[str]:

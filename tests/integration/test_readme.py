@@ -111,6 +111,7 @@ EXPECTED_OUTPUT = {
         "contacts.csv (utf-8, ',') → people: would import 4 of 7 rows (2 created, 2 updated"
     ],
     "bulk.md": ["upsert companies: 249 unchanged, 1 failed"],
+    "mirror.md": ["record.updated people ['job_title']", "1 event applied"],
 }
 
 
