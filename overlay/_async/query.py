@@ -27,6 +27,7 @@ from .pagination import AsyncPaginator
 if TYPE_CHECKING:
     from .._bulk_core.report import Progress
     from ..io._report import ExportReport
+    from .exporter import AsyncFeed
     from .metadata import AsyncMetadata
 
 
@@ -37,6 +38,9 @@ class AsyncQueryRecords(Protocol):
 
     @property
     def metadata(self) -> AsyncMetadata: ...
+
+    @property
+    def feed(self) -> AsyncFeed | None: ...
 
     def query(
         self,

@@ -3,7 +3,9 @@
 
 Flattening and the writers are in ``overlay.io``; this module reads the pages, keeps the
 watermark (``overlay._watermark``) of an incremental export in its state file, and splits
-the output into parts.
+the output into parts. Where the API version has the change feed, the state file keeps a
+feed cursor too, and an incremental export ends with a tombstone row (its ``record_id`` and
+``_deleted_at``) for each record deleted since the last run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from .._bulk_core.report import Progress, ProgressState
-from .._errors import FileFormatError, InvalidArgumentError
+from .._errors import CursorExpiredError, FileFormatError, InvalidArgumentError
 from .._progress import renderer
 from .._records import Record
 from .._watermark import ORDER, Advance, Watermark
@@ -57,6 +59,60 @@ class SchemaSource(Protocol):
 
     @property
     def metadata(self) -> Metadata: ...
+
+    @property
+    def feed(self) -> Feed | None: ...
+
+
+class FeedBatch(Protocol):
+    """One read of the change feed (``EventBatch`` is one)."""
+
+    @property
+    def events(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def cursor(self) -> str: ...
+
+    @property
+    def has_more(self) -> bool: ...
+
+
+class Feed(Protocol):
+    """What an incremental export reads of the change feed (``client.events`` is one)."""
+
+    def read(
+        self, *, cursor: str | None = None, types: str | None = None, object: str | None = None
+    ) -> FeedBatch: ...
+
+    def head(self) -> str: ...
+
+
+DELETED_AT = ExportColumn("_deleted_at", "first", "timestamp")  # an incremental export's last column
+
+
+def _deleted_since(
+    feed: Feed, object: str, cursor: str, state_path: Path
+) -> tuple[list[tuple[str, Any]], str]:
+    """The records of ``object`` deleted after ``cursor`` (id and when, oldest first) and
+    the feed's cursor after the last of them."""
+    deleted: list[tuple[str, Any]] = []
+    try:
+        while True:
+            batch = feed.read(cursor=cursor, types="record.deleted", object=object)
+            deleted += [(e["id"]["record_id"], e.get("occurred_at")) for e in batch.events]
+            cursor = batch.cursor
+            if not batch.has_more:
+                return deleted, cursor
+    except CursorExpiredError as exc:
+        exc.message += (
+            f" {state_path} was last exported longer ago than the feed keeps events, so the "
+            "deletes since are unknown: delete it to export everything again."
+        )
+        raise
+    except (KeyError, TypeError) as exc:
+        raise FileFormatError(
+            state_path, f"holds a feed cursor the feed answered oddly for: {exc!r}"
+        ) from exc
 
 
 def _read_state(path: Path, object: str, filter: Any) -> dict[str, Any]:
@@ -116,9 +172,26 @@ def export_query(
     state_path = Path(state) if state is not None else None
     saved = _read_state(state_path, object, filter_json) if state_path is not None else {}
     start = Watermark.of_state(saved)
+    feed = query.records.feed if state_path is not None else None
+    deleted: list[tuple[str, Any]] = []
+    cursor: str | None = None
     if state_path is not None:
         if query.sorts:
             raise InvalidArgumentError("an incremental export reads in updated_at order; drop order_by().")
+        if feed is not None:
+            if "record_id" not in [c.slug for c in plan]:
+                raise InvalidArgumentError(
+                    "an incremental export names the records deleted since its last run by "
+                    "record_id: keep record_id in columns."
+                )
+            plan.append(DELETED_AT)
+            # The deletes come first, and the feed position is taken before the records are
+            # read: a record deleted while they are read leaves in the next run.
+            saved_cursor = saved.get("cursor")
+            if isinstance(saved_cursor, str):
+                deleted, cursor = _deleted_since(feed, object, saved_cursor, state_path)
+            else:
+                cursor = feed.head()
         query = query.order_by(*ORDER)
         since = start.filter()
         if since is not None:
@@ -139,6 +212,15 @@ def export_query(
         written.append(opened)
         return opened
 
+    def writable() -> Writer:
+        """The part to write the next row to: a new one when the last is full."""
+        nonlocal writer
+        if writer is None or (split_rows is not None and writer.rows >= split_rows):
+            if writer is not None:
+                writer.close()
+            writer = open_part()
+        return writer
+
     try:
         for page in query.pages():
             report.pages += 1
@@ -147,16 +229,16 @@ def export_query(
                 record_id, changed = data["id"]["record_id"], data.get("updated_at")
                 if start.covers(record_id, changed):
                     continue  # exported by the last run
-                if writer is None or (split_rows is not None and writer.rows >= split_rows):
-                    if writer is not None:
-                        writer.close()
-                    writer = open_part()
-                writer.write(flatten_record(data, plan))
+                writable().write(flatten_record(data, plan))
                 report.rows += 1
                 advance.read(record_id, changed)
             if show is not None:
                 elapsed = time.perf_counter() - started
                 show(ProgressState(report.rows, 0, None, report.rows / elapsed if elapsed else 0.0, None))
+        for record_id, when in deleted:
+            tombstone = {"record_id": record_id, DELETED_AT.slug: when}
+            writable().write([tombstone.get(c.slug) for c in plan])
+            report.deleted += 1
         if writer is None:
             writer = open_part()  # an export of nothing is still a file, with its header
         writer.close()
@@ -171,6 +253,7 @@ def export_query(
             "object": object,
             "filter": filter_json,
             **newest.state(),
+            **({"cursor": cursor} if feed is not None else {}),
             "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "rows": report.rows,
         }

@@ -28,6 +28,7 @@ from .pagination import Paginator
 if TYPE_CHECKING:
     from .._bulk_core.report import Progress
     from ..io._report import ExportReport
+    from .exporter import Feed
     from .metadata import Metadata
 
 
@@ -38,6 +39,9 @@ class QueryRecords(Protocol):
 
     @property
     def metadata(self) -> Metadata: ...
+
+    @property
+    def feed(self) -> Feed | None: ...
 
     def query(
         self,

@@ -26,6 +26,11 @@ class Requester(Protocol):
         """The workspace's schema, cached."""
         ...
 
+    @property
+    def api_version(self) -> str:
+        """The API version the requests are sent at."""
+        ...
+
     def send(self, operation: Operation, *args: Any, **kwargs: Any) -> httpx.Response:
         """The operation's HTTP response; a failure to send is an overlay error."""
         ...

@@ -50,7 +50,10 @@ def add_parser(commands: Any) -> None:
     add("--columns", help="comma-separated: record_id and attribute slugs (default: all)")
     add("--flatten", choices=["first", "join", "json"], default="join", help="multiple values (default join)")
     add("--flatten-column", action="append", help="SLUG=MODE for one column (repeatable)")
-    add("--state", help="a state file: export only what changed since its watermark")
+    add(
+        "--state",
+        help="a state file: export only what changed since its last run (and, at 2026-12-01, what was deleted)",
+    )
     add("--split-rows", type=positive, help="at most N rows per file (out-00001.csv, ...)")
     add("--format", choices=["csv", "jsonl", "xlsx", "parquet"], help="default: from the extension")
     add("--no-escape-formulas", action="store_true", help="write cells starting with = + - @ as they are")

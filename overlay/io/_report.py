@@ -119,6 +119,7 @@ class ExportReport:
     format: str
     files: list[str] = field(default_factory=list)
     rows: int = 0
+    deleted: int = 0  # tombstones of an incremental export: records deleted since its last run
     pages: int = 0
     elapsed: float = 0.0
     watermark: str | None = None
@@ -127,8 +128,10 @@ class ExportReport:
     def __str__(self) -> str:
         files = self.files[0] if len(self.files) == 1 else f"{len(self.files)} files"
         since = f"; changed up to {self.watermark}" if self.watermark else ""
+        gone = f" and {self.deleted} deleted" if self.deleted else ""
         return (
-            f"{self.object} → {files}: {self.rows} rows in {self.elapsed:.1f} s ({self.pages} pages){since}"
+            f"{self.object} → {files}: {self.rows} rows{gone} in {self.elapsed:.1f} s "
+            f"({self.pages} pages){since}"
         )
 
 

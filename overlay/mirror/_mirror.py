@@ -20,6 +20,7 @@ from crm_client import operations
 from .._bulk_core.report import Progress, ProgressState
 from .._errors import CursorExpiredError, MirrorError
 from .._progress import renderer
+from .._sync.resources.events import FEED_VERSION
 from ._apply import apply_events, evolve
 from ._destination import Destination
 from ._layout import (
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from .._sync.client import Client
 
 T = TypeVar("T")
-FEED_VERSION = "2026-12-01"  # the first API version with the change feed
 PAGE = 1000
 
 

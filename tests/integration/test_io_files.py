@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,6 +155,47 @@ def test_an_incremental_export_writes_only_what_changed_since_its_watermark(
         Path(state).write_text(damaged)
         with pytest.raises(overlay.FileFormatError, match=rf"is not an export state file: {message}"):
             crm.records("people").export(tmp_path / "x.jsonl", state=state)
+
+
+def test_records_deleted_since_the_last_run_leave_an_incremental_export_as_tombstones(
+    crm: overlay.Client, tmp_path: Path
+) -> None:
+    state, people = tmp_path / "people.state.json", crm.records("people")
+    first = people.export(tmp_path / "all.csv", state=state)
+    rows = list(csv.DictReader((tmp_path / "all.csv").open()))
+    assert first.rows == 4 and first.deleted == 0 and {r["_deleted_at"] for r in rows} == {""}
+    doomed = people.create({"name": "Briefly Here"})
+    kept = people.create({"name": "Still Here"})
+    people.delete(doomed.id)
+    ada = people.where("name ~ 'Ada'").first()
+    assert ada is not None
+    people.delete(ada.id)
+    second = people.export(tmp_path / "changed.csv", state=state)
+    rows = list(csv.DictReader((tmp_path / "changed.csv").open()))
+    assert (second.rows, second.deleted) == (1, 2) and "1 rows and 2 deleted" in str(second)
+    assert [(r["record_id"], r["name"], bool(r["_deleted_at"])) for r in rows] == [
+        (kept.id, "Still Here", False),
+        (doomed.id, "", True),
+        (ada.id, "", True),
+    ]
+    third = people.export(tmp_path / "none.csv", state=state)
+    assert (third.rows, third.deleted) == (0, 0)
+    with pytest.raises(overlay.InvalidArgumentError, match="keep record_id in columns"):
+        people.export(tmp_path / "x.csv", state=tmp_path / "other.json", columns=["name"])
+
+
+def test_an_incremental_export_past_the_feeds_retention_says_to_start_over(tmp_path: Path) -> None:
+    with overlay.Sandbox(read_rate=None, write_rate=None, seed_data=True, event_retention=0.5) as sb:
+        people, state = sb.client.records("people"), tmp_path / "people.state.json"
+        people.export(tmp_path / "all.csv", state=state)
+        people.create({"name": "Comes and goes"})
+        time.sleep(1)
+        people.create({"name": "Sweeps the old one"})
+        with pytest.raises(overlay.CursorExpiredError, match="delete it to export everything again"):
+            people.export(tmp_path / "changed.csv", state=state)
+        old = sb.connect(api_version="2026-04-01").records("people")
+        report = old.export(tmp_path / "old.csv", state=tmp_path / "old.state.json")
+        assert report.rows == 6 and "_deleted_at" not in (tmp_path / "old.csv").read_text().splitlines()[0]
 
 
 def test_exports_split_flatten_and_escape_as_asked(crm: overlay.Client, tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ...io._report import ExportReport
     from ..metadata import AsyncMetadata
     from ..requester import AsyncRequester
+    from .events import AsyncEvents
 from ..._paging import QUERY_LIMIT, RECORDS_PAGE, Filter
 from ._base import _AsyncResource, _given, _none, raw_call, raw_page
 
@@ -65,6 +66,13 @@ class AsyncRecords(_AsyncResource):
     def metadata(self) -> AsyncMetadata:
         """The cached schema of the workspace this object belongs to."""
         return self._client.metadata
+
+    @property
+    def feed(self) -> AsyncEvents | None:
+        """The change feed, when the client's API version has one (2026-12-01 and later)."""
+        from .events import FEED_VERSION, AsyncEvents
+
+        return AsyncEvents(self._client) if self._client.api_version >= FEED_VERSION else None
 
     def _record(self, parsed: Any, request_id: str | None) -> Record:
         return Record(parsed.data, request_id, self.object)

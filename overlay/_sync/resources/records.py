@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ...io._report import ExportReport
     from ..metadata import Metadata
     from ..requester import Requester
+    from .events import Events
 from ..._paging import QUERY_LIMIT, RECORDS_PAGE, Filter
 from ._base import _AsyncResource, _given, _none, raw_call, raw_page
 
@@ -66,6 +67,13 @@ class Records(_AsyncResource):
     def metadata(self) -> Metadata:
         """The cached schema of the workspace this object belongs to."""
         return self._client.metadata
+
+    @property
+    def feed(self) -> Events | None:
+        """The change feed, when the client's API version has one (2026-12-01 and later)."""
+        from .events import FEED_VERSION, Events
+
+        return Events(self._client) if self._client.api_version >= FEED_VERSION else None
 
     def _record(self, parsed: Any, request_id: str | None) -> Record:
         return Record(parsed.data, request_id, self.object)
