@@ -27,6 +27,7 @@ class LogLines:
         self.last, self.ended = now, finished
         of = f"/{state.total}" if state.total is not None else ""
         eta = f", {state.eta:.0f} s left" if state.eta is not None else ""
+        eta += f", {state.detail}" if state.detail else ""
         logger.warning(
             "%s: %d%s done, %d failed, %.0f/s%s", self.label, state.done, of, state.failed, state.rate, eta
         )
@@ -44,14 +45,20 @@ class RichBar:
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]:,.0f}/s {task.fields[failed]} failed"),
             TimeRemainingColumn(),
+            TextColumn("{task.fields[detail]}"),
             transient=False,
         )
-        self.task = self.bar.add_task(label, total=None, rate=0.0, failed=0)
+        self.task = self.bar.add_task(label, total=None, rate=0.0, failed=0, detail="")
         self.bar.start()
 
     def __call__(self, state: ProgressState) -> None:
         self.bar.update(
-            self.task, completed=state.done, total=state.total, rate=state.rate, failed=state.failed
+            self.task,
+            completed=state.done,
+            total=state.total,
+            rate=state.rate,
+            failed=state.failed,
+            detail=state.detail,
         )
         if state.total is not None and state.done + state.failed >= state.total:
             self.bar.stop()

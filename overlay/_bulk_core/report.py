@@ -107,6 +107,7 @@ class ProgressState:
     total: int | None
     rate: float  # items per second so far
     eta: float | None  # seconds left, when the total is known
+    detail: str = ""  # what else to show, like a follower's lag
 
 
 class Tracker:

@@ -52,7 +52,7 @@ def add_parser(commands: Any) -> None:
     add("--flatten-column", action="append", help="SLUG=MODE for one column (repeatable)")
     add(
         "--state",
-        help="a state file: export only what changed since its last run (and, at 2026-12-01, what was deleted)",
+        help="a state file: export only what changed (and what was deleted) since its last run",
     )
     add("--split-rows", type=positive, help="at most N rows per file (out-00001.csv, ...)")
     add("--format", choices=["csv", "jsonl", "xlsx", "parquet"], help="default: from the extension")

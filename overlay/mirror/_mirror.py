@@ -120,12 +120,12 @@ class Mirror:
             while stop is None or not stop():
                 batch = self._read(wait=wait)
                 self._apply_batch(batch.events, batch.cursor)
-                if batch.events:
-                    newest = batch.events[-1].get("occurred_at")
-                    if isinstance(newest, str):
-                        self.report.lag_seconds = (_now() - dt.datetime.fromisoformat(newest)).total_seconds()
                 if show is not None:
-                    show(ProgressState(self.report.events_applied, 0, None, 0.0, None))
+                    elapsed = time.perf_counter() - started
+                    rate = self.report.events_applied / elapsed if elapsed else 0.0
+                    lag = self.report.lag_seconds
+                    detail = f"lag {lag:.2f} s" if lag is not None else ""
+                    show(ProgressState(self.report.events_applied, 0, None, rate, None, detail))
         except KeyboardInterrupt:
             pass
         self.report.elapsed = time.perf_counter() - started
@@ -399,6 +399,9 @@ class Mirror:
             if cursor is not None:
                 self.db.save_state(connection, cursor=cursor)
         self.report.events_applied += len(fresh)
+        newest = events[-1].get("occurred_at") if events else None
+        if isinstance(newest, str):  # how long ago the newest change applied was made
+            self.report.lag_seconds = (_now() - dt.datetime.fromisoformat(newest)).total_seconds()
         if cursor is not None:
             self.report.cursor = cursor
 

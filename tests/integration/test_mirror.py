@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -250,20 +251,27 @@ def test_webhook_events_apply_once_each(sandbox: overlay.Sandbox, new_url: NewUr
     assert rows(url, "SELECT COUNT(*) FROM people WHERE name_full = 'Via webhook'") == [(1,)]
 
 
-def test_follow_applies_writes_as_they_happen(sandbox: overlay.Sandbox, new_url: NewUrl) -> None:
+def test_follow_applies_writes_as_they_happen_and_shows_its_progress(
+    sandbox: overlay.Sandbox, new_url: NewUrl
+) -> None:
     crm, url = sandbox.client, new_url("sqlite")
-    stop = threading.Event()
-    with Mirror(crm, url) as mirror:
+    stop, states = threading.Event(), []
+    with Mirror(crm, url, progress=states.append) as mirror:
         mirror.run()
+        assert [s.done for s in states] == [4, 3, 1]  # people, companies, deals: rows copied, and a rate
+        assert all(s.rate > 0 for s in states)
+        states.clear()
         follower = threading.Thread(target=mirror.follow, kwargs={"wait": 1, "stop": stop.is_set})
         follower.start()
         person = crm.records("people").create({"name": "Followed"})
-        deadline = __import__("time").monotonic() + 10
+        deadline = time.monotonic() + 10
         while not rows(url, f"SELECT 1 FROM people WHERE record_id = '{person.id}'"):
-            assert __import__("time").monotonic() < deadline
+            assert time.monotonic() < deadline
         stop.set()
         follower.join(timeout=10)
         assert not follower.is_alive()
+    applied = [s for s in states if s.done]
+    assert applied and applied[-1].done == 1 and applied[-1].detail.startswith("lag ")
 
 
 def test_bad_destinations_and_versions_are_named(sandbox: overlay.Sandbox, tmp_path: Path) -> None:
