@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .._errors import FileFormatError, MappingError
     from .._metadata_core import AttributeInfo
     from ._cells import CellError, Settings, format_money
-    from ._flatten import ExportColumn, flatten_record, plan_columns
+    from ._flatten import ExportColumn, flatten_record, plan_columns, value_cells
     from ._plan import Column, Plan, RowError, parse_map
     from ._read import open_table, rows_table
     from ._read_text import detect_encoding
@@ -30,7 +30,7 @@ _WHERE = {
     "FileFormatError": ".._errors",
     "MappingError": ".._errors",
     **dict.fromkeys(("AttributeInfo", "CellError", "Settings", "format_money"), "._cells"),
-    **dict.fromkeys(("ExportColumn", "flatten_record", "plan_columns"), "._flatten"),
+    **dict.fromkeys(("ExportColumn", "flatten_record", "plan_columns", "value_cells"), "._flatten"),
     **dict.fromkeys(("Column", "Plan", "RowError", "parse_map"), "._plan"),
     **dict.fromkeys(("open_table", "rows_table"), "._read"),
     "detect_encoding": "._read_text",
@@ -67,6 +67,7 @@ __all__ = [
     "plan_columns",
     "rows_table",
     "unescape_formula",
+    "value_cells",
 ]
 
 

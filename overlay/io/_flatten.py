@@ -16,6 +16,8 @@ little more than the pages it reads.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,7 @@ from ._cells import format_money
 from ._write import cell_text
 
 MODES = ("first", "join", "json")
+PLAIN_VALUES = frozenset({"text", "number", "rating", "checkbox"})  # whose ``value`` is the cell
 PSEUDO = ("record_id", "created_at", "updated_at")
 JOINER = "; "
 KINDS = {
@@ -84,6 +87,46 @@ def plan_columns(
     return out
 
 
+def parse_instant(text: Any) -> dt.datetime | None:
+    """An API timestamp as an aware UTC datetime."""
+    if not isinstance(text, str):
+        return None
+    moment = dt.datetime.fromisoformat(text)
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def value_cells(kind: str, value: Mapping[str, Any]) -> tuple[Any, ...]:
+    """One value object (the API's JSON) of an attribute of type ``kind`` as typed cells, in
+    the order of the mirror's columns: money as minor units and code, a name as first, last
+    and full, a date as a ``date``, a timestamp as an aware UTC ``datetime``, an option as its
+    title, a reference as its target's id; a type this SDK does not know as its JSON."""
+    if kind == "currency":
+        return (value.get("amount_minor"), value.get("currency_code"))
+    if kind == "personal-name":
+        return (value.get("first_name"), value.get("last_name"), value.get("full_name"))
+    if kind == "record-reference":
+        return (value.get("target_record_id"),)
+    if kind == "date":
+        raw = value.get("value")
+        return (dt.date.fromisoformat(raw) if isinstance(raw, str) else None,)
+    if kind == "timestamp":
+        return (parse_instant(value.get("value")),)
+    if kind in PLAIN_VALUES:
+        return (value.get("value"),)
+    path = PLAIN_PATHS.get(kind)
+    if not path:  # a type this SDK does not know: its JSON
+        return (json.dumps({k: v for k, v in value.items() if k != "created_by_actor"}, sort_keys=True),)
+    return (_walk(value, path),)
+
+
+def _walk(value: Mapping[str, Any], path: Sequence[str]) -> Any:
+    """The field at ``path`` in a value object (``None`` where it is missing)."""
+    found: Any = value
+    for name in path:
+        found = found.get(name) if isinstance(found, Mapping) else None
+    return found
+
+
 def plain_json(value: Mapping[str, Any]) -> Any:
     """The plain form of one value object as the API sends it."""
     kind = value.get("attribute_type")
@@ -92,11 +135,8 @@ def plain_json(value: Mapping[str, Any]) -> Any:
     if kind == "record-reference":
         return value["target_record_id"]
     path = PLAIN_PATHS.get(kind, ("value",)) if isinstance(kind, str) else ()
-    found: Any = value
-    for name in path:
-        found = found.get(name) if isinstance(found, Mapping) else None
     return (
-        found
+        _walk(value, path)
         if path
         else {k: v for k, v in value.items() if k not in ("active_from", "active_until", "created_by_actor")}
     )

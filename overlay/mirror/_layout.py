@@ -2,8 +2,8 @@
 
 One table per object (named by its slug) and per list (``list_<slug>``); a typed column for
 each single-valued attribute; a child table (``<table>__<slug>``) for each multi-valued one,
-a row per value with its position. ``cells`` turns one value object into that attribute's
-columns, the same way for a main row and a child row.
+a row per value with its position. ``overlay.io.value_cells`` turns one value object into
+that attribute's columns, the same way for a main row and a child row.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._records import PLAIN_PATHS
+from ..io._flatten import parse_instant, value_cells
 
 # Column kinds, which the destination maps to its SQL types.
 TEXT, NUMBER, INTEGER, BIGINT, BOOLEAN, DATE, TIMESTAMP = (
@@ -31,40 +31,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "personal-name": (("_first", TEXT), ("_last", TEXT), ("_full", TEXT)),
 }
 TEXT_COLUMN = (("", TEXT),)
-PLAIN_VALUES = frozenset({"text", "number", "rating", "checkbox"})
 SYSTEM_COLUMNS = (("_synced_at", TIMESTAMP), ("_sequence", BIGINT))
-
-
-def parse_instant(text: Any) -> dt.datetime | None:
-    """An API timestamp as an aware UTC datetime."""
-    if not isinstance(text, str):
-        return None
-    moment = dt.datetime.fromisoformat(text)
-    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def cells(kind: str, value: Mapping[str, Any]) -> tuple[Any, ...]:
-    """One value object (the API's JSON) as the columns of its attribute type, in order."""
-    if kind == "currency":
-        return (value.get("amount_minor"), value.get("currency_code"))
-    if kind == "personal-name":
-        return (value.get("first_name"), value.get("last_name"), value.get("full_name"))
-    if kind == "record-reference":
-        return (value.get("target_record_id"),)
-    if kind == "date":
-        raw = value.get("value")
-        return (dt.date.fromisoformat(raw) if isinstance(raw, str) else None,)
-    if kind == "timestamp":
-        return (parse_instant(value.get("value")),)
-    if kind in PLAIN_VALUES:
-        return (value.get("value"),)
-    path = PLAIN_PATHS.get(kind)
-    if not path:  # a type this SDK does not know: its JSON
-        return (json.dumps({k: v for k, v in value.items() if k != "created_by_actor"}, sort_keys=True),)
-    found: Any = value
-    for name in path:
-        found = found.get(name) if isinstance(found, Mapping) else None
-    return (found,)
 
 
 @dataclass(frozen=True)
@@ -160,10 +127,10 @@ class TableLayout:
                 rows = children[child] = []
                 for position, value in enumerate(given or ()):
                     one = {self.key: key, "position": position, "_sequence": sequence}
-                    one.update(zip(names, cells(kind, value), strict=True))
+                    one.update(zip(names, value_cells(kind, value), strict=True))
                     rows.append(one)
             elif given:
-                row.update(zip(names, cells(kind, given[0]), strict=True))
+                row.update(zip(names, value_cells(kind, given[0]), strict=True))
             else:
                 row.update(empty)
         row["_synced_at"], row["_sequence"] = synced_at, sequence
