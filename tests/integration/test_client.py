@@ -151,7 +151,7 @@ def test_raw_responses(crm: overlay.Client) -> None:
 
 
 # What a resource offers that is not one API call, so has no raw form.
-NOT_CALLS = {"metadata", "where", "order_by", "limit", "export", "to_pandas", "with_raw_response"}
+NOT_CALLS = {"metadata", "feed", "where", "order_by", "limit", "export", "to_pandas", "with_raw_response"}
 
 
 def test_every_api_call_of_every_resource_has_its_raw_form(crm: overlay.Client) -> None:

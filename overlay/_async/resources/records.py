@@ -69,7 +69,8 @@ class AsyncRecords(_AsyncResource):
 
     @property
     def feed(self) -> AsyncEvents | None:
-        """The change feed, when the client's API version has one (2026-12-01 and later)."""
+        """The workspace's change feed (``client.events``), when the client's API version has
+        one (2026-12-01 and later): an incremental export reads this object's deletes from it."""
         from .events import FEED_VERSION, AsyncEvents
 
         return AsyncEvents(self._client) if self._client.api_version >= FEED_VERSION else None

@@ -70,7 +70,8 @@ class Records(_AsyncResource):
 
     @property
     def feed(self) -> Events | None:
-        """The change feed, when the client's API version has one (2026-12-01 and later)."""
+        """The workspace's change feed (``client.events``), when the client's API version has
+        one (2026-12-01 and later): an incremental export reads this object's deletes from it."""
         from .events import FEED_VERSION, Events
 
         return Events(self._client) if self._client.api_version >= FEED_VERSION else None
