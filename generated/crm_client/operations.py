@@ -47,6 +47,8 @@ class Operation:
 
 
 BATCH_RECORDS: Final = Operation("batch_records", "records.batch_records", "POST", "/v2/objects/{object}/records/batch")
+COUNT_ENTRIES: Final = Operation("count_entries", "entries.count_entries", "POST", "/v2/lists/{list}/entries/count")
+COUNT_RECORDS: Final = Operation("count_records", "records.count_records", "POST", "/v2/objects/{object}/records/count")
 CREATE_ATTRIBUTE: Final = Operation(
     "create_attribute", "attributes.create_attribute", "POST", "/v2/objects/{object}/attributes"
 )
@@ -145,6 +147,8 @@ BY_ID: Final[dict[str, Operation]] = {
     op.id: op
     for op in (
         BATCH_RECORDS,
+        COUNT_ENTRIES,
+        COUNT_RECORDS,
         CREATE_ATTRIBUTE,
         CREATE_ENTRY,
         CREATE_LIST,

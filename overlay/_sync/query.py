@@ -43,6 +43,8 @@ class QueryRecords(Protocol):
     @property
     def feed(self) -> Feed | None: ...
 
+    def count(self, filter: Filter | None = None, *, check: bool = True) -> int: ...
+
     def query(
         self,
         filter: Filter | None = None,
@@ -154,11 +156,10 @@ class Query:
         return self.first() is not None
 
     def count(self) -> int:
-        """How many records match, counted page by page (the API has no count endpoint)."""
-        total = 0
-        for page in self._paginator(page_size=1000, include=False).pages():
-            total += len(page.items)
-        return total
+        """How many records match (at most ``limit()``), counted in the server at API version
+        2026-12-01 and later, page by page before."""
+        total = self.records.count(self.filter)
+        return total if self.max_items is None else min(total, self.max_items)
 
     def pluck(self, *slugs: str) -> list[Any]:
         """The plain first value of ``slug`` of each record; tuples for several slugs.

@@ -295,6 +295,13 @@ class EventFeed(VersionChange):
     instructions = (EndpointAdded("list_events"),)
 
 
+class ServerCounts(VersionChange):
+    """Counts: `POST /v2/objects/{object}/records/count` and `POST /v2/lists/{list}/entries/count`
+    count what matches a filter in the server; older versions count by reading every page."""
+
+    instructions = (EndpointAdded("count_records"), EndpointAdded("count_entries"))
+
+
 # What 2026-12-01 adds to each webhook event; older deliveries carry ids only.
 FAT_EVENT_FIELDS = (
     "event_id", "sequence", "occurred_at", "object", "list",
@@ -350,6 +357,7 @@ CHANGES_BY_VERSION: dict[str, tuple[type[VersionChange], ...]] = {
         WebhookTestEventsMarked,
         EventFeed,
         WebhookEventsCarryChanges,
+        ServerCounts,
     ),
 }
 

@@ -57,8 +57,8 @@ ACTIVITY = {"note": ("notes", "note_id"), "task": ("tasks", "task_id")}
 
 
 class _Batch:
-    def __init__(self, mirror: Mirror, connection: Connection) -> None:
-        self.mirror, self.connection = mirror, connection
+    def __init__(self, mirror: Mirror, connection: Connection, *, newer_wins: bool = False) -> None:
+        self.mirror, self.connection, self.newer_wins = mirror, connection, newer_wins
         self.pending: dict[str, Pending] = {}
         self.deleted: dict[str, set[str]] = {}  # soft deletes of items this batch also wrote
 
@@ -71,9 +71,21 @@ class _Batch:
         by_key[key] = (item, sequence)
         self.deleted.get(table, set()).discard(key)
 
+    def _drop_older(self, name: str, key_column: str, by_key: Pending) -> None:
+        """Forget the writes of rows the table holds from a later event (events from
+        elsewhere may come late); a delete is final, so it always stands."""
+        writes = [key for key, (item, _) in by_key.items() if item is not None]
+        held = self.mirror.db.sequences(self.connection, name, key_column, writes) if writes else {}
+        for key, sequence in held.items():
+            if sequence is not None and sequence > by_key[key][1]:
+                del by_key[key]
+
     def flush(self) -> None:
         mirror, connection = self.mirror, self.connection
         for name, by_key in self.pending.items():
+            if self.newer_wins:
+                key_column = ACTIVITY_TABLES[name][0] if name in ACTIVITY_TABLES else mirror.layouts[name].key
+                self._drop_older(name, key_column, by_key)
             puts = [(key, item, seq) for key, (item, seq) in by_key.items() if item is not None]
             gone = [
                 key for key, (item, _) in by_key.items() if item is None or key in self.deleted.get(name, ())
@@ -109,9 +121,12 @@ def _stamp() -> Any:
 ACTIVITY_TABLES = {"notes": ("note_id", note_row), "tasks": ("task_id", task_row)}
 
 
-def apply_events(mirror: Mirror, connection: Connection, events: Sequence[Mapping[str, Any]]) -> None:
-    """Apply ``events`` (oldest first) inside ``connection``'s transaction."""
-    batch = _Batch(mirror, connection)
+def apply_events(
+    mirror: Mirror, connection: Connection, events: Sequence[Mapping[str, Any]], *, newer_wins: bool = False
+) -> None:
+    """Apply ``events`` (oldest first) inside ``connection``'s transaction; with ``newer_wins``
+    (events from elsewhere) a row written by a later event than one's is left as it is."""
+    batch = _Batch(mirror, connection, newer_wins=newer_wins)
     for event in events:
         kind = str(event.get("event_type", ""))
         family, _, what = kind.partition(".")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -37,12 +38,20 @@ _TYPES: dict[str, Any] = {
 CHUNK = 500  # keys per DELETE ... IN
 
 
+SECRET_PARAMETER = re.compile(r"pass|secret|token|key", re.IGNORECASE)  # sslpassword, passfile, ...
+
+
 def shown(url: str | sa.URL) -> str:
-    """A database URL fit to print: its password hidden."""
+    """A database URL fit to print: its password, and any query parameter that may hold one,
+    hidden; text that is no URL shown as given, with anything like ``:secret@`` hidden."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError, TypeError):
-        return "<a database URL that cannot be read>"
+        text = str(url) if isinstance(url, str) else repr(type(url).__name__)
+        text = re.sub(r":[^:/@]*@", ":***@", text)
+        return re.sub(r"((?:pass|secret|token|key)[^=&]*=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
+    hidden = {k: "***" for k in parsed.query if SECRET_PARAMETER.search(k)}
+    return parsed.update_query_dict(hidden).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 class Destination:
@@ -54,7 +63,8 @@ class Destination:
             parsed = sa.make_url(url)
         except (sa.exc.ArgumentError, ValueError, TypeError):
             raise MirrorError(
-                f"{self.url} is not a database URL (sqlite:///crm.db, postgresql://host/db, duckdb:///crm.duckdb)."
+                f"{self.url!r} is not a database URL "
+                "(sqlite:///crm.db, postgresql://host/db, duckdb:///crm.duckdb)."
             ) from None
         backend = parsed.get_backend_name()
         if backend not in KINDS:
@@ -111,9 +121,16 @@ class Destination:
 
     def state(self, connection: Connection) -> dict[str, Any]:
         table = self.metadata.tables[STATE]
-        return {
-            key: json.loads(value) for key, value in connection.execute(sa.select(table.c.key, table.c.value))
-        }
+        found: dict[str, Any] = {}
+        for key, value in connection.execute(sa.select(table.c.key, table.c.value)):
+            try:
+                found[key] = json.loads(value)
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise MirrorError(
+                    f"{self.url}: the mirror's state ({STATE}, key {key!r}) is damaged ({exc}); "
+                    "drop the mirror's tables, or mirror into another database, to start again."
+                ) from exc
+        return found
 
     def save_state(self, connection: Connection, **values: Any) -> None:
         table = self.metadata.tables[STATE]
@@ -195,6 +212,16 @@ class Destination:
         self.delete(connection, name, key, keys)
         if rows:
             connection.execute(self.tables[name].insert(), list(rows))
+
+    def sequences(self, connection: Connection, name: str, key: str, keys: Sequence[str]) -> dict[str, int]:
+        """The ``_sequence`` of the rows of ``keys`` that table ``name`` holds."""
+        table, out = self.tables[name], {}
+        for start in range(0, len(keys), CHUNK):
+            chunk = list(keys[start : start + CHUNK])
+            query = sa.select(table.c[key], table.c._sequence).where(table.c[key].in_(chunk))
+            for row_key, sequence in connection.execute(query):  # (a result has keys(): not update())
+                out[str(row_key)] = int(sequence)
+        return out
 
     def delete(self, connection: Connection, name: str, key: str, keys: Sequence[str]) -> None:
         table = self.tables[name]

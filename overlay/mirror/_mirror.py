@@ -147,9 +147,13 @@ class Mirror:
             if state.get("cursor") is None:
                 raise MirrorError(f"{self.db.url} has no mirror yet: run() it first.")
             self._load(state)
-        fresh = [dict(e) for e in events if isinstance(e.get("sequence"), int)]
+        by_sequence = {e["sequence"]: dict(e) for e in events if isinstance(e.get("sequence"), int)}
+        with self.db.begin() as connection:
+            cursor = self.db.state(connection).get("cursor")
+        position = _position(cursor)  # every event up to it is in the log or in the snapshot
         before = self.report.events_applied
-        self._apply_batch(sorted(fresh, key=lambda e: e["sequence"]), None)
+        fresh = [by_sequence[n] for n in sorted(by_sequence) if n > position]
+        self._apply_batch(fresh, None, newer_wins=True)
         return self.report.events_applied - before
 
     # -- layout -----------------------------------------------------------------------------
@@ -211,6 +215,10 @@ class Mirror:
     def _load(self, state: Mapping[str, Any]) -> None:
         """The layouts saved with the mirror, and any drift since (new attributes, tables)."""
         saved = state.get("layouts") or {}
+        if not isinstance(saved, Mapping):
+            raise MirrorError(
+                f"{self.db.url}: the mirror's saved layouts are damaged ({type(saved).__name__})."
+            )
         self.options = state.get("options") or {}
         self.objects = state.get("objects", self.objects)
         self.lists = state.get("lists", self.lists)
@@ -220,11 +228,30 @@ class Mirror:
         with self.db.begin() as connection:
             for name, _table in planned.items():
                 if name in saved:
-                    old = layout_from_json(saved[name])
+                    old = self._saved_layout(name, saved[name])
                     self._define(old)
                     self.layouts[name] = old
             self._check_hand_edits(connection)
+            for name in list(self.layouts):  # a table dropped by hand is made and copied again
+                table = self.layouts[name]
+                if any(
+                    self.db.existing_columns(connection, n) is None
+                    for n in (name, *(a.child for a in table.children() if a.child))
+                ):
+                    del self.layouts[name]
+            activity_gone = any(self.db.existing_columns(connection, n) is None for n in ("notes", "tasks"))
         self._evolve(planned)
+        if activity_gone:
+            self._copy_activity()
+
+    def _saved_layout(self, name: str, saved: Any) -> TableLayout:
+        try:
+            return layout_from_json(saved)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise MirrorError(
+                f"{self.db.url}: the layout the mirror saved for {name!r} is damaged ({exc!r}); "
+                f"drop {name!r} and the mirror's state tables, or mirror into another database."
+            ) from exc
 
     # -- snapshot ---------------------------------------------------------------------------
 
@@ -236,7 +263,7 @@ class Mirror:
         # A table copied before an interruption keeps the layout it was made with; the
         # schema may have moved on since, so it is evolved to the plan once all are copied.
         finished = {
-            name: layout_from_json(saved)
+            name: self._saved_layout(name, saved)
             for name, saved in ((unfinished or {}).get("layouts") or {}).items()
             if name in done and name in planned
         }
@@ -286,7 +313,12 @@ class Mirror:
 
     def _copy_table(self, table: TableLayout) -> int:
         show = renderer(self.progress, f"snapshot {table.name}")
-        started, copied = time.perf_counter(), 0
+        started, copied, total = time.perf_counter(), 0, None
+        if show is not None:  # the server counts (2026-12-01), so the bar has an end and an ETA
+            of = (
+                self.client.records(table.slug) if table.kind == "object" else self.client.entries(table.slug)
+            )
+            total = of.count()
         with self.db.begin() as connection:
             self._create(connection, table, fresh=True)
         for items in _prefetched(self._items(table)):
@@ -295,7 +327,9 @@ class Mirror:
             copied += len(items)
             if show is not None:
                 elapsed = time.perf_counter() - started
-                show(ProgressState(copied, 0, None, copied / elapsed if elapsed else 0.0, None))
+                rate = copied / elapsed if elapsed else 0.0
+                eta = max(total - copied, 0) / rate if total is not None and rate else None
+                show(ProgressState(copied, 0, max(total or 0, copied), rate, eta))
         self.report.snapshot_rows[table.name] = copied
         return copied
 
@@ -389,12 +423,14 @@ class Mirror:
                 self.report.cursor = batch.cursor
                 return
 
-    def _apply_batch(self, events: Sequence[Mapping[str, Any]], cursor: str | None) -> None:
+    def _apply_batch(
+        self, events: Sequence[Mapping[str, Any]], cursor: str | None, *, newer_wins: bool = False
+    ) -> None:
         """Apply ``events`` (oldest first) and move the cursor, in one transaction."""
         with self.db.begin() as connection:
             seen = self.db.applied(connection, [e["sequence"] for e in events if "sequence" in e])
             fresh = [e for e in events if e.get("sequence") not in seen]
-            apply_events(self, connection, fresh)
+            apply_events(self, connection, fresh, newer_wins=newer_wins)
             self.db.log(connection, fresh, _now())
             if cursor is not None:
                 self.db.save_state(connection, cursor=cursor)
@@ -409,6 +445,14 @@ class Mirror:
         """Bring the tables to ``planned`` (see ``_apply.evolve``), in one transaction."""
         with self.db.begin() as connection:
             evolve(self, planned, connection)
+
+
+def _position(cursor: Any) -> int:
+    """The sequence a feed cursor (``<base36 sequence>.<tag>``) stands after; 0 when unreadable."""
+    try:
+        return int(str(cursor).split(".", 1)[0], 36)
+    except ValueError:
+        return 0
 
 
 def _prefetched(pages: Iterator[T], depth: int = 2) -> Iterator[T]:

@@ -397,5 +397,13 @@ def _routes(served: dict[str, dict[str, dict[str, Operation]]]) -> list[Route]:
 
         return run
 
+    def specific_first(path: str) -> list[tuple[bool, str]]:
+        """A literal segment before a parameter in the same place: ``/records/count``, which a
+        newer version added, is not taken for ``/records/{record_id}``."""
+        return [(segment.startswith("{"), segment) for segment in path.split("/")]
+
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]
-    return [Route(path, dispatch(path, by_method), methods=methods) for path, by_method in served.items()]
+    return [
+        Route(path, dispatch(path, served[path]), methods=methods)
+        for path in sorted(served, key=specific_first)
+    ]

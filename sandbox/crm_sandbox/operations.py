@@ -22,7 +22,7 @@ from .errors import bad_request
 SPEC_DIR = Path(__file__).resolve().parent / "openapi"
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 # POSTs that only read: they count against the read limit and take no Idempotency-Key.
-READ_POSTS = {"query_records", "query_entries", "search_records"}
+READ_POSTS = {"query_records", "query_entries", "count_records", "count_entries", "search_records"}
 
 
 @cache

@@ -359,3 +359,12 @@ class Records:
             ],
         )
         return self.render(rows)
+
+    def count(self, body: dict[str, Any]) -> int:
+        """How many records match the body's filter."""
+        where, params = self.catalog.compiler().compile(self.object["id"], body.get("filter") or {})
+        found = self.store.one(
+            f"SELECT COUNT(*) AS n FROM records r WHERE r.object_id = ? AND {where}",
+            [self.object["id"], *params],
+        )
+        return int(found["n"]) if found else 0

@@ -206,6 +206,28 @@ def test_lists_notes_and_tasks_are_mirrored(sandbox: overlay.Sandbox, new_url: N
     assert rows(url, "SELECT content, is_completed FROM tasks") == [("Follow up", 0)]
 
 
+def test_a_table_dropped_by_hand_is_made_again_and_webhook_duplicates_apply_once(
+    sandbox: overlay.Sandbox, new_url: NewUrl
+) -> None:
+    crm, url = sandbox.client, new_url("sqlite")
+    with Mirror(crm, url) as mirror:
+        mirror.run()
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE people__phone_numbers"))
+        connection.execute(sa.text("DROP TABLE notes"))
+    engine.dispose()
+    crm.notes.create(
+        parent_object="people", parent_record_id=sorted(api_ids(crm, "people"))[0], title="n", content="c"
+    )
+    with Mirror(crm, url) as mirror:
+        report = mirror.run()
+        assert "people" in report.tables_added and mirror.verify(repair=False).ok
+        events = crm.events.list(start="earliest").to_list()
+        assert mirror.apply(events[::-1] + events) == 0  # all applied already, each once
+    assert rows(url, "SELECT COUNT(*) FROM notes") == [(1,)]
+
+
 def test_verify_finds_and_repairs_what_differs(sandbox: overlay.Sandbox, new_url: NewUrl) -> None:
     crm, url = sandbox.client, new_url("sqlite")
     with Mirror(crm, url) as mirror:
@@ -248,7 +270,16 @@ def test_webhook_events_apply_once_each(sandbox: overlay.Sandbox, new_url: NewUr
         events = crm.events.read(cursor=head).events
         assert mirror.apply(events) == 1
         assert mirror.apply(events + events) == 0, "redelivered events are applied once"
+        person = crm.records("people").where("name = 'Via webhook'").first()
+        assert person is not None
+        after = crm.events.head()
+        crm.records("people").update(person.id, {"job_title": "First"})
+        crm.records("people").update(person.id, {"job_title": "Second"})
+        first, second = crm.events.read(cursor=after).events
+        assert mirror.apply([second]) == 1 and mirror.apply([first]) == 1, "a late event is logged"
+        assert mirror.apply(crm.events.read(start="earliest").events) == 0, "before the mirror's position"
     assert rows(url, "SELECT COUNT(*) FROM people WHERE name_full = 'Via webhook'") == [(1,)]
+    assert rows(url, "SELECT job_title FROM people WHERE name_full = 'Via webhook'") == [("Second",)]
 
 
 def test_follow_applies_writes_as_they_happen_and_shows_its_progress(
@@ -258,7 +289,8 @@ def test_follow_applies_writes_as_they_happen_and_shows_its_progress(
     stop, states = threading.Event(), []
     with Mirror(crm, url, progress=states.append) as mirror:
         mirror.run()
-        assert [s.done for s in states] == [4, 3, 1]  # people, companies, deals: rows copied, and a rate
+        # people, companies, deals: rows copied of how many (counted in the server), a rate, an ETA
+        assert [(s.done, s.total, s.eta) for s in states] == [(4, 4, 0.0), (3, 3, 0.0), (1, 1, 0.0)]
         assert all(s.rate > 0 for s in states)
         states.clear()
         follower = threading.Thread(target=mirror.follow, kwargs={"wait": 1, "stop": stop.is_set})
@@ -281,6 +313,11 @@ def test_bad_destinations_and_versions_are_named(sandbox: overlay.Sandbox, tmp_p
     with pytest.raises(overlay.MirrorError, match="Cannot reach the database") as caught:
         Mirror(crm, "postgresql://crm:hunter2@127.0.0.1:1/nowhere")
     assert "hunter2" not in str(caught.value)
+    with pytest.raises(overlay.MirrorError, match=r"crm\?password=\*\*\*") as caught:
+        Mirror(crm, "postgresql://crm@127.0.0.1:1/crm?password=hunter2")
+    assert "hunter2" not in str(caught.value)
+    with pytest.raises(overlay.MirrorError, match="'crm.db' is not a database URL"):
+        Mirror(crm, "crm.db")
     with pytest.raises(overlay.MirrorError, match="not a database URL"):
         Mirror(crm, "::::")
     with (

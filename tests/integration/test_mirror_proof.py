@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -169,12 +170,26 @@ def test_a_mirror_killed_at_random_points_resumes_equal_with_every_event_applied
             )
         url = f"sqlite:///{tmp_path}/crash.db"
         env = {**os.environ, "CRM_API_KEY": sb.token, "CRM_BASE_URL": sb.url}
-        stop = threading.Event()
+        stop, failures = threading.Event(), []
 
         def write() -> None:
-            while not stop.is_set():
-                workload.step()
-                time.sleep(0.01)
+            try:
+                while not stop.is_set():
+                    workload.step()
+                    time.sleep(0.01)
+            except Exception as exc:  # the test fails on it below
+                failures.append(exc)
+
+        def started() -> bool:
+            """Whether the mirror has begun: its state table exists (so a kill lands in its work,
+            not in the interpreter's start, however slow the machine)."""
+            try:
+                with sqlite3.connect(f"{tmp_path}/crash.db", timeout=5) as db:
+                    return bool(
+                        db.execute("SELECT 1 FROM sqlite_master WHERE name = '_crm_mirror'").fetchall()
+                    )
+            except sqlite3.Error:
+                return False
 
         writer = threading.Thread(target=write)
         writer.start()
@@ -196,13 +211,17 @@ def test_a_mirror_killed_at_random_points_resumes_equal_with_every_event_applied
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
                 )
-                time.sleep(rng.uniform(0.3, 2.0))
+                deadline = time.monotonic() + 60
+                while not started() and process.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                time.sleep(rng.uniform(0.0, 1.5))
                 process.send_signal(signal.SIGKILL)
                 _, err = process.communicate(timeout=30)
                 assert process.returncode == -signal.SIGKILL, err.decode()
         finally:
             stop.set()
             writer.join(timeout=30)
+        assert not failures, failures
         with Mirror(crm, url) as mirror:
             mirror.run()
             assert_equal(crm, mirror, url)
@@ -213,5 +232,6 @@ def test_a_mirror_killed_at_random_points_resumes_equal_with_every_event_applied
                 for row in connection.execute(sa.text("SELECT sequence FROM _crm_mirror_log ORDER BY 1"))
             ]
         engine.dispose()
+        assert applied, "the workload's changes after the snapshot's position were applied"
         feed = [e["sequence"] for e in crm.events.list() if e["sequence"] >= applied[0]]
     assert applied == feed, "every event after the snapshot's position applied exactly once, none skipped"

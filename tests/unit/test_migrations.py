@@ -275,7 +275,7 @@ def test_the_changelog_lists_every_change_newest_first() -> None:
     assert (
         "- Tasks: `due_date` (a date) is now `deadline_at` (a date-time); a date becomes midnight UTC." in log
     )
-    assert log.count("\n- ") == 17
+    assert log.count("\n- ") == 18
 
 
 def test_crm_migrate_moves_each_line_and_lists_the_ones_it_cannot(

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from .changed_attribute import ChangedAttribute
     from .checkbox_value import CheckboxValue
     from .condition_filter import ConditionFilter
+    from .count_request import CountRequest
+    from .count_response import CountResponse
+    from .count_response_data import CountResponseData
     from .currency_config import CurrencyConfig
     from .currency_input import CurrencyInput
     from .currency_value import CurrencyValue
@@ -204,6 +207,9 @@ _MODULES = {
     "ChangedAttribute": ".changed_attribute",
     "CheckboxValue": ".checkbox_value",
     "ConditionFilter": ".condition_filter",
+    "CountRequest": ".count_request",
+    "CountResponse": ".count_response",
+    "CountResponseData": ".count_response_data",
     "CurrencyConfig": ".currency_config",
     "CurrencyInput": ".currency_input",
     "CurrencyValue": ".currency_value",
@@ -376,6 +382,9 @@ __all__ = (
     "ChangedAttribute",
     "CheckboxValue",
     "ConditionFilter",
+    "CountRequest",
+    "CountResponse",
+    "CountResponseData",
     "CurrencyConfig",
     "CurrencyInput",
     "CurrencyValue",

@@ -84,6 +84,12 @@ class AsyncEntries(_AsyncResource):
         query = operations.QUERY_ENTRIES
         return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
 
+    async def count(self, filter: Filter | None = None) -> int:
+        """How many entries match ``filter`` (as ``query`` takes it), counted in the server at
+        API version 2026-12-01 and later, page by page before."""
+        count: int = await self._count(operations.COUNT_ENTRIES, self.list, filter)
+        return count
+
     async def get(self, entry_id: EntryId) -> Entry:
         entry_id = path_id(entry_id, "entry_id")
         return await self._call(operations.GET_ENTRY, self.list, entry_id)
@@ -164,6 +170,7 @@ class AsyncEntriesRaw:
 
     def __init__(self, raw: AsyncEntries) -> None:
         self.query = raw_page(raw.query)
+        self.count = raw_call(raw.count)
         self.get = raw_call(raw.get)
         self.create = raw_call(raw.create)
         self.upsert = raw_call(raw.upsert)

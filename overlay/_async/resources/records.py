@@ -137,6 +137,19 @@ class AsyncRecords(_AsyncResource):
             collect=RecordList,
         )
 
+    async def count(self, filter: Filter | None = None, *, check: bool = True) -> int:
+        """How many records match ``filter`` (as ``query`` takes it), counted in the server at
+        API version 2026-12-01 and later, page by page before."""
+        metadata = self._client.metadata
+
+        async def checked(filter: Any) -> Any:
+            return await metadata.check_filter(self.object, filter) if isinstance(filter, Expr) else filter
+
+        count: int = await self._count(
+            operations.COUNT_RECORDS, self.object, filter, checked if check else None
+        )
+        return count
+
     def where(self, *filters: Filter) -> AsyncQuery:
         """A query of these records: ``where(F.rating >= 3, "name ~ 'ada'")``, then more."""
         return AsyncQuery(self).where(*filters)
@@ -277,6 +290,7 @@ class AsyncRecordsRaw:
     def __init__(self, raw: AsyncRecords) -> None:
         self.get = raw_call(raw.get)
         self.query = raw_page(raw.query)
+        self.count = raw_call(raw.count)
         self.create = raw_call(raw.create)
         self.upsert = raw_call(raw.upsert)
         self.update = raw_call(raw.update)

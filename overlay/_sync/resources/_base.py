@@ -7,7 +7,7 @@ import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
-from crm_client import models  # a lazy package: each model loads on first use
+from crm_client import models, operations  # models: a lazy package, each model loads on first use
 from crm_client.types import UNSET
 
 from ..._dsl.expr import as_filter
@@ -42,6 +42,17 @@ def raw_page(method: Callable[P, Paginator[T]]) -> Callable[P, RawResponse[list[
 
 def _none(parsed: Any, request_id: str | None) -> None:
     return None
+
+
+COUNTS_VERSION = "2026-12-01"  # the first API version that counts in the server
+QUERY_OF = {
+    operations.COUNT_RECORDS: operations.QUERY_RECORDS,
+    operations.COUNT_ENTRIES: operations.QUERY_ENTRIES,
+}
+
+
+def _count_of(parsed: Any, request_id: str | None) -> int:
+    return int(parsed.data.count)
 
 
 def _given(value: Any) -> Any:
@@ -90,6 +101,23 @@ class _AsyncResource:
 
     def _first_raw(self, paginator: Paginator[Any]) -> RawResponse[Any]:
         return (paginator.first_page()).raw
+
+    def _count(self, operation: Operation, parent: str, filter: Filter | None, check: Any = None) -> Any:
+        """How many match ``filter`` by a count operation, the filter prepared as ``_offset_pages``
+        prepares a query's; at an API version without the operation, every page counted."""
+        if self._client.api_version < COUNTS_VERSION and not self._raw:
+            total = 0
+            query = QUERY_OF[operation]
+            pages = self._offset_pages(query, parent, filter, None, QUERY_LIMIT, None, check=check)
+            for page in pages.pages():
+                total += len(page.items)
+            return total
+        expr = parse_text(filter) if isinstance(filter, str) else filter
+        json = as_filter(check(expr) if check is not None else expr, parent)
+        body = build_body(models.CountRequest, {} if json is None else {"filter": json}, wrap=False)
+        return self._call(
+            operation, parent, body=body, cast=_count_of, names=Names.of_filter(parent, json, None)
+        )
 
     def _cursor_pages(
         self, operation: Operation, *args: Any, page_size: int, max_items: int | None, **kwargs: Any

@@ -85,6 +85,12 @@ class Entries(_AsyncResource):
         query = operations.QUERY_ENTRIES
         return self._offset_pages(query, self.list, filter, sorts, page_size, max_items)
 
+    def count(self, filter: Filter | None = None) -> int:
+        """How many entries match ``filter`` (as ``query`` takes it), counted in the server at
+        API version 2026-12-01 and later, page by page before."""
+        count: int = self._count(operations.COUNT_ENTRIES, self.list, filter)
+        return count
+
     def get(self, entry_id: EntryId) -> Entry:
         entry_id = path_id(entry_id, "entry_id")
         return self._call(operations.GET_ENTRY, self.list, entry_id)
@@ -165,6 +171,7 @@ class EntriesRaw:
 
     def __init__(self, raw: Entries) -> None:
         self.query = raw_page(raw.query)
+        self.count = raw_call(raw.count)
         self.get = raw_call(raw.get)
         self.create = raw_call(raw.create)
         self.upsert = raw_call(raw.upsert)

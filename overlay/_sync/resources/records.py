@@ -138,6 +138,17 @@ class Records(_AsyncResource):
             collect=RecordList,
         )
 
+    def count(self, filter: Filter | None = None, *, check: bool = True) -> int:
+        """How many records match ``filter`` (as ``query`` takes it), counted in the server at
+        API version 2026-12-01 and later, page by page before."""
+        metadata = self._client.metadata
+
+        def checked(filter: Any) -> Any:
+            return metadata.check_filter(self.object, filter) if isinstance(filter, Expr) else filter
+
+        count: int = self._count(operations.COUNT_RECORDS, self.object, filter, checked if check else None)
+        return count
+
     def where(self, *filters: Filter) -> Query:
         """A query of these records: ``where(F.rating >= 3, "name ~ 'ada'")``, then more."""
         return Query(self).where(*filters)
@@ -278,6 +289,7 @@ class RecordsRaw:
     def __init__(self, raw: Records) -> None:
         self.get = raw_call(raw.get)
         self.query = raw_page(raw.query)
+        self.count = raw_call(raw.count)
         self.create = raw_call(raw.create)
         self.upsert = raw_call(raw.upsert)
         self.update = raw_call(raw.update)

@@ -30,6 +30,7 @@ HANDLERS: Mapping[str, Handler] = {
     "update_select_option": workspace.update_select_option,
     # records and search
     "query_records": records.query_records,
+    "count_records": records.count_records,
     "create_record": records.create_record,
     "upsert_record": records.upsert_record,
     "get_record": records.get_record,
@@ -45,6 +46,7 @@ HANDLERS: Mapping[str, Handler] = {
     "get_list": lists.get_list,
     "update_list": lists.update_list,
     "query_entries": lists.query_entries,
+    "count_entries": lists.count_entries,
     "create_entry": lists.create_entry,
     "upsert_entry": lists.upsert_entry,
     "get_entry": lists.get_entry,

@@ -140,6 +140,15 @@ def query_entries(ctx: Ctx) -> Reply:
     return 200, {"data": entries.render(rows)}
 
 
+def count_entries(ctx: Ctx) -> Reply:
+    entries, body = Entries(ctx), ctx.body or {}
+    where, params = ctx.catalog.compiler().compile(entries.list["id"], body.get("filter") or {}, alias="e")
+    found = ctx.store.one(
+        f"SELECT COUNT(*) AS n FROM entries e WHERE e.list_id = ? AND {where}", [entries.list["id"], *params]
+    )
+    return 200, {"data": {"count": found["n"] if found else 0}}
+
+
 def create_entry(ctx: Ctx) -> Reply:
     entries = Entries(ctx)
     return 201, {"data": entries.render([entries.create(ctx.data)])[0]}

@@ -19,6 +19,10 @@ def query_records(ctx: Ctx) -> Reply:
     return 200, {"data": _records(ctx).query(ctx.body or {})}
 
 
+def count_records(ctx: Ctx) -> Reply:
+    return 200, {"data": {"count": _records(ctx).count(ctx.body or {})}}
+
+
 def create_record(ctx: Ctx) -> Reply:
     records = _records(ctx)
     record = records.create(ctx.data["values"], ctx.actor)
