@@ -316,7 +316,7 @@ def test_bad_destinations_and_versions_are_named(sandbox: overlay.Sandbox, tmp_p
     with pytest.raises(overlay.MirrorError, match=r"crm\?password=\*\*\*") as caught:
         Mirror(crm, "postgresql://crm@127.0.0.1:1/crm?password=hunter2")
     assert "hunter2" not in str(caught.value)
-    with pytest.raises(overlay.MirrorError, match="'crm.db' is not a database URL"):
+    with pytest.raises(overlay.MirrorError, match=r"'crm\.db' is not a database URL"):
         Mirror(crm, "crm.db")
     with pytest.raises(overlay.MirrorError, match="not a database URL"):
         Mirror(crm, "::::")
