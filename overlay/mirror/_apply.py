@@ -149,6 +149,8 @@ def apply_events(
         elif family in ("object", "list", "attribute"):
             batch.flush()
             evolve(mirror, mirror._plan(), connection)
+            if kind == "attribute.archived":
+                _archived(mirror, connection, event)
         elif family == "select-option":
             batch.flush()
             _option_changed(mirror, connection, event)
@@ -159,6 +161,21 @@ def _drifted(table: TableLayout, item: Mapping[str, Any]) -> bool:
     """Whether a snapshot holds values of an attribute the table does not know."""
     values = item.get("values") if table.kind == "object" else item.get("entry_values")
     return isinstance(values, dict) and not values.keys() <= table.attributes.keys()
+
+
+def _archived(mirror: Mirror, connection: Connection, event: Mapping[str, Any]) -> None:
+    """An archived attribute's values leave the API's records and entries: they leave its
+    column (or child table) too, which stays for the history of the schema."""
+    owner = "list" if event.get("list") else "object"
+    table = mirror.layouts.get(table_name(owner, str(event.get(owner))))
+    slug = (event.get("definition") or {}).get("api_slug")
+    attribute = table.attributes.get(str(slug)) if table else None
+    if table is None or attribute is None:
+        return
+    if attribute.multi and attribute.child:
+        mirror.db.clear(connection, attribute.child)
+    else:
+        mirror.db.clear(connection, table.name, attribute.column_names(attribute.slug))
 
 
 def _option_changed(mirror: Mirror, connection: Connection, event: Mapping[str, Any]) -> None:

@@ -239,6 +239,14 @@ class Destination:
         result = connection.execute(table.update().where(table.c[column] == old).values({column: new}))
         return int(result.rowcount or 0)
 
+    def clear(self, connection: Connection, name: str, columns: Sequence[str] = ()) -> None:
+        """Empty ``columns`` of every row of table ``name``, or with none given, delete its rows."""
+        table = self.tables[name]
+        if columns:
+            connection.execute(table.update().values(dict.fromkeys(columns)))
+        else:
+            connection.execute(table.delete())
+
     def rows(self, connection: Connection, name: str) -> list[dict[str, Any]]:
         table = self.tables[name]
         return [dict(row._mapping) for row in connection.execute(sa.select(table))]

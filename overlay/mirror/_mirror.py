@@ -220,6 +220,13 @@ class Mirror:
                 f"{self.db.url}: the mirror's saved layouts are damaged ({type(saved).__name__})."
             )
         self.options = state.get("options") or {}
+        asked = {"objects": self.objects, "lists": self.lists, "soft_delete": self.soft_delete or None}
+        for name, value in asked.items():  # what was not asked for keeps what the mirror was made with
+            if value is not None and name in state and state[name] != value:
+                raise MirrorError(
+                    f"{self.db.url} was mirrored with {name}={state[name]!r}, not {value!r}: leave it out "
+                    "to go on as it was, or mirror into another database."
+                )
         self.objects = state.get("objects", self.objects)
         self.lists = state.get("lists", self.lists)
         self.soft_delete = bool(state.get("soft_delete", self.soft_delete))

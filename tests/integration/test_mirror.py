@@ -176,6 +176,9 @@ def test_schema_drift_adds_columns_child_tables_and_renames_options(
         renamed = mirror.run()
         assert renamed.options_renamed == 1
         assert mirror.verify(repair=False).ok
+        crm.attributes.update("companies", "categories", is_archived=True)
+        mirror.run()
+        assert mirror.verify(repair=False).ok, "an archived attribute's values leave the mirror too"
     assert rows(url, f"SELECT tier FROM companies WHERE record_id = '{acme.id}'") == [("Platinum",)]
     assert rows(
         url, f"SELECT value FROM companies__tags WHERE record_id = '{acme.id}' ORDER BY position"
@@ -316,6 +319,13 @@ def test_bad_destinations_and_versions_are_named(sandbox: overlay.Sandbox, tmp_p
     with pytest.raises(overlay.MirrorError, match=r"crm\?password=\*\*\*") as caught:
         Mirror(crm, "postgresql://crm@127.0.0.1:1/crm?password=hunter2")
     assert "hunter2" not in str(caught.value)
+    with Mirror(crm, f"sqlite:///{tmp_path}/settled.db") as mirror:
+        mirror.run()
+    with (
+        Mirror(crm, f"sqlite:///{tmp_path}/settled.db", objects=["people"], soft_delete=True) as mirror,
+        pytest.raises(overlay.MirrorError, match=r"mirrored with objects=None, not \['people'\]"),
+    ):
+        mirror.run()
     with pytest.raises(overlay.MirrorError, match=r"'crm\.db' is not a database URL"):
         Mirror(crm, "crm.db")
     with pytest.raises(overlay.MirrorError, match="not a database URL"):

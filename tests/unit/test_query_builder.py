@@ -70,10 +70,12 @@ class Workspace:
             return ok([self._object(slug) for slug in SCHEMA])
         if path.endswith("/attributes"):
             return ok([self._attribute(parts[3], slug, kind) for slug, kind in SCHEMA[parts[3]].items()])
-        if path.endswith("/records/query"):
+        if path.endswith(("/records/query", "/records/count")):
             rows = PEOPLE if parts[3] == "people" else COMPANIES
             ids = (body.get("filter") or {}).get("record_id", {}).get("$in")
             rows = [r for r in rows if ids is None or r["id"]["record_id"] in ids]
+            if path.endswith("/count"):
+                return httpx.Response(200, json={"data": {"count": len(rows)}})
             offset, limit = body.get("offset", 0), body["limit"]
             return ok(rows[offset : offset + limit])
         return httpx.Response(
@@ -219,6 +221,9 @@ def test_count_and_aggregate_fetch_no_included_records(crm: overlay.Client, work
     query = crm.records("people").where().include("company")
     assert query.count() == 3 and query.aggregate("count") == {"count": 3}
     assert [path for _, path, _ in workspace.sent if "companies" in path] == []
+    assert [path for _, path, _ in workspace.sent if path.endswith("/count")] == [
+        "/v2/objects/people/records/count"
+    ]
 
 
 def test_page_size_is_set_on_a_built_query_and_a_page_has_a_length(
