@@ -231,8 +231,20 @@ class Destination:
     def mark_deleted(
         self, connection: Connection, name: str, key: str, keys: Sequence[str], at: dt.datetime
     ) -> None:
+        table, keys = self.tables[name], list(keys)
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            connection.execute(table.update().where(table.c[key].in_(chunk)).values(_deleted_at=at))
+
+    def live_keys(self, connection: Connection, name: str, key: str) -> set[str]:
+        """The keys of the rows of ``name`` not marked deleted."""
         table = self.tables[name]
-        connection.execute(table.update().where(table.c[key].in_(list(keys))).values(_deleted_at=at))
+        return {
+            str(k)
+            for k in connection.execute(
+                sa.select(table.c[key]).where(table.c._deleted_at.is_(None))
+            ).scalars()
+        }
 
     def rename_value(self, connection: Connection, name: str, column: str, old: str, new: str) -> int:
         table = self.tables[name]

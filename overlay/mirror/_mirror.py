@@ -417,10 +417,44 @@ class Mirror:
             return self.client.events.read(cursor=self.report.cursor, limit=PAGE, wait=0)
 
     def _resync(self) -> None:
+        self.report.resynced = True
+        if self.soft_delete and self.layouts:
+            self._refresh()
+            return
         with self.db.begin() as connection:
             self.db.save_state(connection, cursor=None, snapshot=None)
-        self.report.resynced = True
         self._snapshot(None)
+
+    def _refresh(self) -> None:
+        """A resync that keeps the rows marked deleted: the tables follow the schema, every
+        item is written over its row, and a row the API no longer has is marked deleted."""
+        start = self.client.events.head()
+        self._evolve(self._plan())
+        at = _now()
+        for table in self.layouts.values():
+            seen: set[str] = set()
+            for items in _prefetched(self._items(table)):
+                with self.db.begin() as connection:
+                    self._write(connection, table, items, 0)
+                seen.update(str(item["id"][table.key]) for item in items)
+            self._mark_gone(table.name, table.key, seen, at)
+        for name, key, found, to_row in (
+            ("notes", "note_id", self.client.notes.list(), note_row),
+            ("tasks", "task_id", self.client.tasks.list(), task_row),
+        ):
+            rows = [{**to_row(item.to_dict(), 0, at), "_deleted_at": None} for item in found]
+            with self.db.begin() as connection:
+                self.db.replace(connection, name, key, [r[key] for r in rows], rows)
+            self._mark_gone(name, key, {str(r[key]) for r in rows}, at)
+        with self.db.begin() as connection:
+            self.db.save_state(connection, cursor=start, snapshot=None)
+        self.report.cursor = start
+
+    def _mark_gone(self, name: str, key: str, seen: set[str], at: dt.datetime) -> None:
+        with self.db.begin() as connection:
+            gone = sorted(self.db.live_keys(connection, name, key) - seen)
+            self.db.mark_deleted(connection, name, key, gone, at)
+        self.report.rows_deleted += len(gone)
 
     def _catch_up(self) -> None:
         while True:

@@ -250,18 +250,28 @@ def test_verify_finds_and_repairs_what_differs(sandbox: overlay.Sandbox, new_url
         assert mirror.verify(repair=False).ok, "repaired"
 
 
-def test_an_expired_cursor_resyncs_in_full(new_url: NewUrl) -> None:
-    import time
-
-    with overlay.Sandbox(read_rate=None, write_rate=None, event_retention=0.5) as sb:
+@pytest.mark.parametrize("soft_delete", [False, True])
+def test_an_expired_cursor_resyncs_in_full(new_url: NewUrl, soft_delete: bool) -> None:
+    with overlay.Sandbox(read_rate=None, write_rate=None, event_retention=0.5, seed_data=True) as sb:
         crm, url = sb.client, new_url("sqlite")
-        with Mirror(crm, url) as mirror:
+        first, second = sorted(api_ids(crm, "people"))[:2]
+        with Mirror(crm, url, soft_delete=soft_delete) as mirror:
+            mirror.run()
+            crm.records("people").delete(first)
             mirror.run()
             crm.records("people").create({"name": "While away"})
+            crm.records("people").delete(second)
             time.sleep(1.2)
             crm.records("people").create({"name": "Sweeper"})
             report = mirror.run()
             assert report.resynced and mirror.verify(repair=False).ok
+    kept = rows(url, f"SELECT record_id FROM people WHERE record_id IN ('{first}', '{second}')")
+    if soft_delete:  # a resync keeps what was marked deleted, and marks what left while away
+        assert sorted(kept) == sorted([(first,), (second,)])
+        marked = rows(url, "SELECT COUNT(*) FROM people WHERE _deleted_at IS NOT NULL")
+        assert marked == [(2,)]
+    else:
+        assert kept == []
 
 
 def test_webhook_events_apply_once_each(sandbox: overlay.Sandbox, new_url: NewUrl) -> None:
