@@ -72,7 +72,8 @@ class Mirror:
         if version < FEED_VERSION:
             raise MirrorError(
                 f"The mirror reads the change feed, which API version {version} does not have; "
-                f"use a client at {FEED_VERSION} or later (api_version=None for the latest)."
+                f"use a client at {FEED_VERSION} or later "
+                "(api_version=None, or CRM_VERSION unset, for the latest)."
             )
         self.client = client
         self.db = Destination(url)

@@ -43,6 +43,15 @@ class WaitForEvents(Exception):
         self.seconds = seconds
 
 
+def _span(seconds: float) -> str:
+    """A retention as people say it: ``30 days``, ``2 hours``, ``0.5 seconds``."""
+    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= length:
+            count = seconds / length
+            return f"{count:g} {unit}" + ("" if count == 1 else "s")
+    return f"{seconds:g} second" + ("" if seconds == 1 else "s")
+
+
 def _base36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
@@ -140,11 +149,10 @@ class Feed:
                 "reset database); read everything again and follow from the new cursor.",
             )
         if seq < self.dropped_through():
-            days = self.retention / 86400
             raise APIError(
                 410,
                 "cursor_expired",
-                f"The cursor is older than the {days:g} days of events the feed keeps; "
+                f"The cursor is older than the {_span(self.retention)} of events the feed keeps; "
                 "read everything again and follow from the new cursor.",
             )
         return seq
