@@ -23,7 +23,9 @@ def _slugs(text: str | None) -> list[str] | None:
 def run_mirror(args: argparse.Namespace) -> int:
     from ..mirror import Mirror
 
-    if args.wait > 30:
+    if args.wait is not None and not args.follow:
+        raise InvalidArgumentError("--wait is how long each read of --follow waits; add --follow")
+    if args.wait is not None and args.wait > 30:
         raise InvalidArgumentError(f"--wait takes 1 to 30 seconds, got {args.wait}")
     with contextlib.ExitStack() as stack:
         client = open_client(stack, args.sandbox)
@@ -44,7 +46,7 @@ def run_mirror(args: argparse.Namespace) -> int:
             print(checked.summary())
             print(mirror.report.summary())
             return 0
-        report = mirror.follow(wait=args.wait) if args.follow else mirror.run()
+        report = mirror.follow(wait=args.wait or 30) if args.follow else mirror.run()
         print(report.summary(), file=sys.stdout)
     return 0
 
@@ -64,7 +66,7 @@ def add_parser(commands: Any) -> None:
     add("--objects", help="comma-separated object slugs (default: every object)")
     add("--lists", help="comma-separated list slugs (default: every list)")
     add("--follow", action="store_true", help="then keep following the feed (Ctrl-C stops cleanly)")
-    add("--wait", type=positive, default=30, help="seconds each long poll waits in --follow (default 30)")
+    add("--wait", type=positive, default=None, help="seconds each long poll waits in --follow (default 30)")
     add("--verify", action="store_true", help="compare every table with the API and repair what differs")
     add("--soft-delete", action="store_true", help="keep deleted rows, with _deleted_at set")
     add("--quiet", action="store_true", help="no progress display")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from crm_client import operations
 
 from .._bulk_core.report import Progress, ProgressState
-from .._errors import CursorExpiredError, MirrorError
+from .._errors import CursorExpiredError, InvalidArgumentError, MirrorError
 from .._progress import renderer
 from .._sync.resources.events import FEED_VERSION
 from ._apply import apply_events, evolve
@@ -113,15 +113,19 @@ class Mirror:
 
     def follow(self, *, wait: int = 30, stop: Callable[[], bool] | None = None) -> MirrorReport:
         """``run()``, then long-poll the feed and apply each batch as it comes, until ``stop()``
-        says so or Ctrl-C (which ends cleanly, at a batch boundary)."""
+        says so or Ctrl-C (which ends cleanly, at a batch boundary). Each read waits up to
+        ``wait`` seconds (1 to 30) for an event, and ``stop()`` is asked between reads."""
+        if isinstance(wait, bool) or not isinstance(wait, int) or not 1 <= wait <= 30:
+            raise InvalidArgumentError(f"wait takes 1 to 30 seconds, got {wait!r}.")
         self.run()
         started = time.perf_counter() - self.report.elapsed
-        show = renderer(self.progress, "follow")
+        show, shown = renderer(self.progress, "follow"), -1
         try:
             while stop is None or not stop():
                 batch = self._read(wait=wait)
                 self._apply_batch(batch.events, batch.cursor)
-                if show is not None:
+                if show is not None and self.report.events_applied != shown:  # a line per change
+                    shown = self.report.events_applied
                     elapsed = time.perf_counter() - started
                     rate = self.report.events_applied / elapsed if elapsed else 0.0
                     lag = self.report.lag_seconds

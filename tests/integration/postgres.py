@@ -53,3 +53,16 @@ def postgres_cluster() -> Iterator[str]:
             run(_binary("pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def new_database(cluster_url: str, name: str) -> str:
+    """The URL of a new, empty database ``name`` on the cluster of ``cluster_url``."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(
+        cluster_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return cluster_url.rsplit("/", 1)[0] + f"/{name}"

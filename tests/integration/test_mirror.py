@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import overlay
 from overlay.mirror import Mirror
 
-from .postgres import postgres_cluster
+from .postgres import new_database, postgres_cluster
 
 KINDS = ("sqlite", "postgresql", "duckdb")
 _numbers = itertools.count()
@@ -47,14 +47,7 @@ def new_url(tmp_path: Path, request: pytest.FixtureRequest) -> NewUrl:
             return f"sqlite:///{tmp_path}/mirror{n}.db"
         if kind == "duckdb":
             return f"duckdb:///{tmp_path}/mirror{n}.duckdb"
-        base: str = request.getfixturevalue("postgres")
-        engine = sa.create_engine(
-            base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-        )
-        with engine.connect() as connection:
-            connection.execute(sa.text(f"CREATE DATABASE mirror{n}"))
-        engine.dispose()
-        return base.rsplit("/", 1)[0] + f"/mirror{n}"
+        return new_database(request.getfixturevalue("postgres"), f"mirror{n}")
 
     return make
 
@@ -357,3 +350,21 @@ def test_bad_destinations_and_versions_are_named(sandbox: overlay.Sandbox, tmp_p
         Mirror(crm, url) as m,
     ):
         m.run()
+
+
+def test_the_cli_mirrors_verifies_and_names_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from overlay.cli import main
+
+    url = f"sqlite:///{tmp_path}/cli.db"
+    assert main(["mirror", url, "--sandbox", "--quiet", "--objects", "people,companies"]) == 0
+    assert "snapshot: " in capsys.readouterr().out
+    assert rows(url, "SELECT COUNT(*) FROM people") == [(4,)]
+    assert main(["mirror", f"sqlite:///{tmp_path}/v.db", "--sandbox", "--quiet", "--verify"]) == 0
+    assert "people: 4 rows, equal" in capsys.readouterr().out
+    assert main(["mirror", url, "--sandbox", "--wait", "5"]) == 2
+    assert "add --follow" in capsys.readouterr().err
+    assert main(["mirror", "mysql://u:hunter2@h/db", "--sandbox"]) == 2
+    err = capsys.readouterr().err
+    assert "'mysql' is not one of them" in err and "hunter2" not in err

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 import overlay
 from overlay.mirror import Mirror
 
-from .postgres import postgres_cluster
+from .postgres import new_database, postgres_cluster
 
 DIFFERENTIAL_TRIALS = {"sqlite": 3, "postgresql": 2}
 OPS_PER_TRIAL = 40
@@ -123,13 +123,7 @@ def _url(kind: str, tmp_path: Path, postgres_base: str | None, n: int) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path}/diff{n}.db"
     assert postgres_base is not None
-    engine = sa.create_engine(
-        postgres_base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE diff{n}"))
-    engine.dispose()
-    return postgres_base.rsplit("/", 1)[0] + f"/diff{n}"
+    return new_database(postgres_base, f"diff{n}")
 
 
 @pytest.mark.parametrize(
