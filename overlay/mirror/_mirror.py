@@ -152,7 +152,14 @@ class Mirror:
             if state.get("cursor") is None:
                 raise MirrorError(f"{self.db.url} has no mirror yet: run() it first.")
             self._load(state)
-        by_sequence = {e["sequence"]: dict(e) for e in events if isinstance(e.get("sequence"), int)}
+        events = list(events)
+        unsequenced = [i for i, e in enumerate(events) if not isinstance(e, Mapping) or not _sequenced(e)]
+        if unsequenced:
+            raise InvalidArgumentError(
+                f"apply() takes change events of API version {FEED_VERSION} or later, which carry a "
+                f"sequence; events {unsequenced[:10]} (by position) have none: is the webhook older?"
+            )
+        by_sequence = {e["sequence"]: dict(e) for e in events}
         with self.db.begin() as connection:
             cursor = self.db.state(connection).get("cursor")
         position = _position(cursor)  # every event up to it is in the log or in the snapshot
@@ -491,6 +498,11 @@ class Mirror:
         """Bring the tables to ``planned`` (see ``_apply.evolve``), in one transaction."""
         with self.db.begin() as connection:
             evolve(self, planned, connection)
+
+
+def _sequenced(event: Mapping[str, Any]) -> bool:
+    sequence = event.get("sequence")
+    return isinstance(sequence, int) and not isinstance(sequence, bool)
 
 
 def _position(cursor: Any) -> int:

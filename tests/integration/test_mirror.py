@@ -284,6 +284,8 @@ def test_webhook_events_apply_once_each(sandbox: overlay.Sandbox, new_url: NewUr
         first, second = crm.events.read(cursor=after).events
         assert mirror.apply([second]) == 1 and mirror.apply([first]) == 1, "a late event is logged"
         assert mirror.apply(crm.events.read(start="earliest").events) == 0, "before the mirror's position"
+        with pytest.raises(overlay.InvalidArgumentError, match=r"events \[1\] \(by position\) have none"):
+            mirror.apply([second, {"event_type": "record.updated", "id": {}}])
     assert rows(url, "SELECT COUNT(*) FROM people WHERE name_full = 'Via webhook'") == [(1,)]
     assert rows(url, "SELECT job_title FROM people WHERE name_full = 'Via webhook'") == [("Second",)]
 
