@@ -104,8 +104,8 @@ async def _deleted_since(
                 return deleted, cursor
     except CursorExpiredError as exc:
         exc.message += (
-            f" {state_path} was last exported longer ago than the feed keeps events, so the "
-            "deletes since are unknown: delete it to export everything again."
+            f" The feed no longer serves the position {state_path} keeps, so the deletes since its "
+            "last run are unknown: delete it to export everything again."
         )
         raise
     except (KeyError, TypeError) as exc:
@@ -189,8 +189,19 @@ async def export_query(
             saved_cursor = saved.get("cursor")
             if isinstance(saved_cursor, str):
                 deleted, cursor = await _deleted_since(feed, object, saved_cursor, state_path)
+            elif start.at is not None:  # written by a client without the feed
+                raise InvalidArgumentError(
+                    f"{state_path} was written at an API version without the change feed, so the "
+                    "deletes since its last run are unknown: delete it to export everything again "
+                    "(from then on, deletes leave as tombstones)."
+                )
             else:
                 cursor = await feed.head()
+        elif isinstance(saved.get("cursor"), str):
+            raise InvalidArgumentError(
+                f"{state_path} follows deletes through the change feed, which this client's API "
+                "version lacks: export it with a client at 2026-12-01 or later."
+            )
         query = query.order_by(*ORDER)
         since = start.filter()
         if since is not None:

@@ -68,6 +68,6 @@ def add_parser(commands: Any) -> None:
     add("--follow", action="store_true", help="then keep following the feed (Ctrl-C stops cleanly)")
     add("--wait", type=positive, default=None, help="seconds each long poll waits in --follow (default 30)")
     add("--verify", action="store_true", help="compare every table with the API and repair what differs")
-    add("--soft-delete", action="store_true", help="keep deleted rows, with _deleted_at set")
+    add("--soft-delete", action="store_true", default=None, help="keep deleted rows, with _deleted_at set")
     add("--quiet", action="store_true", help="no progress display")
     add("--sandbox", action="store_true", help="mirror a fresh sandbox with the sample data")

@@ -56,6 +56,10 @@ class Mirror:
 
     ``objects`` and ``lists`` pick what to mirror (all objects and every list by default);
     ``soft_delete`` keeps deleted rows with ``_deleted_at`` set instead of removing them.
+    Left out (None), these are what the database was mirrored with (for a new one: every
+    object and list, hard deletes); given otherwise for an existing mirror, a ``MirrorError``.
+    ``progress``: ``True`` for a bar (or log lines), or a callable taking a ``ProgressState``
+    (its ``detail`` is the table being copied, then the lag while following).
     """
 
     def __init__(
@@ -65,7 +69,7 @@ class Mirror:
         *,
         objects: Sequence[str] | None = None,
         lists: Sequence[str] | None = None,
-        soft_delete: bool = False,
+        soft_delete: bool | None = None,
         progress: Progress | bool | None = None,
     ) -> None:
         version = client.api_version
@@ -79,7 +83,8 @@ class Mirror:
         self.db = Destination(url)
         self.objects = list(objects) if objects is not None else None
         self.lists = list(lists) if lists is not None else None
-        self.soft_delete = soft_delete
+        self.soft_delete = bool(soft_delete)
+        self._asked = {"objects": self.objects, "lists": self.lists, "soft_delete": soft_delete}
         self.progress = progress
         self.layouts: dict[str, TableLayout] = {}  # by table name
         self.options: dict[str, dict[str, str]] = {}  # attribute id -> option id -> title
@@ -120,19 +125,27 @@ class Mirror:
         self.run()
         started = time.perf_counter() - self.report.elapsed
         show, shown = renderer(self.progress, "follow"), -1
+
+        def progress() -> None:  # a line when events were applied since the last one
+            nonlocal shown
+            if show is None or self.report.events_applied == shown:
+                return
+            shown, elapsed, lag = (
+                self.report.events_applied,
+                time.perf_counter() - started,
+                self.report.lag_seconds,
+            )
+            rate = shown / elapsed if elapsed else 0.0
+            show(ProgressState(shown, 0, None, rate, None, f"lag {lag:.2f} s" if lag is not None else ""))
+
         try:
             while stop is None or not stop():
+                progress()
                 batch = self._read(wait=wait)
                 self._apply_batch(batch.events, batch.cursor)
-                if show is not None and self.report.events_applied != shown:  # a line per change
-                    shown = self.report.events_applied
-                    elapsed = time.perf_counter() - started
-                    rate = self.report.events_applied / elapsed if elapsed else 0.0
-                    lag = self.report.lag_seconds
-                    detail = f"lag {lag:.2f} s" if lag is not None else ""
-                    show(ProgressState(self.report.events_applied, 0, None, rate, None, detail))
         except KeyboardInterrupt:
             pass
+        progress()
         self.report.elapsed = time.perf_counter() - started
         return self.report
 
@@ -232,8 +245,7 @@ class Mirror:
                 f"{self.db.url}: the mirror's saved layouts are damaged ({type(saved).__name__})."
             )
         self.options = state.get("options") or {}
-        asked = {"objects": self.objects, "lists": self.lists, "soft_delete": self.soft_delete or None}
-        for name, value in asked.items():  # what was not asked for keeps what the mirror was made with
+        for name, value in self._asked.items():  # what was not asked for keeps what the mirror was made with
             if value is not None and name in state and state[name] != value:
                 raise MirrorError(
                     f"{self.db.url} was mirrored with {name}={state[name]!r}, not {value!r}: leave it out "
@@ -348,7 +360,7 @@ class Mirror:
                 elapsed = time.perf_counter() - started
                 rate = copied / elapsed if elapsed else 0.0
                 eta = max(total - copied, 0) / rate if total is not None and rate else None
-                show(ProgressState(copied, 0, max(total or 0, copied), rate, eta))
+                show(ProgressState(copied, 0, max(total or 0, copied), rate, eta, table.name))
         self.report.snapshot_rows[table.name] = copied
         return copied
 

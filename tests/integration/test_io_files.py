@@ -196,6 +196,15 @@ def test_an_incremental_export_past_the_feeds_retention_says_to_start_over(tmp_p
         old = sb.connect(api_version="2026-04-01").records("people")
         report = old.export(tmp_path / "old.csv", state=tmp_path / "old.state.json")
         assert report.rows == 6 and "_deleted_at" not in (tmp_path / "old.csv").read_text().splitlines()[0]
+        # one state file, two versions: refused both ways rather than losing deletes
+        with pytest.raises(
+            overlay.InvalidArgumentError, match="written at an API version without the change feed"
+        ):
+            people.export(tmp_path / "x.csv", state=tmp_path / "old.state.json")
+        fresh = tmp_path / "new.state.json"
+        people.export(tmp_path / "new.csv", state=fresh)
+        with pytest.raises(overlay.InvalidArgumentError, match="follows deletes through the change feed"):
+            old.export(tmp_path / "x.csv", state=fresh)
 
 
 def test_exports_split_flatten_and_escape_as_asked(crm: overlay.Client, tmp_path: Path) -> None:

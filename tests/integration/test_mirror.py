@@ -331,6 +331,11 @@ def test_bad_destinations_and_versions_are_named(sandbox: overlay.Sandbox, tmp_p
         pytest.raises(overlay.MirrorError, match=r"mirrored with objects=None, not \['people'\]"),
     ):
         mirror.run()
+    with (
+        Mirror(crm, f"sqlite:///{tmp_path}/settled.db", soft_delete=True) as mirror,
+        pytest.raises(overlay.MirrorError, match=r"mirrored with soft_delete=False, not True"),
+    ):
+        mirror.run()
     with pytest.raises(overlay.MirrorError, match=r"'crm\.db' is not a database URL"):
         Mirror(crm, "crm.db")
     with pytest.raises(overlay.MirrorError, match="not a database URL"):
