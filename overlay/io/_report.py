@@ -130,8 +130,8 @@ class ExportReport:
         since = f"; changed up to {self.watermark}" if self.watermark else ""
         gone = f" and {self.deleted} deleted" if self.deleted else ""
         return (
-            f"{self.object} → {files}: {self.rows} rows{gone} in {self.elapsed:.1f} s "
-            f"({self.pages} pages){since}"
+            f"{self.object} → {files}: {self.rows} row{'' if self.rows == 1 else 's'}{gone} in "
+            f"{self.elapsed:.1f} s ({self.pages} page{'' if self.pages == 1 else 's'}){since}"
         )
 
 

@@ -172,7 +172,7 @@ def test_records_deleted_since_the_last_run_leave_an_incremental_export_as_tombs
     people.delete(ada.id)
     second = people.export(tmp_path / "changed.csv", state=state)
     rows = list(csv.DictReader((tmp_path / "changed.csv").open()))
-    assert (second.rows, second.deleted) == (1, 2) and "1 rows and 2 deleted" in str(second)
+    assert (second.rows, second.deleted) == (1, 2) and "1 row and 2 deleted" in str(second)
     assert [(r["record_id"], r["name"], bool(r["_deleted_at"])) for r in rows] == [
         (kept.id, "Still Here", False),
         (doomed.id, "", True),
