@@ -28,14 +28,19 @@ if TYPE_CHECKING:
 
 
 class Operation:
-    """One operation: its id, method and path, and its endpoint's ``build_request`` and
-    ``parse_response``."""
+    """One operation: its id, method and path, the first API version that has it
+    (``since``), and its endpoint's ``build_request`` and ``parse_response``."""
 
-    __slots__ = ("_module", "id", "method", "module_name", "path")
+    __slots__ = ("_module", "id", "method", "module_name", "path", "since")
 
-    def __init__(self, id: str, module_name: str, method: str, path: str) -> None:
+    def __init__(self, id: str, module_name: str, method: str, path: str, since: str) -> None:
         self.id, self.module_name, self.method, self.path = id, module_name, method, path
+        self.since = since
         self._module: ModuleType | None = None
+
+    def served_at(self, version: str) -> bool:
+        """Whether API version ``version`` (a date, ``YYYY-MM-DD``) has this operation."""
+        return version >= self.since
 
     @property
     def module(self) -> ModuleType:
@@ -60,8 +65,12 @@ class Operation:
 '''
 
 
-def render(api_dir: Path, operations: dict[str, dict[str, Any]]) -> str:
-    """The module's source, from the generated ``api_dir`` and the latest spec's operations."""
+def render(api_dir: Path, by_version: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """The module's source, from the generated ``api_dir`` and each version's operations
+    (the latest's are the constants; the oldest version having one is its ``since``)."""
+    versions = sorted(by_version)
+    operations = by_version[versions[-1]]
+    since = {op_id: next(v for v in versions if op_id in by_version[v]) for op_id in operations}
     modules = {
         path.stem: f"{path.parent.name}.{path.stem}"
         for path in sorted(api_dir.glob("*/*.py"))
@@ -76,7 +85,7 @@ def render(api_dir: Path, operations: dict[str, dict[str, Any]]) -> str:
         spec = operations[op_id]
         lines.append(
             f"{op_id.upper()}: Final = Operation({op_id!r}, {modules[op_id]!r}, "
-            f"{spec['method']!r}, {spec['path']!r})\n"
+            f"{spec['method']!r}, {spec['path']!r}, {since[op_id]!r})\n"
         )
     names = ", ".join(op_id.upper() for op_id in sorted(operations))
     lines.append(f"\nBY_ID: Final[dict[str, Operation]] = {{op.id: op for op in ({names},)}}\n")

@@ -100,7 +100,7 @@ def generate(spec: Path, out: Path, *, templates: Path | None = TEMPLATES) -> No
     (out / "api_versions.json").write_text(schema_graph.render_json(found))
     (out / "api_versions.py").write_text(schema_graph.MODULE)
     (out / "operations.py").write_text(
-        operation_table.render(out / "api", found["operations"][found["versions"][-1]])
+        operation_table.render(out / "api", {v: found["operations"][v] for v in found["versions"]})
     )
     header = HEADER.format(spec=spec.name, generator=version("openapi-python-client"))
     for path in sorted(out.rglob("*.py")):

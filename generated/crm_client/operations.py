@@ -17,14 +17,19 @@ if TYPE_CHECKING:
 
 
 class Operation:
-    """One operation: its id, method and path, and its endpoint's ``build_request`` and
-    ``parse_response``."""
+    """One operation: its id, method and path, the first API version that has it
+    (``since``), and its endpoint's ``build_request`` and ``parse_response``."""
 
-    __slots__ = ("_module", "id", "method", "module_name", "path")
+    __slots__ = ("_module", "id", "method", "module_name", "path", "since")
 
-    def __init__(self, id: str, module_name: str, method: str, path: str) -> None:
+    def __init__(self, id: str, module_name: str, method: str, path: str, since: str) -> None:
         self.id, self.module_name, self.method, self.path = id, module_name, method, path
+        self.since = since
         self._module: ModuleType | None = None
+
+    def served_at(self, version: str) -> bool:
+        """Whether API version ``version`` (a date, ``YYYY-MM-DD``) has this operation."""
+        return version >= self.since
 
     @property
     def module(self) -> ModuleType:
@@ -46,102 +51,152 @@ class Operation:
         return f"Operation({self.id!r}, {self.method} {self.path})"
 
 
-BATCH_RECORDS: Final = Operation("batch_records", "records.batch_records", "POST", "/v2/objects/{object}/records/batch")
-COUNT_ENTRIES: Final = Operation("count_entries", "entries.count_entries", "POST", "/v2/lists/{list}/entries/count")
-COUNT_RECORDS: Final = Operation("count_records", "records.count_records", "POST", "/v2/objects/{object}/records/count")
+BATCH_RECORDS: Final = Operation(
+    "batch_records", "records.batch_records", "POST", "/v2/objects/{object}/records/batch", "2025-01-01"
+)
+COUNT_ENTRIES: Final = Operation(
+    "count_entries", "entries.count_entries", "POST", "/v2/lists/{list}/entries/count", "2026-12-01"
+)
+COUNT_RECORDS: Final = Operation(
+    "count_records", "records.count_records", "POST", "/v2/objects/{object}/records/count", "2026-12-01"
+)
 CREATE_ATTRIBUTE: Final = Operation(
-    "create_attribute", "attributes.create_attribute", "POST", "/v2/objects/{object}/attributes"
+    "create_attribute", "attributes.create_attribute", "POST", "/v2/objects/{object}/attributes", "2025-01-01"
 )
-CREATE_ENTRY: Final = Operation("create_entry", "entries.create_entry", "POST", "/v2/lists/{list}/entries")
-CREATE_LIST: Final = Operation("create_list", "lists.create_list", "POST", "/v2/lists")
+CREATE_ENTRY: Final = Operation(
+    "create_entry", "entries.create_entry", "POST", "/v2/lists/{list}/entries", "2025-01-01"
+)
+CREATE_LIST: Final = Operation("create_list", "lists.create_list", "POST", "/v2/lists", "2025-01-01")
 CREATE_LIST_ATTRIBUTE: Final = Operation(
-    "create_list_attribute", "attributes.create_list_attribute", "POST", "/v2/lists/{list}/attributes"
+    "create_list_attribute", "attributes.create_list_attribute", "POST", "/v2/lists/{list}/attributes", "2025-01-01"
 )
-CREATE_NOTE: Final = Operation("create_note", "notes.create_note", "POST", "/v2/notes")
-CREATE_OBJECT: Final = Operation("create_object", "objects.create_object", "POST", "/v2/objects")
-CREATE_RECORD: Final = Operation("create_record", "records.create_record", "POST", "/v2/objects/{object}/records")
+CREATE_NOTE: Final = Operation("create_note", "notes.create_note", "POST", "/v2/notes", "2025-01-01")
+CREATE_OBJECT: Final = Operation("create_object", "objects.create_object", "POST", "/v2/objects", "2025-01-01")
+CREATE_RECORD: Final = Operation(
+    "create_record", "records.create_record", "POST", "/v2/objects/{object}/records", "2025-01-01"
+)
 CREATE_SELECT_OPTION: Final = Operation(
     "create_select_option",
     "attributes.create_select_option",
     "POST",
     "/v2/objects/{object}/attributes/{attribute}/options",
+    "2025-01-01",
 )
-CREATE_TASK: Final = Operation("create_task", "tasks.create_task", "POST", "/v2/tasks")
-CREATE_WEBHOOK: Final = Operation("create_webhook", "webhooks.create_webhook", "POST", "/v2/webhooks")
-DELETE_ENTRY: Final = Operation("delete_entry", "entries.delete_entry", "DELETE", "/v2/lists/{list}/entries/{entry_id}")
-DELETE_NOTE: Final = Operation("delete_note", "notes.delete_note", "DELETE", "/v2/notes/{note_id}")
+CREATE_TASK: Final = Operation("create_task", "tasks.create_task", "POST", "/v2/tasks", "2025-01-01")
+CREATE_WEBHOOK: Final = Operation("create_webhook", "webhooks.create_webhook", "POST", "/v2/webhooks", "2025-01-01")
+DELETE_ENTRY: Final = Operation(
+    "delete_entry", "entries.delete_entry", "DELETE", "/v2/lists/{list}/entries/{entry_id}", "2025-01-01"
+)
+DELETE_NOTE: Final = Operation("delete_note", "notes.delete_note", "DELETE", "/v2/notes/{note_id}", "2025-01-01")
 DELETE_RECORD: Final = Operation(
-    "delete_record", "records.delete_record", "DELETE", "/v2/objects/{object}/records/{record_id}"
+    "delete_record", "records.delete_record", "DELETE", "/v2/objects/{object}/records/{record_id}", "2025-01-01"
 )
-DELETE_TASK: Final = Operation("delete_task", "tasks.delete_task", "DELETE", "/v2/tasks/{task_id}")
-DELETE_WEBHOOK: Final = Operation("delete_webhook", "webhooks.delete_webhook", "DELETE", "/v2/webhooks/{webhook_id}")
+DELETE_TASK: Final = Operation("delete_task", "tasks.delete_task", "DELETE", "/v2/tasks/{task_id}", "2025-01-01")
+DELETE_WEBHOOK: Final = Operation(
+    "delete_webhook", "webhooks.delete_webhook", "DELETE", "/v2/webhooks/{webhook_id}", "2025-01-01"
+)
 GET_ATTRIBUTE: Final = Operation(
-    "get_attribute", "attributes.get_attribute", "GET", "/v2/objects/{object}/attributes/{attribute}"
+    "get_attribute", "attributes.get_attribute", "GET", "/v2/objects/{object}/attributes/{attribute}", "2025-01-01"
 )
-GET_ENTRY: Final = Operation("get_entry", "entries.get_entry", "GET", "/v2/lists/{list}/entries/{entry_id}")
-GET_LIST: Final = Operation("get_list", "lists.get_list", "GET", "/v2/lists/{list}")
-GET_NOTE: Final = Operation("get_note", "notes.get_note", "GET", "/v2/notes/{note_id}")
-GET_OBJECT: Final = Operation("get_object", "objects.get_object", "GET", "/v2/objects/{object}")
-GET_RECORD: Final = Operation("get_record", "records.get_record", "GET", "/v2/objects/{object}/records/{record_id}")
-GET_SELF: Final = Operation("get_self", "self_.get_self", "GET", "/v2/self")
-GET_TASK: Final = Operation("get_task", "tasks.get_task", "GET", "/v2/tasks/{task_id}")
-GET_WEBHOOK: Final = Operation("get_webhook", "webhooks.get_webhook", "GET", "/v2/webhooks/{webhook_id}")
+GET_ENTRY: Final = Operation(
+    "get_entry", "entries.get_entry", "GET", "/v2/lists/{list}/entries/{entry_id}", "2025-01-01"
+)
+GET_LIST: Final = Operation("get_list", "lists.get_list", "GET", "/v2/lists/{list}", "2025-01-01")
+GET_NOTE: Final = Operation("get_note", "notes.get_note", "GET", "/v2/notes/{note_id}", "2025-01-01")
+GET_OBJECT: Final = Operation("get_object", "objects.get_object", "GET", "/v2/objects/{object}", "2025-01-01")
+GET_RECORD: Final = Operation(
+    "get_record", "records.get_record", "GET", "/v2/objects/{object}/records/{record_id}", "2025-01-01"
+)
+GET_SELF: Final = Operation("get_self", "self_.get_self", "GET", "/v2/self", "2025-01-01")
+GET_TASK: Final = Operation("get_task", "tasks.get_task", "GET", "/v2/tasks/{task_id}", "2025-01-01")
+GET_WEBHOOK: Final = Operation("get_webhook", "webhooks.get_webhook", "GET", "/v2/webhooks/{webhook_id}", "2025-01-01")
 LIST_ATTRIBUTES: Final = Operation(
-    "list_attributes", "attributes.list_attributes", "GET", "/v2/objects/{object}/attributes"
+    "list_attributes", "attributes.list_attributes", "GET", "/v2/objects/{object}/attributes", "2025-01-01"
 )
-LIST_EVENTS: Final = Operation("list_events", "events.list_events", "GET", "/v2/events")
+LIST_EVENTS: Final = Operation("list_events", "events.list_events", "GET", "/v2/events", "2026-12-01")
 LIST_LIST_ATTRIBUTES: Final = Operation(
-    "list_list_attributes", "attributes.list_list_attributes", "GET", "/v2/lists/{list}/attributes"
+    "list_list_attributes", "attributes.list_list_attributes", "GET", "/v2/lists/{list}/attributes", "2025-01-01"
 )
-LIST_LISTS: Final = Operation("list_lists", "lists.list_lists", "GET", "/v2/lists")
-LIST_NOTES: Final = Operation("list_notes", "notes.list_notes", "GET", "/v2/notes")
-LIST_OBJECTS: Final = Operation("list_objects", "objects.list_objects", "GET", "/v2/objects")
+LIST_LISTS: Final = Operation("list_lists", "lists.list_lists", "GET", "/v2/lists", "2025-01-01")
+LIST_NOTES: Final = Operation("list_notes", "notes.list_notes", "GET", "/v2/notes", "2025-01-01")
+LIST_OBJECTS: Final = Operation("list_objects", "objects.list_objects", "GET", "/v2/objects", "2025-01-01")
 LIST_RECORD_ATTRIBUTE_VALUES: Final = Operation(
     "list_record_attribute_values",
     "records.list_record_attribute_values",
     "GET",
     "/v2/objects/{object}/records/{record_id}/attributes/{attribute}/values",
+    "2025-01-01",
 )
 LIST_SELECT_OPTIONS: Final = Operation(
     "list_select_options",
     "attributes.list_select_options",
     "GET",
     "/v2/objects/{object}/attributes/{attribute}/options",
+    "2025-01-01",
 )
-LIST_TASKS: Final = Operation("list_tasks", "tasks.list_tasks", "GET", "/v2/tasks")
+LIST_TASKS: Final = Operation("list_tasks", "tasks.list_tasks", "GET", "/v2/tasks", "2025-01-01")
 LIST_WEBHOOK_DELIVERIES: Final = Operation(
-    "list_webhook_deliveries", "webhooks.list_webhook_deliveries", "GET", "/v2/webhooks/{webhook_id}/deliveries"
+    "list_webhook_deliveries",
+    "webhooks.list_webhook_deliveries",
+    "GET",
+    "/v2/webhooks/{webhook_id}/deliveries",
+    "2025-01-01",
 )
-LIST_WEBHOOKS: Final = Operation("list_webhooks", "webhooks.list_webhooks", "GET", "/v2/webhooks")
-QUERY_ENTRIES: Final = Operation("query_entries", "entries.query_entries", "POST", "/v2/lists/{list}/entries/query")
-QUERY_RECORDS: Final = Operation("query_records", "records.query_records", "POST", "/v2/objects/{object}/records/query")
+LIST_WEBHOOKS: Final = Operation("list_webhooks", "webhooks.list_webhooks", "GET", "/v2/webhooks", "2025-01-01")
+QUERY_ENTRIES: Final = Operation(
+    "query_entries", "entries.query_entries", "POST", "/v2/lists/{list}/entries/query", "2025-01-01"
+)
+QUERY_RECORDS: Final = Operation(
+    "query_records", "records.query_records", "POST", "/v2/objects/{object}/records/query", "2025-01-01"
+)
 REPLACE_RECORD: Final = Operation(
-    "replace_record", "records.replace_record", "PUT", "/v2/objects/{object}/records/{record_id}"
+    "replace_record", "records.replace_record", "PUT", "/v2/objects/{object}/records/{record_id}", "2025-01-01"
 )
 ROTATE_WEBHOOK_SECRET: Final = Operation(
-    "rotate_webhook_secret", "webhooks.rotate_webhook_secret", "POST", "/v2/webhooks/{webhook_id}/rotate-secret"
+    "rotate_webhook_secret",
+    "webhooks.rotate_webhook_secret",
+    "POST",
+    "/v2/webhooks/{webhook_id}/rotate-secret",
+    "2026-04-01",
 )
-SEARCH_RECORDS: Final = Operation("search_records", "search.search_records", "POST", "/v2/objects/records/search")
-TEST_WEBHOOK: Final = Operation("test_webhook", "webhooks.test_webhook", "POST", "/v2/webhooks/{webhook_id}/test")
+SEARCH_RECORDS: Final = Operation(
+    "search_records", "search.search_records", "POST", "/v2/objects/records/search", "2025-01-01"
+)
+TEST_WEBHOOK: Final = Operation(
+    "test_webhook", "webhooks.test_webhook", "POST", "/v2/webhooks/{webhook_id}/test", "2025-01-01"
+)
 UPDATE_ATTRIBUTE: Final = Operation(
-    "update_attribute", "attributes.update_attribute", "PATCH", "/v2/objects/{object}/attributes/{attribute}"
+    "update_attribute",
+    "attributes.update_attribute",
+    "PATCH",
+    "/v2/objects/{object}/attributes/{attribute}",
+    "2025-01-01",
 )
-UPDATE_ENTRY: Final = Operation("update_entry", "entries.update_entry", "PATCH", "/v2/lists/{list}/entries/{entry_id}")
-UPDATE_LIST: Final = Operation("update_list", "lists.update_list", "PATCH", "/v2/lists/{list}")
-UPDATE_OBJECT: Final = Operation("update_object", "objects.update_object", "PATCH", "/v2/objects/{object}")
+UPDATE_ENTRY: Final = Operation(
+    "update_entry", "entries.update_entry", "PATCH", "/v2/lists/{list}/entries/{entry_id}", "2025-01-01"
+)
+UPDATE_LIST: Final = Operation("update_list", "lists.update_list", "PATCH", "/v2/lists/{list}", "2025-01-01")
+UPDATE_OBJECT: Final = Operation(
+    "update_object", "objects.update_object", "PATCH", "/v2/objects/{object}", "2025-01-01"
+)
 UPDATE_RECORD: Final = Operation(
-    "update_record", "records.update_record", "PATCH", "/v2/objects/{object}/records/{record_id}"
+    "update_record", "records.update_record", "PATCH", "/v2/objects/{object}/records/{record_id}", "2025-01-01"
 )
 UPDATE_SELECT_OPTION: Final = Operation(
     "update_select_option",
     "attributes.update_select_option",
     "PATCH",
     "/v2/objects/{object}/attributes/{attribute}/options/{option}",
+    "2025-01-01",
 )
-UPDATE_TASK: Final = Operation("update_task", "tasks.update_task", "PATCH", "/v2/tasks/{task_id}")
-UPDATE_WEBHOOK: Final = Operation("update_webhook", "webhooks.update_webhook", "PATCH", "/v2/webhooks/{webhook_id}")
-UPSERT_ENTRY: Final = Operation("upsert_entry", "entries.upsert_entry", "PUT", "/v2/lists/{list}/entries")
-UPSERT_RECORD: Final = Operation("upsert_record", "records.upsert_record", "PUT", "/v2/objects/{object}/records")
+UPDATE_TASK: Final = Operation("update_task", "tasks.update_task", "PATCH", "/v2/tasks/{task_id}", "2025-01-01")
+UPDATE_WEBHOOK: Final = Operation(
+    "update_webhook", "webhooks.update_webhook", "PATCH", "/v2/webhooks/{webhook_id}", "2025-01-01"
+)
+UPSERT_ENTRY: Final = Operation("upsert_entry", "entries.upsert_entry", "PUT", "/v2/lists/{list}/entries", "2025-01-01")
+UPSERT_RECORD: Final = Operation(
+    "upsert_record", "records.upsert_record", "PUT", "/v2/objects/{object}/records", "2025-01-01"
+)
 
 BY_ID: Final[dict[str, Operation]] = {
     op.id: op

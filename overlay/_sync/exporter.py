@@ -18,8 +18,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from crm_client import operations
+
 from .._bulk_core.report import Progress, ProgressState
-from .._errors import CursorExpiredError, FileFormatError, InvalidArgumentError
+from .._errors import CursorExpiredError, FileFormatError, InvalidArgumentError, ResponseParseError
 from .._progress import renderer
 from .._records import Record
 from .._watermark import ORDER, Advance, Watermark
@@ -109,10 +111,8 @@ def _deleted_since(
             "last run are unknown: delete it to export everything again."
         )
         raise
-    except (KeyError, TypeError) as exc:
-        raise FileFormatError(
-            state_path, f"holds a feed cursor the feed answered oddly for: {exc!r}"
-        ) from exc
+    except (KeyError, TypeError) as exc:  # an event without the id of its record
+        raise ResponseParseError.from_exception("RecordDeletedEvent", exc) from exc
 
 
 def _read_state(path: Path, object: str, filter: Any) -> dict[str, Any]:
@@ -201,7 +201,7 @@ def export_query(
         elif isinstance(saved.get("cursor"), str):
             raise InvalidArgumentError(
                 f"{state_path} follows deletes through the change feed, which this client's API "
-                "version lacks: export it with a client at 2026-12-01 or later."
+                f"version lacks: export it with a client at {operations.LIST_EVENTS.since} or later."
             )
         query = query.order_by(*ORDER)
         since = start.filter()

@@ -9,43 +9,15 @@ writes what is pending, then brings the tables to the live metadata.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from ._layout import TableLayout, layout_json, note_row, now_utc, table_name, task_row
+from ._layout import AttributeLayout, TableLayout, layout_json, note_row, now_utc, table_name, task_row
+from ._read import option_titles, pages
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
-
     from sqlalchemy.engine import Connection
 
-    from .._sync.client import Client
-    from ._destination import Destination
-    from ._report import MirrorReport
-
-
-class Mirror(Protocol):
-    """What applying needs of the mirror (``_mirror.Mirror``)."""
-
-    client: Client
-    db: Destination
-    layouts: dict[str, TableLayout]
-    options: dict[str, dict[str, str]]
-    report: MirrorReport
-    soft_delete: bool
-
-    def _plan(self) -> dict[str, TableLayout]: ...
-    def _items(self, table: TableLayout) -> Iterator[list[dict[str, Any]]]: ...
-    def _fetch_options(self, tables: Iterable[TableLayout]) -> dict[str, dict[str, str]]: ...
-    def _define(self, table: TableLayout) -> None: ...
-    def _create(self, connection: Connection, table: TableLayout, *, fresh: bool) -> None: ...
-    def _write(
-        self,
-        connection: Connection,
-        table: TableLayout,
-        items: Sequence[Mapping[str, Any]],
-        sequence: int | Sequence[int],
-    ) -> None: ...
-    def _remove(self, connection: Connection, table: TableLayout, keys: Sequence[str]) -> None: ...
+    from ._host import Mirror
 
 
 Pending = dict[str, tuple[Mapping[str, Any] | None, int]]  # key -> (item, or None to delete; sequence)
@@ -77,7 +49,7 @@ class _Batch:
         writes = [key for key, (item, _) in by_key.items() if item is not None]
         held = self.mirror.db.sequences(self.connection, name, key_column, writes) if writes else {}
         for key, sequence in held.items():
-            if sequence is not None and sequence > by_key[key][1]:
+            if sequence > by_key[key][1]:
                 del by_key[key]
 
     def flush(self) -> None:
@@ -163,15 +135,23 @@ def _drifted(table: TableLayout, item: Mapping[str, Any]) -> bool:
     return isinstance(values, dict) and not values.keys() <= table.attributes.keys()
 
 
+def _attribute_of(
+    mirror: Mirror, event: Mapping[str, Any], slug: Any
+) -> tuple[TableLayout, AttributeLayout] | None:
+    """The mirrored table a schema event's object or list is, and its attribute ``slug``."""
+    owner = "list" if event.get("list") else "object"
+    table = mirror.layouts.get(table_name(owner, str(event.get(owner))))
+    attribute = table.attributes.get(str(slug)) if table else None
+    return (table, attribute) if table is not None and attribute is not None else None
+
+
 def _archived(mirror: Mirror, connection: Connection, event: Mapping[str, Any]) -> None:
     """An archived attribute's values leave the API's records and entries: they leave its
     column (or child table) too, which stays for the history of the schema."""
-    owner = "list" if event.get("list") else "object"
-    table = mirror.layouts.get(table_name(owner, str(event.get(owner))))
-    slug = (event.get("definition") or {}).get("api_slug")
-    attribute = table.attributes.get(str(slug)) if table else None
-    if table is None or attribute is None:
+    found = _attribute_of(mirror, event, (event.get("definition") or {}).get("api_slug"))
+    if found is None:
         return
+    table, attribute = found
     if attribute.multi and attribute.child:
         mirror.db.clear(connection, attribute.child)
     else:
@@ -185,16 +165,14 @@ def _option_changed(mirror: Mirror, connection: Connection, event: Mapping[str, 
     titles = mirror.options.setdefault(str(attribute_id), {})
     old, new = titles.get(str(option_id)), definition.get("title")
     titles[str(option_id)] = str(new)
-    if old is not None and new is not None and old != new:
-        owner = "list" if event.get("list") else "object"
-        table = mirror.layouts.get(table_name(owner, str(event.get(owner))))
-        attribute = table.attributes.get(str(event.get("attribute"))) if table else None
-        if table is not None and attribute is not None:
-            if attribute.multi and attribute.child:
-                renamed = mirror.db.rename_value(connection, attribute.child, "value", old, new)
-            else:
-                renamed = mirror.db.rename_value(connection, table.name, attribute.slug, old, new)
-            mirror.report.options_renamed += renamed
+    found = _attribute_of(mirror, event, event.get("attribute"))
+    if old is not None and new is not None and old != new and found is not None:
+        table, attribute = found
+        if attribute.multi and attribute.child:
+            renamed = mirror.db.rename_value(connection, attribute.child, "value", old, new)
+        else:
+            renamed = mirror.db.rename_value(connection, table.name, attribute.slug, old, new)
+        mirror.report.options_renamed += renamed
     mirror.db.save_state(connection, options=mirror.options)
 
 
@@ -236,10 +214,10 @@ def evolve(mirror: Mirror, planned: Mapping[str, TableLayout], connection: Conne
         mirror.layouts[table.name] = table
         mirror._define(table)
         mirror._create(connection, table, fresh=True)
-        for items in mirror._items(table):
-            mirror._write(connection, table, items, 0)
+        for page in pages(mirror.client, table):
+            mirror._write(connection, table, page, 0)
     if copy:
-        mirror.options.update(mirror._fetch_options(copy))
+        mirror.options.update(option_titles(mirror.client, copy))
     mirror.db.save_state(
         connection, layouts={n: layout_json(t) for n, t in mirror.layouts.items()}, options=mirror.options
     )

@@ -38,7 +38,8 @@ _TYPES: dict[str, Any] = {
 CHUNK = 500  # keys per DELETE ... IN
 
 
-SECRET_PARAMETER = re.compile(r"pass|secret|token|key", re.IGNORECASE)  # sslpassword, passfile, ...
+SECRET_WORDS = "pass|secret|token|key"  # in a query parameter's name: password, sslpassword, ...
+SECRET_PARAMETER = re.compile(SECRET_WORDS, re.IGNORECASE)
 
 
 def shown(url: str | sa.URL) -> str:
@@ -49,7 +50,7 @@ def shown(url: str | sa.URL) -> str:
     except (sa.exc.ArgumentError, ValueError, TypeError):
         text = str(url) if isinstance(url, str) else repr(type(url).__name__)
         text = re.sub(r":[^:/@]*@", ":***@", text)
-        return re.sub(r"((?:pass|secret|token|key)[^=&]*=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
+        return re.sub(rf"((?:{SECRET_WORDS})[^=&]*=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
     hidden = {k: "***" for k in parsed.query if SECRET_PARAMETER.search(k)}
     return parsed.update_query_dict(hidden).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
@@ -153,9 +154,8 @@ class Destination:
 
     def applied(self, connection: Connection, sequences: Iterable[int]) -> set[int]:
         """Which of ``sequences`` the log already holds."""
-        table, wanted, out = self.metadata.tables[LOG], sorted(set(sequences)), set()
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start : start + CHUNK]
+        table, out = self.metadata.tables[LOG], set()
+        for chunk in _chunks(sorted(set(sequences))):
             out |= set(
                 connection.execute(sa.select(table.c.sequence).where(table.c.sequence.in_(chunk))).scalars()
             )
@@ -216,8 +216,7 @@ class Destination:
     def sequences(self, connection: Connection, name: str, key: str, keys: Sequence[str]) -> dict[str, int]:
         """The ``_sequence`` of the rows of ``keys`` that table ``name`` holds."""
         table, out = self.tables[name], {}
-        for start in range(0, len(keys), CHUNK):
-            chunk = list(keys[start : start + CHUNK])
+        for chunk in _chunks(keys):
             query = sa.select(table.c[key], table.c._sequence).where(table.c[key].in_(chunk))
             for row_key, sequence in connection.execute(query):  # (a result has keys(): not update())
                 out[str(row_key)] = int(sequence)
@@ -225,15 +224,14 @@ class Destination:
 
     def delete(self, connection: Connection, name: str, key: str, keys: Sequence[str]) -> None:
         table = self.tables[name]
-        for start in range(0, len(keys), CHUNK):
-            connection.execute(table.delete().where(table.c[key].in_(keys[start : start + CHUNK])))
+        for chunk in _chunks(keys):
+            connection.execute(table.delete().where(table.c[key].in_(chunk)))
 
     def mark_deleted(
         self, connection: Connection, name: str, key: str, keys: Sequence[str], at: dt.datetime
     ) -> None:
-        table, keys = self.tables[name], list(keys)
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
+        table = self.tables[name]
+        for chunk in _chunks(keys):
             connection.execute(table.update().where(table.c[key].in_(chunk)).values(_deleted_at=at))
 
     def live_keys(self, connection: Connection, name: str, key: str) -> set[str]:
@@ -269,6 +267,12 @@ class Destination:
 
 def column_names(table: sa.Table) -> list[str]:
     return names_of((c.name, "") for c in table.columns)
+
+
+def _chunks(keys: Sequence[Any]) -> Iterator[list[Any]]:
+    """``keys`` in lists of at most ``CHUNK``, for ``IN`` clauses every database takes."""
+    for start in range(0, len(keys), CHUNK):
+        yield list(keys[start : start + CHUNK])
 
 
 def _sqlite_pragmas(connection: Any, _: Any) -> None:

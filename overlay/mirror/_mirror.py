@@ -9,18 +9,15 @@ the sequences it applied, so a run stopped at any point resumes where its last c
 from __future__ import annotations
 
 import datetime as dt
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from crm_client import operations
 
 from .._bulk_core.report import Progress, ProgressState
 from .._errors import CursorExpiredError, InvalidArgumentError, MirrorError
 from .._progress import renderer
-from .._sync.resources.events import FEED_VERSION
 from ._apply import apply_events, evolve
 from ._destination import Destination
 from ._layout import (
@@ -28,24 +25,20 @@ from ._layout import (
     TableLayout,
     child_columns,
     layout_from_json,
-    layout_json,
     layout_of,
     note_columns,
-    note_row,
     now_utc,
     task_columns,
-    task_row,
 )
+from ._read import PAGE
 from ._report import MirrorReport
+from ._snapshot import copy_activity, refresh, snapshot
 from ._verify import VerifyReport, verify
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from .._sync.client import Client
-
-T = TypeVar("T")
-PAGE = 1000
 
 
 _now = now_utc
@@ -73,10 +66,10 @@ class Mirror:
         progress: Progress | bool | None = None,
     ) -> None:
         version = client.api_version
-        if version < FEED_VERSION:
+        if not operations.LIST_EVENTS.served_at(version):
             raise MirrorError(
                 f"The mirror reads the change feed, which API version {version} does not have; "
-                f"use a client at {FEED_VERSION} or later "
+                f"use a client at {operations.LIST_EVENTS.since} or later "
                 "(api_version=None, or CRM_VERSION unset, for the latest)."
             )
         self.client = client
@@ -109,7 +102,7 @@ class Mirror:
         with self.db.begin() as connection:
             state = self.db.state(connection)
         if state.get("cursor") is None:
-            self._snapshot(state.get("snapshot"))
+            snapshot(self, state.get("snapshot"))
         else:
             self._load(state)
         self._catch_up()
@@ -169,8 +162,9 @@ class Mirror:
         unsequenced = [i for i, e in enumerate(events) if not isinstance(e, Mapping) or not _sequenced(e)]
         if unsequenced:
             raise InvalidArgumentError(
-                f"apply() takes change events of API version {FEED_VERSION} or later, which carry a "
-                f"sequence; events {unsequenced[:10]} (by position) have none: is the webhook older?"
+                f"apply() takes change events of API version {operations.LIST_EVENTS.since} or later, "
+                f"which carry a sequence; events {unsequenced[:10]} (by position) have none: is the "
+                "webhook older?"
             )
         by_sequence = {e["sequence"]: dict(e) for e in events}
         with self.db.begin() as connection:
@@ -273,7 +267,7 @@ class Mirror:
             activity_gone = any(self.db.existing_columns(connection, n) is None for n in ("notes", "tasks"))
         self._evolve(planned)
         if activity_gone:
-            self._copy_activity()
+            copy_activity(self)
 
     def _saved_layout(self, name: str, saved: Any) -> TableLayout:
         try:
@@ -283,112 +277,6 @@ class Mirror:
                 f"{self.db.url}: the layout the mirror saved for {name!r} is damaged ({exc!r}); "
                 f"drop {name!r} and the mirror's state tables, or mirror into another database."
             ) from exc
-
-    # -- snapshot ---------------------------------------------------------------------------
-
-    def _snapshot(self, unfinished: Mapping[str, Any] | None) -> None:
-        """Copy everything, from a feed position taken first; an unfinished snapshot resumes."""
-        start = unfinished["cursor"] if unfinished else self.client.events.head()
-        done: list[str] = list(unfinished["done"]) if unfinished else []
-        planned = self._plan()
-        # A table copied before an interruption keeps the layout it was made with; the
-        # schema may have moved on since, so it is evolved to the plan once all are copied.
-        finished = {
-            name: self._saved_layout(name, saved)
-            for name, saved in ((unfinished or {}).get("layouts") or {}).items()
-            if name in done and name in planned
-        }
-        self.layouts = {name: finished.get(name, table) for name, table in planned.items()}
-        self._define_activity()
-        for table in self.layouts.values():
-            self._define(table)
-        self.options = self._fetch_options(self.layouts.values())
-
-        def progress() -> dict[str, Any]:
-            layouts = {name: layout_json(self.layouts[name]) for name in done if name in self.layouts}
-            return {"cursor": start, "done": done, "layouts": layouts}
-
-        with self.db.begin() as connection:
-            self.db.save_state(connection, snapshot=progress())
-        for table in self.layouts.values():
-            if table.name not in done:
-                self._copy_table(table)
-                done.append(table.name)
-                with self.db.begin() as connection:
-                    self.db.save_state(connection, snapshot=progress())
-        if "notes+tasks" not in done:
-            self._copy_activity()
-        if finished:
-            self._evolve(planned)
-        with self.db.begin() as connection:
-            self.db.save_state(
-                connection,
-                cursor=start,
-                snapshot=None,
-                layouts={name: layout_json(t) for name, t in self.layouts.items()},
-                options=self.options,
-                objects=self.objects,
-                lists=self.lists,
-                soft_delete=self.soft_delete,
-            )
-        self.report.cursor = start
-
-    def _items(self, table: TableLayout) -> Iterator[list[dict[str, Any]]]:
-        """Every record or entry of ``table``, a page (the API's JSON) at a time."""
-        if table.kind == "object":
-            for records in self.client.records(table.slug).where().page_size(PAGE).pages():
-                yield [record.to_dict() for record in records.items]
-        else:
-            for entries in self.client.entries(table.slug).query(page_size=PAGE).pages():
-                yield [entry.to_dict() for entry in entries.items]
-
-    def _copy_table(self, table: TableLayout) -> int:
-        show = renderer(self.progress, f"snapshot {table.name}")
-        started, copied, total = time.perf_counter(), 0, None
-        if show is not None:  # the server counts (2026-12-01), so the bar has an end and an ETA
-            of = (
-                self.client.records(table.slug) if table.kind == "object" else self.client.entries(table.slug)
-            )
-            total = of.count()
-        with self.db.begin() as connection:
-            self._create(connection, table, fresh=True)
-        for items in _prefetched(self._items(table)):
-            with self.db.begin() as connection:
-                self._write(connection, table, items, 0, fresh=True)
-            copied += len(items)
-            if show is not None:
-                elapsed = time.perf_counter() - started
-                rate = copied / elapsed if elapsed else 0.0
-                eta = max(total - copied, 0) / rate if total is not None and rate else None
-                show(ProgressState(copied, 0, max(total or 0, copied), rate, eta, table.name))
-        self.report.snapshot_rows[table.name] = copied
-        return copied
-
-    def _copy_activity(self) -> None:
-        at = _now()
-        with self.db.begin() as connection:
-            for name in ("notes", "tasks"):
-                self.db.drop(connection, name)
-                self.db.create(connection, name)
-            notes = [note_row(n.to_dict(), 0, at) for n in self.client.notes.list()]
-            tasks = [task_row(t.to_dict(), 0, at) for t in self.client.tasks.list()]
-            self.db.replace(connection, "notes", "note_id", [], notes)
-            self.db.replace(connection, "tasks", "task_id", [], tasks)
-        self.report.snapshot_rows["notes"], self.report.snapshot_rows["tasks"] = len(notes), len(tasks)
-
-    def _fetch_options(self, tables: Iterable[TableLayout]) -> dict[str, dict[str, str]]:
-        """The titles of every select and status option, by attribute id and option id."""
-        out: dict[str, dict[str, str]] = {}
-        for table in tables:
-            if table.kind != "object":
-                continue
-            for attribute in self.client.attributes.list(table.slug):
-                if attribute.type in ("select", "status"):
-                    options = self.client.attributes.list_options(
-                        table.slug, attribute.api_slug, show_archived=True
-                    )
-                    out[attribute.id.attribute_id] = {o.id.option_id: o.title for o in options}
-        return out
 
     # -- applying ---------------------------------------------------------------------------
 
@@ -443,42 +331,11 @@ class Mirror:
     def _resync(self) -> None:
         self.report.resynced = True
         if self.soft_delete and self.layouts:
-            self._refresh()
+            refresh(self)
             return
         with self.db.begin() as connection:
             self.db.save_state(connection, cursor=None, snapshot=None)
-        self._snapshot(None)
-
-    def _refresh(self) -> None:
-        """A resync that keeps the rows marked deleted: the tables follow the schema, every
-        item is written over its row, and a row the API no longer has is marked deleted."""
-        start = self.client.events.head()
-        self._evolve(self._plan())
-        at = _now()
-        for table in self.layouts.values():
-            seen: set[str] = set()
-            for items in _prefetched(self._items(table)):
-                with self.db.begin() as connection:
-                    self._write(connection, table, items, 0)
-                seen.update(str(item["id"][table.key]) for item in items)
-            self._mark_gone(table.name, table.key, seen, at)
-        for name, key, found, to_row in (
-            ("notes", "note_id", self.client.notes.list(), note_row),
-            ("tasks", "task_id", self.client.tasks.list(), task_row),
-        ):
-            rows = [{**to_row(item.to_dict(), 0, at), "_deleted_at": None} for item in found]
-            with self.db.begin() as connection:
-                self.db.replace(connection, name, key, [r[key] for r in rows], rows)
-            self._mark_gone(name, key, {str(r[key]) for r in rows}, at)
-        with self.db.begin() as connection:
-            self.db.save_state(connection, cursor=start, snapshot=None)
-        self.report.cursor = start
-
-    def _mark_gone(self, name: str, key: str, seen: set[str], at: dt.datetime) -> None:
-        with self.db.begin() as connection:
-            gone = sorted(self.db.live_keys(connection, name, key) - seen)
-            self.db.mark_deleted(connection, name, key, gone, at)
-        self.report.rows_deleted += len(gone)
+        snapshot(self, None)
 
     def _catch_up(self) -> None:
         while True:
@@ -523,41 +380,3 @@ def _position(cursor: Any) -> int:
         return int(str(cursor).split(".", 1)[0], 36)
     except ValueError:
         return 0
-
-
-def _prefetched(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """``pages``, read ahead in a thread (up to ``depth`` pages): the next page downloads
-    while this one is written. What the reader raises is raised here."""
-    ahead: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
-    done = threading.Event()
-
-    def offer(item: tuple[bool, Any]) -> bool:
-        while not done.is_set():
-            try:
-                ahead.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False  # the consumer left
-
-    def read() -> None:
-        try:
-            for page in pages:
-                if not offer((True, page)):
-                    return
-            offer((False, None))
-        except BaseException as exc:  # handed to the consumer, which raises it
-            offer((False, exc))
-
-    reader = threading.Thread(target=read, name="mirror-prefetch", daemon=True)
-    reader.start()
-    try:
-        while True:
-            more, value = ahead.get()
-            if not more:
-                if value is not None:
-                    raise value
-                return
-            yield value
-    finally:
-        done.set()

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._layout import SYSTEM_COLUMNS, TableLayout, note_row, now_utc, task_row
+from ._read import pages
 from ._report import count
 
 if TYPE_CHECKING:
-    from ._apply import Mirror
+    from ._host import Mirror
 
 IGNORED = {name for name, _ in SYSTEM_COLUMNS} | {"_deleted_at"}
 
@@ -103,7 +104,7 @@ def verify(mirror: Mirror, *, repair: bool = True) -> VerifyReport:
         check = TableCheck(table.name)
         stored = _database_sums(mirror, table)
         by_key: dict[str, Mapping[str, Any]] = {}
-        for items in mirror._items(table):
+        for items in pages(mirror.client, table):
             for item in items:
                 row, children = table.rows(item, 0, at)
                 key = row[table.key]

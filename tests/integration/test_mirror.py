@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 import overlay
-from overlay.mirror import Mirror
+from overlay.mirror import Mirror, _snapshot
 
 from .postgres import new_database, postgres_cluster
 
@@ -130,15 +130,15 @@ def test_an_interrupted_snapshot_resumes_with_the_schema_it_missed(
     sandbox: overlay.Sandbox, new_url: NewUrl, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crm, url = sandbox.client, new_url("sqlite")
-    copy, copied = Mirror._copy_table, []
+    copy, copied = _snapshot.copy_table, []
 
-    def copy_one_then_die(self: Mirror, table: Any) -> int:
+    def copy_one_then_die(mirror: Any, table: Any) -> int:
         if copied:
             raise KeyboardInterrupt  # the process ends after the first table
         copied.append(table.name)
-        return copy(self, table)
+        return copy(mirror, table)
 
-    monkeypatch.setattr(Mirror, "_copy_table", copy_one_then_die)
+    monkeypatch.setattr(_snapshot, "copy_table", copy_one_then_die)
     with Mirror(crm, url) as mirror, pytest.raises(KeyboardInterrupt):
         mirror.run()
     monkeypatch.undo()

@@ -17,7 +17,6 @@ from ._base import _AsyncResource, _given
 if TYPE_CHECKING:
     import httpx
 
-FEED_VERSION = "2026-12-01"  # the first API version with the change feed
 FEED_PAGE = 1000  # the most events one read returns
 LONGEST_WAIT = 30  # seconds the API holds a long poll
 STARTS = ("earliest", "latest")

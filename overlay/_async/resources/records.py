@@ -71,9 +71,11 @@ class AsyncRecords(_AsyncResource):
     def feed(self) -> AsyncEvents | None:
         """The workspace's change feed (``client.events``), when the client's API version has
         one (2026-12-01 and later): an incremental export reads this object's deletes from it."""
-        from .events import FEED_VERSION, AsyncEvents
+        from .events import AsyncEvents
 
-        return AsyncEvents(self._client) if self._client.api_version >= FEED_VERSION else None
+        return (
+            AsyncEvents(self._client) if operations.LIST_EVENTS.served_at(self._client.api_version) else None
+        )
 
     def _record(self, parsed: Any, request_id: str | None) -> Record:
         return Record(parsed.data, request_id, self.object)

@@ -44,7 +44,6 @@ def _none(parsed: Any, request_id: str | None) -> None:
     return None
 
 
-COUNTS_VERSION = "2026-12-01"  # the first API version that counts in the server
 QUERY_OF = {
     operations.COUNT_RECORDS: operations.QUERY_RECORDS,
     operations.COUNT_ENTRIES: operations.QUERY_ENTRIES,
@@ -105,7 +104,7 @@ class _AsyncResource:
     def _count(self, operation: Operation, parent: str, filter: Filter | None, check: Any = None) -> Any:
         """How many match ``filter`` by a count operation, the filter prepared as ``_offset_pages``
         prepares a query's; at an API version without the operation, every page counted."""
-        if self._client.api_version < COUNTS_VERSION and not self._raw:
+        if not operation.served_at(self._client.api_version) and not self._raw:
             total = 0
             query = QUERY_OF[operation]
             pages = self._offset_pages(query, parent, filter, None, QUERY_LIMIT, None, check=check)
