@@ -33,6 +33,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RateLimitStoreError,
     ResponseParseError,
     SandboxError,
     SeenStoreError,
@@ -51,6 +52,7 @@ if _typing.TYPE_CHECKING:
     from ._async.query import AsyncQuery
     from ._paging import Page
     from ._response import RawResponse
+    from ._shared_limit import RedisRateLimit
     from ._sync.client import Client
     from ._sync.pagination import Paginator
     from ._sync.query import Query
@@ -64,6 +66,7 @@ _LAZY = {
     "Page": "._paging",
     "Paginator": "._sync.pagination",
     "RawResponse": "._response",
+    "RedisRateLimit": "._shared_limit",
 }
 
 
@@ -119,9 +122,11 @@ __all__ = [
     "Query",
     "QuerySyntaxError",
     "RateLimitError",
+    "RateLimitStoreError",
     "RawResponse",
     "Record",
     "RecordList",
+    "RedisRateLimit",
     "ResponseParseError",
     "Sandbox",
     "SandboxError",

@@ -1,15 +1,16 @@
 """The client's settings: from arguments, else from ``CRM_*`` environment variables.
 
-=================  =================  =========================================
-argument           environment        default
-=================  =================  =========================================
-``api_key``        ``CRM_API_KEY``    required
-``base_url``       ``CRM_BASE_URL``   required
-``version``        ``CRM_VERSION``    the latest version, ``2026-12-01``
-``log``            ``CRM_LOG``        off (``debug``, ``info`` or ``warning``)
-``timeout``                           60 s, 5 s to connect
-``max_retries``                       2
-=================  =================  =========================================
+===============  ========================  ====================================================
+argument         environment               default
+===============  ========================  ====================================================
+``api_key``      ``CRM_API_KEY``           required
+``base_url``     ``CRM_BASE_URL``          required
+``version``      ``CRM_VERSION``           the latest version, ``2026-12-01``
+``log``          ``CRM_LOG``               off (``debug``, ``info`` or ``warning``)
+``timeout``                                60 s, 5 s to connect
+``max_retries``                            2
+``rate_limit``   ``CRM_RATE_LIMIT_REDIS``  in process; a Redis URL: shared (``RedisRateLimit``)
+===============  ========================  ====================================================
 
 The API key is stripped of surrounding whitespace (a key read from a file ends in a
 newline); a key that still holds a character HTTP cannot carry in a header is refused with
@@ -34,6 +35,7 @@ from crm_client.api_versions import VERSIONS
 
 from . import _logging
 from ._errors import ConfigurationError
+from ._shared_limit import RedisRateLimit
 
 SUPPORTED_VERSIONS = VERSIONS  # every dated spec, oldest first (make regen lists them)
 LATEST_VERSION = VERSIONS[-1]
@@ -63,7 +65,7 @@ class Options:
     version: str
     timeout: httpx.Timeout
     max_retries: int
-    rate_limit: bool
+    rate_limit: bool | RedisRateLimit
     idempotency_keys: bool
     log: str | None
     metadata_ttl: float
@@ -89,6 +91,8 @@ class Options:
         given = {k: v for k, v in changes.items() if v is not None}
         if "timeout" in given:
             given["timeout"] = _timeout(given["timeout"])
+        if "rate_limit" in given:
+            given["rate_limit"] = _rate_limit(given["rate_limit"])
         for name in ("on_request", "on_response"):
             if name in given:
                 given[name] = hooks(name, given[name])
@@ -218,7 +222,7 @@ def resolve(
     log: str | None,
     timeout: float | httpx.Timeout | None,
     max_retries: int | None,
-    rate_limit: bool,
+    rate_limit: bool | RedisRateLimit,
     idempotency_keys: bool,
     metadata_ttl: float,
     on_request: Hook | Sequence[Hook],
@@ -233,7 +237,7 @@ def resolve(
             version=version or env.get("CRM_VERSION") or LATEST_VERSION,
             timeout=_timeout(timeout),
             max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
-            rate_limit=rate_limit,
+            rate_limit=_rate_limit(rate_limit),
             idempotency_keys=idempotency_keys,
             log=log or env.get("CRM_LOG") or None,
             metadata_ttl=metadata_ttl,
@@ -241,6 +245,17 @@ def resolve(
             on_response=hooks("on_response", on_response),
         )
     )
+
+
+def _rate_limit(value: object) -> bool | RedisRateLimit:
+    """``rate_limit`` as given; True means the environment's Redis limit if one is set."""
+    if isinstance(value, RedisRateLimit) or value is False:
+        return value
+    if value is not True:
+        raise ConfigurationError(
+            f"rate_limit is True, False or an overlay.RedisRateLimit, got {type(value).__name__}."
+        )
+    return RedisRateLimit.from_environment() or True
 
 
 def sync_event_hooks(options: Options) -> dict[str, list[Hook]]:

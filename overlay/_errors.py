@@ -11,7 +11,8 @@
     ├── ResponseParseError            a body that is not JSON or does not fit its model
     ├── MirrorError                   a mirror's database is unreachable, of an unknown kind, or edited
     ├── SandboxError                  the sandbox could not start
-    ├── SeenStoreError                a webhook seen store failed (its file read-only, locked, corrupt)
+    ├── RateLimitStoreError           a shared rate limit's Redis failed (with on_unavailable="raise")
+    ├── SeenStoreError                a webhook seen store failed (its file or its Redis)
     ├── WebhookVerificationError      a webhook delivery that cannot be trusted (.code)
     │   ├── MissingHeaderError        a signature header is absent
     │   ├── MalformedHeaderError      a header that does not have its documented form
@@ -122,6 +123,11 @@ class MirrorError(CRMError):
 
 class SandboxError(CRMError):
     """The sandbox could not start (for example, its optional dependencies are missing)."""
+
+
+class RateLimitStoreError(CRMError):
+    """The Redis of a shared rate limit (``RedisRateLimit(on_unavailable="raise")``) did not
+    answer, or answered with an error; the message names its URL, password redacted."""
 
 
 class SeenStoreError(CRMError):

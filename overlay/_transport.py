@@ -5,7 +5,7 @@ request, or sleep) and receives the outcome, does all of it:
 
 - retries with backoff and ``Retry-After`` (``RetryPolicy`` decides);
 - one ``Idempotency-Key`` per logical write, kept on every retry of it;
-- pacing to the API's announced rate limit (``RateLimiter`` decides);
+- pacing to the API's announced rate limit (a ``Pacer`` decides: in process, or shared in Redis);
 - a log line per attempt, secrets redacted.
 
 The sync and async transports only drive the loop: they send, they sleep.
@@ -17,7 +17,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,7 +26,6 @@ import httpx
 from ._clock import SYSTEM_CLOCK, Clock
 from ._logging import logger, redact_body, redact_headers, request_line
 from ._parse import loads
-from ._ratelimit import RateLimiter
 from ._retry import SAFE_METHODS, RetryPolicy
 
 OPERATION = "crm_operation"
@@ -57,14 +56,47 @@ class Migration(Protocol):
 RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
+class Pacer(Protocol):
+    """What paces requests to the API's limits: the in-process ``RateLimiter``, or the
+    Redis-backed one that processes sharing a token share (``overlay._shared_limit``)."""
+
+    def reserve(self, method: str) -> float:
+        """Take a turn for a request; the seconds to wait before sending it."""
+        ...
+
+    def observe(self, method: str, status: int, headers: Mapping[str, str]) -> None:
+        """Learn the limit's state from a response."""
+        ...
+
+    async def areserve(self, method: str) -> float: ...
+
+    async def aobserve(self, method: str, status: int, headers: Mapping[str, str]) -> None: ...
+
+
 @dataclass(frozen=True)
 class Sleep:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Reserve:
+    """Ask the pacer for a turn; the loop is sent back the seconds to wait."""
+
+    method: str
+
+
+@dataclass(frozen=True)
+class Observe:
+    """Tell the pacer what a response said of the limit."""
+
+    method: str
+    response: httpx.Response
+
+
 Send = httpx.Request
-Outcome = httpx.Response | Exception
-Attempts = Generator[Send | Sleep, Outcome | None, httpx.Response]
+Step = Send | Sleep | Reserve | Observe
+Outcome = httpx.Response | Exception | float
+Attempts = Generator[Step, Outcome | None, httpx.Response]
 
 
 def _error_code(response: httpx.Response) -> str | None:
@@ -83,7 +115,7 @@ class AttemptSettings:
     get idempotency keys, and the clock the transports sleep on."""
 
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    limiter: RateLimiter | None = None
+    limiter: Pacer | None = None
     idempotency_keys: bool = True
     rand: Callable[[], float] = random.random
     clock: Clock = SYSTEM_CLOCK
@@ -117,7 +149,8 @@ def attempts(request: httpx.Request, settings: AttemptSettings) -> Attempts:
     retryable = policy.may_retry(request.method, request.headers)
     retry = 0
     while True:
-        wait = limiter.reserve(request.method) if limiter is not None else 0.0
+        wait = (yield Reserve(request.method)) if limiter is not None else 0.0
+        assert isinstance(wait, float | int)
         if wait > 0:
             logger.debug("waiting %.3f s for the rate limit", wait)
             yield Sleep(wait)
@@ -129,6 +162,7 @@ def attempts(request: httpx.Request, settings: AttemptSettings) -> Attempts:
             )
         started = time.perf_counter()
         outcome = yield request
+        assert not isinstance(outcome, float | int)
         if isinstance(outcome, Exception):
             logger.info(
                 "%s %s failed: %s (attempt %d)",
@@ -143,7 +177,7 @@ def attempts(request: httpx.Request, settings: AttemptSettings) -> Attempts:
         else:
             assert outcome is not None
             if limiter is not None:
-                limiter.observe(request.method, outcome.status_code, outcome.headers)
+                yield Observe(request.method, outcome)
             if logger.isEnabledFor(logging.INFO):
                 _log_response(request, outcome, started, retry + 1)
             if outcome.status_code < 400 or not retryable:
@@ -162,7 +196,7 @@ def attempts(request: httpx.Request, settings: AttemptSettings) -> Attempts:
         retry += 1
 
 
-def advance(steps: Attempts, outcome: Outcome | None) -> Send | Sleep | httpx.Response:
+def advance(steps: Attempts, outcome: Outcome | None) -> Step | httpx.Response:
     """The loop's next step given the last outcome, or its final response."""
     try:
         return steps.send(outcome)
@@ -184,11 +218,18 @@ class APITransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a body read once can be sent again
         steps = attempts(request, self.settings)
-        step: Send | Sleep | httpx.Response = next(steps)
+        limiter = self.settings.limiter
+        step: Step | httpx.Response = next(steps)
         while not isinstance(step, httpx.Response):
             outcome: Outcome | None = None
             if isinstance(step, Sleep):
                 self.settings.clock.sleep(step.seconds)
+            elif isinstance(step, Reserve):
+                assert limiter is not None
+                outcome = limiter.reserve(step.method)
+            elif isinstance(step, Observe):
+                assert limiter is not None
+                limiter.observe(step.method, step.response.status_code, step.response.headers)
             else:
                 try:
                     outcome = self.inner.handle_request(step)
@@ -220,11 +261,18 @@ class AsyncAPITransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
         steps = attempts(request, self.settings)
-        step: Send | Sleep | httpx.Response = next(steps)
+        limiter = self.settings.limiter
+        step: Step | httpx.Response = next(steps)
         while not isinstance(step, httpx.Response):
             outcome: Outcome | None = None
             if isinstance(step, Sleep):
                 await self.settings.clock.asleep(step.seconds)
+            elif isinstance(step, Reserve):
+                assert limiter is not None
+                outcome = await limiter.areserve(step.method)
+            elif isinstance(step, Observe):
+                assert limiter is not None
+                await limiter.aobserve(step.method, step.response.status_code, step.response.headers)
             else:
                 try:
                     outcome = await self.inner.handle_async_request(step)

@@ -36,6 +36,7 @@ from .._response import (
     unencodable_text,
 )
 from .._retry import RetryPolicy
+from .._shared_limit import RedisRateLimit
 from .._transport import (
     OPERATION,
     AsyncAPITransport,
@@ -96,7 +97,7 @@ class AsyncClient:
         api_version: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-        rate_limit: bool = True,
+        rate_limit: bool | RedisRateLimit = True,
         idempotency_keys: bool = True,
         log: str | None = None,
         metadata_ttl: float = METADATA_TTL,
@@ -128,9 +129,10 @@ class AsyncClient:
         self._options = options
         self._shared = shared
         shared.pool.users += 1
+        shared.users += 1
         attempt_settings = AttemptSettings(
             RetryPolicy(max_retries=options.max_retries),
-            shared.limiter if options.rate_limit else None,
+            shared.pacer(options),
             options.idempotency_keys,
             clock=shared.clock,
         )
@@ -184,7 +186,7 @@ class AsyncClient:
         api_version: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-        rate_limit: bool | None = None,
+        rate_limit: bool | RedisRateLimit | None = None,
         idempotency_keys: bool | None = None,
         log: str | None = None,
         metadata_ttl: float | None = None,
@@ -408,7 +410,10 @@ class AsyncClient:
         if self._http.is_closed:
             return
         await self._http.aclose()
-        pool = self._shared.pool
+        shared, pool = self._shared, self._shared.pool
+        shared.users -= 1
+        if shared.users == 0:
+            await shared.aclose()
         pool.users -= 1
         if pool.users == 0:
             await pool.transport.aclose()

@@ -7,10 +7,12 @@ from __future__ import annotations
 import httpx
 
 from .._clock import Clock
+from .._config import Options
 from .._errors import ConfigurationError
 from .._metadata_core import TTLCache
 from .._ratelimit import RateLimiter
-from .._transport import ClientTransport
+from .._shared_limit import RedisRateLimit, SharedRateLimiter, token_key
+from .._transport import ClientTransport, Pacer
 
 
 class SharedPool:
@@ -34,6 +36,25 @@ class Shared:
         self.clock = clock
         self.limiter = RateLimiter(clock.monotonic, clock.time)
         self.cache = TTLCache(metadata_ttl, clock.monotonic)
+        self._shared_limiters: dict[RedisRateLimit, SharedRateLimiter] = {}
+        self.users = 0  # open clients on this account; the last to close closes the limiters
+
+    def pacer(self, options: Options) -> Pacer | None:
+        """What paces this account's requests under ``options.rate_limit``: nothing, the
+        in-process limiter, or a limiter shared through Redis (one per setting, falling
+        back to the in-process one)."""
+        setting = options.rate_limit
+        if not isinstance(setting, RedisRateLimit):
+            return self.limiter if setting else None
+        if setting not in self._shared_limiters:
+            key = token_key(options.base_url, options.api_key)
+            self._shared_limiters[setting] = SharedRateLimiter(setting, key, self.limiter)
+        return self._shared_limiters[setting]
+
+    def close(self) -> None:
+        """Close what the last client of this account leaves: its connections to Redis."""
+        for limiter in self._shared_limiters.values():
+            limiter.close()
 
 
 def inner_transport(
