@@ -11,7 +11,9 @@
 ``router.handle(body, headers)`` suits any framework; ``router`` itself is an ASGI app, and
 ``router.routes("/path")`` gives the Starlette routes that serve it.
 Every failure to verify is a ``WebhookVerificationError`` subclass saying why; a seen store
-that fails (its file read-only, locked or corrupt) raises ``SeenStoreError``.
+that fails (its file read-only, locked or corrupt; its Redis unreachable) raises
+``SeenStoreError``. ``SQLiteSeenStore`` shares claims between the processes of one machine,
+``RedisSeenStore`` between machines.
 """
 
 from .._errors import (
@@ -25,6 +27,7 @@ from .._errors import (
     WebhookVerificationError,
 )
 from ._delivery import Delivery, Event, event_type, is_test
+from ._redis_seen import RedisSeenStore
 from ._router import Reply, Router
 from ._seen import ClaimState, MemorySeenStore, SeenStore, SQLiteSeenStore
 from ._signing import Verifier, decode_secret, sign, verify
@@ -37,6 +40,7 @@ __all__ = [
     "MalformedHeaderError",
     "MemorySeenStore",
     "MissingHeaderError",
+    "RedisSeenStore",
     "ReplayedMessageError",
     "Reply",
     "Router",

@@ -87,7 +87,8 @@ class Router:
 
     ``secrets`` (or a ready ``verifier``, or ``set_secrets`` later) check each delivery.
     ``dedupe`` claims each ``webhook-id`` (in memory by default; a ``SQLiteSeenStore``
-    shares claims between the processes of one machine; ``None`` turns it off): a lease of
+    shares claims between the processes of one machine, a ``RedisSeenStore`` between
+    machines; ``None`` turns it off): a lease of
     ``lease`` seconds while its handlers run, then a done marker for ``dedupe_ttl`` seconds.
     A copy arriving while the lease is live gets 409 ``in_progress`` with ``Retry-After``
     (retryable: the first attempt may still fail); one arriving after gets 200

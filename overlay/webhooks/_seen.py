@@ -17,9 +17,8 @@ A ``SQLiteSeenStore`` whose file cannot be used (read-only, locked past ``timeou
 corrupt, closed) raises ``SeenStoreError`` naming the file and what failed, from the
 ``sqlite3`` error.
 
-Times are Unix seconds, the clock of ``webhook-timestamp``. The operations map onto Redis
-as ``SET key owner NX PX`` (acquire; ``GET`` tells in progress from done), ``SET key done
-PX`` (complete) and a compare-and-delete script (release).
+Times are Unix seconds, the clock of ``webhook-timestamp``. ``RedisSeenStore``
+(``._redis_seen``) keeps the same claims in Redis.
 """
 
 from __future__ import annotations

@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 import overlay
-
-from tests.integration.redis_server import redis_server
+from tests.redis_server import redis_server
 
 WORKERS = 8
 ITEMS = 500
@@ -103,7 +101,6 @@ def every_item_once(crm: overlay.Client) -> None:
     assert all(names[n] == 1 for n in expected), "an item was created twice"
 
 
-@pytest.mark.slow
 def test_eight_workers_share_the_write_limit_through_redis() -> None:
     with redis_server() as redis, overlay.Sandbox(read_rate=None, write_rate=WRITE_RATE) as sandbox:
         shared = run_workers(sandbox, redis.url)
@@ -116,7 +113,6 @@ def test_eight_workers_share_the_write_limit_through_redis() -> None:
     assert not any(r["warnings"] for r in shared)
 
 
-@pytest.mark.slow
 def test_eight_workers_pacing_alone_collect_429s() -> None:
     """The baseline: the same run with each process's own limiter."""
     with overlay.Sandbox(read_rate=None, write_rate=WRITE_RATE) as sandbox:
@@ -128,7 +124,6 @@ def test_eight_workers_pacing_alone_collect_429s() -> None:
     assert limited > 0.1 * requests
 
 
-@pytest.mark.slow
 def test_redis_stopped_mid_run_the_workers_go_on_alone_and_lose_nothing() -> None:
     with redis_server() as redis, overlay.Sandbox(read_rate=None, write_rate=WRITE_RATE) as sandbox:
 

@@ -313,9 +313,20 @@ def test_the_legacy_scheme_is_refused_unless_asked_for() -> None:
 
 
 # ---------------------------------------------------------------------- seen stores
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_a_seen_store_claims_once_until_expiry_or_release(kind: str, tmp_path: Path) -> None:
-    store: Any = MemorySeenStore() if kind == "memory" else SQLiteSeenStore(tmp_path / "seen.db")
+def new_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """A seen store of ``kind``; a Redis one talks to the real redis-server of the session."""
+    if kind == "memory":
+        return MemorySeenStore()
+    if kind == "sqlite":
+        return SQLiteSeenStore(tmp_path / "seen.db")
+    return webhooks.RedisSeenStore(request.getfixturevalue("redis_url"))
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis"])
+def test_a_seen_store_claims_once_until_expiry_or_release(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store = new_store(kind, tmp_path, request)
     later = time.time() + 60
     assert store.claim("a", later) is True
     assert store.claim("a", later) is False
@@ -326,9 +337,11 @@ def test_a_seen_store_claims_once_until_expiry_or_release(kind: str, tmp_path: P
     assert isinstance(store, webhooks.SeenStore)
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_a_lease_is_in_progress_until_completed_then_done(kind: str, tmp_path: Path) -> None:
-    store: Any = MemorySeenStore() if kind == "memory" else SQLiteSeenStore(tmp_path / "seen.db")
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis"])
+def test_a_lease_is_in_progress_until_completed_then_done(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store = new_store(kind, tmp_path, request)
     later = time.time() + 60
     assert store.acquire("msg", "worker-a", later) == "acquired"
     assert store.acquire("msg", "worker-b", later) == "in_progress"
@@ -339,9 +352,11 @@ def test_a_lease_is_in_progress_until_completed_then_done(kind: str, tmp_path: P
     assert store.acquire("msg", "worker-b", later) == "done", "releasing a done key changes nothing"
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_a_lease_is_released_only_by_its_owner_and_taken_over_once_expired(kind: str, tmp_path: Path) -> None:
-    store: Any = MemorySeenStore() if kind == "memory" else SQLiteSeenStore(tmp_path / "seen.db")
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis"])
+def test_a_lease_is_released_only_by_its_owner_and_taken_over_once_expired(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store = new_store(kind, tmp_path, request)
     later = time.time() + 60
     assert store.acquire("failed", "worker-a", later) == "acquired"
     store.release("failed", "worker-b")  # someone else's lease: kept

@@ -1,0 +1,212 @@
+"""The shared rate limiter and the Redis seen store against a real redis-server: what is
+shared, what happens when Redis is down or silent, and that no secret reaches Redis or a message.
+
+Two ``SharedRateLimiter`` objects with the same key stand for two processes: they share
+nothing but Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis
+
+import overlay
+from overlay import webhooks
+from overlay._ratelimit import RateLimiter
+from overlay._shared_limit import RedisRateLimit, SharedRateLimiter, token_key
+from tests.redis_server import RedisServer
+
+TOKEN = "sk_live_do_not_show_me"
+LIMITED = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "10"}
+
+
+def process(url: str, **settings: object) -> SharedRateLimiter:
+    """A limiter as one process on TOKEN has it."""
+    return SharedRateLimiter(RedisRateLimit(url, **settings), token_key("http://api", TOKEN), RateLimiter())  # type: ignore[arg-type]
+
+
+def test_processes_on_one_token_take_turns_from_one_bucket(redis_url: str) -> None:
+    a, b = process(redis_url), process(redis_url)
+    a.observe("POST", 201, LIMITED)  # only a has seen the limit
+    waits = [(a if n % 2 else b).reserve("POST") for n in range(20)]
+    assert max(waits[:10]) < 0.05, "the first ten turns are the bucket's"
+    assert 0.8 < waits[-1] < 1.1, "twenty turns at 10/s: the last waits about a second"
+    assert b.peers == 2
+    assert b.reserve("GET") == 0.0, "reads have their own bucket, not yet limited"
+
+
+def test_a_429_seen_by_one_process_holds_back_every_other(redis_url: str) -> None:
+    a, b = process(redis_url), process(redis_url)
+    a.observe("POST", 429, {**LIMITED, "x-ratelimit-remaining": "0", "retry-after": "3"})
+    assert 2.5 < b.reserve("POST") <= 3.0
+    assert b.reserve("GET") == 0.0
+
+
+def test_other_tokens_have_their_own_buckets_and_no_token_reaches_redis(redis_url: str) -> None:
+    a = process(redis_url)
+    other = SharedRateLimiter(RedisRateLimit(redis_url), token_key("http://api", "sk_other"), RateLimiter())
+    a.observe("POST", 429, {**LIMITED, "retry-after": "5"})
+    assert other.reserve("POST") == 0.0
+    direct = redis.Redis.from_url(redis_url)
+    stored = b" ".join(
+        key + b" " + str(direct.hgetall(key) if direct.type(key) == b"hash" else "").encode()
+        for key in direct.keys("*")
+    )
+    assert stored and TOKEN.encode() not in stored and b"sk_other" not in stored
+
+
+def test_redis_going_away_falls_back_with_one_warning_and_rejoins_when_it_is_back(
+    redis_server: RedisServer, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    a, b = process(redis_url, retry_every=0.2), process(redis_url, retry_every=0.2)
+    a.observe("POST", 201, LIMITED)
+    b.reserve("POST"), a.reserve("POST")  # a has seen both
+    redis_server.stop()
+    with pytest.warns(RuntimeWarning, match=r"Redis at redis://127\.0\.0\.1:\d+/0 failed .*1/2 of the limit"):
+        a.reserve("POST")
+    assert a.local.share == 0.5 and not a.available
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per outage
+        waits = [a.reserve("POST") for _ in range(8)]
+    assert waits[-1] > 0.5, "alone, it paces to 5/s: half of the 10/s limit"
+
+    redis_server.start()
+    time.sleep(0.25)
+    with caplog.at_level(logging.WARNING, logger="overlay"):
+        a.reserve("POST")
+    assert a.available and a.local.share == 1.0
+    assert "answers again" in caplog.text
+
+
+def test_asked_to_raise_it_raises_its_own_error_naming_the_url_without_its_password() -> None:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    limiter = process(f"redis://:hunter2@127.0.0.1:{port}/0", on_unavailable="raise")
+    with pytest.raises(overlay.RateLimitStoreError) as raised:
+        limiter.reserve("POST")
+    message = str(raised.value)
+    assert f"127.0.0.1:{port}" in message and "hunter2" not in message
+    assert isinstance(raised.value.__cause__, redis.ConnectionError)
+    assert "hunter2" not in repr(RedisRateLimit(f"redis://:hunter2@127.0.0.1:{port}/0"))
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A port that accepts connections and never answers (a Redis hung or behind a black hole)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    try:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    finally:
+        listener.close()
+
+
+def test_a_redis_that_never_answers_does_not_hang_a_request(silent_server: str) -> None:
+    limiter = process(silent_server, timeout=0.2)
+    started = time.monotonic()
+    with pytest.warns(RuntimeWarning, match="TimeoutError"):
+        assert limiter.reserve("POST") == 0.0
+    assert time.monotonic() - started < 5, "bounded by the timeout, not hung"
+    store = webhooks.RedisSeenStore(silent_server, timeout=0.2)
+    with pytest.raises(overlay.SeenStoreError, match=r"could not claim a message id: TimeoutError"):
+        store.acquire("msg", "me", time.time() + 60)
+
+
+def test_clients_pace_together_sync_and_async(redis_url: str) -> None:
+    """A Client and an AsyncClient on one token keep to one 10/s write limit between them."""
+    statuses: list[int] = []
+
+    def count(response: httpx.Response) -> None:
+        statuses.append(response.status_code)
+
+    class Counting(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            response = super().handle_request(request)
+            count(response)
+            return response
+
+    class AsyncCounting(httpx.AsyncHTTPTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await super().handle_async_request(request)
+            count(response)
+            return response
+
+    limit = overlay.RedisRateLimit(redis_url)
+    with overlay.Sandbox(read_rate=None, write_rate=10) as sandbox:
+        sync = sandbox.connect(rate_limit=limit, transport=Counting())
+        made = sandbox.connect_async(rate_limit=limit, transport=AsyncCounting())
+
+        async def async_writes() -> None:
+            async with made as crm:
+                for n in range(15):
+                    await crm.records("companies").create({"name": f"Async {n}"})
+
+        writer = threading.Thread(target=lambda: asyncio.run(async_writes()))
+        started = time.monotonic()
+        writer.start()
+        with sync as crm:
+            for n in range(15):
+                crm.records("companies").create({"name": f"Sync {n}"})
+        writer.join(60)
+        elapsed = time.monotonic() - started
+    assert statuses.count(429) == 0, statuses
+    assert len(statuses) == 30
+    assert elapsed > 1.5, "30 writes at 10/s after a burst of 10 take two seconds"
+    keys = redis.Redis.from_url(redis_url).keys("crm:ratelimit:*")
+    assert any(key.endswith(b":write") for key in keys)
+
+
+def test_the_environment_turns_the_shared_limit_on(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_RATE_LIMIT_REDIS", redis_url)
+    crm = overlay.Client(api_key="sk_test", base_url="http://127.0.0.1:9")
+    assert crm.options.rate_limit == overlay.RedisRateLimit(redis_url)
+    assert (
+        overlay.Client(api_key="k", base_url="http://127.0.0.1:9", rate_limit=False).options.rate_limit
+        is False
+    )
+    monkeypatch.setenv("CRM_RATE_LIMIT_REDIS", "localhost:6379")
+    with pytest.raises(overlay.ConfigurationError, match="CRM_RATE_LIMIT_REDIS is a redis://"):
+        overlay.Client(api_key="sk_test", base_url="http://127.0.0.1:9")
+    with pytest.raises(
+        overlay.ConfigurationError, match=r"rate_limit is True, False or an overlay\.RedisRateLimit"
+    ):
+        overlay.Client(api_key="k", base_url="http://127.0.0.1:9", rate_limit="redis://x")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- the seen store
+def test_receivers_on_one_redis_see_one_claim(redis_url: str) -> None:
+    one, two = webhooks.RedisSeenStore(redis_url), webhooks.RedisSeenStore(redis_url)
+    assert one.acquire("msg_1", "receiver-a", time.time() + 60) == "acquired"
+    assert two.acquire("msg_1", "receiver-b", time.time() + 60) == "in_progress"
+    one.complete("msg_1", "receiver-a", time.time() + 60)
+    assert two.acquire("msg_1", "receiver-b", time.time() + 60) == "done"
+    assert one.acquire("msg_2", "killed", time.time() + 0.2) == "acquired"
+    time.sleep(0.3)
+    assert two.acquire("msg_2", "receiver-b", time.time() + 60) == "acquired", "a dead receiver's lease ends"
+
+
+def test_a_seen_store_whose_redis_is_down_says_so_and_the_router_answers_503(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    from tests.unit.test_webhook_router import RECORD, SECRET, delivery
+
+    store = webhooks.RedisSeenStore(redis_url.replace("redis://", "redis://:hunter2@"))
+    router = webhooks.Router([SECRET], dedupe=store)
+    redis_server.stop()
+    with pytest.raises(overlay.SeenStoreError) as raised:
+        store.claim("msg", time.time() + 60)
+    assert "Redis at redis://[redacted]@127.0.0.1" in str(raised.value) and "hunter2" not in str(raised.value)
+    reply = router.handle(*delivery(RECORD))
+    assert reply.status == 503 and "retry-after" in reply.headers
+    assert "hunter2" not in repr(store)
