@@ -22,11 +22,12 @@ import bench_parse  # noqa: E402
 import bench_query  # noqa: E402
 import bench_sandbox  # noqa: E402
 import bench_webhooks  # noqa: E402
+import bench_workers  # noqa: E402
 from _harness import Result  # noqa: E402
 
 BENCHMARKS = [
     bench_parse, bench_client, bench_query, bench_bulk,
-    bench_sandbox, bench_webhooks, bench_io, bench_migrations, bench_mirror,
+    bench_sandbox, bench_webhooks, bench_workers, bench_io, bench_migrations, bench_mirror,
 ]  # fmt: skip
 RESULTS = HERE.parents[1] / ".bench" / "results.json"
 

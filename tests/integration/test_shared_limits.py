@@ -139,6 +139,17 @@ def test_redis_stopped_mid_run_the_workers_go_on_alone_and_lose_nothing() -> Non
         assert any("Redis at redis://127.0.0.1" in w and "paces itself to 1/8" in w for w in r["warnings"]), r
 
 
+def test_the_workers_example_runs_as_the_readme_shows(redis_url: str) -> None:
+    example = Path(__file__).parents[2] / "examples" / "workers.py"
+    args = ["--workers", "3", "--items", "10", "--limit", "20", "--redis", redis_url]
+    out = subprocess.run([sys.executable, str(example), *args], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    alone, shared = out.stdout.splitlines()
+    assert alone.startswith("3 workers, each pacing alone") and "30 created in" in alone
+    assert shared.startswith("3 workers, sharing one limit") and "30 created in" in shared
+    assert "of the token's ceiling" in shared and "429s in" in shared
+
+
 if __name__ == "__main__":
     url, token, redis_url, worker, items, batch = sys.argv[1:7]
     print(json.dumps(run_worker(url, token, redis_url, int(worker), int(items), int(batch))))
