@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import ClassVar
 
 import httpx
 
@@ -29,7 +30,7 @@ import overlay
 class Counting(httpx.HTTPTransport):
     """The innermost transport: sees every attempt, so every 429, under the SDK's retries."""
 
-    statuses: list[int] = []
+    statuses: ClassVar[list[int]] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
@@ -99,7 +100,9 @@ def main() -> None:
         url, token, redis_url, name, items, go = sys.argv[2:8]
         worker(url, token, redis_url, name, int(items), float(go))
         return
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--items", type=int, default=50, help="records each worker creates")
     parser.add_argument("--limit", type=float, default=50.0, help="the token's writes per second")
@@ -109,7 +112,8 @@ def main() -> None:
         redis_url = args.redis or stack.enter_context(local_redis())
         for label, shared in (("each pacing alone   ", ""), ("sharing one limit   ", redis_url)):
             with overlay.Sandbox(read_rate=None, write_rate=args.limit) as sandbox:
-                print(f"{args.workers} workers, {label}", run(sandbox, shared, args.workers, args.items, args.limit))
+                outcome = run(sandbox, shared, args.workers, args.items, args.limit)
+                print(f"{args.workers} workers, {label}", outcome)
 
 
 if __name__ == "__main__":
