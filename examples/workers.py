@@ -62,7 +62,12 @@ def run(sandbox: overlay.Sandbox, redis_url: str, workers: int, items: int, limi
         )
         for n in range(workers)
     ]  # fmt: skip
-    outs = [json.loads(proc.communicate()[0]) for proc in procs]
+    outs = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            sys.exit(f"a worker failed (exit {proc.returncode}); its error is above")
+        outs.append(json.loads(out))
     elapsed = max(out["ended"] for out in outs) - go
     statuses = [status for out in outs for status in out["statuses"]]
     created = sum(out["created"] for out in outs)
@@ -108,6 +113,11 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=50.0, help="the token's writes per second")
     parser.add_argument("--redis", help="a Redis URL (default: start a redis-server)")
     args = parser.parse_args()
+    if args.redis:
+        try:
+            overlay.RedisRateLimit(args.redis)  # a URL that cannot work fails here, not in 2N workers
+        except overlay.ConfigurationError as exc:
+            sys.exit(f"--redis: {exc}")
     with contextlib.ExitStack() as stack:
         redis_url = args.redis or stack.enter_context(local_redis())
         for label, shared in (("each pacing alone   ", ""), ("sharing one limit   ", redis_url)):

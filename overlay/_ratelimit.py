@@ -34,10 +34,14 @@ def announced(headers: Mapping[str, str]) -> tuple[float, float]:
         return -1.0, -1.0
 
 
+MAX_HOLD = 120.0  # seconds: a longer Retry-After holds requests back no longer than this
+
+
 def hold_after_429(headers: Mapping[str, str], wall: Callable[[], float] = time.time) -> float:
-    """How long a 429 holds its kind of request back: its ``Retry-After``, else 1 s."""
+    """How long a 429 holds its kind of request back: its ``Retry-After`` (at most
+    ``MAX_HOLD``), else 1 s."""
     wait = retry_after_seconds(headers, wall)
-    return wait if wait is not None else 1.0
+    return min(wait, MAX_HOLD) if wait is not None else 1.0
 
 
 @dataclass
@@ -99,8 +103,11 @@ class RateLimiter:
             now = self._clock()
             bucket = self._buckets.get(kind)
             if limit > 0:
-                if bucket is None or bucket.rate != limit:
+                if bucket is None:
                     bucket = self._buckets[kind] = _Bucket(limit, remaining, now)
+                elif bucket.rate != limit:  # a new limit: what is queued stays queued
+                    bucket.refill(now, bucket.rate * self.share)
+                    bucket.rate, bucket.tokens = limit, min(bucket.tokens, remaining)
                 else:
                     bucket.refill(now, bucket.rate * self.share)
                     # Requests already reserved locally are not in the server's count yet.
@@ -110,6 +117,10 @@ class RateLimiter:
                     bucket.tokens = min(bucket.tokens, 0.0)
                 until = now + hold_after_429(headers, self._wall)
                 self._blocked_until[kind] = max(self._blocked_until.get(kind, 0.0), until)
+
+    def knows(self, method: str) -> bool:
+        """Whether a limit has been learnt for the kind of ``method``."""
+        return bucket_of(method) in self._buckets
 
     def limits(self) -> dict[str, float]:
         """The requests per second learnt for each bucket."""

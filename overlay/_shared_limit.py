@@ -26,23 +26,25 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import _redis
 from ._errors import ConfigurationError, RateLimitStoreError
-from ._logging import redact_exception, redact_url
-from ._ratelimit import RateLimiter, announced, bucket_of, hold_after_429
+from ._logging import redact_exception
+from ._ratelimit import MAX_HOLD, RateLimiter, announced, bucket_of, hold_after_429
 
 log = logging.getLogger("overlay")
 
 ENVIRONMENT = "CRM_RATE_LIMIT_REDIS"
-PEER_WINDOW = 30.0  # seconds a process counts as sharing the limit after its last request
+PEER_WINDOW = 10.0  # seconds a process counts as sharing the limit after its last request
 
 # KEYS: the bucket (a hash: rate, tokens, stamp, blocked; blind, the turns taken before the
-# limit was known) and the set of processes using it.
-# ARGV: this process's id. Returns the seconds to wait, and how many processes share it.
+# limit was known and not yet answered) and the set of processes using it.
+# ARGV: this process's id, how long a process counts as sharing, the longest wait to give.
+# Returns the seconds to wait, and how many processes share the bucket.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -58,31 +60,34 @@ if rate then
   redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'stamp', string.format('%.6f', now))
   if tokens < 0 and -tokens / rate > wait then wait = -tokens / rate end
 else
-  redis.call('HINCRBY', KEYS[1], 'blind', 1)  -- a turn taken before the limit is known
+  redis.call('HINCRBY', KEYS[1], 'blind', 1)
   redis.call('EXPIRE', KEYS[1], 3600)
 end
 if wait < 0 then wait = 0 end
+if wait > tonumber(ARGV[3]) then wait = tonumber(ARGV[3]) end
 return {string.format('%.6f', wait), peers}
 """
 
 # KEYS: the bucket. ARGV: the announced limit and remaining (-1: none), and how long a 429
-# holds requests back (-1: not a 429).
+# holds requests back (-1: not a 429; already at most MAX_HOLD).
 _OBSERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local limit, remaining, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local s = redis.call('HMGET', KEYS[1], 'rate', 'tokens', 'stamp', 'blocked', 'blind')
-local rate, tokens = tonumber(s[1]), nil
+local rate, tokens, blind = tonumber(s[1]), nil, tonumber(s[5]) or 0
 if rate then tokens = math.min(rate, tonumber(s[2]) + (now - tonumber(s[3])) * rate) end
+if not rate and limit <= 0 and blind > 0 then
+  redis.call('HINCRBY', KEYS[1], 'blind', -1)  -- a blind turn answered without a limit
+end
 if limit > 0 then
   if not rate then
-    -- learnt first: the other turns taken blind may not be in the server's count yet
-    rate, tokens = limit, remaining - math.max(0, (tonumber(s[5]) or 1) - 1)
+    -- learnt first: the other blind turns in flight are not in the server's count yet
+    rate, tokens = limit, remaining - math.min(math.max(0, blind - 1), limit)
     redis.call('HDEL', KEYS[1], 'blind')
-  elseif rate ~= limit then
-    rate, tokens = limit, remaining
   else
-    tokens = math.min(tokens, remaining)  -- turns taken here are not in the server's count yet
+    -- turns taken here are not in the server's count yet; a new limit keeps what is queued
+    rate, tokens = limit, math.min(tokens, remaining)
   end
 end
 if hold >= 0 then
@@ -120,16 +125,13 @@ class RedisRateLimit:
         _redis.check_url(self.url, "RedisRateLimit's url")
         if self.on_unavailable not in ("fallback", "raise"):
             raise ConfigurationError(f"on_unavailable is 'fallback' or 'raise', got {self.on_unavailable!r}.")
-        for name in ("timeout", "retry_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                raise ConfigurationError(
-                    f"RedisRateLimit's {name} is a number of seconds > 0, got {value!r}."
-                )
+        _redis.check_seconds(self.timeout, "RedisRateLimit's timeout")
+        _redis.check_seconds(self.retry_every, "RedisRateLimit's retry_every")
+        _redis.require_package()
 
     def __repr__(self) -> str:
         return (
-            f"RedisRateLimit({redact_url(self.url)!r}, prefix={self.prefix!r}, "
+            f"RedisRateLimit({_redis.shown(self.url)!r}, prefix={self.prefix!r}, "
             f"on_unavailable={self.on_unavailable!r})"
         )
 
@@ -152,7 +154,8 @@ class SharedRateLimiter:
     """The ``Pacer`` of a client whose rate limit is a ``RedisRateLimit``.
 
     ``local`` is the in-process limiter it falls back to; it learns from every response,
-    so it is ready when Redis goes away.
+    so it is ready when Redis goes away. A response's news for Redis never fails the
+    request it came with: a Redis gone by then is noted, and the next turn decides.
     """
 
     def __init__(self, config: RedisRateLimit, key: str, local: RateLimiter) -> None:
@@ -160,9 +163,10 @@ class SharedRateLimiter:
         self.local = local
         self._keys = {kind: f"{config.prefix}:{{{key}}}:{kind}" for kind in ("read", "write")}
         self._peers_key = f"{config.prefix}:{{{key}}}:processes"
-        self._member = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._pid, self._member = 0, ""
         self._sync: tuple[Any, Any, Any] | None = None  # the client and its two scripts
-        self._async: tuple[Any, Any, Any] | None = None
+        # One redis.asyncio client per event loop: a client is bound to the loop it was made on.
+        self._async: weakref.WeakKeyDictionary[Any, tuple[Any, Any, Any]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._down_until = 0.0  # time.monotonic() before which Redis is not tried again
         self._alone = False  # pacing in this process while Redis is away
@@ -170,77 +174,88 @@ class SharedRateLimiter:
         self.fallbacks = 0  # outages this limiter has paced through alone
 
     def __repr__(self) -> str:
-        return f"<SharedRateLimiter {redact_url(self.config.url)} peers={self.peers}>"
+        return f"<SharedRateLimiter {_redis.shown(self.config.url)} peers={self.peers}>"
 
     @property
     def available(self) -> bool:
-        """Whether the last call to Redis worked (or is yet to be tried)."""
-        return time.monotonic() >= self._down_until
+        """Whether Redis is to be asked: it answered last time, or it is time to try again."""
+        return self.config.on_unavailable == "raise" or time.monotonic() >= self._down_until
 
-    def _connection(self, asynchronous: bool) -> tuple[Any, Any, Any]:
-        """The Redis client of this side (sync or async) and its two scripts, made on first use."""
-        made = self._async if asynchronous else self._sync
-        if made is None:
-            client = _redis.connect(self.config.url, timeout=self.config.timeout, asynchronous=asynchronous)
-            made = (client, client.register_script(_RESERVE), client.register_script(_OBSERVE))
-            if asynchronous:
-                self._async = made
-            else:
-                self._sync = made
-        return made
+    def _connection(self, loop: Any = None) -> tuple[Any, Any, Any]:
+        """The Redis client (of ``loop``, when async) and its two scripts, made on first use."""
+        with self._lock:
+            made = self._sync if loop is None else self._async.get(loop)
+            if made is None:
+                client = _redis.connect(
+                    self.config.url, timeout=self.config.timeout, asynchronous=loop is not None
+                )
+                made = (client, client.register_script(_RESERVE), client.register_script(_OBSERVE))
+                if loop is None:
+                    self._sync = made
+                else:
+                    self._async[loop] = made
+            return made
 
     # ------------------------------------------------------------------ sync
     def reserve(self, method: str) -> float:
         if self.available:
             try:
-                _, reserve, _ = self._connection(asynchronous=False)
+                _, reserve, _ = self._connection()
                 return self._turn(reserve(**self._reserve_args(method)))
             except _redis.failures() as exc:
-                self._unavailable(exc)
+                self._unavailable(exc, raising=True)
         return self.local.reserve(method)
 
     def observe(self, method: str, status: int, headers: Mapping[str, str]) -> None:
-        self.local.observe(method, status, headers)
         args = self._observe_args(method, status, headers)
         if args is not None and self.available:
             try:
-                _, _, observe = self._connection(asynchronous=False)
+                _, _, observe = self._connection()
                 observe(**args)
             except _redis.failures() as exc:
-                self._unavailable(exc)
+                self._unavailable(exc, raising=False)
 
     # ------------------------------------------------------------------ async
     async def areserve(self, method: str) -> float:
         if self.available:
             try:
-                _, reserve, _ = self._connection(asynchronous=True)
+                _, reserve, _ = self._connection(_running_loop())
                 return self._turn(await reserve(**self._reserve_args(method)))
             except _redis.failures() as exc:
-                self._unavailable(exc)
+                self._unavailable(exc, raising=True)
         return self.local.reserve(method)
 
     async def aobserve(self, method: str, status: int, headers: Mapping[str, str]) -> None:
-        self.local.observe(method, status, headers)
         args = self._observe_args(method, status, headers)
         if args is not None and self.available:
             try:
-                _, _, observe = self._connection(asynchronous=True)
+                _, _, observe = self._connection(_running_loop())
                 await observe(**args)
             except _redis.failures() as exc:
-                self._unavailable(exc)
+                self._unavailable(exc, raising=False)
 
     # ------------------------------------------------------------------ shared
+    @property
+    def member(self) -> str:
+        """This process's name in the set of processes sharing the limit (a fork gets its own)."""
+        if self._pid != os.getpid():
+            self._pid, self._member = os.getpid(), f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        return self._member
+
     def _reserve_args(self, method: str) -> dict[str, list[str]]:
         keys = [self._keys[bucket_of(method)], self._peers_key]
-        return {"keys": keys, "args": [self._member, str(PEER_WINDOW)]}
+        return {"keys": keys, "args": [self.member, str(PEER_WINDOW), str(MAX_HOLD)]}
 
     def _observe_args(
         self, method: str, status: int, headers: Mapping[str, str]
     ) -> dict[str, list[str]] | None:
-        """The observe script's arguments; None when the response says nothing of the limit."""
+        """Learn locally; the observe script's arguments, or None when Redis need not hear of it
+        (no limit in the response, none known for its kind: not a blind turn either)."""
+        known = self.local.knows(method)
+        self.local.observe(method, status, headers)
         limit, remaining = announced(headers)
         hold = hold_after_429(headers) if status == 429 else -1.0
-        if limit <= 0 and hold < 0:
+        if limit <= 0 and hold < 0 and known:
             return None
         return {"keys": [self._keys[bucket_of(method)]], "args": [repr(limit), repr(remaining), repr(hold)]}
 
@@ -254,34 +269,60 @@ class SharedRateLimiter:
                 log.warning("the shared rate limit's Redis answers again: pacing with the other processes")
         return wait
 
-    def _unavailable(self, exc: BaseException) -> None:
-        """Redis failed: raise, or pace alone (saying so once per outage) until it is tried again."""
+    def _unavailable(self, exc: BaseException, *, raising: bool) -> None:
+        """Redis failed: raise (if asked to, before a request), or pace alone (saying so once
+        per outage) until it is tried again."""
         reason = _redis.describe(exc, self.config.url)
-        where = redact_url(self.config.url)
+        where = _redis.shown(self.config.url)
+        redact_exception(exc, [_redis.password_of(self.config.url)])
         if self.config.on_unavailable == "raise":
-            redact_exception(exc, [_redis.password_of(self.config.url)])
-            raise RateLimitStoreError(f"the shared rate limit's Redis at {where} failed: {reason}") from exc
+            if raising:
+                raise RateLimitStoreError(
+                    f"the shared rate limit's Redis at {where} failed: {reason}"
+                ) from exc
+            log.warning("the shared rate limit's Redis at %s failed after a response: %s", where, reason)
+            return
         with self._lock:
             self._down_until = time.monotonic() + self.config.retry_every
-            if not self._alone:
-                self._alone = True
-                self.fallbacks += 1
-                self.local.share = 1.0 / self.peers
-                message = (
-                    f"the shared rate limit's Redis at {where} failed ({reason}); this process paces "
-                    f"itself to 1/{self.peers} of the limit, and tries Redis again every "
-                    f"{self.config.retry_every:g} s"
-                )
-                log.warning(message)
-                warnings.warn(message, RuntimeWarning, stacklevel=2)
+            if self._alone:
+                return
+            self._alone = True
+            self.fallbacks += 1
+            self.local.share = 1.0 / self.peers
+        message = (
+            f"the shared rate limit's Redis at {where} failed ({reason}); this process paces "
+            f"itself to 1/{self.peers} of the limit ({self.peers} processes were sharing it), and "
+            f"tries Redis again every {self.config.retry_every:g} s"
+        )
+        log.warning(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     def close(self) -> None:
-        """Close the connections to Redis (the buckets stay, for the other processes)."""
-        if self._sync is not None:
-            self._sync[0].close()
-            self._sync = None
+        """Leave the set of processes sharing the limit, and close the connections to Redis
+        (the buckets stay, for the other processes)."""
+        made, self._sync = self._sync, None
+        if made is not None:
+            try:
+                if self._member:
+                    made[0].zrem(self._peers_key, self._member)
+            except _redis.failures() as exc:
+                log.info("leaving the shared rate limit: %s", _redis.describe(exc, self.config.url))
+            finally:
+                made[0].close()
 
     async def aclose(self) -> None:
-        if self._async is not None:
-            await self._async[0].aclose()
-            self._async = None
+        """Close this event loop's connections; those of loops already gone were dropped with them."""
+        made = self._async.pop(_running_loop(), None)
+        if made is not None:
+            try:
+                if self._member:
+                    await made[0].zrem(self._peers_key, self._member)
+                await made[0].aclose()
+            except Exception as exc:  # a Redis gone, or a loop closing: the connections go anyway
+                log.info("leaving the shared rate limit: %s", _redis.describe(exc, self.config.url))
+
+
+def _running_loop() -> Any:
+    import asyncio  # only on the async path: it is not cheap to import
+
+    return asyncio.get_running_loop()

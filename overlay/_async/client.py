@@ -412,11 +412,13 @@ class AsyncClient:
         await self._http.aclose()
         shared, pool = self._shared, self._shared.pool
         shared.users -= 1
-        if shared.users == 0:
-            await shared.aclose()
         pool.users -= 1
-        if pool.users == 0:
-            await pool.transport.aclose()
+        try:
+            if shared.users == 0:
+                await shared.aclose()
+        finally:
+            if pool.users == 0:
+                await pool.transport.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self

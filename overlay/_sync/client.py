@@ -411,11 +411,13 @@ class Client:
         self._http.close()
         shared, pool = self._shared, self._shared.pool
         shared.users -= 1
-        if shared.users == 0:
-            shared.close()
         pool.users -= 1
-        if pool.users == 0:
-            pool.transport.close()
+        try:
+            if shared.users == 0:
+                shared.close()
+        finally:
+            if pool.users == 0:
+                pool.transport.close()
 
     def __enter__(self) -> Client:
         return self

@@ -1,9 +1,10 @@
 """``RedisSeenStore``: the claims of ``overlay.webhooks._seen`` in Redis, for receivers on many machines.
 
 A key holds ``done`` or ``lease:<owner>``, and expires when its marker or lease does (Redis
-deletes it at ``PXAT``), so the lease of a receiver killed mid-handler frees itself. Taking
-a lease and telling "in progress" from "done" is one Lua script, giving back a lease only
-while one still holds it is another, so two receivers never both act on one delivery.
+deletes it, timed by its own clock: ``PX``), so the lease of a receiver killed mid-handler
+frees itself. Taking a lease and telling "in progress" from "done" is one Lua script, giving
+back a lease only while one still holds it is another, so two receivers never both act on
+one delivery.
 
 Redis that does not answer within ``timeout`` seconds, or answers with an error, raises
 ``SeenStoreError`` naming its URL (password redacted): ``verify()`` passes it on, and a
@@ -13,24 +14,25 @@ Redis that does not answer within ``timeout`` seconds, or answers with an error,
 from __future__ import annotations
 
 import contextlib
+import math
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from .. import _redis
 from .._errors import SeenStoreError
-from .._logging import redact_exception, redact_url
+from .._logging import redact_exception
 from ._seen import ClaimState
 
 _DONE = "done"
 _LEASE = "lease:"
 _STATES: dict[str, ClaimState] = {"acquired": "acquired", "in_progress": "in_progress", "done": "done"}
 
-# KEYS: the message's key. ARGV: the lease's value and when it ends (Unix ms).
+# KEYS: the message's key. ARGV: the lease's value and how long it lasts (ms).
 _ACQUIRE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PXAT', ARGV[2]) then return 'acquired' end
 local held = redis.call('GET', KEYS[1])
 if not held then
-  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+  if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
   return 'acquired'
 end
 if held == 'done' then return 'done' end
@@ -45,7 +47,9 @@ return 0
 
 
 def _ms(unix_seconds: float) -> int:
-    return max(1, int(unix_seconds * 1000))
+    """Milliseconds from now until ``unix_seconds``, for ``PX``: Redis's own clock then ends
+    the lease, whatever the skew between the receivers' clocks and Redis's (0 or less: past)."""
+    return math.ceil((unix_seconds - time.time()) * 1000)
 
 
 class RedisSeenStore:
@@ -60,12 +64,12 @@ class RedisSeenStore:
     ) -> None:
         self._url = _redis.check_url(url, "RedisSeenStore's url")
         self.prefix = prefix
-        self._redis = _redis.connect(url, timeout=timeout)
+        self._redis = _redis.connect(url, timeout=_redis.check_seconds(timeout, "RedisSeenStore's timeout"))
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._release = self._redis.register_script(_RELEASE)
 
     def __repr__(self) -> str:
-        return f"<RedisSeenStore {redact_url(self._url)} prefix={self.prefix!r}>"
+        return f"<RedisSeenStore {_redis.shown(self._url)} prefix={self.prefix!r}>"
 
     @contextlib.contextmanager
     def _failures(self, doing: str) -> Iterator[None]:
@@ -76,15 +80,18 @@ class RedisSeenStore:
             reason = _redis.describe(exc, self._url)
             redact_exception(exc, [_redis.password_of(self._url)])
             raise SeenStoreError(
-                f"the webhook seen store in Redis at {redact_url(self._url)} could not {doing}: {reason}"
+                f"the webhook seen store in Redis at {_redis.shown(self._url)} could not {doing}: {reason}"
             ) from exc
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}:{key}"
 
     def claim(self, key: str, expires_at: float) -> bool:
+        ms = _ms(expires_at)
         with self._failures("claim a message id"):
-            return bool(self._redis.set(self._key(key), _DONE, nx=True, pxat=_ms(expires_at)))
+            if ms <= 0:  # a marker already expired holds nothing: only a live key refuses
+                return not self._redis.exists(self._key(key))
+            return bool(self._redis.set(self._key(key), _DONE, nx=True, px=ms))
 
     def acquire(self, key: str, owner: str, lease_until: float) -> ClaimState:
         with self._failures("claim a message id"):
@@ -95,8 +102,12 @@ class RedisSeenStore:
         return _STATES[answer]
 
     def complete(self, key: str, owner: str, expires_at: float) -> None:
+        ms = _ms(expires_at)
         with self._failures("mark a message done"):
-            self._redis.set(self._key(key), _DONE, pxat=_ms(expires_at))
+            if ms <= 0:
+                self._redis.delete(self._key(key))
+            else:
+                self._redis.set(self._key(key), _DONE, px=ms)
 
     def release(self, key: str, owner: str | None = None) -> None:
         with self._failures("release a claim"):

@@ -212,9 +212,14 @@ class Router:
 
         Cancelled (a timeout around it, a server shutting down), it gives the claim back,
         so the sender's retry is handled: at once, or when the handler's thread returns (a
-        thread cannot be stopped, and a retry must not run beside it).
+        thread cannot be stopped, and a retry must not run beside it). A seen store that does
+        I/O (a file, Redis) is called from a thread, so a slow one never stalls the loop.
         """
-        started = self._begin(body, headers)
+        in_thread = self.dedupe is not None and not isinstance(self.dedupe, MemorySeenStore)
+        if in_thread:
+            started = await asyncio.to_thread(self._begin, body, headers)
+        else:
+            started = self._begin(body, headers)
         if isinstance(started, Reply):
             return started
         thread: asyncio.Future[Any] | None = None
@@ -231,14 +236,18 @@ class Router:
                     await asyncio.shield(thread)
                     thread = None
         except Exception as exc:
-            return self._failed(started, exc)
+            return (
+                await asyncio.to_thread(self._failed, started, exc)
+                if in_thread
+                else self._failed(started, exc)
+            )
         except BaseException:  # cancelled
             if thread is None or thread.done():
                 self._release(started)
             else:
                 thread.add_done_callback(lambda ended: self._release_after(started, ended))
             raise
-        return self._done(started)
+        return await asyncio.to_thread(self._done, started) if in_thread else self._done(started)
 
     def _release_after(self, started: _Started, thread: asyncio.Future[Any]) -> None:
         error = None if thread.cancelled() else thread.exception()

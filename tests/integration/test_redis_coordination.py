@@ -14,6 +14,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -210,3 +211,142 @@ def test_a_seen_store_whose_redis_is_down_says_so_and_the_router_answers_503(
     reply = router.handle(*delivery(RECORD))
     assert reply.status == 503 and "retry-after" in reply.headers
     assert "hunter2" not in repr(store)
+
+
+# ---------------------------------------------------------------------- hostile input and edges
+def test_a_huge_or_infinite_retry_after_holds_every_process_back_no_longer_than_the_cap(
+    redis_url: str,
+) -> None:
+    from overlay._ratelimit import MAX_HOLD
+
+    a, b = process(redis_url), process(redis_url)
+    a.observe("POST", 429, {**LIMITED, "retry-after": "100000000"})
+    assert MAX_HOLD - 1 < b.reserve("POST") <= MAX_HOLD
+    a.observe("GET", 429, {"retry-after": "inf"})  # not a number of seconds: the default hold
+    assert 0.5 < b.reserve("GET") <= 1.0
+
+
+def test_turns_taken_before_the_limit_was_known_count_only_while_in_flight(redis_url: str) -> None:
+    a = process(redis_url)
+    for _ in range(5000):  # an unlimited kind: turns answered without X-RateLimit headers
+        a.reserve("POST")
+        a.observe("POST", 201, {})
+    a.reserve("POST")  # the one this limit comes back on
+    a.observe("POST", 201, {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "9"})
+    assert a.reserve("POST") < 0.1, "5,000 answered turns are not debt"
+
+
+def test_an_async_limiter_serves_several_event_loops(redis_url: str) -> None:
+    limiter = process(redis_url)
+    limiter.observe("POST", 201, LIMITED)
+
+    async def turns() -> list[float]:
+        waits = [await limiter.areserve("POST") for _ in range(3)]
+        await limiter.aobserve("POST", 201, LIMITED)
+        await limiter.aclose()
+        return waits
+
+    first, second = asyncio.run(turns()), asyncio.run(turns())
+    assert len(first + second) == 6 and limiter.available and limiter.fallbacks == 0
+
+
+def test_asked_to_raise_a_response_is_never_lost_to_a_redis_that_fails_after_it(redis_url: str) -> None:
+    limiter = process(redis_url, on_unavailable="raise")
+    limiter.reserve("POST")
+    redis.Redis.from_url(redis_url).client_pause(1500, all=True)
+    started = time.monotonic()
+    limiter.observe("POST", 201, LIMITED)  # times out after 0.5 s, and does not raise
+    assert time.monotonic() - started < 1.4
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("user:hunter2@localhost:6379", "is a redis://HOST:PORT/DB URL"),
+        ("redis://:hunter2@localhost:notaport/0", "Port could not be cast"),
+        ("redis://:hun/ter2@localhost:6379/0", "percent-encode them"),
+        ("redis://:hunter2#x@localhost:6379/0", "percent-encode them"),
+        ("redis://:hunter2@localhost:6379/abc", "database 'abc' is not a number"),
+        ("redis:///0", "names no host"),
+    ],
+)
+def test_a_redis_url_that_cannot_work_is_refused_when_made_without_showing_its_password(
+    url: str, problem: str
+) -> None:
+    for make in (lambda: RedisRateLimit(url), lambda: webhooks.RedisSeenStore(url)):
+        with pytest.raises(overlay.ConfigurationError) as raised:
+            make()
+        assert problem in str(raised.value) and "hunter2" not in str(raised.value), raised.value
+    with pytest.raises(overlay.ConfigurationError, match="timeout is a number of seconds > 0"):
+        webhooks.RedisSeenStore("redis://localhost:6379/0", timeout=-1)
+
+
+def test_a_forked_worker_counts_as_a_process_of_its_own(redis_url: str) -> None:
+    import multiprocessing
+
+    limiter = process(redis_url)
+    limiter.reserve("POST")
+    context = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[str] = context.Queue()
+    child = context.Process(target=lambda: (limiter.reserve("POST"), queue.put(limiter.member)))
+    child.start()
+    child_member = queue.get(timeout=30)
+    child.join(30)
+    assert child_member != limiter.member
+    assert limiter.reserve("POST") >= 0 and limiter.peers == 2
+    limiter.close()
+    members = redis.Redis.from_url(redis_url).zrange(limiter._peers_key, 0, -1)
+    assert members == [child_member.encode()], "a closed client leaves the set"
+
+
+def test_a_lease_lasts_its_length_on_redis_clock_whatever_a_receiver_clock_says(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overlay.webhooks import _redis_seen
+
+    behind, ahead = webhooks.RedisSeenStore(redis_url), webhooks.RedisSeenStore(redis_url)
+    real = time.time
+    monkeypatch.setattr(_redis_seen.time, "time", lambda: real() - 90)  # this receiver is 90 s behind
+    assert behind.acquire("msg", "slow-clock", real() - 90 + 60) == "acquired"
+    monkeypatch.setattr(_redis_seen.time, "time", real)
+    assert ahead.acquire("msg", "right-clock", real() + 60) == "in_progress"
+
+
+def test_the_async_router_calls_a_blocking_store_off_the_event_loop() -> None:
+    from tests.unit.test_webhook_router import RECORD, SECRET, delivery
+
+    ticks = 0
+
+    class Slow(webhooks.SQLiteSeenStore):
+        ran_during: ClassVar[list[bool]] = []
+
+        def acquire(self, key: str, owner: str, lease_until: float) -> webhooks.ClaimState:
+            before = ticks
+            time.sleep(0.2)  # a Redis slow to answer
+            self.ran_during.append(ticks > before)
+            return "acquired"
+
+        def complete(self, key: str, owner: str, expires_at: float) -> None:
+            pass
+
+    async def main(router: webhooks.Router) -> webhooks.Reply:
+        nonlocal ticks
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(tick())
+        reply = await router.handle_async(*delivery(RECORD))
+        ticker.cancel()
+        return reply
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as where:
+        router = webhooks.Router([SECRET], dedupe=Slow(f"{where}/seen.db"))
+        router.on("*")(lambda event: None)
+        assert asyncio.run(main(router)).status == 200
+    assert Slow.ran_during == [True], "the loop ran while the store was busy"
