@@ -8,6 +8,7 @@ import pytest
 from hypothesis import settings
 
 from tests.redis_server import RedisServer
+from tests.redis_server import redis_server as redis_server_of_the_session
 
 settings.register_profile("gate", derandomize=True, database=None, print_blob=True)
 settings.register_profile("explore", derandomize=False)
@@ -17,11 +18,8 @@ settings.load_profile(os.environ.get("CRM_HYPOTHESIS_PROFILE", "gate"))
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A real ``redis-server`` (persistence off) for the session, or for this xdist worker."""
-    server = RedisServer().start()
-    try:
+    with redis_server_of_the_session() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

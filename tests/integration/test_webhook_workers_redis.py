@@ -19,11 +19,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 import overlay
 from overlay import webhooks
@@ -35,6 +32,7 @@ from tests.integration.test_webhook_workers import (
     settled,
     wait_until,
 )
+from tests.integration.test_webhook_workers import workers as receivers  # noqa: F401 - a fixture
 from tests.redis_server import redis_server
 
 EVENTS = 1000
@@ -101,18 +99,6 @@ def serve_receiver(work: Path, redis_url: str) -> None:
 
 
 # ---------------------------------------------------------------------- the test's side
-@pytest.fixture
-def receivers() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-
 def start_receiver(work: Path, redis_url: str, secret: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, __file__, str(work), redis_url],
@@ -131,7 +117,8 @@ def start_receiver(work: Path, redis_url: str, secret: str) -> tuple[subprocess.
 
 
 def test_four_receivers_on_redis_handle_1000_events_exactly_once_through_failures_and_a_kill(
-    tmp_path: Path, receivers: list[subprocess.Popen[str]]
+    tmp_path: Path,
+    receivers: list[subprocess.Popen[str]],  # noqa: F811
 ) -> None:
     from crm_sandbox.server import LoopbackServer
 
