@@ -8,7 +8,6 @@ tests never patch ``time.sleep``.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 
@@ -25,6 +24,8 @@ class Clock:
         time.sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio  # here, not at the top: a sync client never loads asyncio
+
         await asyncio.sleep(seconds)
 
 
@@ -51,6 +52,8 @@ class ManualClock(Clock):
         self.now += max(0.0, seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio
+
         self.sleep(seconds)
         await asyncio.sleep(0)  # still a point where other tasks run
 

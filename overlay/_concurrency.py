@@ -8,10 +8,12 @@ lock. ``scripts/sync_from_async.py`` maps the async one to the sync one.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -41,6 +43,8 @@ def _outcome(item: T, future: Future[R]) -> Outcome[T]:
 async def amap_bounded(
     fn: Callable[[T], Awaitable[R]], items: Iterable[T] | AsyncIterable[T], limit: int
 ) -> AsyncIterator[Outcome[T]]:
+    import asyncio  # here, not at the top: a sync client never loads asyncio
+
     running: dict[asyncio.Task[R], T] = {}
 
     async def drain(until: int) -> AsyncIterator[Outcome[T]]:

@@ -28,6 +28,19 @@ def test_importing_overlay_does_not_load_the_generated_models() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_a_sync_client_loads_neither_asyncio_nor_dateutil_nor_redis() -> None:
+    """What a sync client does not need stays off its import path (each costs 15-20 ms)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, overlay; overlay.Client(api_key='k', base_url='https://api.example.com'); "
+        "print(sorted(m for m in ('asyncio', 'dateutil', 'redis') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_overlay_webhooks_is_reachable_from_overlay_and_lists_its_names() -> None:
     from overlay import webhooks
 
