@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable, Generator, Mapping
@@ -335,6 +337,63 @@ class AsyncMigratingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+_ssl_context: ssl.SSLContext | None = None
+_ssl_lock = threading.Lock()
+
+
+def shared_ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context for every client of the process: building one (loading the
+    CA bundle) takes some 30 ms, and a context serves any number of connections and threads."""
+    global _ssl_context
+    with _ssl_lock:
+        if _ssl_context is None:
+            _ssl_context = httpx.create_ssl_context()
+        return _ssl_context
+
+
+class LazyHTTPTransport(httpx.BaseTransport):
+    """``httpx.HTTPTransport`` over the shared SSL context, made on the first request, so a
+    client costs next to nothing to make until it is used."""
+
+    def __init__(self) -> None:
+        self._inner: httpx.HTTPTransport | None = None
+        self._lock = threading.Lock()
+
+    def _transport(self) -> httpx.HTTPTransport:
+        with self._lock:
+            if self._inner is None:
+                self._inner = httpx.HTTPTransport(verify=shared_ssl_context())
+            return self._inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return (self._inner or self._transport()).handle_request(request)
+
+    def close(self) -> None:
+        if self._inner is not None:
+            self._inner.close()
+
+
+class AsyncLazyHTTPTransport(httpx.AsyncBaseTransport):
+    """``LazyHTTPTransport`` for ``AsyncClient``."""
+
+    def __init__(self) -> None:
+        self._inner: httpx.AsyncHTTPTransport | None = None
+        self._lock = threading.Lock()
+
+    def _transport(self) -> httpx.AsyncHTTPTransport:
+        with self._lock:
+            if self._inner is None:
+                self._inner = httpx.AsyncHTTPTransport(verify=shared_ssl_context())
+            return self._inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await (self._inner or self._transport()).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
 
 
 class ClientTransport(httpx.BaseTransport):

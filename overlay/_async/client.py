@@ -40,6 +40,7 @@ from .._shared_limit import RedisRateLimit
 from .._transport import (
     OPERATION,
     AsyncAPITransport,
+    AsyncLazyHTTPTransport,
     AsyncMigratingTransport,
     AttemptSettings,
 )
@@ -121,7 +122,7 @@ class AsyncClient:
             on_request=on_request,
             on_response=on_response,
         )
-        pool = SharedPool(inner_transport(http_client, transport) or httpx.AsyncHTTPTransport())
+        pool = SharedPool(inner_transport(http_client, transport) or AsyncLazyHTTPTransport())
         self._setup(options, Shared(pool, options.metadata_ttl, clock or SYSTEM_CLOCK))
 
     def _setup(self, options: Options, shared: Shared) -> None:

@@ -42,6 +42,7 @@ from .._transport import (
     OPERATION,
     APITransport,
     AttemptSettings,
+    LazyHTTPTransport,
     MigratingTransport,
 )
 from ..io._keywords import checked_keywords
@@ -122,7 +123,7 @@ class Client:
             on_request=on_request,
             on_response=on_response,
         )
-        pool = SharedPool(inner_transport(http_client, transport) or httpx.HTTPTransport())
+        pool = SharedPool(inner_transport(http_client, transport) or LazyHTTPTransport())
         self._setup(options, Shared(pool, options.metadata_ttl, clock or SYSTEM_CLOCK))
 
     def _setup(self, options: Options, shared: Shared) -> None:

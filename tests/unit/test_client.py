@@ -7,6 +7,7 @@ import inspect
 import json
 import logging
 import re
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -657,3 +658,18 @@ def test_a_failed_currency_look_up_fails_the_write(make: Callable[..., overlay.C
     script = Script(httpx.Response(200, text="<html>"), ok(record(), 201))
     make(script, api_version="2025-01-01").records("deals").create({"budget": {"amount_minor": 1250}})
     assert json.loads(script.seen[1].content)["data"]["values"] == {"budget": {"currency_value": 12.5}}
+
+
+def test_clients_share_one_ssl_context_and_make_their_connection_pool_on_first_use() -> None:
+    from overlay._transport import LazyHTTPTransport, shared_ssl_context
+
+    first = overlay.Client(api_key="sk_test", base_url="https://api.example.com")
+    second = overlay.Client(api_key="sk_other", base_url="https://eu.api.example.com")
+    lazy = [c._shared.pool.transport for c in (first, second)]
+    assert all(isinstance(t, LazyHTTPTransport) and t._inner is None for t in lazy), "nothing built yet"
+    pools = [t._transport()._pool for t in lazy]
+    assert pools[0] is not pools[1]
+    assert pools[0]._ssl_context is pools[1]._ssl_context is shared_ssl_context()
+    assert shared_ssl_context().verify_mode is ssl.CERT_REQUIRED and shared_ssl_context().check_hostname
+    first.close()
+    second.close()
