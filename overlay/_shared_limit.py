@@ -163,7 +163,7 @@ class SharedRateLimiter:
         self.local = local
         self._keys = {kind: f"{config.prefix}:{{{key}}}:{kind}" for kind in ("read", "write")}
         self._peers_key = f"{config.prefix}:{{{key}}}:processes"
-        self._pid, self._member = 0, ""
+        self._member = ""  # the process name this limiter last used, to leave the set with
         self._sync: tuple[Any, Any, Any] | None = None  # the client and its two scripts
         # One redis.asyncio client per event loop: a client is bound to the loop it was made on.
         self._async: weakref.WeakKeyDictionary[Any, tuple[Any, Any, Any]] = weakref.WeakKeyDictionary()
@@ -237,9 +237,8 @@ class SharedRateLimiter:
     # ------------------------------------------------------------------ shared
     @property
     def member(self) -> str:
-        """This process's name in the set of processes sharing the limit (a fork gets its own)."""
-        if self._pid != os.getpid():
-            self._pid, self._member = os.getpid(), f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        """This process's name in the set of processes sharing the limit."""
+        self._member = process_name()
         return self._member
 
     def _reserve_args(self, method: str) -> dict[str, list[str]]:
@@ -320,6 +319,20 @@ class SharedRateLimiter:
                 await made[0].aclose()
             except Exception as exc:  # a Redis gone, or a loop closing: the connections go anyway
                 log.info("leaving the shared rate limit: %s", _redis.describe(exc, self.config.url))
+
+
+_process: tuple[int, str] = (0, "")
+_process_lock = threading.Lock()
+
+
+def process_name() -> str:
+    """This process's name among those sharing a limit: one for every limiter and thread of
+    the process, and a new one in a forked child."""
+    global _process
+    with _process_lock:
+        if _process[0] != os.getpid():
+            _process = (os.getpid(), f"{os.getpid()}:{uuid.uuid4().hex[:8]}")
+        return _process[1]
 
 
 def _running_loop() -> Any:
