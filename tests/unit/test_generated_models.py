@@ -270,3 +270,31 @@ def test_a_field_renamed_for_python_reads_by_its_api_name_too() -> None:
     subscription = models.WebhookSubscription.from_dict({"event_type": "record.*", "filter": None})
     assert subscription.filter is None and subscription.event_type == "record.*"
     assert models.Attribute.from_dict(attribute.to_dict()) == attribute  # an alias is not a field
+
+
+def test_a_page_parses_with_the_garbage_collector_paused_and_restores_it_exactly() -> None:
+    import gc
+
+    from crm_client.models import RecordListResponse
+
+    seen: list[bool] = []
+    original = RecordListResponse._from_dict  # type: ignore[attr-defined]
+
+    def spying(src: Any) -> Any:
+        seen.append(gc.isenabled())
+        return original(src)
+
+    assert gc.isenabled()
+    try:
+        RecordListResponse._from_dict = spying  # type: ignore[attr-defined]
+        assert RecordListResponse.from_dict({"data": []}).data == []
+        assert seen == [False] and gc.isenabled()
+        with pytest.raises(KeyError):
+            RecordListResponse.from_dict({"no data": []})
+        assert gc.isenabled(), "restored after an exception"
+        gc.disable()
+        RecordListResponse.from_dict({"data": []})
+        assert not gc.isenabled(), "a collector the caller paused stays paused"
+    finally:
+        gc.enable()
+        RecordListResponse._from_dict = original  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="Actor")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class Actor:
     """Who made a change.
 

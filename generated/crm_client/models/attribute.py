@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Attribute")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class Attribute:
     """A typed field of an object or of a list's entries. Attributes of type `checkbox`, `select`, `status` and `rating`
     cannot be unique: `is_unique: true` for one is refused with 400 `invalid_attribute`.

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="AttributeArchivedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeArchivedEvent:
     """An attribute was archived; its values are no longer returned. A feed event only; webhooks do not deliver it.
 

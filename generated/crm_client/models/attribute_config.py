@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="AttributeConfig")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeConfig:
     """Settings that only some attribute types use; a section for another type is ignored.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="AttributeCreateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeCreateRequest:
     """The body of create_attribute.
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="AttributeCreatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeCreatedEvent:
     """An attribute was added to an object or a list. A feed event only; webhooks do not deliver it.
 

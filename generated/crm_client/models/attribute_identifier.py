@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="AttributeIdentifier")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeIdentifier:
     """An attribute's id. `object_id` or `list_id` names its owner.
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="AttributePatch")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributePatch:
     """The fields of an attribute to change.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="AttributeResponse")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeResponse:
     """One attribute.
 

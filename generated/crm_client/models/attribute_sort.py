@@ -14,7 +14,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="AttributeSort")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeSort:
     """Sorts by an attribute (or `record_id`, `created_at`, `updated_at`), optionally by one of its properties (`field`).
 

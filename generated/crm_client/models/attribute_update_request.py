@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="AttributeUpdateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeUpdateRequest:
     """The body of update_attribute.
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="AttributeUpdatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeUpdatedEvent:
     """An attribute's title, description or flags changed. A feed event only; webhooks do not deliver it.
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="AttributeWrite")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class AttributeWrite:
     """The fields of a new attribute. Attributes of type `checkbox`, `select`, `status` and `rating` cannot be unique:
     `is_unique: true` for one is refused with 400 `invalid_attribute`.

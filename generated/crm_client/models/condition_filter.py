@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ConditionFilter")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ConditionFilter:
     """Keys are attribute slugs (or the pseudo-attributes `record_id`, `created_at`,
     `updated_at`) mapped to a condition, or the combinators `$and`, `$or`, `$not`. All

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="CountRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class CountRequest:
     """Which records or entries to count.
 

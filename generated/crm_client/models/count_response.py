@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="CountResponse")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class CountResponse:
     """How many records or entries match.
 

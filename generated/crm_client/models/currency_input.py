@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="CurrencyInput")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class CurrencyInput:
     """An amount in minor units; the attribute's default currency applies when the code is left out.
 

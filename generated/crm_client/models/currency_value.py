@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="CurrencyValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class CurrencyValue:
     """An amount of money in minor units (cents for USD) and its currency.
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="DateValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class DateValue:
     """A calendar date.
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="DomainValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class DomainValue:
     """A web domain and its root domain.
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="EmailAddressValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class EmailAddressValue:
     """An email address and its parts.
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Entry")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class Entry:
     """A record's place in a list, with values of the list's own attributes.
 

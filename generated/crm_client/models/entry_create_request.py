@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="EntryCreateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class EntryCreateRequest:
     """The body of create_entry and upsert_entry.
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 T = TypeVar("T", bound="EntryIdentifier")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class EntryIdentifier:
     """A list entry's id.
 

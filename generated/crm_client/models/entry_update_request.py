@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="EntryUpdateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class EntryUpdateRequest:
     """The body of update_entry.
 

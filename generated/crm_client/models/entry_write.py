@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="EntryWrite")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class EntryWrite:
     """A new entry (or, for upsert_entry, the entry of this record).
 

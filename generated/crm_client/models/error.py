@@ -13,7 +13,7 @@ from ..models.error_type import ErrorType
 T = TypeVar("T", bound="Error")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class Error:
     """Every error response has this body.
 

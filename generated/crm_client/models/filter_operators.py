@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="FilterOperators")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class FilterOperators:
     """One or more operators, all of which must hold.
 

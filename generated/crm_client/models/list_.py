@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="List")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class List:
     """A list of records of one or more objects.
 

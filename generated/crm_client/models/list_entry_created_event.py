@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ListEntryCreatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ListEntryCreatedEvent:
     """A record was added to a list.
 

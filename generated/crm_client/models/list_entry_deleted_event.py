@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ListEntryDeletedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ListEntryDeletedEvent:
     """An entry was removed from a list.
 

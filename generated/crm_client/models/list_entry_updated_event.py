@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ListEntryUpdatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ListEntryUpdatedEvent:
     """An entry value changed.
 

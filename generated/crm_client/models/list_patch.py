@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="ListPatch")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ListPatch:
     """The fields of a list to change.
 

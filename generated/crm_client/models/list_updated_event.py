@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ListUpdatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ListUpdatedEvent:
     """A list changed. A feed event only; webhooks do not deliver it.
 

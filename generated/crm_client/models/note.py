@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Note")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class Note:
     """A note on a record.
 

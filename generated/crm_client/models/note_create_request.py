@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="NoteCreateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class NoteCreateRequest:
     """The body of create_note.
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="NoteDeletedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class NoteDeletedEvent:
     """A note was deleted.
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="NoteWrite")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class NoteWrite:
     """A new note.
 

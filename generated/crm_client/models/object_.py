@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Object")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class Object:
     """A kind of record, such as people or companies.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ObjectCreateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ObjectCreateRequest:
     """The body of create_object.
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ObjectCreatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ObjectCreatedEvent:
     """An object was created. A feed event only; webhooks do not deliver it.
 

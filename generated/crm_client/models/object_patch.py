@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="ObjectPatch")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ObjectPatch:
     """The fields of an object to change.
 

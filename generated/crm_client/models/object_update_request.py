@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ObjectUpdateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ObjectUpdateRequest:
     """The body of update_object.
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ObjectUpdatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class ObjectUpdatedEvent:
     """An object's names changed. A feed event only; webhooks do not deliver it.
 

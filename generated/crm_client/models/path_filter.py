@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="PathFilter")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class PathFilter:
     """Records whose chain of record references leads to a record meeting `constraints`.
 

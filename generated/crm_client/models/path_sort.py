@@ -14,7 +14,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="PathSort")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class PathSort:
     """Sorts by the last attribute of a path through record references.
 

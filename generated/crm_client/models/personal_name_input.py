@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="PersonalNameInput")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class PersonalNameInput:
     """A name; `full_name` is derived from the parts when left out.
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="PersonalNameValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class PersonalNameValue:
     """A person's name.
 

@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="PhoneNumberInput")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class PhoneNumberInput:
     """A phone number as entered, with the country to read a national number in.
 

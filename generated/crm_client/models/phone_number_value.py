@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="PhoneNumberValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class PhoneNumberValue:
     """A phone number in E.164 form, with what was entered.
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 T = TypeVar("T", bound="PlainValueInput")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class PlainValueInput:
     """A text, number, checkbox, date, timestamp or rating value in object form.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="PropertyConditions")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class PropertyConditions:
     """Conditions on an attribute's properties, such as `first_name` or `email_domain`."""
 

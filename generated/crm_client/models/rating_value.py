@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RatingValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RatingValue:
     """A rating from 0 to 5 stars.
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Record")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class Record:
     """A record and the current values of its attributes.
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordBatchItem")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordBatchItem:
     """One create or upsert in a batch.
 

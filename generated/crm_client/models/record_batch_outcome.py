@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordBatchOutcome")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordBatchOutcome:
     """The results, one per item, in request order.
 

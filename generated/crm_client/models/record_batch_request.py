@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordBatchRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordBatchRequest:
     """The body of batch_records.
 

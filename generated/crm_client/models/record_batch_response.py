@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordBatchResponse")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordBatchResponse:
     """The response of batch_records.
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordBatchResult")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordBatchResult:
     """The outcome of one batch item.
 

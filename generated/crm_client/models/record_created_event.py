@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordCreatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordCreatedEvent:
     """A record was created.
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordDeletedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordDeletedEvent:
     """A record was deleted.
 

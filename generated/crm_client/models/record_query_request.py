@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordQueryRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordQueryRequest:
     """What to return from a query, in which order, and which page.
 

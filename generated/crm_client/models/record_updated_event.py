@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordUpdatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordUpdatedEvent:
     """An attribute of a record changed.
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordValues")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordValues:
     """The values of a record (or entry), keyed by attribute slug. Each attribute maps to its active values."""
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordValuesInput")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordValuesInput:
     """Values to write, keyed by attribute slug."""
 

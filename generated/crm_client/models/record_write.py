@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordWrite")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordWrite:
     """The values of a record to write.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="RecordWriteRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class RecordWriteRequest:
     """The body of create_record, upsert_record, update_record and replace_record.
 

@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="SearchRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SearchRequest:
     """What to search for.
 

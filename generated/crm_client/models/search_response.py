@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SearchResponse")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SearchResponse:
     """Matching records, best first.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SearchResult")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SearchResult:
     """One matching record.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SelectOption")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelectOption:
     """One choice of a select or status attribute.
 

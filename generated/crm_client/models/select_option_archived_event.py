@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SelectOptionArchivedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelectOptionArchivedEvent:
     """A select or status option was archived. A feed event only; webhooks do not deliver it.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SelectOptionCreateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelectOptionCreateRequest:
     """The body of create_select_option.
 

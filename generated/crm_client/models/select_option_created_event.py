@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SelectOptionCreatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelectOptionCreatedEvent:
     """A select or status option was added. A feed event only; webhooks do not deliver it.
 

@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="SelectOptionIdentifier")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelectOptionIdentifier:
     """A select option's id.
 

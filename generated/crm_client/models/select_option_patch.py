@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="SelectOptionPatch")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelectOptionPatch:
     """The fields of an option to change.
 

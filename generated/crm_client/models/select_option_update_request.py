@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SelectOptionUpdateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelectOptionUpdateRequest:
     """The body of update_select_option.
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SelectOptionUpdatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelectOptionUpdatedEvent:
     """A select or status option was renamed. A feed event only; webhooks do not deliver it.
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SelectValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelectValue:
     """A chosen option of a select attribute.
 

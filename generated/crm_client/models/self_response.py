@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="SelfResponse")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class SelfResponse:
     """The identity of the token.
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="StatusValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class StatusValue:
     """The current status of a status attribute.
 

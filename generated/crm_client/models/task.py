@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Task")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class Task:
     """Something to do, by a deadline.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="TaskCreateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class TaskCreateRequest:
     """The body of create_task.
 

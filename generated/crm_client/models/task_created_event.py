@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="TaskCreatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class TaskCreatedEvent:
     """A task was created.
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="TaskDeletedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class TaskDeletedEvent:
     """A task was deleted.
 

@@ -2,6 +2,7 @@
 # openapi-python-client 0.29.1 and templates/. Do not edit by hand.
 from __future__ import annotations
 
+import gc as _gc
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="TaskPage")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class TaskPage:
     """One page of tasks.
 
@@ -58,6 +59,17 @@ class TaskPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Parse a page, with the cyclic garbage collector paused (and restored, whatever happens)."""
+        if not _gc.isenabled():
+            return cls._from_dict(src_dict)  # type: ignore[attr-defined, no-any-return]
+        _gc.disable()
+        try:
+            return cls._from_dict(src_dict)  # type: ignore[attr-defined, no-any-return]
+        finally:
+            _gc.enable()
+
+    @classmethod
+    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
         data = []
         _data = d["data"]

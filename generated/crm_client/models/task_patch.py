@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="TaskPatch")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class TaskPatch:
     """The fields of a task to change.
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="TaskUpdatedEvent")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class TaskUpdatedEvent:
     """A task changed.
 

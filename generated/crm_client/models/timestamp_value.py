@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="TimestampValue")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class TimestampValue:
     """An instant in time.
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 T = TypeVar("T", bound="TokenInfo")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class TokenInfo:
     """The token, its workspace and what it may do.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookCreatedResponse")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookCreatedResponse:
     """The new webhook and its secret.
 

@@ -15,7 +15,7 @@ from ..models.webhook_event_type import WebhookEventType
 T = TypeVar("T", bound="WebhookDelivery")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookDelivery:
     """One attempt to deliver a message.
 

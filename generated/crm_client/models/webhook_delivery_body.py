@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookDeliveryBody")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookDeliveryBody:
     """What a webhook receives.
 

@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 T = TypeVar("T", bound="WebhookFilter")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookFilter:
     """Equality conditions on the event's identifier fields (`object_id`, `list_id`, `record_id`, ...), all of which must
     hold.

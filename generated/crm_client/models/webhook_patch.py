@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookPatch")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookPatch:
     """The fields of a webhook to change.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookRotateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookRotateRequest:
     """The body of rotate_webhook_secret.
 

@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="WebhookRotation")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookRotation:
     """How to rotate a webhook's secret.
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookSecretRotation")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookSecretRotation:
     """A webhook's new signing secret, shown only this once.
 

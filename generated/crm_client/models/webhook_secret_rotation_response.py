@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookSecretRotationResponse")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookSecretRotationResponse:
     """The result of rotate_webhook_secret.
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookSubscription")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookSubscription:
     """The events a webhook receives, optionally narrowed by a filter on the event's fields.
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookUpdateRequest")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookUpdateRequest:
     """The body of update_webhook.
 

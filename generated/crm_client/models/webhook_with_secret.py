@@ -29,7 +29,7 @@ def _url_repr(url: object) -> str:
     return repr(f"{scheme}{sep}{host}{slash}{path}{'?...' if query else ''}")
 
 
-@_attrs_define
+@_attrs_define(weakref_slot=False)
 class WebhookWithSecret:
     """A new webhook, with the signing secret that is shown only this once.
 
