@@ -28,14 +28,16 @@ import os
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from crm_client.api_versions import VERSIONS
 
 from . import _logging
 from ._errors import ConfigurationError
-from ._shared_limit import RedisRateLimit
+
+if TYPE_CHECKING:
+    from ._shared_limit import RedisRateLimit
 
 SUPPORTED_VERSIONS = VERSIONS  # every dated spec, oldest first (make regen lists them)
 LATEST_VERSION = VERSIONS[-1]
@@ -248,8 +250,13 @@ def resolve(
 
 
 def _rate_limit(value: object) -> bool | RedisRateLimit:
-    """``rate_limit`` as given; True means the environment's Redis limit if one is set."""
-    if isinstance(value, RedisRateLimit) or value is False:
+    """``rate_limit`` as given; True means the environment's Redis limit if one is set.
+    (The shared limiter's module loads only when one is asked for.)"""
+    if value is False or (value is True and not os.environ.get("CRM_RATE_LIMIT_REDIS", "").strip()):
+        return value
+    from ._shared_limit import RedisRateLimit
+
+    if isinstance(value, RedisRateLimit):
         return value
     if value is not True:
         raise ConfigurationError(

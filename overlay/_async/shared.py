@@ -3,6 +3,8 @@ while they talk to the same account, the rate limiter and the metadata cache."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from .._clock import Clock
@@ -10,8 +12,10 @@ from .._config import Options
 from .._errors import ConfigurationError
 from .._metadata_core import TTLCache
 from .._ratelimit import RateLimiter
-from .._shared_limit import RedisRateLimit, SharedRateLimiter, token_key
 from .._transport import AsyncClientTransport, Pacer
+
+if TYPE_CHECKING:
+    from .._shared_limit import RedisRateLimit, SharedRateLimiter
 
 
 class SharedPool:
@@ -43,8 +47,10 @@ class Shared:
         in-process limiter, or a limiter shared through Redis (one per setting, falling
         back to the in-process one)."""
         setting = options.rate_limit
-        if not isinstance(setting, RedisRateLimit):
+        if isinstance(setting, bool):
             return self.limiter if setting else None
+        from .._shared_limit import SharedRateLimiter, token_key
+
         if setting not in self._shared_limiters:
             key = token_key(options.base_url, options.api_key)
             self._shared_limiters[setting] = SharedRateLimiter(setting, key, self.limiter)

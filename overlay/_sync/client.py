@@ -37,7 +37,6 @@ from .._response import (
     unencodable_text,
 )
 from .._retry import RetryPolicy
-from .._shared_limit import RedisRateLimit
 from .._transport import (
     OPERATION,
     APITransport,
@@ -69,6 +68,7 @@ if TYPE_CHECKING:
 
     from .._bulk_core.report import Progress
     from .._ids import ListRef, ObjectRef
+    from .._shared_limit import RedisRateLimit
     from ..io._plan import Mapped
     from ..io._report import ImportReport
 
