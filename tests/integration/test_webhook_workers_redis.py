@@ -181,6 +181,55 @@ def test_four_receivers_on_redis_handle_1000_events_exactly_once_through_failure
     print(f"{EVENTS} events, {len(log)} delivery attempts, {retried} events retried, 1 receiver killed")
 
 
+def log_of(crm: overlay.Client, hook: Any) -> list[Any]:
+    return crm.webhooks.deliveries(hook.id.webhook_id).to_list()
+
+
+def test_a_receiver_whose_redis_stops_mid_run_answers_503_and_handles_every_event_once_it_is_back() -> None:
+    """Redis down: deliveries get 503 and are retried; back (empty: persistence off), each
+    event not yet handled is handled once, and none handled before is handled again."""
+    import collections
+
+    from crm_sandbox.server import LoopbackServer
+
+    handled: collections.Counter[str] = collections.Counter()
+    with (
+        redis_server() as redis,
+        overlay.Sandbox(read_rate=None, write_rate=None, webhook_retry_delays=RETRY_DELAYS) as sandbox,
+    ):
+        crm = sandbox.client
+        people = crm.records("people")
+        crm.bulk.create("people", ({"name": f"Person {n}"} for n in range(60)))
+        ids = [person.id for person in people.query()]
+        router = webhooks.Router(dedupe=webhooks.RedisSeenStore(redis.url), lease=LEASE)
+        router.on("record.updated")(lambda event: handled.update([event.id.record_id]))
+        front = LoopbackServer(router, quiet=True).start()
+        try:
+            hook = crm.webhooks.create(target_url=f"{front.url}/", subscriptions=["record.updated"])
+            router.set_secrets([hook.secret])
+            for n, record_id in enumerate(ids):
+                if n == 20:
+                    wait_until(lambda: len(handled) == 20, "the first events were handled")
+                    redis.stop()
+                if n == 40:
+                    wait_until(lambda: any(d.response_status_code == 503 for d in log_of(crm, hook)), "a 503")
+                    redis.start()
+                people.update(record_id, {"name": f"Renamed {n}"})
+            wait_until(lambda: len(handled) == len(ids), "every event was handled", timeout=120)
+            wait_until(lambda: settled(crm, hook.id.webhook_id), "the sender finished retrying", timeout=120)
+            log = crm.webhooks.deliveries(hook.id.webhook_id).to_list()
+        finally:
+            front.stop()
+    assert handled == {record_id: 1 for record_id in ids}
+    refused = [d for d in log if d.response_status_code == 503]
+    assert refused, "deliveries met the Redis outage"
+    last: dict[str, tuple[int, str]] = {}
+    for d in log:
+        if d.message_id not in last or d.attempt > last[d.message_id][0]:
+            last[d.message_id] = (d.attempt, d.status.value)
+    assert {status for _, status in last.values()} == {"succeeded"}
+
+
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     serve_receiver(Path(sys.argv[1]), sys.argv[2])
