@@ -8,6 +8,7 @@ attrs (some 20 ms to import) then waits for the first model a response is parsed
 
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
 
@@ -33,6 +34,16 @@ class Unset:
 
 
 UNSET: Unset = Unset()
+
+NO_EXTRAS: Mapping[str, Any] = MappingProxyType({})
+"""The ``additional_properties`` of every model whose JSON had no key the model does not
+know: one read-only empty mapping, not a new dict per object (a page parses thousands)."""
+
+
+def extras_repr(extras: Mapping[str, Any]) -> str:
+    """``additional_properties`` as a repr shows it: a plain dict."""
+    return repr(dict(extras))
+
 
 # The types that `httpx.Client(files=)` can accept, copied from that library.
 FileContent = IO[bytes] | bytes | str
@@ -107,4 +118,14 @@ class Response(_Plain, Generic[T]):
         self.parsed = parsed
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "UnknownVariant", "Unset"]
+__all__ = [
+    "NO_EXTRAS",
+    "UNSET",
+    "File",
+    "FileTypes",
+    "RequestFiles",
+    "Response",
+    "UnknownVariant",
+    "Unset",
+    "extras_repr",
+]

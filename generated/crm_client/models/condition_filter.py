@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import NO_EXTRAS, UNSET, Unset, extras_repr
 
 if TYPE_CHECKING:
     from ..models.filter_operators import FilterOperators
@@ -36,9 +36,10 @@ class ConditionFilter:
     and_: list[ConditionFilter | PathFilter] | Unset = UNSET
     or_: list[ConditionFilter | PathFilter] | Unset = UNSET
     not_: ConditionFilter | PathFilter | Unset = UNSET
-    additional_properties: dict[str, bool | FilterOperators | float | None | PropertyConditions | str] = _attrs_field(
-        init=False, factory=dict
+    additional_properties: Mapping[str, bool | FilterOperators | float | None | PropertyConditions | str] = (
+        _attrs_field(init=False, default=NO_EXTRAS, repr=extras_repr)
     )
+    """The keys this client does not know (a shared empty mapping until there are some)."""
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
 
@@ -213,10 +214,14 @@ class ConditionFilter:
         return self.additional_properties[key]
 
     def __setitem__(self, key: str, value: bool | FilterOperators | float | None | PropertyConditions | str) -> None:
-        self.additional_properties[key] = value
+        if self.additional_properties is NO_EXTRAS:
+            self.additional_properties = {}
+        self.additional_properties[key] = value  # type: ignore[index]
 
     def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
+        if self.additional_properties is NO_EXTRAS:
+            raise KeyError(key)
+        del self.additional_properties[key]  # type: ignore[attr-defined]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import NO_EXTRAS, extras_repr
+
 if TYPE_CHECKING:
     from ..models.actor import Actor
 
@@ -33,7 +35,8 @@ class NumberValue:
     active_until: datetime.datetime | None
     created_by_actor: Actor
     value: float
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=NO_EXTRAS, repr=extras_repr)
+    """The keys this client does not know (a shared empty mapping until there are some)."""
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(
@@ -117,10 +120,14 @@ class NumberValue:
         return self.additional_properties[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
+        if self.additional_properties is NO_EXTRAS:
+            self.additional_properties = {}
+        self.additional_properties[key] = value  # type: ignore[index]
 
     def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
+        if self.additional_properties is NO_EXTRAS:
+            raise KeyError(key)
+        del self.additional_properties[key]  # type: ignore[attr-defined]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UnknownVariant
+from ..types import NO_EXTRAS, UnknownVariant, extras_repr
 
 if TYPE_CHECKING:
     from ..models.checkbox_value import CheckboxValue
@@ -34,7 +34,7 @@ T = TypeVar("T", bound="RecordValues")
 class RecordValues:
     """The values of a record (or entry), keyed by attribute slug. Each attribute maps to its active values."""
 
-    additional_properties: dict[
+    additional_properties: Mapping[
         str,
         list[
             CheckboxValue
@@ -53,7 +53,8 @@ class RecordValues:
             | TimestampValue
             | UnknownVariant
         ],
-    ] = _attrs_field(init=False, factory=dict)
+    ] = _attrs_field(init=False, default=NO_EXTRAS, repr=extras_repr)
+    """The keys this client does not know (a shared empty mapping until there are some)."""
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
 
@@ -190,10 +191,14 @@ class RecordValues:
             | UnknownVariant
         ],
     ) -> None:
-        self.additional_properties[key] = value
+        if self.additional_properties is NO_EXTRAS:
+            self.additional_properties = {}
+        self.additional_properties[key] = value  # type: ignore[index]
 
     def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
+        if self.additional_properties is NO_EXTRAS:
+            raise KeyError(key)
+        del self.additional_properties[key]  # type: ignore[attr-defined]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import NO_EXTRAS, extras_repr
+
 if TYPE_CHECKING:
     from ..models.webhook_secret_rotation import WebhookSecretRotation
 
@@ -24,7 +26,8 @@ class WebhookSecretRotationResponse:
     """
 
     data: WebhookSecretRotation
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=NO_EXTRAS, repr=extras_repr)
+    """The keys this client does not know (a shared empty mapping until there are some)."""
     request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
     """The ``x-request-id`` of the response this object came in, when the overlay returned it."""
     _known_keys = frozenset(("data",))
@@ -65,10 +68,14 @@ class WebhookSecretRotationResponse:
         return self.additional_properties[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
+        if self.additional_properties is NO_EXTRAS:
+            self.additional_properties = {}
+        self.additional_properties[key] = value  # type: ignore[index]
 
     def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
+        if self.additional_properties is NO_EXTRAS:
+            raise KeyError(key)
+        del self.additional_properties[key]  # type: ignore[attr-defined]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
