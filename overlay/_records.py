@@ -14,7 +14,7 @@ attributes (unless the object has a real attribute of that name).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from ._errors import ResponseParseError
@@ -158,7 +158,7 @@ class Record:
         moment = self.created_at if slug == "created_at" else self.updated_at
         return [] if moment is None else [moment]
 
-    def _values(self) -> dict[str, Any]:
+    def _values(self) -> Mapping[str, Any]:
         if self._data is not None:
             values: dict[str, Any] = self._data["values"]
             return values
