@@ -121,7 +121,7 @@ def test_eight_workers_pacing_alone_collect_429s() -> None:
     requests = sum(r["requests"] for r in alone)
     limited = sum(r["429"] for r in alone)
     print(f"pacing alone: {limited} 429s in {requests} requests")
-    assert limited > 0.1 * requests
+    assert limited > 0.02 * requests, "alone, they collect 429s (8-16% of requests in our runs)"
 
 
 def test_redis_stopped_mid_run_the_workers_go_on_alone_and_lose_nothing() -> None:

@@ -298,3 +298,27 @@ def test_a_page_parses_with_the_garbage_collector_paused_and_restores_it_exactly
     finally:
         gc.enable()
         RecordListResponse._from_dict = original  # type: ignore[attr-defined]
+
+
+def test_a_values_actor_is_parsed_on_first_read_and_compares_as_the_parsed_model() -> None:
+    from crm_client.models import Actor, TextValue
+
+    body = {
+        "attribute_type": "text",
+        "active_from": "2026-01-01T00:00:00+00:00",
+        "active_until": None,
+        "created_by_actor": {"type": "api-token", "id": "tok_1"},
+        "value": "Ada",
+    }
+    lazy, read = TextValue.from_dict(body), TextValue.from_dict(body)
+    assert read.created_by_actor == Actor.from_dict({"type": "api-token", "id": "tok_1"})
+    assert lazy == read, "JSON not yet read equals the parsed model"
+    out = lazy.to_dict()
+    assert out == body and out["created_by_actor"] is not body["created_by_actor"], "a copy"
+    assert "Actor(type_=" in repr(lazy)
+    read.created_by_actor = Actor.from_dict({"type": "system", "id": None})
+    assert read.to_dict()["created_by_actor"] == {"type": "system", "id": None}
+    with pytest.raises(KeyError):
+        TextValue.from_dict({**body, "created_by_actor": {"id": "tok_1"}})  # refused at once, as before
+    with pytest.raises((TypeError, AttributeError)):
+        TextValue.from_dict({**body, "created_by_actor": "tok_1"})

@@ -2,14 +2,13 @@
 # openapi-python-client 0.29.1 and templates/. Do not edit by hand.
 from __future__ import annotations
 
-import gc as _gc
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import NO_EXTRAS, UnknownVariant, extras_repr
+from ..types import NO_EXTRAS, UnknownVariant, extras_repr, with_gc_paused
 
 if TYPE_CHECKING:
     from ..models.attribute_archived_event import AttributeArchivedEvent
@@ -112,13 +111,7 @@ class EventPage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Parse a page, with the cyclic garbage collector paused (and restored, whatever happens)."""
-        if not _gc.isenabled():
-            return cls._from_dict(src_dict)  # type: ignore[attr-defined, no-any-return]
-        _gc.disable()
-        try:
-            return cls._from_dict(src_dict)  # type: ignore[attr-defined, no-any-return]
-        finally:
-            _gc.enable()
+        return with_gc_paused(cls._from_dict, src_dict)  # type: ignore[attr-defined, no-any-return]
 
     @classmethod
     def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:

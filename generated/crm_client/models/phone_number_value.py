@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import NO_EXTRAS, extras_repr
+from ..types import NO_EXTRAS, as_json, extras_repr
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
 
 
 T = TypeVar("T", bound="PhoneNumberValue")
+
+
+def _created_by_actor_repr(value: Any) -> str:
+    return repr(Actor.from_dict(value) if value.__class__ is dict else value)
 
 
 @_attrs_define(weakref_slot=False)
@@ -35,7 +39,9 @@ class PhoneNumberValue:
     attribute_type: Literal["phone-number"]
     active_from: datetime.datetime
     active_until: datetime.datetime | None
-    created_by_actor: Actor
+    _created_by_actor: Actor | dict[str, Any] = _attrs_field(
+        alias="created_by_actor", eq=as_json, repr=_created_by_actor_repr
+    )
     phone_number: str
     original_phone_number: str
     country_code: None | str
@@ -66,7 +72,7 @@ class PhoneNumberValue:
         else:
             active_until = self.active_until
 
-        created_by_actor = self.created_by_actor.to_dict()
+        created_by_actor = as_json(self._created_by_actor)
 
         phone_number = self.phone_number
 
@@ -109,7 +115,9 @@ class PhoneNumberValue:
 
             active_until = active_until_type_0
 
-        created_by_actor = Actor.from_dict(d["created_by_actor"])
+        created_by_actor = d["created_by_actor"]
+        if created_by_actor.__class__ is not dict or "type" not in created_by_actor:
+            created_by_actor = Actor.from_dict(created_by_actor)  # refused now, as an eager parse would
 
         phone_number = d["phone_number"]
 
@@ -135,6 +143,17 @@ class PhoneNumberValue:
         if len(d) > 7:
             phone_number_value.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return phone_number_value
+
+    @property
+    def created_by_actor(self) -> Actor:
+        value = self._created_by_actor
+        if value.__class__ is dict:  # still the JSON: parse it now, once
+            value = self._created_by_actor = Actor.from_dict(value)
+        return value  # type: ignore[return-value]
+
+    @created_by_actor.setter
+    def created_by_actor(self, value: Actor) -> None:
+        self._created_by_actor = value
 
     @property
     def additional_keys(self) -> list[str]:

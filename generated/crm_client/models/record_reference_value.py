@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import NO_EXTRAS, extras_repr
+from ..types import NO_EXTRAS, as_json, extras_repr
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
 
 
 T = TypeVar("T", bound="RecordReferenceValue")
+
+
+def _created_by_actor_repr(value: Any) -> str:
+    return repr(Actor.from_dict(value) if value.__class__ is dict else value)
 
 
 @_attrs_define(weakref_slot=False)
@@ -34,7 +38,9 @@ class RecordReferenceValue:
     attribute_type: Literal["record-reference"]
     active_from: datetime.datetime
     active_until: datetime.datetime | None
-    created_by_actor: Actor
+    _created_by_actor: Actor | dict[str, Any] = _attrs_field(
+        alias="created_by_actor", eq=as_json, repr=_created_by_actor_repr
+    )
     target_object: str
     target_record_id: str
     additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=NO_EXTRAS, repr=extras_repr)
@@ -63,7 +69,7 @@ class RecordReferenceValue:
         else:
             active_until = self.active_until
 
-        created_by_actor = self.created_by_actor.to_dict()
+        created_by_actor = as_json(self._created_by_actor)
 
         target_object = self.target_object
 
@@ -102,7 +108,9 @@ class RecordReferenceValue:
 
             active_until = active_until_type_0
 
-        created_by_actor = Actor.from_dict(d["created_by_actor"])
+        created_by_actor = d["created_by_actor"]
+        if created_by_actor.__class__ is not dict or "type" not in created_by_actor:
+            created_by_actor = Actor.from_dict(created_by_actor)  # refused now, as an eager parse would
 
         target_object = d["target_object"]
 
@@ -120,6 +128,17 @@ class RecordReferenceValue:
         if len(d) > 6:
             record_reference_value.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return record_reference_value
+
+    @property
+    def created_by_actor(self) -> Actor:
+        value = self._created_by_actor
+        if value.__class__ is dict:  # still the JSON: parse it now, once
+            value = self._created_by_actor = Actor.from_dict(value)
+        return value  # type: ignore[return-value]
+
+    @created_by_actor.setter
+    def created_by_actor(self, value: Actor) -> None:
+        self._created_by_actor = value
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import NO_EXTRAS, extras_repr
+from ..types import NO_EXTRAS, as_json, extras_repr
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="Task")
+
+
+def _created_by_actor_repr(value: Any) -> str:
+    return repr(Actor.from_dict(value) if value.__class__ is dict else value)
 
 
 @_attrs_define(weakref_slot=False)
@@ -41,7 +45,9 @@ class Task:
     is_completed: bool
     linked_records: list[RecordRef]
     assignees: list[Actor]
-    created_by_actor: Actor
+    _created_by_actor: Actor | dict[str, Any] = _attrs_field(
+        alias="created_by_actor", eq=as_json, repr=_created_by_actor_repr
+    )
     created_at: datetime.datetime
     additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=NO_EXTRAS, repr=extras_repr)
     """The keys this client does not know (a shared empty mapping until there are some)."""
@@ -83,7 +89,7 @@ class Task:
             assignees_item = assignees_item_data.to_dict()
             assignees.append(assignees_item)
 
-        created_by_actor = self.created_by_actor.to_dict()
+        created_by_actor = as_json(self._created_by_actor)
 
         created_at = self.created_at.isoformat()
 
@@ -136,7 +142,9 @@ class Task:
 
             assignees.append(assignees_item)
 
-        created_by_actor = Actor.from_dict(d["created_by_actor"])
+        created_by_actor = d["created_by_actor"]
+        if created_by_actor.__class__ is not dict or "type" not in created_by_actor:
+            created_by_actor = Actor.from_dict(created_by_actor)  # refused now, as an eager parse would
 
         created_at = datetime.datetime.fromisoformat(d["created_at"])
 
@@ -154,6 +162,17 @@ class Task:
         if len(d) > 8:
             task.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return task
+
+    @property
+    def created_by_actor(self) -> Actor:
+        value = self._created_by_actor
+        if value.__class__ is dict:  # still the JSON: parse it now, once
+            value = self._created_by_actor = Actor.from_dict(value)
+        return value  # type: ignore[return-value]
+
+    @created_by_actor.setter
+    def created_by_actor(self, value: Actor) -> None:
+        self._created_by_actor = value
 
     @property
     def additional_keys(self) -> list[str]:
