@@ -5,8 +5,8 @@ newer server's unknown values become, the error for a body that does not fit), t
 starts the sandbox and uses ``overlay.Client`` on it: queries, pages, included records,
 errors that suggest a fix, retries under injected faults, bulk writes, the async client,
 a webhook delivery received, verified and dispatched, the workspace mirrored into SQLite
-and followed through the change feed, an import and an export, and the same code against
-a workspace pinned to an older API version.
+and followed through the change feed, an import and an export, the same code against
+a workspace pinned to an older API version, and worker processes sharing one token's limit.
 """
 
 from __future__ import annotations
@@ -181,6 +181,7 @@ def sandbox_step() -> None:
     mirror_step()
     import_export_step()
     versions_step()
+    workers_step()
 
 
 def versions_step() -> None:
@@ -332,6 +333,30 @@ def mirror_step() -> None:
                 print(f"  applied event {sequence}: {kind}")
             print(mirror.verify(repair=False).summary())
         db.close()
+
+
+def workers_step() -> None:
+    step("13. Many workers, one token: each pacing alone, then sharing the limit through Redis")
+    import shutil
+    import warnings
+
+    import workers  # examples/workers.py
+
+    if shutil.which("redis-server") is not None:
+        with workers.local_redis() as redis_url:
+            for label, shared in (("each pacing alone", ""), ("sharing one limit", redis_url)):
+                with overlay.Sandbox(read_rate=None, write_rate=20) as sb:
+                    print(f"4 workers, {label}: {workers.run(sb, shared, 4, 20, 20.0)}")
+    else:
+        print("(no redis-server here: apt-get install redis-server to see 4 processes share one limit)")
+    with overlay.Sandbox(write_rate=20) as sb, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        limit = overlay.RedisRateLimit("redis://127.0.0.1:1/0", timeout=0.2)  # nothing listens there
+        with sb.connect(rate_limit=limit) as crm:
+            made = [crm.records("companies").create({"name": f"Paced alone {i}"}) for i in range(3)]
+        print(f"Redis away: {len(made)} companies created all the same; the client warned once")
+        print("(a RuntimeWarning, and the same line on the overlay logger, on stderr):")
+        print(f"  {caught[0].message}")
 
 
 async def companies_async(sb: overlay.Sandbox) -> list[str]:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import httpx
 
@@ -51,7 +51,25 @@ def worker(url: str, token: str, redis_url: str, name: str, items: int, go: floa
     print(json.dumps({"created": report.succeeded, "statuses": Counting.statuses, "ended": ended}))
 
 
-def run(sandbox: overlay.Sandbox, redis_url: str, workers: int, items: int, limit: float) -> str:
+class Run(NamedTuple):
+    """What one run of the workers got."""
+
+    created: int
+    seconds: float
+    requests: int
+    limited: int  # the 429s among the requests
+    of_ceiling: float  # created over the most the token's limit lets through in that time
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created} created in {self.seconds:.1f} s: {self.of_ceiling:.2f} of the token's "
+            f"ceiling, {self.limited} 429s in {self.requests} requests"
+        )
+
+
+def run(sandbox: overlay.Sandbox, redis_url: str, workers: int, items: int, limit: float) -> Run:
+    """Start ``workers`` processes together on the sandbox's token (sharing the limit through
+    ``redis_url``, or each pacing alone when it is empty); what they got."""
     go = time.time() + 3.0
     procs = [
         subprocess.Popen(
@@ -72,10 +90,7 @@ def run(sandbox: overlay.Sandbox, redis_url: str, workers: int, items: int, limi
     statuses = [status for out in outs for status in out["statuses"]]
     created = sum(out["created"] for out in outs)
     ceiling = limit + limit * elapsed  # a full bucket, then the rate
-    return (
-        f"{created} created in {elapsed:.1f} s: {created / ceiling:.2f} of the token's ceiling, "
-        f"{statuses.count(429)} 429s in {len(statuses)} requests"
-    )
+    return Run(created, elapsed, len(statuses), statuses.count(429), created / ceiling)
 
 
 @contextlib.contextmanager

@@ -250,10 +250,12 @@ def resolve(
 
 
 def _rate_limit(value: object) -> bool | RedisRateLimit:
-    """``rate_limit`` as given; True means the environment's Redis limit if one is set.
-    (The shared limiter's module loads only when one is asked for.)"""
-    if value is False or (value is True and not os.environ.get("CRM_RATE_LIMIT_REDIS", "").strip()):
+    """``rate_limit`` as given; True means the Redis limit ``CRM_RATE_LIMIT_REDIS`` names, if
+    it is set. (The shared limiter's module loads only when one is asked for.)"""
+    url = os.environ.get("CRM_RATE_LIMIT_REDIS", "").strip() if value is True else ""
+    if isinstance(value, bool) and not url:
         return value
+    from . import _redis
     from ._shared_limit import RedisRateLimit
 
     if isinstance(value, RedisRateLimit):
@@ -262,7 +264,7 @@ def _rate_limit(value: object) -> bool | RedisRateLimit:
         raise ConfigurationError(
             f"rate_limit is True, False or an overlay.RedisRateLimit, got {type(value).__name__}."
         )
-    return RedisRateLimit.from_environment() or True
+    return RedisRateLimit(_redis.check_url(url, "CRM_RATE_LIMIT_REDIS"))
 
 
 def sync_event_hooks(options: Options) -> dict[str, list[Hook]]:

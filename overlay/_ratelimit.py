@@ -105,13 +105,11 @@ class RateLimiter:
             if limit > 0:
                 if bucket is None:
                     bucket = self._buckets[kind] = _Bucket(limit, remaining, now)
-                elif bucket.rate != limit:  # a new limit: what is queued stays queued
-                    bucket.refill(now, bucket.rate * self.share)
-                    bucket.rate, bucket.tokens = limit, min(bucket.tokens, remaining)
                 else:
                     bucket.refill(now, bucket.rate * self.share)
-                    # Requests already reserved locally are not in the server's count yet.
-                    bucket.tokens = min(bucket.tokens, remaining)
+                    # Requests already reserved locally are not in the server's count yet, and
+                    # a new limit keeps what is queued.
+                    bucket.rate, bucket.tokens = limit, min(bucket.tokens, remaining)
             if status == 429:
                 if bucket is not None:
                     bucket.tokens = min(bucket.tokens, 0.0)

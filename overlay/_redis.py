@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError
-from ._logging import REDACTED, redact_text, redact_url
+from ._logging import REDACTED, redact_exception, redact_text, redact_url
 
 DEFAULT_TIMEOUT = 0.5  # seconds to connect to, or hear back from, Redis
 
@@ -128,5 +128,7 @@ def failures() -> tuple[type[BaseException], ...]:
 
 
 def describe(exc: BaseException, url: str) -> str:
-    """``exc`` in a sentence without the URL's password."""
+    """``exc`` in a sentence without the URL's password; the password is taken out of ``exc``
+    (and what it was raised from) too, as the overlay's error will carry it as its cause."""
+    redact_exception(exc, [password_of(url)])
     return redact_text(f"{type(exc).__name__}: {exc}", [password_of(url)])

@@ -20,25 +20,24 @@ PERMANENT_CONFLICTS = frozenset(
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _number(text: str | None) -> float | None:
+    """``text`` as a number (inf and nan included), or None when it is not one."""
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
 def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
     """The server's requested wait: ``retry-after-ms``, or ``Retry-After`` in seconds or as an HTTP date."""
-    ms = headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            seconds = float(ms) / 1000
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(seconds):
-                return max(0.0, seconds)
+    ms = _number(headers.get("retry-after-ms"))
+    if ms is not None and math.isfinite(ms):
+        return max(0.0, ms / 1000)
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
+    seconds = _number(value)
+    if seconds is not None:  # inf or nan is no time to wait for
         return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -33,12 +33,10 @@ from typing import Any, Literal
 
 from . import _redis
 from ._errors import ConfigurationError, RateLimitStoreError
-from ._logging import redact_exception
 from ._ratelimit import MAX_HOLD, RateLimiter, announced, bucket_of, hold_after_429
 
 log = logging.getLogger("overlay")
 
-ENVIRONMENT = "CRM_RATE_LIMIT_REDIS"
 PEER_WINDOW = 10.0  # seconds a process counts as sharing the limit after its last request
 
 # KEYS: the bucket (a hash: rate, tokens, stamp, blocked; blind, the turns taken before the
@@ -135,15 +133,6 @@ class RedisRateLimit:
             f"on_unavailable={self.on_unavailable!r})"
         )
 
-    @classmethod
-    def from_environment(cls) -> RedisRateLimit | None:
-        """The limit ``CRM_RATE_LIMIT_REDIS`` names, if it is set."""
-        url = os.environ.get(ENVIRONMENT, "").strip()
-        if not url:
-            return None
-        _redis.check_url(url, ENVIRONMENT)
-        return cls(url)
-
 
 def token_key(base_url: str, api_key: str) -> str:
     """What names a token's buckets in Redis: a hash, never the token itself."""
@@ -163,7 +152,6 @@ class SharedRateLimiter:
         self.local = local
         self._keys = {kind: f"{config.prefix}:{{{key}}}:{kind}" for kind in ("read", "write")}
         self._peers_key = f"{config.prefix}:{{{key}}}:processes"
-        self._member = ""  # the process name this limiter last used, to leave the set with
         self._sync: tuple[Any, Any, Any] | None = None  # the client and its two scripts
         # One redis.asyncio client per event loop: a client is bound to the loop it was made on.
         self._async: weakref.WeakKeyDictionary[Any, tuple[Any, Any, Any]] = weakref.WeakKeyDictionary()
@@ -207,7 +195,7 @@ class SharedRateLimiter:
         return self.local.reserve(method)
 
     def observe(self, method: str, status: int, headers: Mapping[str, str]) -> None:
-        args = self._observe_args(method, status, headers)
+        args = self._learn(method, status, headers)
         if args is not None and self.available:
             try:
                 _, _, observe = self._connection()
@@ -226,7 +214,7 @@ class SharedRateLimiter:
         return self.local.reserve(method)
 
     async def aobserve(self, method: str, status: int, headers: Mapping[str, str]) -> None:
-        args = self._observe_args(method, status, headers)
+        args = self._learn(method, status, headers)
         if args is not None and self.available:
             try:
                 _, _, observe = self._connection(_running_loop())
@@ -235,19 +223,11 @@ class SharedRateLimiter:
                 self._unavailable(exc, raising=False)
 
     # ------------------------------------------------------------------ shared
-    @property
-    def member(self) -> str:
-        """This process's name in the set of processes sharing the limit."""
-        self._member = process_name()
-        return self._member
-
     def _reserve_args(self, method: str) -> dict[str, list[str]]:
         keys = [self._keys[bucket_of(method)], self._peers_key]
-        return {"keys": keys, "args": [self.member, str(PEER_WINDOW), str(MAX_HOLD)]}
+        return {"keys": keys, "args": [process_name(), str(PEER_WINDOW), str(MAX_HOLD)]}
 
-    def _observe_args(
-        self, method: str, status: int, headers: Mapping[str, str]
-    ) -> dict[str, list[str]] | None:
+    def _learn(self, method: str, status: int, headers: Mapping[str, str]) -> dict[str, list[str]] | None:
         """Learn locally; the observe script's arguments, or None when Redis need not hear of it
         (no limit in the response, none known for its kind: not a blind turn either)."""
         known = self.local.knows(method)
@@ -259,21 +239,22 @@ class SharedRateLimiter:
         return {"keys": [self._keys[bucket_of(method)]], "args": [repr(limit), repr(remaining), repr(hold)]}
 
     def _turn(self, answer: Any) -> float:
-        wait, peers = float(answer[0]), max(1, int(answer[1]))
-        with self._lock:
-            self.peers = peers
-            if self._alone:
-                self._alone = False
-                self.local.share = 1.0
-                log.warning("the shared rate limit's Redis answers again: pacing with the other processes")
-        return wait
+        self.peers = max(1, int(answer[1]))
+        if self._alone:  # only after an outage: the lock stays off the common path
+            with self._lock:
+                if self._alone:
+                    self._alone = False
+                    self.local.share = 1.0
+                    log.warning(
+                        "the shared rate limit's Redis answers again: pacing with the other processes"
+                    )
+        return float(answer[0])
 
     def _unavailable(self, exc: BaseException, *, raising: bool) -> None:
         """Redis failed: raise (if asked to, before a request), or pace alone (saying so once
         per outage) until it is tried again."""
         reason = _redis.describe(exc, self.config.url)
         where = _redis.shown(self.config.url)
-        redact_exception(exc, [_redis.password_of(self.config.url)])
         if self.config.on_unavailable == "raise":
             if raising:
                 raise RateLimitStoreError(
@@ -302,8 +283,7 @@ class SharedRateLimiter:
         made, self._sync = self._sync, None
         if made is not None:
             try:
-                if self._member:
-                    made[0].zrem(self._peers_key, self._member)
+                made[0].zrem(self._peers_key, process_name())
             except _redis.failures() as exc:
                 log.info("leaving the shared rate limit: %s", _redis.describe(exc, self.config.url))
             finally:
@@ -314,11 +294,11 @@ class SharedRateLimiter:
         made = self._async.pop(_running_loop(), None)
         if made is not None:
             try:
-                if self._member:
-                    await made[0].zrem(self._peers_key, self._member)
-                await made[0].aclose()
+                await made[0].zrem(self._peers_key, process_name())
             except Exception as exc:  # a Redis gone, or a loop closing: the connections go anyway
                 log.info("leaving the shared rate limit: %s", _redis.describe(exc, self.config.url))
+            finally:
+                await made[0].aclose()
 
 
 _process: tuple[int, str] = (0, "")
@@ -329,6 +309,8 @@ def process_name() -> str:
     """This process's name among those sharing a limit: one for every limiter and thread of
     the process, and a new one in a forked child."""
     global _process
+    if _process[0] == os.getpid():
+        return _process[1]
     with _process_lock:
         if _process[0] != os.getpid():
             _process = (os.getpid(), f"{os.getpid()}:{uuid.uuid4().hex[:8]}")

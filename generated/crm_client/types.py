@@ -61,6 +61,40 @@ def as_json(value: Any) -> Any:
     return dict(value) if value.__class__ is dict else value.to_dict()
 
 
+M = TypeVar("M")
+
+
+class ParsedOnRead(Generic[M]):
+    """A model field kept as its JSON (a ``dict``) in the slot ``slot`` until first read, then
+    parsed once. ``model`` gives the model's class when called: models import one another
+    after their classes are made."""
+
+    __slots__ = ("slot", "model")
+
+    def __init__(self, slot: str, model: Callable[[], type[M]]) -> None:
+        self.slot = slot
+        self.model = model
+
+    def parsed(self, value: Any) -> M:
+        return self.model().from_dict(value) if value.__class__ is dict else value  # type: ignore[attr-defined, no-any-return]
+
+    def __get__(self, obj: Any, owner: Any = None) -> M:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        value = getattr(obj, self.slot)
+        if value.__class__ is dict:  # still the JSON: parse it now, once
+            value = self.parsed(value)
+            setattr(obj, self.slot, value)
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, obj: Any, value: M) -> None:
+        setattr(obj, self.slot, value)
+
+    def repr(self, value: Any) -> str:
+        """The field as a repr shows it: the parsed model."""
+        return repr(self.parsed(value))
+
+
 def extras_repr(extras: Mapping[str, Any]) -> str:
     """``additional_properties`` as a repr shows it: a plain dict."""
     return repr(dict(extras))
@@ -143,6 +177,7 @@ __all__ = [
     "NO_EXTRAS",
     "UNSET",
     "File",
+    "ParsedOnRead",
     "FileTypes",
     "RequestFiles",
     "Response",

@@ -21,7 +21,6 @@ from typing import Any
 
 from .. import _redis
 from .._errors import SeenStoreError
-from .._logging import redact_exception
 from ._seen import ClaimState
 
 _DONE = "done"
@@ -78,7 +77,6 @@ class RedisSeenStore:
             yield
         except _redis.failures() as exc:
             reason = _redis.describe(exc, self._url)
-            redact_exception(exc, [_redis.password_of(self._url)])
             raise SeenStoreError(
                 f"the webhook seen store in Redis at {_redis.shown(self._url)} could not {doing}: {reason}"
             ) from exc

@@ -21,7 +21,7 @@ import secrets as _secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .._errors import ConfigurationError, ResponseParseError, WebhookVerificationError
 from .._metadata_core import hint
@@ -32,6 +32,7 @@ from ._signing import DEFAULT, Secrets, Verifier
 log = logging.getLogger("overlay.webhooks")
 
 Handler = Callable[..., Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -216,10 +217,11 @@ class Router:
         I/O (a file, Redis) is called from a thread, so a slow one never stalls the loop.
         """
         in_thread = self.dedupe is not None and not isinstance(self.dedupe, MemorySeenStore)
-        if in_thread:
-            started = await asyncio.to_thread(self._begin, body, headers)
-        else:
-            started = self._begin(body, headers)
+
+        async def with_store(fn: Callable[..., T], *args: Any) -> T:
+            return await asyncio.to_thread(fn, *args) if in_thread else fn(*args)
+
+        started = await with_store(self._begin, body, headers)
         if isinstance(started, Reply):
             return started
         thread: asyncio.Future[Any] | None = None
@@ -236,18 +238,14 @@ class Router:
                     await asyncio.shield(thread)
                     thread = None
         except Exception as exc:
-            return (
-                await asyncio.to_thread(self._failed, started, exc)
-                if in_thread
-                else self._failed(started, exc)
-            )
+            return await with_store(self._failed, started, exc)
         except BaseException:  # cancelled
             if thread is None or thread.done():
                 self._release(started)
             else:
                 thread.add_done_callback(lambda ended: self._release_after(started, ended))
             raise
-        return await asyncio.to_thread(self._done, started) if in_thread else self._done(started)
+        return await with_store(self._done, started)
 
     def _release_after(self, started: _Started, thread: asyncio.Future[Any]) -> None:
         error = None if thread.cancelled() else thread.exception()

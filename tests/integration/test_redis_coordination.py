@@ -23,7 +23,7 @@ import redis
 import overlay
 from overlay import webhooks
 from overlay._ratelimit import RateLimiter
-from overlay._shared_limit import RedisRateLimit, SharedRateLimiter, token_key
+from overlay._shared_limit import RedisRateLimit, SharedRateLimiter, process_name, token_key
 from tests.redis_server import RedisServer
 
 TOKEN = "sk_live_do_not_show_me"
@@ -296,11 +296,11 @@ def test_a_forked_worker_counts_as_a_process_of_its_own(redis_url: str) -> None:
     limiter.reserve("POST")
     context = multiprocessing.get_context("fork")
     queue: multiprocessing.Queue[str] = context.Queue()
-    child = context.Process(target=lambda: (limiter.reserve("POST"), queue.put(limiter.member)))
+    child = context.Process(target=lambda: (limiter.reserve("POST"), queue.put(process_name())))
     child.start()
     child_member = queue.get(timeout=30)
     child.join(30)
-    assert child_member != limiter.member
+    assert child_member != process_name()
     assert limiter.reserve("POST") >= 0 and limiter.peers == 2
     limiter.close()
     members = redis.Redis.from_url(redis_url).zrange(limiter._peers_key, 0, -1)

@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.note_format import NoteFormat
-from ..types import NO_EXTRAS, as_json, extras_repr
+from ..types import NO_EXTRAS, ParsedOnRead, as_json, extras_repr
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
@@ -19,10 +19,6 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="Note")
-
-
-def _created_by_actor_repr(value: Any) -> str:
-    return repr(Actor.from_dict(value) if value.__class__ is dict else value)
 
 
 @_attrs_define(weakref_slot=False)
@@ -44,8 +40,9 @@ class Note:
     title: str
     format_: NoteFormat
     content_plaintext: str
+    created_by_actor = ParsedOnRead("_created_by_actor", lambda: Actor)
     _created_by_actor: Actor | dict[str, Any] = _attrs_field(
-        alias="created_by_actor", eq=as_json, repr=_created_by_actor_repr
+        alias="created_by_actor", eq=as_json, repr=created_by_actor.repr
     )
     created_at: datetime.datetime
     additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=NO_EXTRAS, repr=extras_repr)
@@ -127,17 +124,6 @@ class Note:
         if len(d) > 7:
             note.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return note
-
-    @property
-    def created_by_actor(self) -> Actor:
-        value = self._created_by_actor
-        if value.__class__ is dict:  # still the JSON: parse it now, once
-            value = self._created_by_actor = Actor.from_dict(value)
-        return value  # type: ignore[return-value]
-
-    @created_by_actor.setter
-    def created_by_actor(self, value: Actor) -> None:
-        self._created_by_actor = value
 
     @property
     def format(self) -> NoteFormat:

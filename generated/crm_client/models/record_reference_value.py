@@ -9,17 +9,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import NO_EXTRAS, as_json, extras_repr
+from ..types import NO_EXTRAS, ParsedOnRead, as_json, extras_repr
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
 
 
 T = TypeVar("T", bound="RecordReferenceValue")
-
-
-def _created_by_actor_repr(value: Any) -> str:
-    return repr(Actor.from_dict(value) if value.__class__ is dict else value)
 
 
 @_attrs_define(weakref_slot=False)
@@ -38,8 +34,9 @@ class RecordReferenceValue:
     attribute_type: Literal["record-reference"]
     active_from: datetime.datetime
     active_until: datetime.datetime | None
+    created_by_actor = ParsedOnRead("_created_by_actor", lambda: Actor)
     _created_by_actor: Actor | dict[str, Any] = _attrs_field(
-        alias="created_by_actor", eq=as_json, repr=_created_by_actor_repr
+        alias="created_by_actor", eq=as_json, repr=created_by_actor.repr
     )
     target_object: str
     target_record_id: str
@@ -128,17 +125,6 @@ class RecordReferenceValue:
         if len(d) > 6:
             record_reference_value.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return record_reference_value
-
-    @property
-    def created_by_actor(self) -> Actor:
-        value = self._created_by_actor
-        if value.__class__ is dict:  # still the JSON: parse it now, once
-            value = self._created_by_actor = Actor.from_dict(value)
-        return value  # type: ignore[return-value]
-
-    @created_by_actor.setter
-    def created_by_actor(self, value: Actor) -> None:
-        self._created_by_actor = value
 
     @property
     def additional_keys(self) -> list[str]:

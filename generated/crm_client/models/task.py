@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import NO_EXTRAS, as_json, extras_repr
+from ..types import NO_EXTRAS, ParsedOnRead, as_json, extras_repr
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
@@ -18,10 +18,6 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="Task")
-
-
-def _created_by_actor_repr(value: Any) -> str:
-    return repr(Actor.from_dict(value) if value.__class__ is dict else value)
 
 
 @_attrs_define(weakref_slot=False)
@@ -45,8 +41,9 @@ class Task:
     is_completed: bool
     linked_records: list[RecordRef]
     assignees: list[Actor]
+    created_by_actor = ParsedOnRead("_created_by_actor", lambda: Actor)
     _created_by_actor: Actor | dict[str, Any] = _attrs_field(
-        alias="created_by_actor", eq=as_json, repr=_created_by_actor_repr
+        alias="created_by_actor", eq=as_json, repr=created_by_actor.repr
     )
     created_at: datetime.datetime
     additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=NO_EXTRAS, repr=extras_repr)
@@ -162,17 +159,6 @@ class Task:
         if len(d) > 8:
             task.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return task
-
-    @property
-    def created_by_actor(self) -> Actor:
-        value = self._created_by_actor
-        if value.__class__ is dict:  # still the JSON: parse it now, once
-            value = self._created_by_actor = Actor.from_dict(value)
-        return value  # type: ignore[return-value]
-
-    @created_by_actor.setter
-    def created_by_actor(self, value: Actor) -> None:
-        self._created_by_actor = value
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,17 +9,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import NO_EXTRAS, as_json, extras_repr
+from ..types import NO_EXTRAS, ParsedOnRead, as_json, extras_repr
 
 if TYPE_CHECKING:
     from ..models.actor import Actor
 
 
 T = TypeVar("T", bound="TextValue")
-
-
-def _created_by_actor_repr(value: Any) -> str:
-    return repr(Actor.from_dict(value) if value.__class__ is dict else value)
 
 
 @_attrs_define(weakref_slot=False)
@@ -37,8 +33,9 @@ class TextValue:
     attribute_type: Literal["text"]
     active_from: datetime.datetime
     active_until: datetime.datetime | None
+    created_by_actor = ParsedOnRead("_created_by_actor", lambda: Actor)
     _created_by_actor: Actor | dict[str, Any] = _attrs_field(
-        alias="created_by_actor", eq=as_json, repr=_created_by_actor_repr
+        alias="created_by_actor", eq=as_json, repr=created_by_actor.repr
     )
     value: str
     additional_properties: Mapping[str, Any] = _attrs_field(init=False, default=NO_EXTRAS, repr=extras_repr)
@@ -119,17 +116,6 @@ class TextValue:
         if len(d) > 5:
             text_value.additional_properties = {k: v for k, v in d.items() if k not in cls._known_keys}
         return text_value
-
-    @property
-    def created_by_actor(self) -> Actor:
-        value = self._created_by_actor
-        if value.__class__ is dict:  # still the JSON: parse it now, once
-            value = self._created_by_actor = Actor.from_dict(value)
-        return value  # type: ignore[return-value]
-
-    @created_by_actor.setter
-    def created_by_actor(self, value: Actor) -> None:
-        self._created_by_actor = value
 
     @property
     def additional_keys(self) -> list[str]:
